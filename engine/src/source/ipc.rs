@@ -1,0 +1,254 @@
+//! Arrow IPC file format, memory-mapped and decoded zero-copy.
+//!
+//! ```text
+//!  file ──mmap──► Buffer (whole file, shared page cache) ──FileDecoder──► RecordBatch
+//!                                                                          arrays point into the map
+//! ```
+//!
+//! The file is mapped once; arrow-rs's [`FileDecoder`] turns each footer block into a [`RecordBatch`] whose
+//! buffers are slices of the mapping, so nothing is copied and every process that maps the same file
+//! shares the same physical pages. Validation stays on (these are user files), alignment is required so
+//! zero copy is guaranteed; a batch written with misaligned buffers (old or foreign writers) is decoded
+//! again with alignment relaxed, which copies that batch, and the Store says so once.
+//!
+//! Everything the footer claims is checked against the file size before it is sliced (arrow-rs slicing
+//! panics out of bounds), and arrow-rs is called under `catch_unwind`, so a malformed file is an error
+//! naming the byte offset, never a crash.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_buffer::Buffer;
+use arrow_ipc::reader::FileDecoder;
+use arrow_ipc::{Block, MetadataVersion};
+use arrow_schema::{ArrowError, SchemaRef};
+use memmap2::Mmap;
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Bytes before the first message: magic `ARROW1` and two bytes of padding.
+const HEADER_LEN: usize = 8;
+/// Bytes after the footer: its i32 length and the magic `ARROW1`.
+const TRAILER_LEN: usize = 10;
+
+/// An opened Arrow IPC file: the mapping, the schema and the footer's block list.
+#[derive(Debug)]
+pub struct IpcFile {
+    path: PathBuf,
+    data: Buffer,
+    schema: SchemaRef,
+    version: MetadataVersion,
+    dictionaries: Vec<Block>,
+    batches: Vec<Block>,
+    batch_rows: Vec<u64>,
+}
+
+impl IpcFile {
+    /// Maps the file at `path` and reads its footer and batch sizes.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = super::open_input(path)?;
+        Self::from_file(&file, path)
+    }
+
+    /// Maps an already open file (a path on disk or a sealed memfd) that holds an Arrow IPC file; `label`
+    /// names it in errors.
+    pub fn from_file(file: &std::fs::File, label: &Path) -> Result<Self> {
+        let len = file.metadata().map_err(|e| Error::input(format!("cannot stat: {e}")).with_file(label))?.len();
+        if len < (HEADER_LEN + TRAILER_LEN) as u64 {
+            return Err(Error::input(format!("truncated Arrow IPC file: {len} bytes is shorter than its framing"))
+                .with_file(label));
+        }
+        // SAFETY: memmap2 requires that the mapped file is not modified while mapped, or reads may observe
+        // changing bytes (and truncation raises SIGBUS). tally only reads; inputs it creates itself are
+        // sealed memfds that cannot change, and for user files we rely on the same convention as every
+        // mmap-based reader (ripgrep, arrow's zero_copy_ipc example): do not rewrite a file while tally
+        // reads it. Changing bytes can give wrong numbers but never memory unsafety in our code, because all
+        // structure is validated from the bytes once at open and kernels only read plain numbers.
+        let map = unsafe { Mmap::map(file) }
+            .map_err(|e| Error::input(format!("cannot memory-map: {e}")).with_file(label))?;
+        let data = Buffer::from(bytes::Bytes::from_owner(map));
+        Self::from_buffer(data, label)
+    }
+
+    fn from_buffer(data: Buffer, label: &Path) -> Result<Self> {
+        let bytes = data.as_slice();
+        let len = bytes.len();
+        let err = |msg: String, offset: usize| Error::input(msg).with_file(label).with_byte_offset(offset as u64);
+        if &bytes[..6] != b"ARROW1" {
+            return Err(err("not an Arrow IPC file (no ARROW1 magic at the start)".into(), 0));
+        }
+        if &bytes[len - 6..] != b"ARROW1" {
+            return Err(err(
+                "truncated or corrupt Arrow IPC file: no ARROW1 magic at the end (was the write interrupted?)"
+                    .into(),
+                len - 6,
+            ));
+        }
+        let footer_len = i32::from_le_bytes(bytes[len - TRAILER_LEN..len - 6].try_into().expect("4 bytes"));
+        let footer_start = usize::try_from(footer_len)
+            .ok()
+            .and_then(|f| (len - TRAILER_LEN).checked_sub(f))
+            .filter(|&start| start >= HEADER_LEN)
+            .ok_or_else(|| err(format!("footer length {footer_len} does not fit the file"), len - TRAILER_LEN))?;
+        let footer = arrow_ipc::root_as_footer(&bytes[footer_start..len - TRAILER_LEN])
+            .map_err(|e| err(format!("corrupt Arrow IPC footer: {e}"), footer_start))?;
+        let fb_schema = footer.schema().ok_or_else(|| err("footer has no schema".into(), footer_start))?;
+        if !fb_schema.endianness().equals_to_target_endianness() {
+            return Err(err(
+                "the file was written on a big-endian machine; tally reads little-endian Arrow files only \
+                 (rewrite it with pyarrow, which byte-swaps)"
+                    .into(),
+                footer_start,
+            ));
+        }
+        let schema = guarded(|| arrow_ipc::convert::try_fb_to_schema(fb_schema))
+            .map_err(|e| err(format!("unreadable schema: {e}"), footer_start))?;
+        let file = IpcFile {
+            path: label.to_path_buf(),
+            schema: Arc::new(schema),
+            version: footer.version(),
+            dictionaries: footer.dictionaries().map(|v| v.iter().copied().collect()).unwrap_or_default(),
+            batches: footer.recordBatches().map(|v| v.iter().copied().collect()).unwrap_or_default(),
+            batch_rows: Vec::new(),
+            data: data.clone(),
+        };
+        for block in file.dictionaries.iter().chain(&file.batches) {
+            file.check_block(block, footer_start)?;
+        }
+        file.with_batch_rows()
+    }
+
+    /// Decodes every batch with an empty projection: cheap, and gives each batch's row count.
+    fn with_batch_rows(mut self) -> Result<Self> {
+        let decoder = self.decoder(Some(Vec::new()), false)?;
+        let mut rows = Vec::with_capacity(self.batches.len());
+        for i in 0..self.batches.len() {
+            let batch = self.decode_batch(&decoder, i)?;
+            let n = u64::try_from(batch.num_rows()).ok().filter(|&n| n <= i64::MAX as u64);
+            rows.push(n.ok_or_else(|| self.batch_error(i, "negative row count".into()))?);
+        }
+        self.batch_rows = rows;
+        Ok(self)
+    }
+
+    fn check_block(&self, block: &Block, footer_start: usize) -> Result<()> {
+        let (offset, meta, body) = (block.offset(), block.metaDataLength(), block.bodyLength());
+        let end = u64::try_from(offset)
+            .ok()
+            .zip(u64::try_from(meta).ok())
+            .zip(u64::try_from(body).ok())
+            .and_then(|((o, m), b)| o.checked_add(m)?.checked_add(b));
+        match end {
+            Some(end) if end <= footer_start as u64 && offset >= HEADER_LEN as i64 && meta > 0 => Ok(()),
+            _ => Err(Error::input(format!(
+                "footer block (offset {offset}, metadata {meta} bytes, body {body} bytes) lies outside the \
+                 data section (bytes {HEADER_LEN}..{footer_start})"
+            ))
+            .with_file(&self.path)
+            .with_byte_offset(footer_start as u64)),
+        }
+    }
+
+    /// A decoder that has read every dictionary; `require_alignment` keeps decoding zero-copy.
+    fn decoder(&self, projection: Option<Vec<usize>>, require_alignment: bool) -> Result<FileDecoder> {
+        let mut decoder =
+            FileDecoder::new(self.schema.clone(), self.version).with_require_alignment(require_alignment);
+        if let Some(p) = projection {
+            decoder = decoder.with_projection(p);
+        }
+        for block in &self.dictionaries {
+            let buf = self.block_buffer(block);
+            guarded(|| decoder.read_dictionary(block, &buf)).map_err(|e| {
+                Error::input(format!("unreadable dictionary batch: {e}"))
+                    .with_file(&self.path)
+                    .with_byte_offset(block.offset() as u64)
+            })?;
+        }
+        Ok(decoder)
+    }
+
+    /// The bytes of a block; its bounds were checked at open.
+    fn block_buffer(&self, block: &Block) -> Buffer {
+        let len = block.metaDataLength() as usize + block.bodyLength() as usize;
+        self.data.slice_with_length(block.offset() as usize, len)
+    }
+
+    fn decode_batch(&self, decoder: &FileDecoder, i: usize) -> Result<RecordBatch> {
+        let block = &self.batches[i];
+        let buf = self.block_buffer(block);
+        match guarded(|| decoder.read_record_batch(block, &buf)) {
+            Ok(Some(batch)) => Ok(batch),
+            Ok(None) => Err(self.batch_error(i, "footer block holds no record batch".into())),
+            Err(e) => Err(self.batch_error(i, e.to_string())),
+        }
+    }
+
+    fn batch_error(&self, i: usize, msg: String) -> Error {
+        Error::input(format!("malformed record batch: {msg}"))
+            .with_file(&self.path)
+            .with_batch(i)
+            .with_byte_offset(self.batches[i].offset() as u64)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    pub fn num_rows(&self) -> u64 {
+        self.batch_rows.iter().sum()
+    }
+
+    pub fn num_batches(&self) -> usize {
+        self.batches.len()
+    }
+
+    /// Decodes the projected columns of every batch into a [`Store`] whose arrays point into the mapping.
+    pub fn into_store(self, projection: &[usize]) -> Result<Store> {
+        let aligned = self.decoder(Some(projection.to_vec()), true)?;
+        let mut relaxed = None;
+        let mut copied = 0;
+        let mut batches = Vec::with_capacity(self.batches.len());
+        for i in 0..self.batches.len() {
+            let batch = match self.decode_batch(&aligned, i) {
+                Ok(batch) => batch,
+                Err(first) => {
+                    // Misaligned buffers fail only the aligned decoder: retry with a copying one.
+                    if relaxed.is_none() {
+                        relaxed = Some(self.decoder(Some(projection.to_vec()), false)?);
+                    }
+                    let batch = self.decode_batch(relaxed.as_ref().expect("set above"), i).map_err(|_| first)?;
+                    copied += 1;
+                    batch
+                }
+            };
+            if batch.num_rows() as u64 != self.batch_rows[i] {
+                return Err(self.batch_error(i, "row count changed between reads".into()));
+            }
+            batches.push(batch);
+        }
+        let mapping = self.data.as_ptr() as usize..self.data.as_ptr() as usize + self.data.len();
+        let schema = Arc::new(
+            self.schema.project(projection).map_err(|e| Error::internal(format!("bad projection: {e}")))?,
+        );
+        Store::try_new(self.path, schema, batches, mapping, copied)
+    }
+}
+
+/// Runs arrow-rs decoding with panics turned into errors: a malformed file must never crash tally.
+fn guarded<T>(f: impl FnOnce() -> Result<T, ArrowError>) -> Result<T, ArrowError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        Err(ArrowError::IpcError(format!("arrow-rs rejected the data ({what})")))
+    })
+}

@@ -1,0 +1,270 @@
+//! The `describe` state of a float column (float32, float64): counts, extrema, sums and moments in one pass.
+//!
+//! Rules (README "Nulls and NaN"): nulls are not values; NaN is counted in `nan_count` and excluded from
+//! everything else; ±inf are values: they count, they are the min/max, they make `sum`/`mean` infinite
+//! (NaN when both signs appear) and the higher moments NaN. Moments and sums are taken over finite
+//! values, so one infinity cannot poison the finite bookkeeping of a chunk.
+//!
+//! Each block of [`BLOCK`] values gets a fast scan assuming all valid values are finite (true for almost
+//! all data); a non-finite block sum reveals NaN/inf (or overflow), and only then is the block rescanned
+//! with a finite-value mask.
+
+use serde::{Deserialize, Serialize};
+
+use super::exact_sum::ExactSum;
+use super::float_sum::CompensatedSum;
+use super::moments::{BLOCK, LANES, Moments, block_central, sum_lanes};
+use super::{FinishOptions, Partial, Summary, Value};
+use crate::store::{ColumnChunk, FloatElem};
+
+const WORDS_PER_BLOCK: usize = BLOCK / 64;
+
+/// Describe state of a float column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FloatDescribe {
+    pub null_count: u64,
+    pub nan_count: u64,
+    pub pos_inf: u64,
+    pub neg_inf: u64,
+    /// Over all non-NaN values (±inf included); `+inf`/`-inf` while there are none.
+    pub min: f64,
+    pub max: f64,
+    /// Over finite values.
+    pub sum: CompensatedSum,
+    /// Present when `--exact` asked for a correctly rounded sum and mean.
+    pub exact: Option<ExactSum>,
+    /// Over finite values.
+    pub moments: Moments,
+}
+
+impl Default for FloatDescribe {
+    fn default() -> Self {
+        FloatDescribe {
+            null_count: 0,
+            nan_count: 0,
+            pos_inf: 0,
+            neg_inf: 0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            sum: CompensatedSum::default(),
+            exact: None,
+            moments: Moments::default(),
+        }
+    }
+}
+
+/// What one scan of a block found among the kept values.
+struct Scan {
+    n: u64,
+    sum_rel: f64,
+    sum: f64,
+    min: f64,
+    max: f64,
+}
+
+#[inline(always)]
+fn keep(mask: Option<&[u64]>, i: usize) -> bool {
+    match mask {
+        None => true,
+        Some(m) => (m[i / 64] >> (i % 64)) & 1 == 1,
+    }
+}
+
+/// One pass over a block: count, Σ(x − shift), Σx, min and max of the values the mask keeps.
+/// `MASKED` is a const so the unmasked loop carries no bit tests and vectorises.
+#[inline(always)]
+fn scan<const MASKED: bool>(xs: &[f64], mask: Option<&[u64]>, shift: f64) -> Scan {
+    let mut rel = [0.0f64; LANES];
+    let mut sum = [0.0f64; LANES];
+    let mut lo = [f64::INFINITY; LANES];
+    let mut hi = [f64::NEG_INFINITY; LANES];
+    let mut lane = |j: usize, i: usize, x: f64| {
+        let k = !MASKED || keep(mask, i);
+        rel[j] += if k { x - shift } else { 0.0 };
+        sum[j] += if k { x } else { 0.0 };
+        let m = if k { x } else { f64::NAN };
+        lo[j] = if m < lo[j] { m } else { lo[j] };
+        hi[j] = if m > hi[j] { m } else { hi[j] };
+    };
+    let groups = xs.len() / LANES;
+    for g in 0..groups {
+        for j in 0..LANES {
+            let i = g * LANES + j;
+            lane(j, i, xs[i]);
+        }
+    }
+    for i in groups * LANES..xs.len() {
+        lane(i - groups * LANES, i, xs[i]);
+    }
+    let n = match mask {
+        Some(m) if MASKED => m.iter().map(|w| u64::from(w.count_ones())).sum(),
+        _ => xs.len() as u64,
+    };
+    let min = lo.iter().copied().fold(f64::INFINITY, |a, b| if b < a { b } else { a });
+    let max = hi.iter().copied().fold(f64::NEG_INFINITY, |a, b| if b > a { b } else { a });
+    Scan { n, sum_rel: sum_lanes(&rel), sum: sum_lanes(&sum), min, max }
+}
+
+impl FloatDescribe {
+    /// An empty state; `exact` adds the exact accumulator behind `--exact`.
+    pub fn new(exact: bool) -> Self {
+        FloatDescribe { exact: exact.then(ExactSum::default), ..Default::default() }
+    }
+
+    /// Folds a chunk of values into the state.
+    pub fn update<T: FloatElem>(&mut self, chunk: ColumnChunk<'_, T>) {
+        self.null_count += chunk.null_count() as u64;
+        let mut scratch = Vec::new();
+        for (b, block) in chunk.values.chunks(BLOCK).enumerate() {
+            let xs = T::widen(block, &mut scratch);
+            let mask = chunk.validity.map(|v| {
+                let start = b * WORDS_PER_BLOCK;
+                &v[start..(start + WORDS_PER_BLOCK).min(v.len())]
+            });
+            self.update_block(xs, mask);
+        }
+    }
+
+    fn update_block(&mut self, xs: &[f64], validity: Option<&[u64]>) {
+        if self.moments.n == 0 {
+            // The shift is the first finite value: deviations from it are small for clustered data.
+            match (0..xs.len()).find(|&i| keep(validity, i) && xs[i].is_finite()) {
+                Some(i) => self.moments = Moments::with_shift(xs[i], 0.0),
+                None => return self.update_without_finite(xs, validity),
+            }
+        }
+        let shift = self.moments.shift_hi;
+        let mut s = match validity {
+            None => scan::<false>(xs, None, shift),
+            Some(_) => scan::<true>(xs, validity, shift),
+        };
+        self.min = self.min.min(s.min);
+        self.max = self.max.max(s.max);
+        let mut finite_mask = [0u64; WORDS_PER_BLOCK];
+        let mut mask = validity;
+        if !s.sum_rel.is_finite() {
+            // NaN or ±inf in the block (an overflowing Σx alone is just an infinite sum): count them, then
+            // rescan the finite values only.
+            self.count_non_finite(xs, validity, &mut finite_mask);
+            let finite = &finite_mask[..xs.len().div_ceil(64)];
+            let rescan = scan::<true>(xs, Some(finite), shift);
+            (s.n, s.sum_rel, s.sum) = (rescan.n, rescan.sum_rel, rescan.sum);
+            mask = Some(finite);
+        }
+        if s.n == 0 {
+            return;
+        }
+        self.sum.add(s.sum);
+        if let Some(exact) = &mut self.exact {
+            match mask {
+                None => exact.add_slice(xs),
+                Some(_) => (0..xs.len()).filter(|&i| keep(mask, i)).for_each(|i| exact.add(xs[i])),
+            }
+        }
+        let block = block_central(xs, mask, shift, s.sum_rel / s.n as f64, s.n);
+        self.moments.add_block(&block);
+    }
+
+    /// Counts NaN and ±inf among the valid values and marks the finite ones in `finite_mask`.
+    fn count_non_finite(&mut self, xs: &[f64], validity: Option<&[u64]>, finite_mask: &mut [u64]) {
+        for (i, &x) in xs.iter().enumerate() {
+            if !keep(validity, i) {
+                continue;
+            }
+            if x.is_finite() {
+                finite_mask[i / 64] |= 1 << (i % 64);
+            } else if x.is_nan() {
+                self.nan_count += 1;
+            } else if x > 0.0 {
+                self.pos_inf += 1;
+            } else {
+                self.neg_inf += 1;
+            }
+        }
+    }
+
+    /// A block before the first finite value of the state: only NaN, ±inf and nulls to account for.
+    fn update_without_finite(&mut self, xs: &[f64], validity: Option<&[u64]>) {
+        let mut unused = [0u64; WORDS_PER_BLOCK];
+        self.count_non_finite(xs, validity, &mut unused);
+        if self.pos_inf > 0 {
+            self.max = f64::INFINITY;
+        }
+        if self.neg_inf > 0 {
+            self.min = f64::NEG_INFINITY;
+        }
+    }
+
+    /// Values counted: finite values and infinities (not nulls, not NaN).
+    pub fn count(&self) -> u64 {
+        self.moments.n + self.pos_inf + self.neg_inf
+    }
+
+    /// What infinities do to `sum` and `mean`: `None` when there are none.
+    fn infinite_total(&self) -> Option<f64> {
+        match (self.pos_inf > 0, self.neg_inf > 0) {
+            (true, true) => Some(f64::NAN),
+            (true, false) => Some(f64::INFINITY),
+            (false, true) => Some(f64::NEG_INFINITY),
+            (false, false) => None,
+        }
+    }
+}
+
+impl Partial for FloatDescribe {
+    fn merge(&mut self, other: &Self) {
+        self.null_count += other.null_count;
+        self.nan_count += other.nan_count;
+        self.pos_inf += other.pos_inf;
+        self.neg_inf += other.neg_inf;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        self.sum.merge(&other.sum);
+        match (&mut self.exact, &other.exact) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.exact = Some(b.clone()),
+            _ => {}
+        }
+        self.moments.merge(&other.moments);
+    }
+
+    fn finish(&self, options: &FinishOptions) -> Summary {
+        let count = self.count();
+        let mut out = Summary {
+            count,
+            null_count: self.null_count,
+            nan_count: self.nan_count,
+            ..Summary::default()
+        };
+        if count == 0 {
+            out.sum = Some(Value::Float(0.0));
+            return out;
+        }
+        out.min = Some(Value::Float(self.min));
+        out.max = Some(Value::Float(self.max));
+        if let Some(total) = self.infinite_total() {
+            // Infinite values exist: the total is infinite (or NaN), the spread is undefined.
+            out.sum = Some(Value::Float(total));
+            out.mean = Some(total);
+            let nan = (count > options.ddof).then_some(f64::NAN);
+            (out.var, out.std, out.skewness, out.kurtosis) = (nan, nan, Some(f64::NAN), Some(f64::NAN));
+            return out;
+        }
+        let m = &self.moments;
+        match &self.exact {
+            Some(exact) => {
+                out.sum = Some(Value::Float(exact.to_f64()));
+                out.mean = Some(exact.div_to_f64(m.n));
+            }
+            None => {
+                out.sum = Some(Value::Float(self.sum.value()));
+                out.mean = m.mean();
+            }
+        }
+        out.var = m.variance(options.ddof);
+        out.std = out.var.map(f64::sqrt);
+        out.skewness = m.skewness();
+        out.kurtosis = m.kurtosis();
+        out
+    }
+}

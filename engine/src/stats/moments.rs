@@ -1,0 +1,351 @@
+//! Central moments (n, mean, M2, M3, M4) as a mergeable state, and the block kernel that feeds them.
+//!
+//! Owns the numerics of mean, variance, skewness and kurtosis; does not own counting of nulls/NaN,
+//! extrema or sums (see `describe_float.rs` and `describe_int.rs`, which fuse those into one pass).
+//!
+//! ## Why it is accurate
+//! * Values are taken relative to a per-chunk **shift** `s` (the chunk's first finite value), so data
+//!   like `1e9 + N(0,1)` or `i64::MAX - k` is reduced to small, exactly representable deltas before any
+//!   squaring (`x - s` is exact by Sterbenz's lemma when `x` and `s` are within a factor of two). The shift
+//!   is kept as a double-double `(hi, lo)` so integer shifts beyond 2^53 stay exact.
+//! * Each block of [`BLOCK`] values is reduced with the **corrected two-pass** algorithm (Björck; Chan,
+//!   Golub & LeVeque 1983): pass one finds the block mean, pass two sums powers of the deviations and
+//!   corrects them for the residual error of that mean. Never the naive `E[x²] − E[x]²`.
+//! * Blocks and chunks merge with the pairwise update of **Pébay (2008)**, "Formulas for robust, one-pass
+//!   parallel computation of covariances and arbitrary-order statistical moments", SAND2008-6212,
+//!   which generalises Chan et al.'s variance merge to M3 and M4.
+//!
+//! ## Why it is deterministic
+//! The block kernel accumulates in [`LANES`] fixed lanes combined in a fixed order, with no FMA
+//! contraction (Rust never contracts), so the bits do not depend on the SIMD width the compiler picks
+//! (the polars `float_sum.rs` idea). Merge order is decided by the caller (the Aggregator's tree).
+
+use serde::{Deserialize, Serialize};
+
+/// Values per block of the two-pass kernel: 32 KiB of f64, so pass two reads from L1.
+pub const BLOCK: usize = 4096;
+/// Independent accumulators per pass: enough to fill two AVX registers, fixed so the bits never change.
+pub const LANES: usize = 8;
+
+/// Mergeable central moments of the finite values seen, relative to a shift.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Moments {
+    /// Number of values (finite, non-null).
+    pub n: u64,
+    /// The shift as a double-double (`hi + lo`); meaningless while `n == 0`.
+    pub shift_hi: f64,
+    pub shift_lo: f64,
+    /// Mean minus shift.
+    pub mean_rel: f64,
+    /// Sums of the 2nd, 3rd and 4th powers of deviations from the mean.
+    pub m2: f64,
+    pub m3: f64,
+    pub m4: f64,
+}
+
+/// Moments of one block relative to the caller's shift (`mean_rel`), before merging.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BlockMoments {
+    pub n: u64,
+    pub mean_rel: f64,
+    pub m2: f64,
+    pub m3: f64,
+    pub m4: f64,
+}
+
+impl Moments {
+    /// An empty state that will use `shift` for the values added to it.
+    pub fn with_shift(shift_hi: f64, shift_lo: f64) -> Self {
+        Moments { shift_hi, shift_lo, ..Default::default() }
+    }
+
+    /// Adds a block computed against this state's own shift.
+    #[inline]
+    pub fn add_block(&mut self, b: &BlockMoments) {
+        if b.n == 0 {
+            return;
+        }
+        let other = Moments {
+            n: b.n,
+            shift_hi: self.shift_hi,
+            shift_lo: self.shift_lo,
+            mean_rel: b.mean_rel,
+            m2: b.m2,
+            m3: b.m3,
+            m4: b.m4,
+        };
+        self.merge(&other);
+    }
+
+    /// Pébay's pairwise merge; the result keeps `self`'s shift (or `other`'s if `self` is empty).
+    pub fn merge(&mut self, other: &Moments) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *other;
+            return;
+        }
+        // Difference of the shifts first: both are close for clustered data, so the subtraction is exact.
+        let shift_delta = (other.shift_hi - self.shift_hi) + (other.shift_lo - self.shift_lo);
+        let delta = shift_delta + (other.mean_rel - self.mean_rel);
+        let merged = merge_central(
+            (self.n, self.mean_rel, self.m2, self.m3, self.m4),
+            (other.n, other.m2, other.m3, other.m4),
+            delta,
+        );
+        (self.n, self.mean_rel, self.m2, self.m3, self.m4) = merged;
+    }
+
+    /// The mean, or `None` for no values.
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.shift_hi + (self.shift_lo + self.mean_rel))
+    }
+
+    /// Variance with `ddof` delta degrees of freedom; `None` when `n <= ddof`.
+    pub fn variance(&self, ddof: u64) -> Option<f64> {
+        (self.n > ddof).then(|| (self.m2 / (self.n - ddof) as f64).max(0.0))
+    }
+
+    /// Population (biased) skewness `g1 = sqrt(n) M3 / M2^1.5`, as scipy.stats.skew and polars by
+    /// default; `None` when it does not exist (no values, or all values equal).
+    pub fn skewness(&self) -> Option<f64> {
+        (self.n > 0 && self.m2 > 0.0).then(|| {
+            let n = self.n as f64;
+            n.sqrt() * self.m3 / self.m2.powf(1.5)
+        })
+    }
+
+    /// Population (biased) excess kurtosis `g2 = n M4 / M2² − 3`, as scipy.stats.kurtosis by default.
+    pub fn kurtosis(&self) -> Option<f64> {
+        (self.n > 0 && self.m2 > 0.0).then(|| {
+            let n = self.n as f64;
+            n * self.m4 / (self.m2 * self.m2) - 3.0
+        })
+    }
+}
+
+/// Pébay (2008) eq. 3.1 and its third/fourth-order analogues: merges `(n_a, mean_a, M2..M4)` with
+/// `(n_b, M2..M4)` whose mean is `mean_a + delta`. Returns the merged `(n, mean, M2, M3, M4)`.
+#[inline]
+pub fn merge_central(
+    a: (u64, f64, f64, f64, f64),
+    b: (u64, f64, f64, f64),
+    delta: f64,
+) -> (u64, f64, f64, f64, f64) {
+    let (na_u, mean_a, m2a, m3a, m4a) = a;
+    let (nb_u, m2b, m3b, m4b) = b;
+    let n_u = na_u + nb_u;
+    let (na, nb, n) = (na_u as f64, nb_u as f64, n_u as f64);
+    let d_n = delta / n;
+    let d_n2 = d_n * d_n;
+    let term1 = delta * d_n * na * nb;
+    let mean = mean_a + d_n * nb;
+    let m2 = m2a + m2b + term1;
+    let m3 = m3a + m3b + term1 * d_n * (na - nb) + 3.0 * d_n * (na * m2b - nb * m2a);
+    let m4 = m4a
+        + m4b
+        + term1 * d_n2 * (na * na - na * nb + nb * nb)
+        + 6.0 * d_n2 * (na * na * m2b + nb * nb * m2a)
+        + 4.0 * d_n * (na * m3b - nb * m3a);
+    (n_u, mean, m2, m3, m4)
+}
+
+/// Combines lane accumulators in a fixed pairwise order.
+#[inline]
+pub fn sum_lanes(l: &[f64; LANES]) -> f64 {
+    ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
+}
+
+/// Tests bit `i` of a little-endian validity bitmap held as words.
+#[inline(always)]
+fn bit(mask: &[u64], i: usize) -> bool {
+    (mask[i / 64] >> (i % 64)) & 1 == 1
+}
+
+/// First pass over a block: `(Σ(x − shift), count)` over the values whose mask bit is set (all values when
+/// `mask` is `None`). Masked-out slots may hold anything (arrow leaves null slots undefined).
+#[inline]
+pub fn block_sum_rel(xs: &[f64], mask: Option<&[u64]>, shift: f64) -> (f64, u64) {
+    let mut acc = [0.0f64; LANES];
+    let groups = xs.len() / LANES;
+    match mask {
+        None => {
+            for g in 0..groups {
+                let base = g * LANES;
+                for j in 0..LANES {
+                    acc[j] += xs[base + j] - shift;
+                }
+            }
+            for (j, &x) in xs[groups * LANES..].iter().enumerate() {
+                acc[j] += x - shift;
+            }
+            (sum_lanes(&acc), xs.len() as u64)
+        }
+        Some(mask) => {
+            let mut n = 0u64;
+            for g in 0..groups {
+                let base = g * LANES;
+                for j in 0..LANES {
+                    let keep = bit(mask, base + j);
+                    acc[j] += if keep { xs[base + j] - shift } else { 0.0 };
+                }
+            }
+            for (j, &x) in xs[groups * LANES..].iter().enumerate() {
+                acc[j] += if bit(mask, groups * LANES + j) { x - shift } else { 0.0 };
+            }
+            for w in mask.iter() {
+                n += u64::from(w.count_ones());
+            }
+            (sum_lanes(&acc), n)
+        }
+    }
+}
+
+/// Second pass over a block: corrected central moments around `shift + mean_rel`, where `mean_rel` is the
+/// first pass's estimate. `n` is the count of kept values (non-zero).
+#[inline]
+pub fn block_central(xs: &[f64], mask: Option<&[u64]>, shift: f64, mean_rel: f64, n: u64) -> BlockMoments {
+    let mut s1 = [0.0f64; LANES];
+    let mut s2 = [0.0f64; LANES];
+    let mut s3 = [0.0f64; LANES];
+    let mut s4 = [0.0f64; LANES];
+    let mut step = |j: usize, d: f64| {
+        let d2 = d * d;
+        s1[j] += d;
+        s2[j] += d2;
+        s3[j] += d2 * d;
+        s4[j] += d2 * d2;
+    };
+    let groups = xs.len() / LANES;
+    match mask {
+        None => {
+            for g in 0..groups {
+                let base = g * LANES;
+                for j in 0..LANES {
+                    step(j, (xs[base + j] - shift) - mean_rel);
+                }
+            }
+            for (j, &x) in xs[groups * LANES..].iter().enumerate() {
+                step(j, (x - shift) - mean_rel);
+            }
+        }
+        Some(mask) => {
+            for g in 0..groups {
+                let base = g * LANES;
+                for j in 0..LANES {
+                    let d = (xs[base + j] - shift) - mean_rel;
+                    step(j, if bit(mask, base + j) { d } else { 0.0 });
+                }
+            }
+            for (j, &x) in xs[groups * LANES..].iter().enumerate() {
+                let d = (x - shift) - mean_rel;
+                step(j, if bit(mask, groups * LANES + j) { d } else { 0.0 });
+            }
+        }
+    }
+    let (s1, s2, s3, s4) = (sum_lanes(&s1), sum_lanes(&s2), sum_lanes(&s3), sum_lanes(&s4));
+    // Shift the raw power sums from the estimated mean to the corrected one (binomial expansion);
+    // `c` is tiny, so these corrections are small and well conditioned.
+    let nf = n as f64;
+    let c = s1 / nf;
+    let c2 = c * c;
+    BlockMoments {
+        n,
+        mean_rel: mean_rel + c,
+        m2: (s2 - s1 * c).max(0.0),
+        m3: s3 - 3.0 * c * s2 + 2.0 * nf * c2 * c,
+        m4: s4 - 4.0 * c * s3 + 6.0 * c2 * s2 - 3.0 * nf * c2 * c2,
+    }
+}
+
+/// Both passes over one block: the block's moments relative to `shift`.
+#[inline]
+pub fn block_moments(xs: &[f64], mask: Option<&[u64]>, shift: f64) -> BlockMoments {
+    let (sum_rel, n) = block_sum_rel(xs, mask, shift);
+    if n == 0 {
+        return BlockMoments { n: 0, mean_rel: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 };
+    }
+    block_central(xs, mask, shift, sum_rel / n as f64, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Brute-force reference in exact-ish arithmetic: two passes in f64 over data whose deviations are
+    /// small integers (so every operation below is exact).
+    fn reference_int(xs: &[i64]) -> (f64, f64, f64, f64) {
+        let n = xs.len() as i128;
+        let sum: i128 = xs.iter().map(|&x| x as i128).sum();
+        // Work with n*x - sum to stay in integers: central moment k = Σ(n x − S)^k / n^k.
+        let dev: Vec<i128> = xs.iter().map(|&x| n * x as i128 - sum).collect();
+        let p = |k: u32| dev.iter().map(|d| d.pow(k)).sum::<i128>() as f64 / (n as f64).powi(k as i32);
+        (sum as f64 / n as f64, p(2), p(3), p(4))
+    }
+
+    fn moments_of(xs: &[f64], shift: f64) -> Moments {
+        let mut m = Moments::with_shift(shift, 0.0);
+        for block in xs.chunks(BLOCK) {
+            m.add_block(&block_moments(block, None, shift));
+        }
+        m
+    }
+
+    #[test]
+    fn constant_column_has_exactly_zero_variance() {
+        let xs = vec![0.1f64; 10_000];
+        let m = moments_of(&xs, 0.1);
+        assert_eq!(m.m2, 0.0);
+        assert_eq!(m.variance(1), Some(0.0));
+        assert_eq!(m.skewness(), None);
+        assert_eq!(m.mean(), Some(0.1));
+    }
+
+    #[test]
+    fn large_offset_small_integers_match_exact_reference() {
+        // 1e15 + k: every value and every deviation is exactly representable.
+        let ks: Vec<i64> = (0..20_000).map(|i| (i * 7919 % 13) - 6).collect();
+        let xs: Vec<f64> = ks.iter().map(|&k| 1e15 + k as f64).collect();
+        let (mean, m2, m3, m4) = reference_int(&ks);
+        let m = moments_of(&xs, xs[0]);
+        assert_eq!(m.mean().unwrap(), 1e15 + mean);
+        let rel = |a: f64, b: f64| ((a - b) / b).abs();
+        assert!(rel(m.m2, m2) < 1e-13, "{} vs {}", m.m2, m2);
+        assert!((m.m3 - m3).abs() < 1e-10 * m2.powf(1.5), "{} vs {}", m.m3, m3);
+        assert!(rel(m.m4, m4) < 1e-12);
+    }
+
+    #[test]
+    fn merge_equals_whole_within_ulps() {
+        let xs: Vec<f64> = (0..10_000).map(|i| ((i * 37 % 101) as f64).sin() * 3.0 + 1e9).collect();
+        let whole = moments_of(&xs, xs[0]);
+        let mut left = moments_of(&xs[..3_333], xs[0]);
+        let right = moments_of(&xs[3_333..], xs[3_333]);
+        left.merge(&right);
+        assert_eq!(left.n, whole.n);
+        let rel = |a: f64, b: f64| ((a - b) / b).abs();
+        assert!(rel(left.m2, whole.m2) < 1e-12);
+        assert!(rel(left.m4, whole.m4) < 1e-11);
+        assert!((left.mean().unwrap() - whole.mean().unwrap()).abs() <= 2.0 * f64::EPSILON * 1e9);
+    }
+
+    #[test]
+    fn masked_slots_are_ignored_whatever_they_hold() {
+        let xs = [1.0, f64::NAN, 3.0, f64::INFINITY, 5.0];
+        let mask = [0b10101u64];
+        let b = block_moments(&xs, Some(&mask), 0.0);
+        assert_eq!((b.n, b.mean_rel, b.m2), (3, 3.0, 8.0));
+    }
+
+    #[test]
+    fn merge_with_empty_is_identity() {
+        let m = moments_of(&[1.0, 2.0, 4.0], 1.0);
+        let mut a = m;
+        a.merge(&Moments::default());
+        assert_eq!(a, m);
+        let mut e = Moments::default();
+        e.merge(&m);
+        assert_eq!(e, m);
+    }
+}

@@ -1,0 +1,218 @@
+//! The Store: validated columns in (shared) memory, viewed by row range.
+//!
+//! Owns the decoded record batches of the planned columns and the mapping between global row numbers and
+//! (batch, offset). Hands kernels typed, validated slices ([`ColumnChunk`]) so they cannot fail. Does not
+//! own decoding (see `source/`) or statistics.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, SchemaRef};
+
+use crate::error::{Error, Result};
+
+/// A run of values of one column with its validity bitmap: what a statistic's `update` consumes.
+#[derive(Clone, Copy, Debug)]
+pub struct ColumnChunk<'a, T> {
+    pub values: &'a [T],
+    /// Little-endian bit words, bit `i` set when `values[i]` is valid; `None` when all are valid. Bits past
+    /// `values.len()` are zero.
+    pub validity: Option<&'a [u64]>,
+}
+
+impl<T> ColumnChunk<'_, T> {
+    pub fn null_count(&self) -> usize {
+        match self.validity {
+            None => 0,
+            Some(words) => self.values.len() - words.iter().map(|w| w.count_ones() as usize).sum::<usize>(),
+        }
+    }
+}
+
+/// Float element types, widened to f64 for the kernels (exactly: every f32 is an f64).
+pub trait FloatElem: Copy + Send + Sync + 'static {
+    /// The values as f64, borrowing when they already are.
+    fn widen<'a>(xs: &'a [Self], scratch: &'a mut Vec<f64>) -> &'a [f64];
+}
+
+impl FloatElem for f64 {
+    fn widen<'a>(xs: &'a [f64], _: &'a mut Vec<f64>) -> &'a [f64] {
+        xs
+    }
+}
+
+impl FloatElem for f32 {
+    fn widen<'a>(xs: &'a [f32], scratch: &'a mut Vec<f64>) -> &'a [f64] {
+        scratch.clear();
+        scratch.extend(xs.iter().map(|&x| f64::from(x)));
+        scratch
+    }
+}
+
+/// Integer element types, widened to i128 (exact for every Arrow integer).
+pub trait IntElem: Copy + Send + Sync + 'static {
+    fn to_i128(self) -> i128;
+}
+
+macro_rules! int_elem {
+    ($($t:ty),*) => { $(impl IntElem for $t { #[inline(always)] fn to_i128(self) -> i128 { self as i128 } })* };
+}
+int_elem!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+/// How the engine treats a column's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ColumnKind {
+    Float,
+    Int,
+    /// Counted (count, null_count) but not computed on.
+    Other,
+}
+
+impl ColumnKind {
+    pub fn of(data_type: &DataType) -> ColumnKind {
+        match data_type {
+            DataType::Float32 | DataType::Float64 => ColumnKind::Float,
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64 => ColumnKind::Int,
+            _ => ColumnKind::Other,
+        }
+    }
+}
+
+/// Decoded, validated columns and the row-number index over their batches.
+#[derive(Debug)]
+pub struct Store {
+    path: PathBuf,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    /// `starts[i]` is the first row of batch `i`; `starts[batches.len()]` the row count.
+    starts: Vec<u64>,
+    mapping: Range<usize>,
+    copied_batches: usize,
+}
+
+impl Store {
+    /// Builds a store over decoded batches. `mapping` is the address range of the mapped bytes (for the
+    /// zero-copy check); `copied_batches` counts batches that had to be copied to fix their alignment.
+    pub fn try_new(
+        path: PathBuf,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+        mapping: Range<usize>,
+        copied_batches: usize,
+    ) -> Result<Self> {
+        let mut starts = Vec::with_capacity(batches.len() + 1);
+        let mut row = 0u64;
+        for batch in &batches {
+            if batch.schema().fields() != schema.fields() {
+                return Err(Error::internal("record batch schema differs from the store schema"));
+            }
+            starts.push(row);
+            row += batch.num_rows() as u64;
+        }
+        starts.push(row);
+        Ok(Store { path, schema, batches, starts, mapping, copied_batches })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    pub fn num_rows(&self) -> u64 {
+        *self.starts.last().expect("starts is never empty")
+    }
+
+    pub fn batches(&self) -> &[RecordBatch] {
+        &self.batches
+    }
+
+    /// Address range of the mapped input: every zero-copy buffer lies inside it.
+    pub fn mapping(&self) -> Range<usize> {
+        self.mapping.clone()
+    }
+
+    /// Batches whose buffers were misaligned in the file and were copied to aligned memory.
+    pub fn copied_batches(&self) -> usize {
+        self.copied_batches
+    }
+
+    /// The pieces of column `column` covering `rows`, one zero-copy slice per batch touched, in row order.
+    pub fn pieces(&self, column: usize, rows: Range<u64>) -> impl Iterator<Item = ArrayRef> + '_ {
+        let first = self.starts.partition_point(|&s| s <= rows.start).saturating_sub(1);
+        self.batches[first.min(self.batches.len())..]
+            .iter()
+            .zip(&self.starts[first..])
+            .take_while(move |(_, start)| **start < rows.end)
+            .filter_map(move |(batch, &start)| {
+                let lo = rows.start.max(start);
+                let hi = rows.end.min(start + batch.num_rows() as u64);
+                (lo < hi).then(|| batch.column(column).slice((lo - start) as usize, (hi - lo) as usize))
+            })
+    }
+}
+
+/// Bit words of an array's validity (bit `i` ↔ value `i`), or `None` when it has no nulls.
+pub fn validity_words(array: &dyn Array) -> Option<Vec<u64>> {
+    let nulls = array.logical_nulls()?;
+    (nulls.null_count() > 0).then(|| nulls.inner().bit_chunks().iter_padded().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::Int64Array;
+    use arrow_schema::{Field, Schema};
+
+    use super::*;
+
+    fn store_of(batch_lens: &[i64]) -> Store {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]));
+        let mut next = 0;
+        let batches = batch_lens
+            .iter()
+            .map(|&n| {
+                let values: Vec<i64> = (next..next + n).collect();
+                next += n;
+                RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(values))]).unwrap()
+            })
+            .collect();
+        Store::try_new("t".into(), schema, batches, 0..0, 0).unwrap()
+    }
+
+    fn rows_of(store: &Store, rows: Range<u64>) -> Vec<i64> {
+        store
+            .pieces(0, rows)
+            .flat_map(|a| a.as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn pieces_cover_exactly_the_requested_rows_across_batches() {
+        let store = store_of(&[3, 0, 5, 2]);
+        assert_eq!(store.num_rows(), 10);
+        for lo in 0..=10u64 {
+            for hi in lo..=10u64 {
+                let expected: Vec<i64> = (lo as i64..hi as i64).collect();
+                assert_eq!(rows_of(&store, lo..hi), expected, "rows {lo}..{hi}");
+            }
+        }
+    }
+
+    #[test]
+    fn null_count_ignores_padding_bits() {
+        let chunk = ColumnChunk { values: &[1.0f64; 70], validity: Some(&[u64::MAX, 0b101]) };
+        assert_eq!(chunk.null_count(), 70 - 66);
+    }
+}
