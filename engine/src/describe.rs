@@ -96,4 +96,3 @@ pub fn describe_store(store: &Store, plan: &Plan, input: InputInfo, options: &De
     let report = Report { input, rows: plan.num_rows, ddof: options.ddof, exact: options.exact, columns };
     Ok(Described { report, exec, notes })
 }
-

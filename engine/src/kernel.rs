@@ -3,11 +3,10 @@
 //! Infallible by design: the Source validated types, lengths and null buffers, so this only dispatches on
 //! the (already checked) column type and feeds typed slices to the statistics.
 
-use arrow_array::types::{
-    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type,
-    UInt64Type,
-};
 use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
 use arrow_array::{Array, ArrowPrimitiveType};
 
 use crate::plan::{Chunk, Plan};

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::{Cell, Report, STAT_NAMES, SCHEMA_VERSION};
+use super::{Cell, Report, SCHEMA_VERSION, STAT_NAMES};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &JsonReport(report))?;

@@ -63,7 +63,8 @@ fn general(x: f64) -> String {
     } else {
         let s = format!("{x:.9e}");
         let (mantissa, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let mantissa = if mantissa.contains('.') { mantissa.trim_end_matches('0').trim_end_matches('.') } else { mantissa };
+        let mantissa =
+            if mantissa.contains('.') { mantissa.trim_end_matches('0').trim_end_matches('.') } else { mantissa };
         format!("{mantissa}e{e}")
     }
 }

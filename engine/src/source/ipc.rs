@@ -67,8 +67,8 @@ impl IpcFile {
         // mmap-based reader (ripgrep, arrow's zero_copy_ipc example): do not rewrite a file while tally
         // reads it. Changing bytes can give wrong numbers but never memory unsafety in our code, because all
         // structure is validated from the bytes once at open and kernels only read plain numbers.
-        let map = unsafe { Mmap::map(file) }
-            .map_err(|e| Error::input(format!("cannot memory-map: {e}")).with_file(label))?;
+        let map =
+            unsafe { Mmap::map(file) }.map_err(|e| Error::input(format!("cannot memory-map: {e}")).with_file(label))?;
         let data = Buffer::from(bytes::Bytes::from_owner(map));
         Self::from_buffer(data, label)
     }
@@ -82,8 +82,7 @@ impl IpcFile {
         }
         if &bytes[len - 6..] != b"ARROW1" {
             return Err(err(
-                "truncated or corrupt Arrow IPC file: no ARROW1 magic at the end (was the write interrupted?)"
-                    .into(),
+                "truncated or corrupt Arrow IPC file: no ARROW1 magic at the end (was the write interrupted?)".into(),
                 len - 6,
             ));
         }
@@ -154,8 +153,7 @@ impl IpcFile {
 
     /// A decoder that has read every dictionary; `require_alignment` keeps decoding zero-copy.
     fn decoder(&self, projection: Option<Vec<usize>>, require_alignment: bool) -> Result<FileDecoder> {
-        let mut decoder =
-            FileDecoder::new(self.schema.clone(), self.version).with_require_alignment(require_alignment);
+        let mut decoder = FileDecoder::new(self.schema.clone(), self.version).with_require_alignment(require_alignment);
         if let Some(p) = projection {
             decoder = decoder.with_projection(p);
         }
@@ -234,9 +232,8 @@ impl IpcFile {
             batches.push(batch);
         }
         let mapping = self.data.as_ptr() as usize..self.data.as_ptr() as usize + self.data.len();
-        let schema = Arc::new(
-            self.schema.project(projection).map_err(|e| Error::internal(format!("bad projection: {e}")))?,
-        );
+        let schema =
+            Arc::new(self.schema.project(projection).map_err(|e| Error::internal(format!("bad projection: {e}")))?);
         Store::try_new(self.path, schema, batches, mapping, copied)
     }
 }

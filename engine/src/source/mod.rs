@@ -18,7 +18,8 @@ use crate::error::{Error, Result};
 pub enum Format {
     /// Arrow IPC file format (`ARROW1` magic), a.k.a. Feather v2.
     ArrowFile,
-    /// Arrow IPC stream format (continuation marker `0xFFFFFFFF` first).
+    /// Arrow IPC stream format: continuation marker `0xFFFFFFFF` first, or the pre-1.0 framing that starts
+    /// directly with the metadata length (see `looks_like_legacy_stream`).
     ArrowStream,
     Parquet,
     Npy,
@@ -51,7 +52,7 @@ pub fn sniff(path: &Path) -> Result<Format> {
     let head = &head[..filled];
     if head.starts_with(b"ARROW1") {
         Ok(Format::ArrowFile)
-    } else if head.starts_with(&[0xFF, 0xFF, 0xFF, 0xFF]) {
+    } else if head.starts_with(&[0xFF, 0xFF, 0xFF, 0xFF]) || looks_like_legacy_stream(head) {
         Ok(Format::ArrowStream)
     } else if head.starts_with(b"PAR1") {
         Ok(Format::Parquet)
@@ -83,6 +84,17 @@ pub(crate) fn open_input(path: &Path) -> Result<File> {
         return Err(Error::input("is a directory, not a file").with_file(path));
     }
     Ok(file)
+}
+
+/// Pre-1.0 Arrow streams (e.g. arrow-testing's `0.14.1/*.stream`) have no continuation marker: they start with
+/// the i32 length of the first flatbuffer message, padded so that length + 4 is a multiple of 8, then the
+/// flatbuffer's root offset (small, 4-aligned, inside the message). Recognised only to name the format in
+/// the error; lengths below 2^24 keep text out (a text file's fourth byte is not zero).
+fn looks_like_legacy_stream(head: &[u8]) -> bool {
+    let (Some(len), Some(root)) = (head.get(0..4), head.get(4..8)) else { return false };
+    let len = u32::from_le_bytes(len.try_into().expect("4 bytes"));
+    let root = u32::from_le_bytes(root.try_into().expect("4 bytes"));
+    (8..1 << 24).contains(&len) && (len + 4) % 8 == 0 && root % 4 == 0 && (4..len).contains(&root)
 }
 
 fn hex(bytes: &[u8]) -> String {

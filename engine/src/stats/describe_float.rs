@@ -6,14 +6,15 @@
 //! values, so one infinity cannot poison the finite bookkeeping of a chunk.
 //!
 //! Each block of [`BLOCK`] values gets a fast scan assuming all valid values are finite (true for almost
-//! all data); a non-finite block sum reveals NaN/inf (or overflow), and only then is the block rescanned
-//! with a finite-value mask.
+//! all data); a non-finite Σ(x − shift) reveals NaN or ±inf, and only then is the block rescanned with a
+//! finite-value mask.
 
 use serde::{Deserialize, Serialize};
 
 use super::exact_sum::ExactSum;
 use super::float_sum::CompensatedSum;
-use super::moments::{BLOCK, LANES, Moments, block_central, sum_lanes};
+use super::lanes;
+use super::moments::{BLOCK, Moments, block_central};
 use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, FloatElem};
 
@@ -32,7 +33,7 @@ pub struct FloatDescribe {
     /// Over finite values.
     pub sum: CompensatedSum,
     /// Present when `--exact` asked for a correctly rounded sum and mean.
-    pub exact: Option<ExactSum>,
+    pub exact: Option<Box<ExactSum>>,
     /// Over finite values.
     pub moments: Moments,
 }
@@ -53,15 +54,6 @@ impl Default for FloatDescribe {
     }
 }
 
-/// What one scan of a block found among the kept values.
-struct Scan {
-    n: u64,
-    sum_rel: f64,
-    sum: f64,
-    min: f64,
-    max: f64,
-}
-
 #[inline(always)]
 fn keep(mask: Option<&[u64]>, i: usize) -> bool {
     match mask {
@@ -70,45 +62,10 @@ fn keep(mask: Option<&[u64]>, i: usize) -> bool {
     }
 }
 
-/// One pass over a block: count, Σ(x − shift), Σx, min and max of the values the mask keeps.
-/// `MASKED` is a const so the unmasked loop carries no bit tests and vectorises.
-#[inline(always)]
-fn scan<const MASKED: bool>(xs: &[f64], mask: Option<&[u64]>, shift: f64) -> Scan {
-    let mut rel = [0.0f64; LANES];
-    let mut sum = [0.0f64; LANES];
-    let mut lo = [f64::INFINITY; LANES];
-    let mut hi = [f64::NEG_INFINITY; LANES];
-    let mut lane = |j: usize, i: usize, x: f64| {
-        let k = !MASKED || keep(mask, i);
-        rel[j] += if k { x - shift } else { 0.0 };
-        sum[j] += if k { x } else { 0.0 };
-        let m = if k { x } else { f64::NAN };
-        lo[j] = if m < lo[j] { m } else { lo[j] };
-        hi[j] = if m > hi[j] { m } else { hi[j] };
-    };
-    let groups = xs.len() / LANES;
-    for g in 0..groups {
-        for j in 0..LANES {
-            let i = g * LANES + j;
-            lane(j, i, xs[i]);
-        }
-    }
-    for i in groups * LANES..xs.len() {
-        lane(i - groups * LANES, i, xs[i]);
-    }
-    let n = match mask {
-        Some(m) if MASKED => m.iter().map(|w| u64::from(w.count_ones())).sum(),
-        _ => xs.len() as u64,
-    };
-    let min = lo.iter().copied().fold(f64::INFINITY, |a, b| if b < a { b } else { a });
-    let max = hi.iter().copied().fold(f64::NEG_INFINITY, |a, b| if b > a { b } else { a });
-    Scan { n, sum_rel: sum_lanes(&rel), sum: sum_lanes(&sum), min, max }
-}
-
 impl FloatDescribe {
     /// An empty state; `exact` adds the exact accumulator behind `--exact`.
     pub fn new(exact: bool) -> Self {
-        FloatDescribe { exact: exact.then(ExactSum::default), ..Default::default() }
+        FloatDescribe { exact: exact.then(Box::default), ..Default::default() }
     }
 
     /// Folds a chunk of values into the state.
@@ -134,34 +91,31 @@ impl FloatDescribe {
             }
         }
         let shift = self.moments.shift_hi;
-        let mut s = match validity {
-            None => scan::<false>(xs, None, shift),
-            Some(_) => scan::<true>(xs, validity, shift),
-        };
-        self.min = self.min.min(s.min);
-        self.max = self.max.max(s.max);
+        let first = lanes::scan(xs, validity, shift);
+        self.min = self.min.min(first.min);
+        self.max = self.max.max(first.max);
         let mut finite_mask = [0u64; WORDS_PER_BLOCK];
-        let mut mask = validity;
-        if !s.sum_rel.is_finite() {
-            // NaN or ±inf in the block (an overflowing Σx alone is just an infinite sum): count them, then
-            // rescan the finite values only.
+        let (mut mask, mut sum_rel) = (validity, first.sum_rel);
+        if !sum_rel.is_finite() {
+            // NaN or ±inf in the block: count them, then rescan the finite values only.
             self.count_non_finite(xs, validity, &mut finite_mask);
-            let finite = &finite_mask[..xs.len().div_ceil(64)];
-            let rescan = scan::<true>(xs, Some(finite), shift);
-            (s.n, s.sum_rel, s.sum) = (rescan.n, rescan.sum_rel, rescan.sum);
-            mask = Some(finite);
+            mask = Some(&finite_mask[..xs.len().div_ceil(64)]);
+            sum_rel = lanes::scan(xs, mask, shift).sum_rel;
         }
-        if s.n == 0 {
+        let n = lanes::count_kept(xs.len(), mask);
+        if n == 0 {
             return;
         }
-        self.sum.add(s.sum);
+        // Σx = n·shift + Σ(x − shift): the product is added with its rounding error, the deviations are small.
+        self.sum.add_product(n as f64, shift);
+        self.sum.add(sum_rel);
         if let Some(exact) = &mut self.exact {
             match mask {
                 None => exact.add_slice(xs),
                 Some(_) => (0..xs.len()).filter(|&i| keep(mask, i)).for_each(|i| exact.add(xs[i])),
             }
         }
-        let block = block_central(xs, mask, shift, s.sum_rel / s.n as f64, s.n);
+        let block = block_central(xs, mask, shift, sum_rel / n as f64, n);
         self.moments.add_block(&block);
     }
 
@@ -230,12 +184,7 @@ impl Partial for FloatDescribe {
 
     fn finish(&self, options: &FinishOptions) -> Summary {
         let count = self.count();
-        let mut out = Summary {
-            count,
-            null_count: self.null_count,
-            nan_count: self.nan_count,
-            ..Summary::default()
-        };
+        let mut out = Summary { count, null_count: self.null_count, nan_count: self.nan_count, ..Summary::default() };
         if count == 0 {
             out.sum = Some(Value::Float(0.0));
             return out;

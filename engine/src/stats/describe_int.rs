@@ -107,12 +107,8 @@ impl Partial for IntDescribe {
 
     fn finish(&self, options: &FinishOptions) -> Summary {
         let m = &self.moments;
-        let mut out = Summary {
-            count: m.n,
-            null_count: self.null_count,
-            sum: Some(Value::Int(self.sum)),
-            ..Summary::default()
-        };
+        let mut out =
+            Summary { count: m.n, null_count: self.null_count, sum: Some(Value::Int(self.sum)), ..Summary::default() };
         if m.n == 0 {
             return out;
         }

@@ -12,15 +12,15 @@
 //! every finite `f64` is an integer in these units:
 //!
 //! ```text
-//!   x = ±m · 2^p · 2^-1074     m < 2^53 (integer significand), p = 0..=2045
-//!                              m << (p % 32) is at most 84 bits: three 32-bit digits d0 d1 d2
-//!   limb index:   0       1     ...    p/32     p/32+1   p/32+2   ...    65     66     67
-//!   weight:     2^0    2^32          += ±d0   += ±d1    += ±d2         2^2080 (carries only)
+//!   x = ±m · 2^p · 2^-1074      m < 2^53 (integer significand), p = 0..=2045
+//!   ±m · 2^(p % 32) = d0 + d1 · 2^32 + r · 2^64,   d0, d1 in [0, 2^32),  r in [-2^20, 2^20)
+//!   limbs:    [ 0 ][ 1 ] ... [ p/32 ][ p/32+1 ][ p/32+2 ] ... [ 65 ][ 66 ][ 67 ]    limb i weighs 2^(32·i)
+//!                                += d0     += d1     += r            carries only
 //! ```
 //!
 //! A limb holds one digit in `[0, 2^32)` when normalised and has 31 spare bits, so it absorbs
 //! `NORMALISE_EVERY` (about 2^31) additions before one carry-propagation pass ("normalise") is due: the hot
-//! loop is three adds per value and no branches for finite values. Finite values reach bit 2097; two more
+//! loop is a multiply and three adds per value, with no per-value branch. Finite values reach bit 2097; two more
 //! limbs of carries make the sum exact while its magnitude is below 2^1101, over 2^77 times `f64::MAX`
 //! (beyond that the state wraps modulo 2^1102, which needs more than 2^77 additions).
 //!
@@ -41,10 +41,26 @@ const DIGIT_BITS: u32 = 32;
 const DIGIT_MASK: i64 = (1 << DIGIT_BITS) - 1;
 /// Limbs of the accumulator: finite values land in limbs 0..=65 (bits 0..=2097), 66 and 67 take carries.
 const LIMBS: usize = 68;
-/// Additions between two normalisations. After `k` additions into a normalised state a limb lies in
-/// `[-k·(2^32-1), (k+1)·(2^32-1)]`; the carry pass adds at most 2^31 to that, which stays below 2^63 for
+/// Additions between two normalisations. One addition changes a limb by at most `2^32 - 1` up or `2^20`
+/// down (see [`deposit`]), so after `k` additions into a normalised state a limb lies in
+/// `[-k·2^20, (k+1)·(2^32-1)]`; the carry pass adds less than 2^31 to that, which stays below 2^63 for
 /// every `k <= 2^31 - 2`.
 const NORMALISE_EVERY: u32 = (1 << 31) - 2;
+/// Accumulator arrays in the hot loop (see `ExactSum::add_block`).
+const LANES: usize = 4;
+/// Values per pass of the hot loop: 8 KiB, well inside L1.
+const PIECE: usize = 1024;
+/// `POW2[s] = 2^s`: [`deposit`] multiplies by a table entry because on x86-64 a 64x64->128-bit multiply
+/// costs fewer micro-ops than the variable 128-bit shift that `1 << s` compiles to.
+const POW2: [i64; 32] = {
+    let mut t = [0i64; 32];
+    let mut i = 0;
+    while i < 32 {
+        t[i] = 1 << i;
+        i += 1;
+    }
+    t
+};
 const FRAC_BITS: u32 = 52;
 const FRAC_MASK: u64 = (1 << FRAC_BITS) - 1;
 const EXP_MASK: u64 = 0x7FF;
@@ -121,21 +137,25 @@ impl ExactSum {
 
     /// Adds `block` without normalising; the caller accounts for its `block.len()` additions.
     fn add_block(&mut self, block: &[f64]) {
-        // Two lanes: neighbouring values usually hit the same three limbs, and alternating between two
-        // arrays halves the store-to-load dependency chain through them. Their sum keeps the limb bound
-        // of `block.len()` additions, so adding the lanes back costs no extra budget.
-        let mut odd = [0i64; LIMBS];
+        // LANES accumulators: neighbouring values usually hit the same three limbs, and spreading them over
+        // several arrays breaks the store-to-load dependency chain through those limbs. The lanes' sum keeps
+        // the limb bound of `block.len()` additions, so adding the lanes back costs no extra budget.
+        let mut lanes = [[0i64; LIMBS]; LANES - 1];
         let Self { limbs, pos_inf, neg_inf, .. } = self;
-        let mut pairs = block.chunks_exact(2);
-        for pair in &mut pairs {
-            add_one(limbs, pos_inf, neg_inf, pair[0]);
-            add_one(&mut odd, pos_inf, neg_inf, pair[1]);
+        for piece in block.chunks(PIECE) {
+            // A quick pass that vectorises both finds out whether the piece is all finite (then the loop
+            // skips the check per value) and pulls the piece into cache with many loads in flight, which the
+            // long loop below cannot do by itself.
+            if piece.iter().fold(true, |finite, x| finite & x.is_finite()) {
+                add_piece::<false>(limbs, &mut lanes, pos_inf, neg_inf, piece);
+            } else {
+                add_piece::<true>(limbs, &mut lanes, pos_inf, neg_inf, piece);
+            }
         }
-        for &x in pairs.remainder() {
-            add_one(limbs, pos_inf, neg_inf, x);
-        }
-        for (limb, o) in limbs.iter_mut().zip(odd) {
-            *limb += o;
+        for lane in &lanes {
+            for (limb, &l) in limbs.iter_mut().zip(lane) {
+                *limb += l;
+            }
         }
     }
 
@@ -239,6 +259,34 @@ impl ExactSum {
     }
 }
 
+/// Adds `piece`, spread over `limbs` and `lanes`; `SPECIALS` says whether it may hold infinities (or NaN).
+#[inline(always)]
+fn add_piece<const SPECIALS: bool>(
+    limbs: &mut [i64; LIMBS],
+    lanes: &mut [[i64; LIMBS]; LANES - 1],
+    pos_inf: &mut u64,
+    neg_inf: &mut u64,
+    piece: &[f64],
+) {
+    let mut add = |limbs: &mut [i64; LIMBS], x: f64| {
+        if SPECIALS {
+            add_one(limbs, pos_inf, neg_inf, x);
+        } else {
+            deposit(limbs, x.to_bits());
+        }
+    };
+    let mut groups = piece.chunks_exact(LANES);
+    for group in &mut groups {
+        add(limbs, group[0]);
+        for (lane, &x) in lanes.iter_mut().zip(&group[1..]) {
+            add(lane, x);
+        }
+    }
+    for &x in groups.remainder() {
+        add(limbs, x);
+    }
+}
+
 /// Adds finite `x` exactly, or counts an infinity.
 #[inline(always)]
 fn add_one(limbs: &mut [i64; LIMBS], pos_inf: &mut u64, neg_inf: &mut u64, x: f64) {
@@ -261,8 +309,9 @@ fn count_special(pos_inf: &mut u64, neg_inf: &mut u64, x: f64) {
     }
 }
 
-/// Adds the finite value with bits `bits` to `limbs`: its integer significand, shifted by its exponent
-/// modulo 32, is cut into three 32-bit digits that go, with the value's sign, into three neighbouring limbs.
+/// Adds the finite value with bits `bits` to `limbs`: its signed integer significand, shifted by its
+/// exponent modulo 32, is cut into two unsigned 32-bit digits and a signed rest in `[-2^20, 2^20)`, which go
+/// into three neighbouring limbs.
 #[inline(always)]
 fn deposit(limbs: &mut [i64; LIMBS], bits: u64) {
     let biased = (bits >> FRAC_BITS) & EXP_MASK;
@@ -271,13 +320,13 @@ fn deposit(limbs: &mut [i64; LIMBS], bits: u64) {
     // Weight of the significand's last bit in units of 2^-1074: subnormals and the smallest normals share 0.
     let pos = biased - normal;
     let idx = (pos / 32) as usize & 63; // pos <= 2046, so the mask only tells the optimiser idx + 2 < LIMBS
-    let shift = pos % 32;
-    let low = mant << shift; // the low 64 of the (53 + shift)-bit shifted significand
-    let high = (mant >> 32) >> (32 - shift); // the bits above those 64 (a single shift by 64 would overflow)
-    let neg = (bits as i64) >> 63; // 0 or -1; (d ^ neg) - neg is d with the sign of x
-    limbs[idx] += ((low & 0xFFFF_FFFF) as i64 ^ neg) - neg;
-    limbs[idx + 1] += ((low >> 32) as i64 ^ neg) - neg;
-    limbs[idx + 2] += (high as i64 ^ neg) - neg;
+    let neg = (bits as i64) >> 63; // 0 or -1
+    let signed = (mant as i64 ^ neg) - neg;
+    // |signed| < 2^53, so the product fits 85 bits: wide = d0 + d1·2^32 + rest·2^64 with d0, d1 unsigned.
+    let wide = i128::from(signed) * i128::from(POW2[(pos % 32) as usize]);
+    limbs[idx] += i64::from(wide as u32);
+    limbs[idx + 1] += i64::from((wide >> 32) as u32);
+    limbs[idx + 2] += (wide >> 64) as i64;
 }
 
 /// Rounds `±mag · 2^-(1074 + frac_bits)`, plus "a little more" when `sticky`, to the nearest `f64`, ties to
@@ -447,7 +496,10 @@ mod tests {
 
     /// Compares bit patterns, so that -0.0 != 0.0 and NaN == NaN.
     fn assert_same(got: f64, want: f64, what: &str) {
-        assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()), "{what}: got {got:e}, want {want:e}");
+        assert!(
+            got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+            "{what}: got {got:e}, want {want:e}"
+        );
     }
 
     /// Checks `to_f64` and a few means of `xs` against the reference, adding one by one and by slice.
@@ -525,7 +577,11 @@ mod tests {
         assert_same(sum_of(&[1e308, 1.0, -1e308]).to_f64(), 1.0, "1e308");
         assert_same(sum_of(&[1e16, 1.0, -1e16]).to_f64(), 1.0, "1e16");
         assert_same(sum_of(&[f64::MAX, 5e-324, -f64::MAX]).to_f64(), 5e-324, "extremes");
-        assert_same(sum_of(&[0.1, 0.2, -0.3]).to_f64(), reference_round(&exact_sum(&[0.1, 0.2, -0.3]), 1), "0.1+0.2-0.3");
+        assert_same(
+            sum_of(&[0.1, 0.2, -0.3]).to_f64(),
+            reference_round(&exact_sum(&[0.1, 0.2, -0.3]), 1),
+            "0.1+0.2-0.3",
+        );
         check(&[1e308, 1.0, -1e308]);
         check(&[-1e16, 1.0, 1e16, -3.0]);
     }
@@ -555,6 +611,38 @@ mod tests {
         for xs in [&[two53, 1.0][..], &[two53, 3.0], &[1.0, 2f64.powi(-53)], &[-two53, -1.0, 5e-324]] {
             check(xs);
         }
+    }
+
+    /// Finite values that add up to `units` · 2^-1074 exactly: 52-bit pieces, each a double.
+    fn from_units(units: &BigInt) -> Vec<f64> {
+        let (neg, mut rest) = (*units < BigInt::from(0), if *units < BigInt::from(0) { -units } else { units.clone() });
+        let mut xs = Vec::new();
+        for i in 0.. {
+            if rest == BigInt::from(0) {
+                break;
+            }
+            let piece = u64::try_from(&rest & BigInt::from((1u64 << 52) - 1)).unwrap();
+            rest >>= 52;
+            // piece · 2^(52 i - 1074): a subnormal bit pattern for i == 0, else an exact normal product.
+            let x = if i == 0 { f64::from_bits(piece) } else { piece as f64 * 2f64.powi(52 * i - 1074) };
+            xs.push(if neg { -x } else { x });
+        }
+        xs
+    }
+
+    #[test]
+    fn a_remainder_breaks_what_looks_like_a_tie() {
+        // S / n = M + 1/2 + 1/(2n) in units of 2^(k - 1074): the quotient's fraction digit shows an exact
+        // half and only the remainder tells that the true value is above it, so it rounds up to odd M + 1.
+        let m = (1u64 << 53) - 2;
+        for (n, k) in [(3u64, 0usize), ((1 << 40) + 1, 0), ((1 << 63) + 1, 20), (u64::MAX, 25)] {
+            let units = (BigInt::from(n) * m + (BigInt::from(n) + 1) / 2) << k;
+            let s = sum_of(&from_units(&units));
+            let want = f64::from_bits(m + 1) * 2f64.powi(k as i32);
+            assert_same(s.div_to_f64(n), want, &format!("n = {n}, k = {k}"));
+            assert_same(reference_round(&units, n), want, "reference");
+        }
+        check(&from_units(&((BigInt::from(1) << 53) + 1)));
     }
 
     #[test]
@@ -596,6 +684,14 @@ mod tests {
         let top = doubled(f64::MAX, 76);
         assert_eq!(limb_value(&top), exact(f64::MAX) << 76);
         assert_same(top.to_f64(), f64::INFINITY, "2^76 MAX");
+        // Far beyond the headroom the state wraps modulo 2^2176 units, as documented, and never panics.
+        let huge = doubled(f64::MAX, 200);
+        assert!(huge.is_zero() && huge.div_to_f64(3) == 0.0);
+        let mut wrapped = doubled(f64::from_bits(1 << 52), 2174 - 52); // 2^2174 units
+        wrapped.merge(&wrapped.clone());
+        assert_same(wrapped.to_f64(), f64::NEG_INFINITY, "2^2175 units wraps to -2^2175");
+        wrapped.merge(&wrapped.clone());
+        assert!(wrapped.is_zero());
     }
 
     #[test]
@@ -627,7 +723,7 @@ mod tests {
     #[test]
     fn random_sums_and_means_match_the_reference() {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        for round in 0..300 {
+        for round in 0..1000 {
             let len = [1, 2, 3, 5, 17, 64][round % 6];
             let xs = rng.vec(len);
             check(&xs);
@@ -708,7 +804,8 @@ mod tests {
             assert!(postcard::from_bytes::<ExactSum>(&bytes).is_err());
         }
         // The most negative value, -2^2175 units, is representable and round-trips.
-        let min: ExactSum = postcard::from_bytes(&postcard::to_allocvec(&wire(true, 271, vec![0x80])).unwrap()).unwrap();
+        let min: ExactSum =
+            postcard::from_bytes(&postcard::to_allocvec(&wire(true, 271, vec![0x80])).unwrap()).unwrap();
         assert_same(min.to_f64(), f64::NEG_INFINITY, "most negative");
     }
 
@@ -762,10 +859,28 @@ mod tests {
         assert_canonical(&s);
     }
 
+    #[test]
+    fn long_slices_cross_pieces_and_lanes() {
+        let mut rng = Rng(2024);
+        let mut xs = rng.vec(3 * PIECE + 5);
+        check(&xs);
+        xs[PIECE + 7] = f64::INFINITY;
+        let mut one_by_one = ExactSum::default();
+        xs.iter().for_each(|&x| one_by_one.add(x));
+        let s = sum_of(&xs);
+        assert_eq!(s, one_by_one);
+        assert_same(s.to_f64(), f64::INFINITY, "one +inf among finite values");
+        xs[PIECE + 7] = 0.0;
+        let mut without = sum_of(&xs);
+        assert_ne!(without, s);
+        without.add(f64::INFINITY);
+        assert_eq!(without, s);
+    }
+
     /// 2^32 + 5 real additions of ±MAX through the real budget (two normalisations). Slow in debug builds:
     /// `cargo test --release -p tally-engine exact_sum -- --ignored`.
     #[test]
-    #[ignore = "about 10 s in release builds"]
+    #[ignore = "about 20 s in release builds"]
     fn billions_of_additions() {
         let block = vec![f64::MAX; 1 << 20];
         let mut s = ExactSum::default();

@@ -26,6 +26,16 @@ impl CompensatedSum {
         self.sum = t;
     }
 
+    /// Adds the product `a·b` almost exactly: its rounded value and its rounding error (Dekker's
+    /// TwoProduct without FMA, so the bits do not depend on the CPU).
+    pub fn add_product(&mut self, a: f64, b: f64) {
+        let (p, e) = two_product(a, b);
+        self.add(p);
+        if e.is_finite() {
+            self.add(e);
+        }
+    }
+
     pub fn merge(&mut self, other: &CompensatedSum) {
         self.add(other.sum);
         self.comp += other.comp;
@@ -37,9 +47,38 @@ impl CompensatedSum {
     }
 }
 
+/// Veltkamp's split: `a == hi + lo` with both halves holding at most 26 significant bits.
+#[inline]
+fn split(a: f64) -> (f64, f64) {
+    let t = 134_217_729.0 * a; // 2^27 + 1
+    let hi = t - (t - a);
+    (hi, a - hi)
+}
+
+/// Dekker (1971): `a·b == p + e` exactly, barring overflow and underflow.
+#[inline]
+pub fn two_product(a: f64, b: f64) -> (f64, f64) {
+    let p = a * b;
+    let ((ah, al), (bh, bl)) = (split(a), split(b));
+    let e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+    (p, e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_product_is_exact() {
+        // (2^27 + 1)^2 = 2^54 + 2^28 + 1 needs 55 bits: the 1 is the rounding error.
+        let a = 134_217_729.0;
+        let (p, e) = two_product(a, a);
+        assert_eq!((p, e), (18_014_398_777_917_440.0, 1.0));
+        let mut s = CompensatedSum::default();
+        s.add_product(a, a);
+        s.add(-18_014_398_777_917_440.0);
+        assert_eq!(s.value(), 1.0);
+    }
 
     #[test]
     fn recovers_what_plain_summation_loses() {

@@ -15,6 +15,7 @@ pub mod describe_float;
 pub mod describe_int;
 pub mod exact_sum;
 pub mod float_sum;
+pub mod lanes;
 pub mod moments;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -174,17 +175,15 @@ pub const STATE_FORMAT_VERSION: u16 = 1;
 /// Encodes a state for a pipe or a file: the format version, then the postcard body.
 pub fn encode<T: Serialize>(state: &T) -> Result<Vec<u8>> {
     let mut out = STATE_FORMAT_VERSION.to_le_bytes().to_vec();
-    postcard::to_io(state, &mut out)
-        .map_err(|e| Error::internal(format!("cannot encode a partial state: {e}")))?;
+    postcard::to_io(state, &mut out).map_err(|e| Error::internal(format!("cannot encode a partial state: {e}")))?;
     Ok(out)
 }
 
 /// Decodes what [`encode`] wrote, refusing other format versions.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let protocol = |m: String| Error::new(crate::error::ErrorKind::Protocol, m);
-    let (version, body) = bytes
-        .split_first_chunk::<2>()
-        .ok_or_else(|| protocol("partial state too short to hold a version".into()))?;
+    let (version, body) =
+        bytes.split_first_chunk::<2>().ok_or_else(|| protocol("partial state too short to hold a version".into()))?;
     let version = u16::from_le_bytes(*version);
     if version != STATE_FORMAT_VERSION {
         return Err(protocol(format!(

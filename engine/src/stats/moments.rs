@@ -16,16 +16,15 @@
 //!   which generalises Chan et al.'s variance merge to M3 and M4.
 //!
 //! ## Why it is deterministic
-//! The block kernel accumulates in [`LANES`] fixed lanes combined in a fixed order, with no FMA
-//! contraction (Rust never contracts), so the bits do not depend on the SIMD width the compiler picks
-//! (the polars `float_sum.rs` idea). Merge order is decided by the caller (the Aggregator's tree).
+//! The block passes run the fixed-lane kernels of [`lanes`], whose bits do not depend on the SIMD width
+//! the compiler picks. Merge order is decided by the caller (the Aggregator's tree).
 
 use serde::{Deserialize, Serialize};
 
+use super::lanes;
+
 /// Values per block of the two-pass kernel: 32 KiB of f64, so pass two reads from L1.
 pub const BLOCK: usize = 4096;
-/// Independent accumulators per pass: enough to fill two AVX registers, fixed so the bits never change.
-pub const LANES: usize = 8;
 
 /// Mergeable central moments of the finite values seen, relative to a shift.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -99,7 +98,7 @@ impl Moments {
 
     /// The mean, or `None` for no values.
     pub fn mean(&self) -> Option<f64> {
-        (self.n > 0).then(|| self.shift_hi + (self.shift_lo + self.mean_rel))
+        (self.n > 0).then_some(self.shift_hi + (self.shift_lo + self.mean_rel))
     }
 
     /// Variance with `ddof` delta degrees of freedom; `None` when `n <= ddof`.
@@ -128,11 +127,7 @@ impl Moments {
 /// Pébay (2008) eq. 3.1 and its third/fourth-order analogues: merges `(n_a, mean_a, M2..M4)` with
 /// `(n_b, M2..M4)` whose mean is `mean_a + delta`. Returns the merged `(n, mean, M2, M3, M4)`.
 #[inline]
-pub fn merge_central(
-    a: (u64, f64, f64, f64, f64),
-    b: (u64, f64, f64, f64),
-    delta: f64,
-) -> (u64, f64, f64, f64, f64) {
+pub fn merge_central(a: (u64, f64, f64, f64, f64), b: (u64, f64, f64, f64), delta: f64) -> (u64, f64, f64, f64, f64) {
     let (na_u, mean_a, m2a, m3a, m4a) = a;
     let (nb_u, m2b, m3b, m4b) = b;
     let n_u = na_u + nb_u;
@@ -151,100 +146,11 @@ pub fn merge_central(
     (n_u, mean, m2, m3, m4)
 }
 
-/// Combines lane accumulators in a fixed pairwise order.
+/// Second pass over a block: corrected central moments around `shift + center`, where `center` is the
+/// first pass's estimate of the mean relative to `shift`. `n` is the count of kept values (non-zero).
 #[inline]
-pub fn sum_lanes(l: &[f64; LANES]) -> f64 {
-    ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
-}
-
-/// Tests bit `i` of a little-endian validity bitmap held as words.
-#[inline(always)]
-fn bit(mask: &[u64], i: usize) -> bool {
-    (mask[i / 64] >> (i % 64)) & 1 == 1
-}
-
-/// First pass over a block: `(Σ(x − shift), count)` over the values whose mask bit is set (all values when
-/// `mask` is `None`). Masked-out slots may hold anything (arrow leaves null slots undefined).
-#[inline]
-pub fn block_sum_rel(xs: &[f64], mask: Option<&[u64]>, shift: f64) -> (f64, u64) {
-    let mut acc = [0.0f64; LANES];
-    let groups = xs.len() / LANES;
-    match mask {
-        None => {
-            for g in 0..groups {
-                let base = g * LANES;
-                for j in 0..LANES {
-                    acc[j] += xs[base + j] - shift;
-                }
-            }
-            for (j, &x) in xs[groups * LANES..].iter().enumerate() {
-                acc[j] += x - shift;
-            }
-            (sum_lanes(&acc), xs.len() as u64)
-        }
-        Some(mask) => {
-            let mut n = 0u64;
-            for g in 0..groups {
-                let base = g * LANES;
-                for j in 0..LANES {
-                    let keep = bit(mask, base + j);
-                    acc[j] += if keep { xs[base + j] - shift } else { 0.0 };
-                }
-            }
-            for (j, &x) in xs[groups * LANES..].iter().enumerate() {
-                acc[j] += if bit(mask, groups * LANES + j) { x - shift } else { 0.0 };
-            }
-            for w in mask.iter() {
-                n += u64::from(w.count_ones());
-            }
-            (sum_lanes(&acc), n)
-        }
-    }
-}
-
-/// Second pass over a block: corrected central moments around `shift + mean_rel`, where `mean_rel` is the
-/// first pass's estimate. `n` is the count of kept values (non-zero).
-#[inline]
-pub fn block_central(xs: &[f64], mask: Option<&[u64]>, shift: f64, mean_rel: f64, n: u64) -> BlockMoments {
-    let mut s1 = [0.0f64; LANES];
-    let mut s2 = [0.0f64; LANES];
-    let mut s3 = [0.0f64; LANES];
-    let mut s4 = [0.0f64; LANES];
-    let mut step = |j: usize, d: f64| {
-        let d2 = d * d;
-        s1[j] += d;
-        s2[j] += d2;
-        s3[j] += d2 * d;
-        s4[j] += d2 * d2;
-    };
-    let groups = xs.len() / LANES;
-    match mask {
-        None => {
-            for g in 0..groups {
-                let base = g * LANES;
-                for j in 0..LANES {
-                    step(j, (xs[base + j] - shift) - mean_rel);
-                }
-            }
-            for (j, &x) in xs[groups * LANES..].iter().enumerate() {
-                step(j, (x - shift) - mean_rel);
-            }
-        }
-        Some(mask) => {
-            for g in 0..groups {
-                let base = g * LANES;
-                for j in 0..LANES {
-                    let d = (xs[base + j] - shift) - mean_rel;
-                    step(j, if bit(mask, base + j) { d } else { 0.0 });
-                }
-            }
-            for (j, &x) in xs[groups * LANES..].iter().enumerate() {
-                let d = (x - shift) - mean_rel;
-                step(j, if bit(mask, groups * LANES + j) { d } else { 0.0 });
-            }
-        }
-    }
-    let (s1, s2, s3, s4) = (sum_lanes(&s1), sum_lanes(&s2), sum_lanes(&s3), sum_lanes(&s4));
+pub fn block_central(xs: &[f64], mask: Option<&[u64]>, shift: f64, center: f64, n: u64) -> BlockMoments {
+    let [s1, s2, s3, s4] = lanes::power_sums(xs, mask, shift, center);
     // Shift the raw power sums from the estimated mean to the corrected one (binomial expansion);
     // `c` is tiny, so these corrections are small and well conditioned.
     let nf = n as f64;
@@ -252,7 +158,7 @@ pub fn block_central(xs: &[f64], mask: Option<&[u64]>, shift: f64, mean_rel: f64
     let c2 = c * c;
     BlockMoments {
         n,
-        mean_rel: mean_rel + c,
+        mean_rel: center + c,
         m2: (s2 - s1 * c).max(0.0),
         m3: s3 - 3.0 * c * s2 + 2.0 * nf * c2 * c,
         m4: s4 - 4.0 * c * s3 + 6.0 * c2 * s2 - 3.0 * nf * c2 * c2,
@@ -262,11 +168,12 @@ pub fn block_central(xs: &[f64], mask: Option<&[u64]>, shift: f64, mean_rel: f64
 /// Both passes over one block: the block's moments relative to `shift`.
 #[inline]
 pub fn block_moments(xs: &[f64], mask: Option<&[u64]>, shift: f64) -> BlockMoments {
-    let (sum_rel, n) = block_sum_rel(xs, mask, shift);
+    let n = lanes::count_kept(xs.len(), mask);
     if n == 0 {
         return BlockMoments { n: 0, mean_rel: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 };
     }
-    block_central(xs, mask, shift, sum_rel / n as f64, n)
+    let first = lanes::scan(xs, mask, shift);
+    block_central(xs, mask, shift, first.sum_rel / n as f64, n)
 }
 
 #[cfg(test)]

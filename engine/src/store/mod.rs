@@ -192,10 +192,7 @@ mod tests {
     }
 
     fn rows_of(store: &Store, rows: Range<u64>) -> Vec<i64> {
-        store
-            .pieces(0, rows)
-            .flat_map(|a| a.as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec())
-            .collect()
+        store.pieces(0, rows).flat_map(|a| a.as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec()).collect()
     }
 
     #[test]

@@ -1,0 +1,32 @@
+//! Shared helpers of tally's benchmarks: in-memory stores of the demo data set.
+
+use std::sync::Arc;
+
+use tally_engine::generate::{demo_batch, demo_schema};
+use tally_engine::plan::{Plan, PlanOptions};
+use tally_engine::store::Store;
+
+/// An in-memory store of `rows` demo rows in batches of `batch_rows`, and a describe plan of `columns`.
+pub fn demo_store(rows: u64, batch_rows: u64, columns: &[&str], exact: bool) -> (Store, Plan) {
+    let ids: Vec<i64> = (0..1000).collect();
+    let schema = demo_schema();
+    let batches: Vec<_> = (0..rows.div_ceil(batch_rows))
+        .map(|b| {
+            let start = b * batch_rows;
+            demo_batch(1, b, start, batch_rows.min(rows - start) as usize, &ids)
+        })
+        .collect();
+    let names: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    let plan = Plan::try_new(
+        &schema,
+        Some(&names),
+        rows,
+        tally_engine::plan::DEFAULT_CHUNK_ROWS,
+        PlanOptions { exact, ..PlanOptions::default() },
+    )
+    .expect("demo columns exist");
+    let projected: Vec<_> = batches.iter().map(|b| b.project(&plan.projection()).expect("valid projection")).collect();
+    let schema = Arc::new(schema.project(&plan.projection()).expect("valid projection"));
+    let store = Store::try_new("memory".into(), schema, projected, 0..0, 0).expect("consistent batches");
+    (store, plan)
+}

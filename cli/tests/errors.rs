@@ -1,0 +1,339 @@
+//! Failures as users meet them: exit code 1 for data and runtime errors, 2 for usage errors, one clear
+//! `tally: error:` line on stderr naming the file, column or flag at fault, and never a panic.
+
+mod util;
+
+use std::process::{Output, Stdio};
+
+use predicates::prelude::*;
+use util::{Dir, assert_no_panic, lossy};
+
+/// Asserts a data/runtime error: exit 1, nothing on stdout, and a first stderr line
+/// `tally: error: ...` that contains every one of `needles`; any further lines are `caused by:` lines
+/// that add something the first line does not already say.
+#[track_caller]
+fn assert_error(out: &Output, needles: &[&str]) {
+    let stderr = lossy(&out.stderr);
+    assert_no_panic(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "exit code 1 expected; stderr:\n{stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout on error, got:\n{}", lossy(&out.stdout));
+    let mut lines = stderr.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(first.starts_with("tally: error: "), "first stderr line is the error:\n{stderr}");
+    for needle in needles {
+        assert!(first.contains(needle), "error line should mention {needle:?}:\n{stderr}");
+    }
+    for line in lines {
+        let cause = line.trim_start().strip_prefix("caused by: ");
+        let cause = cause.unwrap_or_else(|| panic!("unexpected extra stderr line {line:?} in:\n{stderr}"));
+        assert!(!first.contains(cause), "cause {cause:?} repeats the error line:\n{stderr}");
+    }
+}
+
+/// Asserts a usage error: exit 2, clap's `error:` message naming `needle`, nothing on stdout.
+#[track_caller]
+fn assert_usage_error(out: &Output, needle: &str) {
+    let stderr = lossy(&out.stderr);
+    assert_no_panic(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "exit code 2 expected; stderr:\n{stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout on a usage error");
+    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "usage error naming {needle:?}:\n{stderr}");
+}
+
+fn run(dir: &Dir, args: &[&str]) -> Output {
+    dir.tally().args(args).output().expect("run tally")
+}
+
+#[test]
+fn missing_file() {
+    let dir = Dir::new();
+    for sub in ["describe", "schema"] {
+        let out = run(&dir, &[sub, "no-such-file.arrow"]);
+        assert_error(&out, &["no-such-file.arrow", "no such file"]);
+    }
+}
+
+#[test]
+fn directory_instead_of_a_file() {
+    let dir = Dir::new();
+    std::fs::create_dir(dir.join("sub.arrow")).unwrap();
+    for sub in ["describe", "schema"] {
+        assert_error(&run(&dir, &[sub, "sub.arrow"]), &["sub.arrow", "directory"]);
+    }
+}
+
+#[test]
+fn empty_file() {
+    let dir = Dir::new();
+    dir.write("empty.arrow", b"");
+    for sub in ["describe", "schema"] {
+        assert_error(&run(&dir, &[sub, "empty.arrow"]), &["empty.arrow", "empty"]);
+    }
+}
+
+#[test]
+fn text_file_is_not_arrow() {
+    let dir = Dir::new();
+    dir.write("data.csv", b"a,b\n1,2\n3,4\n");
+    for sub in ["describe", "schema"] {
+        assert_error(&run(&dir, &[sub, "data.csv"]), &["data.csv", "not an Arrow IPC file"]);
+    }
+    // Shorter than the magic.
+    dir.write("tiny.arrow", b"AR");
+    assert_error(&run(&dir, &["describe", "tiny.arrow"]), &["tiny.arrow"]);
+}
+
+/// Other formats are named, so the user knows what they have and how to convert it.
+#[test]
+fn recognised_but_unsupported_formats() {
+    let dir = Dir::new();
+    dir.write("x.parquet", b"PAR1\x15\x04\x15\x00 and then some bytes");
+    assert_error(&run(&dir, &["describe", "x.parquet"]), &["x.parquet", "Parquet", "not supported"]);
+    dir.write("x.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '<f8'}");
+    assert_error(&run(&dir, &["schema", "x.npy"]), &["x.npy", "not supported"]);
+
+    // A real Arrow IPC *stream* (not file) written by arrow-rs.
+    let batch = util::batch_of(vec![("x", std::sync::Arc::new(arrow_array::Int64Array::from(vec![1, 2, 3])) as _)]);
+    let file = std::fs::File::create(dir.join("x.arrows")).unwrap();
+    let mut writer = arrow_ipc::writer::StreamWriter::try_new(file, batch.schema().as_ref()).unwrap();
+    writer.write(&batch).unwrap();
+    writer.finish().unwrap();
+    assert_error(&run(&dir, &["describe", "x.arrows"]), &["x.arrows", "stream", "not supported"]);
+}
+
+/// A file cut in half (an interrupted write or copy) is reported as truncated, naming the file.
+#[test]
+fn truncated_arrow_file() {
+    let dir = Dir::new();
+    dir.gen_file("g.arrow", 10_000, 1, 2_500);
+    let bytes = dir.read("g.arrow");
+    dir.write("half.arrow", &bytes[..bytes.len() / 2]);
+    for sub in ["describe", "schema"] {
+        let out = run(&dir, &[sub, "half.arrow"]);
+        assert_error(&out, &["half.arrow"]);
+        let first = lossy(&out.stderr);
+        assert!(first.contains("truncated") || first.contains("corrupt"), "says truncated or corrupt:\n{first}");
+    }
+    // Cut just before the end: only the trailing magic is missing.
+    dir.write("cut.arrow", &bytes[..bytes.len() - 3]);
+    assert_error(&run(&dir, &["describe", "cut.arrow"]), &["cut.arrow", "truncated"]);
+    // Only the header survives.
+    dir.write("head.arrow", &bytes[..8]);
+    assert_error(&run(&dir, &["describe", "head.arrow"]), &["head.arrow", "truncated"]);
+}
+
+/// The footer's first block claims a shorter body than its buffers need: the batch's buffers then point
+/// past the body. tally must say the batch is malformed, without arrow-rs's panic message leaking out.
+#[test]
+fn footer_block_with_a_short_body_is_an_error_not_a_panic() {
+    let dir = Dir::new();
+    dir.gen_file("g.arrow", 4_000, 1, 1_000);
+    let mut bytes = dir.read("g.arrow");
+    let len = bytes.len();
+    let footer_len = i32::from_le_bytes(bytes[len - 10..len - 6].try_into().unwrap()) as usize;
+    let footer_start = len - 10 - footer_len;
+    let footer = arrow_ipc::root_as_footer(&bytes[footer_start..len - 10]).unwrap();
+    let block = footer.recordBatches().unwrap().get(0);
+    let (offset, meta, body) = (block.offset(), block.metaDataLength(), block.bodyLength());
+    // The Block struct as flatbuffers lays it out: offset i64, metaDataLength i32, 4 bytes padding, bodyLength i64.
+    let mut pattern = offset.to_le_bytes().to_vec();
+    pattern.extend(meta.to_le_bytes());
+    let at = (footer_start..len - 10 - 24)
+        .find(|&i| bytes[i..i + 12] == pattern[..] && bytes[i + 16..i + 24] == body.to_le_bytes())
+        .expect("the first block in the footer");
+    bytes[at + 16..at + 24].copy_from_slice(&(body / 2 / 8 * 8).to_le_bytes());
+    dir.write("short.arrow", &bytes);
+    let out = run(&dir, &["describe", "short.arrow"]);
+    assert_error(&out, &["short.arrow", "record batch 0"]);
+}
+
+/// Bytes overwritten anywhere in a small file: tally either reads it (the damage hit values) or reports
+/// an error naming the file; it never panics and never exits with anything but 0 or 1.
+#[test]
+fn corrupted_bytes_never_panic() {
+    let dir = Dir::new();
+    dir.gen_file("g.arrow", 300, 5, 100);
+    let good = dir.read("g.arrow");
+    let len = good.len();
+    // Every 37th byte, plus every byte of the last 300 (the footer and its framing).
+    let offsets: Vec<usize> = (0..len).step_by(37).chain(len.saturating_sub(300)..len).collect();
+    let mut failures = Vec::new();
+    for &offset in &offsets {
+        for value in [0x00u8, 0xff] {
+            if good[offset] == value {
+                continue;
+            }
+            let mut bytes = good.clone();
+            bytes[offset] = value;
+            dir.write("bad.arrow", &bytes);
+            for sub in [&["describe", "bad.arrow", "--format", "csv"][..], &["schema", "bad.arrow"]] {
+                let out = dir.tally().env("RUST_BACKTRACE", "0").args(sub).output().unwrap();
+                let stderr = lossy(&out.stderr);
+                let ok = match out.status.code() {
+                    Some(0) => !stderr.contains("panicked"),
+                    Some(1) => stderr.starts_with("tally: error: bad.arrow: ") && !stderr.contains("panicked"),
+                    _ => false,
+                };
+                if !ok {
+                    failures.push(format!("byte {offset} = {value:#04x}, {}: {:?}\n{stderr}", sub[0], out.status));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} bad runs, e.g.:\n{}",
+        failures.len(),
+        failures[..failures.len().min(3)].join("\n")
+    );
+}
+
+#[test]
+fn unknown_column_names_it_and_lists_the_columns() {
+    let dir = Dir::new();
+    dir.gen_file("g.arrow", 10, 1, 10);
+    let out = run(&dir, &["describe", "g.arrow", "--columns", "a,nope"]);
+    assert_error(&out, &["g.arrow", "\"nope\"", "id, a, b, c, d, k1, k2"]);
+    let out = run(&dir, &["describe", "g.arrow", "--columns", "A"]);
+    assert_error(&out, &["\"A\""]);
+}
+
+#[test]
+fn output_file_that_cannot_be_created() {
+    let dir = Dir::new();
+    dir.gen_file("g.arrow", 10, 1, 10);
+    let out = run(&dir, &["describe", "g.arrow", "--output", "missing-dir/out.json"]);
+    assert_error(&out, &["missing-dir/out.json"]);
+}
+
+#[test]
+fn gen_into_a_missing_directory() {
+    let dir = Dir::new();
+    let out = run(&dir, &["gen", "missing-dir/g.arrow", "--rows", "10", "--quiet"]);
+    assert_error(&out, &["missing-dir/g.arrow"]);
+}
+
+#[test]
+fn bad_flag_values_are_usage_errors() {
+    let dir = Dir::new();
+    dir.gen_file("g.arrow", 10, 1, 10);
+    let cases: &[(&[&str], &str)] = &[
+        (&["describe", "g.arrow", "--workers", "0"], "--workers"),
+        (&["describe", "g.arrow", "--workers", "many"], "--workers"),
+        (&["describe", "g.arrow", "--format", "xml"], "xml"),
+        (&["describe", "g.arrow", "--executor", "gpu"], "gpu"),
+        (&["describe", "g.arrow", "--chunk-rows", "0"], "--chunk-rows"),
+        (&["describe", "g.arrow", "--ddof", "-1"], "-1"),
+        (&["describe", "g.arrow", "--no-such-flag"], "--no-such-flag"),
+        (&["schema", "g.arrow", "--format", "csv"], "csv"),
+        (&["gen", "x.arrow"], "--rows"),
+        (&["gen", "x.arrow", "--rows", "ten"], "--rows"),
+        (&["gen", "x.arrow", "--rows", "10", "--batch-rows", "0"], "--batch-rows"),
+        (&["frobnicate", "g.arrow"], "frobnicate"),
+        (&["describe"], "<PATH>"),
+        (&["schema"], "<PATH>"),
+        (&["gen", "--rows", "10"], "<PATH>"),
+    ];
+    for (args, needle) in cases {
+        let out = run(&dir, args);
+        assert_usage_error(&out, needle);
+    }
+    assert!(!dir.join("x.arrow").exists(), "a usage error writes nothing");
+    // No subcommand at all: usage on stderr, exit 2.
+    let out = run(&dir, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", lossy(&out.stderr));
+    assert!(lossy(&out.stderr).contains("Usage"));
+}
+
+#[test]
+fn help_and_version() {
+    let dir = Dir::new();
+    for args in [&["--help"][..], &["-h"], &["help"]] {
+        dir.tally()
+            .args(args)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("describe").and(predicate::str::contains("schema")))
+            .stdout(predicate::str::contains("gen"));
+    }
+    for args in [&["describe", "--help"][..], &["help", "describe"]] {
+        dir.tally()
+            .args(args)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("--columns").and(predicate::str::contains("--chunk-rows")))
+            .stdout(predicate::str::contains("--format").and(predicate::str::contains("--ddof")));
+    }
+    dir.tally().args(["schema", "--help"]).assert().code(0).stdout(predicate::str::contains("--format"));
+    dir.tally().args(["gen", "--help"]).assert().code(0).stdout(predicate::str::contains("--seed"));
+    let version = format!("tally {}\n", env!("CARGO_PKG_VERSION"));
+    for args in [&["--version"][..], &["-V"]] {
+        dir.tally().args(args).assert().code(0).stdout(version.clone()).stderr(predicate::str::is_empty());
+    }
+    // Propagated to subcommands (clap names them `tally-describe`).
+    dir.tally()
+        .args(["describe", "--version"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+}
+
+/// A reader that goes away (`tally ... | head -c 10`) ends tally quietly with exit 0: the write end of the
+/// pipe is handed over with its read end already closed, so every write fails with EPIPE, reliably
+/// (hyperfine's `exits_quietly_when_stdout_is_closed`).
+#[test]
+fn closed_stdout_exits_quietly() {
+    let dir = Dir::new();
+    dir.gen_file("g.arrow", 50_000, 1, 10_000);
+    let cases: &[&[&str]] = &[
+        &["describe", "g.arrow", "--format", "csv"],
+        &["describe", "g.arrow", "--format", "json"],
+        &["describe", "g.arrow"],
+        &["schema", "g.arrow"],
+        &["schema", "g.arrow", "--format", "json"],
+        &["--help"],
+        &["--version"],
+    ];
+    for args in cases {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = dir
+            .std_tally()
+            .args(*args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tally")
+            .wait_with_output()
+            .expect("wait for tally");
+        let stderr = lossy(&out.stderr);
+        assert_no_panic(&out.stderr);
+        assert!(out.status.success(), "{args:?} with a closed stdout: {:?}\n{stderr}", out.status);
+        assert!(stderr.is_empty(), "{args:?} with a closed stdout printed:\n{stderr}");
+    }
+}
+
+/// The same, with a reader that takes a few bytes and then leaves, as `head -c 10` does.
+#[test]
+fn reader_leaving_early_exits_quietly() {
+    use std::io::Read;
+    let dir = Dir::new();
+    // Many columns make a table far larger than a pipe buffer.
+    let columns: Vec<(String, arrow_array::ArrayRef)> = (0..2000)
+        .map(|i| (format!("column_{i}"), std::sync::Arc::new(arrow_array::Int64Array::from(vec![i, 2 * i])) as _))
+        .collect();
+    dir.write_arrow("wide.arrow", columns.iter().map(|(n, a)| (n.as_str(), a.clone())).collect());
+    for args in [&["describe", "wide.arrow", "--format", "csv"][..], &["schema", "wide.arrow"]] {
+        let mut child =
+            dir.std_tally().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn tally");
+        let mut stdout = child.stdout.take().unwrap();
+        let mut head = [0u8; 10];
+        stdout.read_exact(&mut head).expect("the first bytes");
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = lossy(&out.stderr);
+        assert_no_panic(&out.stderr);
+        assert!(out.status.success(), "{args:?} after the reader left: {:?}\n{stderr}", out.status);
+        assert!(stderr.is_empty(), "{args:?} after the reader left printed:\n{stderr}");
+    }
+}

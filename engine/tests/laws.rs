@@ -1,0 +1,200 @@
+//! The laws of the `Partial` contract, checked with proptest over every `AnyPartial` variant
+//! (`Counts`, `Float` over f64 and f32, `Int` over signed and unsigned widths), DataFusion `state_compat`
+//! style:
+//!
+//! * identity: merging the empty state changes nothing, merging into it copies;
+//! * split: `update(a ++ b)` ≈ `merge(update(a), update(b))`: counts, null/NaN counts, min, max, integer
+//!   sums and exact sums bit-exact; mean within `1e-12·(|mean| + std)`, variance within `1e-10` relative,
+//!   skewness and kurtosis within `1e-8` absolute (data spread at least 1e-6 of its offset);
+//! * round trip: `decode(encode(s))` re-encodes to the same bytes and compares equal;
+//! * determinism: serial, threads × {1, 2, 3, 7} workers and any completion order give the same bits.
+
+mod common;
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, Int32Array, Int64Array};
+use common::{plan_of, store_of};
+use proptest::prelude::*;
+use tally_engine::exec::ExecutorKind;
+use tally_engine::report::{Format, InputInfo};
+use tally_engine::stats::{AnyPartial, Counts, FloatDescribe, IntDescribe, Partial, Summary, decode, encode};
+use tally_engine::store::{ColumnChunk, FloatElem, IntElem};
+use tally_engine::{DescribeOptions, describe_store};
+
+/// Values with nulls (`None`), plus validity words as the kernels take them.
+fn words(valid: &[bool]) -> Vec<u64> {
+    let mut w = vec![0u64; valid.len().div_ceil(64)];
+    for (i, _) in valid.iter().enumerate().filter(|(_, v)| **v) {
+        w[i / 64] |= 1 << (i % 64);
+    }
+    w
+}
+
+fn float_state<T: FloatElem>(xs: &[T], valid: &[bool], exact: bool) -> FloatDescribe {
+    let mut s = FloatDescribe::new(exact);
+    let w = words(valid);
+    s.update(ColumnChunk { values: xs, validity: Some(&w) });
+    s
+}
+
+fn int_state<T: IntElem>(xs: &[T], valid: &[bool]) -> IntDescribe {
+    let mut s = IntDescribe::default();
+    let w = words(valid);
+    s.update(ColumnChunk { values: xs, validity: Some(&w) });
+    s
+}
+
+fn merged<P: Partial>(a: &P, b: &P) -> P {
+    let mut m = a.clone();
+    m.merge(b);
+    m
+}
+
+/// Finished summaries agree: exact fields bit for bit, moments within the documented bounds.
+fn assert_split_law(whole: &Summary, parts: &Summary) {
+    let exact = |s: &Summary| (s.count, s.null_count, s.nan_count, format!("{:?} {:?} {:?}", s.min, s.max, s.sum));
+    assert_eq!(exact(whole), exact(parts));
+    let (Some(mw), Some(mp)) = (whole.mean, parts.mean) else {
+        assert_eq!(whole.mean.is_some(), parts.mean.is_some());
+        return;
+    };
+    if mw.is_nan() || mw.is_infinite() {
+        assert_eq!(format!("{mw:?}"), format!("{mp:?}"));
+        return;
+    }
+    let scale = mw.abs() + whole.std.unwrap_or(0.0);
+    assert!((mw - mp).abs() <= 1e-12 * scale, "mean {mw} vs {mp}");
+    if let (Some(vw), Some(vp)) = (whole.var, parts.var) {
+        assert!((vw - vp).abs() <= 1e-10 * vw.max(f64::MIN_POSITIVE), "var {vw} vs {vp}");
+    }
+    for (w, p) in [(whole.skewness, parts.skewness), (whole.kurtosis, parts.kurtosis)] {
+        if let (Some(w), Some(p)) = (w, p) {
+            assert!((w - p).abs() <= 1e-8, "higher moment {w} vs {p}");
+        }
+    }
+}
+
+fn assert_round_trip(state: &AnyPartial) {
+    let bytes = encode(state).unwrap();
+    let back: AnyPartial = decode(&bytes).unwrap();
+    assert_eq!(encode(&back).unwrap(), bytes);
+    assert_eq!(format!("{back:?}"), format!("{state:?}"));
+}
+
+fn assert_identity<P: Partial + std::fmt::Debug>(s: &P) {
+    assert_eq!(format!("{:?}", merged(s, &P::default())), format!("{s:?}"));
+    assert_eq!(format!("{:?}", merged(&P::default(), s)), format!("{s:?}"));
+}
+
+/// Floats around an offset, with NaN, ±inf and nulls sprinkled in.
+fn float_data() -> impl Strategy<Value = (Vec<f64>, Vec<bool>)> {
+    let offset = prop::sample::select(vec![0.0, 1e9, -1e15, 1e-300, 3.5]);
+    let scale = prop::sample::select(vec![1e-3, 1.0, 1e3]);
+    (offset, scale, prop::collection::vec((0u32..1000, any::<bool>(), 0u8..100), 0..600)).prop_map(
+        |(offset, scale, raw): (f64, f64, Vec<(u32, bool, u8)>)| {
+            let spread = if offset == 0.0 { scale } else { scale.max(offset.abs() * 1e-6) };
+            raw.iter()
+                .map(|&(u, v, k)| {
+                    let x = match k {
+                        0 => f64::NAN,
+                        1 => f64::INFINITY,
+                        2 => f64::NEG_INFINITY,
+                        _ => offset + spread * (u as f64 / 500.0 - 1.0),
+                    };
+                    (x, v || k > 10)
+                })
+                .unzip()
+        },
+    )
+}
+
+fn int_data() -> impl Strategy<Value = (Vec<i64>, Vec<bool>)> {
+    let base = prop::sample::select(vec![0i64, i64::MAX - 5000, i64::MIN + 3, -77]);
+    (base, prop::collection::vec((0i64..5000, 0u8..10), 0..600))
+        .prop_map(|(base, raw)| raw.iter().map(|&(d, k)| (base.saturating_add(d), k > 0)).unzip())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn float_states_obey_the_laws((xs, valid) in float_data(), cut in 0usize..600, exact in any::<bool>()) {
+        let cut = cut.min(xs.len());
+        let whole = float_state(&xs, &valid, exact);
+        let (a, b) = (float_state(&xs[..cut], &valid[..cut], exact), float_state(&xs[cut..], &valid[cut..], exact));
+        let parts = merged(&a, &b);
+        assert_split_law(&whole.finish(&Default::default()), &parts.finish(&Default::default()));
+        assert_identity(&whole);
+        assert_round_trip(&AnyPartial::Float(parts));
+        let narrow: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+        let whole32 = float_state(&narrow, &valid, exact);
+        let parts32 = merged(&float_state(&narrow[..cut], &valid[..cut], exact), &float_state(&narrow[cut..], &valid[cut..], exact));
+        assert_split_law(&whole32.finish(&Default::default()), &parts32.finish(&Default::default()));
+    }
+
+    #[test]
+    fn int_states_obey_the_laws((xs, valid) in int_data(), cut in 0usize..600) {
+        let cut = cut.min(xs.len());
+        let whole = int_state(&xs, &valid);
+        let parts = merged(&int_state(&xs[..cut], &valid[..cut]), &int_state(&xs[cut..], &valid[cut..]));
+        assert_split_law(&whole.finish(&Default::default()), &parts.finish(&Default::default()));
+        assert_identity(&whole);
+        assert_round_trip(&AnyPartial::Int(parts));
+        let small: Vec<u16> = xs.iter().map(|&x| x as u16).collect();
+        let whole16 = int_state(&small, &valid);
+        let parts16 = merged(&int_state(&small[..cut], &valid[..cut]), &int_state(&small[cut..], &valid[cut..]));
+        assert_split_law(&whole16.finish(&Default::default()), &parts16.finish(&Default::default()));
+    }
+
+    #[test]
+    fn count_states_obey_the_laws(len_a in 0usize..1000, nulls_a in 0usize..1000, len_b in 0usize..1000) {
+        let mut whole = Counts::default();
+        whole.update(len_a + len_b, nulls_a.min(len_a));
+        let (mut a, mut b) = (Counts::default(), Counts::default());
+        a.update(len_a, nulls_a.min(len_a));
+        b.update(len_b, 0);
+        assert_eq!(merged(&a, &b), whole);
+        assert_identity(&whole);
+        assert_round_trip(&AnyPartial::Counts(whole));
+    }
+
+    #[test]
+    fn every_executor_and_worker_count_gives_the_same_bits(
+        (xs, valid) in float_data(),
+        (ints, int_valid) in int_data(),
+        batch_cuts in prop::collection::vec(0usize..600, 0..4),
+        chunk_rows in 1u64..200,
+        exact in any::<bool>(),
+    ) {
+        let n = xs.len().min(ints.len());
+        let mut cuts: Vec<usize> = batch_cuts.into_iter().map(|c| c.min(n)).chain([0, n]).collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        let batches: Vec<Vec<ArrayRef>> = cuts
+            .windows(2)
+            .map(|w| {
+                let r = w[0]..w[1];
+                let f: Float64Array = r.clone().map(|i| valid[i].then_some(xs[i])).collect();
+                let i64s: Int64Array = r.clone().map(|i| int_valid[i].then_some(ints[i])).collect();
+                let i32s: Int32Array = r.map(|i| int_valid[i].then_some(ints[i] as i32)).collect();
+                vec![Arc::new(f) as ArrayRef, Arc::new(i64s), Arc::new(i32s)]
+            })
+            .collect();
+        prop_assume!(!batches.is_empty());
+        let store = store_of(&["f", "i", "j"], batches);
+        let plan = plan_of(&store, chunk_rows, exact, 1);
+        let render = |executor, workers| {
+            let input = InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0 };
+            let options = DescribeOptions { executor, workers, exact, chunk_rows, ..DescribeOptions::default() };
+            let done = describe_store(&store, &plan, input, &options).unwrap();
+            let mut out = Vec::new();
+            done.report.render(Format::Json, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let oracle = render(ExecutorKind::Serial, 1);
+        for workers in [1, 2, 3, 7] {
+            prop_assert_eq!(&render(ExecutorKind::Threads, workers), &oracle, "threads x {}", workers);
+        }
+    }
+}
