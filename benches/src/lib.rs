@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tally_engine::generate::{demo_batch, demo_schema};
 use tally_engine::plan::{Plan, PlanOptions};
-use tally_engine::store::Store;
+use tally_engine::store::{Origin, Store};
 
 /// An in-memory store of `rows` demo rows in batches of `batch_rows`, and a describe plan of `columns`.
 pub fn demo_store(rows: u64, batch_rows: u64, columns: &[&str], exact: bool) -> (Store, Plan) {
@@ -27,6 +27,7 @@ pub fn demo_store(rows: u64, batch_rows: u64, columns: &[&str], exact: bool) -> 
     .expect("demo columns exist");
     let projected: Vec<_> = batches.iter().map(|b| b.project(&plan.projection()).expect("valid projection")).collect();
     let schema = Arc::new(schema.project(&plan.projection()).expect("valid projection"));
-    let store = Store::try_new("memory".into(), schema, projected, 0..0, 0).expect("consistent batches");
+    let store = Store::try_new("memory".into(), schema, projected, 0..0, 0, Origin::File("memory".into()))
+        .expect("consistent batches");
     (store, plan)
 }

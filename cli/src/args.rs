@@ -20,6 +20,9 @@ pub(crate) enum Command {
     Schema(SchemaArgs),
     /// Write a deterministic synthetic Arrow file (the benchmark and example data set).
     Gen(GenArgs),
+    /// Internal: run as a worker process of `--executor processes` (frames on stdin/stdout).
+    #[command(name = "__worker", hide = true)]
+    Worker,
 }
 
 #[derive(Debug, Args)]
@@ -29,12 +32,16 @@ pub(crate) struct DescribeArgs {
     /// Comma-separated column names, in output order (default: all columns).
     #[arg(long, value_delimiter = ',')]
     pub(crate) columns: Option<Vec<String>>,
-    /// Worker threads (default: the number of cores).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    /// Worker processes or threads (default: the number of cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub(crate) workers: Option<u64>,
-    /// How chunks are run: `serial` (one thread, the reference) or `threads`.
-    #[arg(long, value_enum, default_value_t = ExecutorArg::Threads)]
+    /// How chunks are run: `processes` (a pool of worker processes over shared memory), `threads`
+    /// (one process), or `serial` (one thread, the reference). Results are identical.
+    #[arg(long, value_enum, default_value_t = ExecutorArg::Processes)]
     pub(crate) executor: ExecutorArg,
+    /// Seconds a worker process may spend on one chunk before it is killed and the chunk retried.
+    #[arg(long, value_parser = parse_seconds)]
+    pub(crate) chunk_timeout: Option<std::time::Duration>,
     /// Rows per chunk, the unit of work; results do not depend on the worker count for a fixed value.
     #[arg(long, default_value_t = tally_engine::plan::DEFAULT_CHUNK_ROWS,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -50,9 +57,21 @@ pub(crate) struct DescribeArgs {
     /// Write the result to this file instead of standard output.
     #[arg(long, short)]
     pub(crate) output: Option<PathBuf>,
-    /// Print run details (executor, workers, chunks, time) on stderr.
+    /// Print run details (executor, workers, chunks, time) and worker logs on stderr.
     #[arg(long, short)]
     pub(crate) verbose: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if secs.is_finite() && secs > 0.0 && secs < 1e9 {
+        Ok(std::time::Duration::from_secs_f64(secs))
+    } else {
+        Err("must be a positive number of seconds".into())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -79,8 +98,9 @@ pub(crate) struct GenArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ExecutorArg {
-    Serial,
+    Processes,
     Threads,
+    Serial,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -98,6 +118,8 @@ pub(crate) enum SchemaFormatArg {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
@@ -116,7 +138,8 @@ mod tests {
         let d = describe(&["describe", "x.arrow"]);
         assert_eq!(d.columns, None);
         assert_eq!(d.workers, None);
-        assert_eq!(d.executor, ExecutorArg::Threads);
+        assert_eq!(d.executor, ExecutorArg::Processes);
+        assert_eq!(d.chunk_timeout, None);
         assert_eq!(d.chunk_rows, tally_engine::plan::DEFAULT_CHUNK_ROWS);
         assert_eq!((d.exact, d.ddof, d.format), (false, 1, FormatArg::Table));
     }
@@ -140,6 +163,21 @@ mod tests {
         assert!(parse(&["describe", "x", "--executor", "gpu"]).is_err());
         assert_eq!(describe(&["describe", "x", "--format", "csv"]).format, FormatArg::Csv);
         assert!(parse(&["describe", "x", "--format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn chunk_timeout_takes_positive_seconds() {
+        let d = describe(&["describe", "x", "--chunk-timeout", "1.5"]);
+        assert_eq!(d.chunk_timeout, Some(std::time::Duration::from_millis(1500)));
+        assert!(parse(&["describe", "x", "--chunk-timeout", "0"]).is_err());
+        assert!(parse(&["describe", "x", "--chunk-timeout", "soon"]).is_err());
+    }
+
+    #[test]
+    fn worker_subcommand_is_hidden_but_parses() {
+        assert!(matches!(parse(&["__worker"]).unwrap().command, Command::Worker));
+        let help = Cli::command().render_help().to_string();
+        assert!(!help.contains("__worker"));
     }
 
     #[test]

@@ -1,28 +1,43 @@
 //! `tally describe`.
 
-use tally_engine::exec::ExecutorKind;
+use tally_engine::exec::processes::WorkerCommand;
+use tally_engine::exec::{Cancel, ExecutorKind};
 use tally_engine::report::Format;
 use tally_engine::{DescribeOptions, describe};
 
 use crate::args::{DescribeArgs, ExecutorArg, FormatArg};
 use crate::output::with_output;
+use crate::progress;
 
-pub(crate) fn run(args: DescribeArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: DescribeArgs, cancel: &Cancel) -> anyhow::Result<()> {
+    init_logging(args.verbose);
     let mut options = DescribeOptions {
         columns: args.columns,
         executor: match args.executor {
             ExecutorArg::Serial => ExecutorKind::Serial,
             ExecutorArg::Threads => ExecutorKind::Threads,
+            ExecutorArg::Processes => ExecutorKind::Processes,
         },
         chunk_rows: args.chunk_rows,
         exact: args.exact,
         ddof: args.ddof,
+        cancel: cancel.clone(),
+        chunk_timeout: args.chunk_timeout,
         ..DescribeOptions::default()
     };
     if let Some(workers) = args.workers {
         options.workers = workers as usize;
     }
-    let done = describe(&args.path, &options)?;
+    if options.executor == ExecutorKind::Processes {
+        // Workers are this very binary, re-executed with the hidden subcommand.
+        let program = std::env::current_exe()?;
+        options.worker_command = Some(WorkerCommand { program, args: vec!["__worker".into()] });
+    }
+    let bar = progress::bar(0, args.quiet, "{spinner} {pos}/{len} chunks [{bar:30}] {msg} ({eta})");
+    options.progress = Some(progress::describe_callback(bar.clone()));
+    let done = describe(&args.path, &options);
+    bar.finish_and_clear();
+    let done = done?;
     for note in &done.notes {
         eprintln!("tally: note: {note}");
     }
@@ -43,4 +58,15 @@ pub(crate) fn run(args: DescribeArgs) -> anyhow::Result<()> {
         FormatArg::Csv => Format::Csv,
     };
     with_output(args.output.as_deref(), |out| done.report.render(format, out))
+}
+
+/// Warnings always, worker details with `-v`; on stderr, without colours.
+fn init_logging(verbose: bool) {
+    let level = if verbose { tracing::Level::DEBUG } else { tracing::Level::WARN };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
 }

@@ -1,16 +1,19 @@
 //! `tally`: the command-line face of tally-engine. Parses arguments, calls the engine, renders, and maps
-//! failures to exit codes: 0 ok, 1 data or runtime error, 2 usage error. A closed stdout (`tally ... | head`)
-//! ends the program quietly with 0.
+//! failures to exit codes: 0 ok, 1 data or runtime error, 2 usage error, 128 + signal when interrupted
+//! (130 for Ctrl-C, 143 for SIGTERM). A closed stdout (`tally ... | head`) ends the program quietly with 0.
 
 mod args;
 mod describe;
 mod generate;
 mod output;
+mod progress;
 mod schema;
+mod signals;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use tally_engine::ErrorKind;
 
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
@@ -21,25 +24,49 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(cli) {
+    if let args::Command::Worker = cli.command {
+        return ExitCode::from(tally_engine::exec::processes::worker_main() as u8);
+    }
+    let cancel = match signals::install() {
+        Ok(cancel) => cancel,
+        Err(e) => {
+            eprintln!("tally: error: cannot install signal handlers: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match run(cli, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tally: error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+            if let (Some(signal), true) = (cancel.signal(), is_cancelled(&e)) {
+                eprintln!("tally: {e}");
+                return ExitCode::from(128 + signal as u8);
+            }
+            let mut said = e.to_string();
+            eprintln!("tally: error: {said}");
+            // Causes that only repeat what the message already says are noise.
+            for cause in e.chain().skip(1).map(|c| c.to_string()) {
+                if !said.contains(&cause) {
+                    eprintln!("  caused by: {cause}");
+                    said.push_str(&cause);
+                }
             }
             ExitCode::from(1)
         }
     }
 }
 
-fn run(cli: args::Cli) -> anyhow::Result<()> {
+fn run(cli: args::Cli, cancel: &tally_engine::exec::Cancel) -> anyhow::Result<()> {
     match cli.command {
-        args::Command::Describe(a) => describe::run(a),
+        args::Command::Describe(a) => describe::run(a, cancel),
         args::Command::Schema(a) => schema::run(a),
-        args::Command::Gen(a) => generate::run(a),
+        args::Command::Gen(a) => generate::run(a, cancel),
+        args::Command::Worker => unreachable!("handled before signal setup"),
     }
+}
+
+fn is_cancelled(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<tally_engine::Error>().is_some_and(|t| t.kind() == ErrorKind::Cancelled))
 }
 
 /// Writing to a closed pipe is how `head` says "enough": not an error.

@@ -5,20 +5,15 @@ mod util;
 
 use std::sync::Arc;
 
+use arrow_array::types::Int32Type;
 use arrow_array::{
-    ArrayRef, BooleanArray, Float32Array, Float64Array, Int8Array, Int32Array, Int64Array, StringArray, UInt64Array,
+    ArrayRef, BooleanArray, Date32Array, DictionaryArray, Float32Array, Int8Array, Int32Array, StringArray, UInt64Array,
 };
+use arrow_ipc::CompressionType;
+use arrow_ipc::writer::{FileWriter, IpcWriteOptions, StreamWriter};
 use util::{
-    Dir, assert_null, assert_raw_int, assert_stat_f64, assert_stat_near, assert_u64s, batch_of, column, json_f64,
+    Dir, assert_null, assert_raw_int, assert_stat_f64, assert_stat_near, assert_u64s, batch_of, column, f64s, i64s,
 };
-
-fn f64s(values: &[Option<f64>]) -> ArrayRef {
-    Arc::new(Float64Array::from(values.to_vec()))
-}
-
-fn i64s(values: &[Option<i64>]) -> ArrayRef {
-    Arc::new(Int64Array::from(values.to_vec()))
-}
 
 /// [1, 2, null, 3, NaN, 4]: the null and the NaN are counted and excluded from everything else.
 #[test]
@@ -202,7 +197,7 @@ fn int64_near_the_limits() {
         ],
     );
     let raw = String::from_utf8(dir.describe_json_raw("big.arrow", &[])).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let doc = util::parse_describe_json(&raw);
 
     let twice = column(&doc, "twice_max");
     assert_eq!(twice["sum"].as_u64(), Some(18446744073709551614), "{twice}");
@@ -237,7 +232,7 @@ fn unsigned_and_narrow_ints() {
     let i32s: ArrayRef = Arc::new(Int32Array::from(vec![Some(i32::MAX), Some(i32::MAX), Some(i32::MAX)]));
     dir.write_arrow("u.arrow", vec![("u", u), ("i8", i8s), ("i32", i32s)]);
     let raw = String::from_utf8(dir.describe_json_raw("u.arrow", &[])).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let doc = util::parse_describe_json(&raw);
 
     let u = column(&doc, "u");
     assert_eq!(u["type"], "UInt64");
@@ -278,7 +273,10 @@ fn non_numeric_columns_report_counts_only() {
     let dir = Dir::new();
     let s: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), None, Some("bc"), Some("")]));
     let b: ArrayRef = Arc::new(BooleanArray::from(vec![Some(true), None, None, Some(false)]));
-    dir.write_arrow("s.arrow", vec![("s", s), ("b", b)]);
+    let dict: ArrayRef =
+        Arc::new([Some("a"), None, Some("b"), Some("a")].into_iter().collect::<DictionaryArray<Int32Type>>());
+    let date: ArrayRef = Arc::new(Date32Array::from(vec![Some(1), Some(2), None, Some(4)]));
+    dir.write_arrow("s.arrow", vec![("s", s), ("b", b), ("dict", dict), ("date", date)]);
     let doc = dir.describe_json("s.arrow", &[]);
     let s = column(&doc, "s");
     assert_eq!(s["type"], "Utf8");
@@ -289,6 +287,66 @@ fn non_numeric_columns_report_counts_only() {
     assert_eq!(b["type"], "Boolean");
     assert_u64s(b, &[("count", 2), ("null_count", 2), ("nan_count", 0)]);
     assert_null(b, &absent);
+    let dict = column(&doc, "dict");
+    assert_eq!(dict["type"], "Dictionary(Int32, Utf8)");
+    assert_u64s(dict, &[("count", 3), ("null_count", 1), ("nan_count", 0)]);
+    assert_null(dict, &absent);
+    let date = column(&doc, "date");
+    assert_eq!(date["type"], "Date32");
+    assert_u64s(date, &[("count", 3), ("null_count", 1), ("nan_count", 0)]);
+    assert_null(date, &absent);
+}
+
+/// lz4- and zstd-compressed IPC files (decoded into fresh buffers, not zero-copy) give the same values.
+#[test]
+fn compressed_files() {
+    let dir = Dir::new();
+    let batch = batch_of(vec![
+        ("x", f64s(&[Some(1.0), Some(2.0), None, Some(3.0), Some(f64::NAN), Some(4.0)])),
+        ("n", i64s(&[Some(1), None, Some(2), Some(3), Some(4), None])),
+    ]);
+    for (name, codec) in [("lz4.arrow", CompressionType::LZ4_FRAME), ("zstd.arrow", CompressionType::ZSTD)] {
+        let options = IpcWriteOptions::default().try_with_compression(Some(codec)).unwrap();
+        let file = std::fs::File::create(dir.join(name)).unwrap();
+        let mut writer = FileWriter::try_new_with_options(file, batch.schema().as_ref(), options).unwrap();
+        writer.write(&batch).unwrap();
+        writer.finish().unwrap();
+        let doc = dir.describe_json(name, &[]);
+        let x = column(&doc, "x");
+        assert_u64s(x, &[("count", 4), ("null_count", 1), ("nan_count", 1)]);
+        assert_stat_f64(x, "sum", 10.0);
+        assert_stat_f64(x, "var", 5.0 / 3.0);
+        let n = column(&doc, "n");
+        assert_u64s(n, &[("count", 4), ("null_count", 2), ("min", 1), ("max", 4), ("sum", 10)]);
+        assert_stat_f64(n, "mean", 2.5);
+    }
+}
+
+/// An Arrow IPC *stream* (no footer, several batches) gives the same values as a file.
+#[test]
+fn arrow_stream_input() {
+    let dir = Dir::new();
+    let batches = [
+        batch_of(vec![("x", f64s(&[Some(1.0), Some(2.0), None])), ("n", i64s(&[Some(1), None, Some(2)]))]),
+        batch_of(vec![("x", f64s(&[Some(3.0), Some(f64::NAN), Some(4.0)])), ("n", i64s(&[Some(3), Some(4), None]))]),
+    ];
+    let file = std::fs::File::create(dir.join("x.arrows")).unwrap();
+    let mut writer = StreamWriter::try_new(file, batches[0].schema().as_ref()).unwrap();
+    for batch in &batches {
+        writer.write(batch).unwrap();
+    }
+    writer.finish().unwrap();
+    let doc = dir.describe_json("x.arrows", &[]);
+    assert_eq!(doc["rows"], 6);
+    assert_eq!(doc["input"]["batches"], 2);
+    let x = column(&doc, "x");
+    assert_u64s(x, &[("count", 4), ("null_count", 1), ("nan_count", 1)]);
+    assert_stat_f64(x, "sum", 10.0);
+    assert_stat_f64(x, "var", 5.0 / 3.0);
+    let n = column(&doc, "n");
+    assert_u64s(n, &[("count", 4), ("null_count", 2), ("min", 1), ("max", 4), ("sum", 10)]);
+    let out = dir.tally().args(["schema", "x.arrows", "--format", "json"]).output().unwrap();
+    util::expect_success(&out, "schema of a stream");
 }
 
 /// `--columns` selects and orders the output columns.
@@ -300,165 +358,6 @@ fn columns_option_selects_and_orders() {
     let names: Vec<&str> = doc["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["c", "a"]);
     assert_stat_f64(column(&doc, "c"), "sum", 3.0);
-}
-
-/// The exact sum of doubles, correctly rounded, divided by `div` with one rounding: an independent
-/// oracle for `--exact`. Each double is `m * 2^e` with an integer `m`; the terms are summed exactly in i128
-/// at the smallest exponent, and the quotient keeps a sticky bit so the final `as f64` rounds correctly.
-fn exact_quotient(values: &[f64], div: i128) -> f64 {
-    let parts: Vec<(i128, i32)> = values
-        .iter()
-        .filter(|x| **x != 0.0)
-        .map(|&x| {
-            let bits = x.to_bits();
-            let exp = ((bits >> 52) & 0x7ff) as i32;
-            assert!(exp != 0 && exp != 0x7ff, "oracle handles normal numbers only");
-            let m = ((bits & ((1 << 52) - 1)) | (1 << 52)) as i128;
-            (if x < 0.0 { -m } else { m }, exp - 1075)
-        })
-        .collect();
-    let emin = parts.iter().map(|p| p.1).min().unwrap_or(0);
-    let total: i128 = parts.iter().map(|&(m, e)| m.checked_shl((e - emin) as u32).unwrap()).sum();
-    // Sign and magnitude, so the sticky bit rounds the magnitude whatever the sign.
-    let magnitude = total.unsigned_abs();
-    let shift = (125 - (128 - magnitude.leading_zeros()) as i32).max(0);
-    let scaled = magnitude << shift;
-    let (q, r) = (scaled / div as u128, scaled % div as u128);
-    let q = if r != 0 { q | 1 } else { q };
-    let value = q as f64 * 2f64.powi(emin - shift);
-    if total < 0 { -value } else { value }
-}
-
-/// `--exact` gives the correctly rounded sum and mean, also where naive summation loses everything.
-#[test]
-fn exact_sum_and_mean_match_an_integer_oracle() {
-    let dir = Dir::new();
-    let sets: [&[f64]; 4] = [
-        &[1e15, 0.1, -1e15, 0.2],
-        &[0.1, 0.2, 0.3],
-        &[1e16, 1.0, -1e16, 1.0, 3.0],
-        &[0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1],
-    ];
-    for (k, values) in sets.iter().enumerate() {
-        let name = format!("e{k}.arrow");
-        let array: ArrayRef = Arc::new(Float64Array::from(values.to_vec()));
-        dir.write_arrow(&name, vec![("x", array)]);
-        let doc = dir.describe_json(&name, &["--exact"]);
-        assert_eq!(doc["options"]["exact"], true);
-        let x = column(&doc, "x");
-        assert_stat_f64(x, "sum", exact_quotient(values, 1));
-        assert_stat_f64(x, "mean", exact_quotient(values, values.len() as i128));
-    }
-}
-
-/// Reference statistics by brute force: two-pass moments in f64 over the kept values.
-struct Reference {
-    count: u64,
-    nulls: u64,
-    nans: u64,
-    min: f64,
-    max: f64,
-    sum: f64,
-    mean: f64,
-    var: f64,
-    skew: f64,
-    kurt: f64,
-}
-
-fn reference(values: &[Option<f64>]) -> Reference {
-    let kept: Vec<f64> = values.iter().flatten().copied().filter(|x| !x.is_nan()).collect();
-    let n = kept.len() as f64;
-    let sum: f64 = kept.iter().sum();
-    let mean = sum / n;
-    let m = |p: i32| kept.iter().map(|x| (x - mean).powi(p)).sum::<f64>();
-    let (m2, m3, m4) = (m(2), m(3), m(4));
-    Reference {
-        count: kept.len() as u64,
-        nulls: values.iter().filter(|v| v.is_none()).count() as u64,
-        nans: values.iter().flatten().filter(|x| x.is_nan()).count() as u64,
-        min: kept.iter().copied().fold(f64::INFINITY, f64::min),
-        max: kept.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        sum,
-        mean,
-        var: m2 / (n - 1.0),
-        skew: n.sqrt() * m3 / m2.powf(1.5),
-        kurt: n * m4 / (m2 * m2) - 3.0,
-    }
-}
-
-#[track_caller]
-fn assert_rel(got: f64, expected: f64, rel: f64, what: &str) {
-    assert!((got - expected).abs() <= rel * expected.abs().max(1.0), "{what}: expected {expected}, got {got}");
-}
-
-/// Batches of awkward sizes, nulls and NaN scattered across validity words, and chunk sizes that cut
-/// batches and 64-bit validity words anywhere: every chunking gives the brute-force statistics.
-#[test]
-fn chunking_across_batches_and_validity_words() {
-    let dir = Dir::new();
-    let lens = [37usize, 64, 99, 1, 130];
-    let total: usize = lens.iter().sum();
-    let float_value = |i: usize| -> Option<f64> {
-        if i % 7 == 3 {
-            None
-        } else if i % 11 == 5 {
-            Some(f64::NAN)
-        } else {
-            Some((i as f64) * 0.25 - 10.0 + if i % 3 == 0 { 3.0 } else { 0.0 })
-        }
-    };
-    let int_value = |i: usize| -> Option<i64> { (i % 5 != 0).then(|| (i as i64 * 37) % 101 - 50) };
-    let floats: Vec<Option<f64>> = (0..total).map(float_value).collect();
-    let ints: Vec<Option<i64>> = (0..total).map(int_value).collect();
-    let mut batches = Vec::new();
-    let mut start = 0;
-    for len in lens {
-        batches.push(batch_of(vec![("f", f64s(&floats[start..start + len])), ("i", i64s(&ints[start..start + len]))]));
-        start += len;
-    }
-    dir.write_batches("chunks.arrow", &batches);
-
-    let rf = reference(&floats);
-    let ints_as_f64: Vec<Option<f64>> = ints.iter().map(|v| v.map(|x| x as f64)).collect();
-    let ri = reference(&ints_as_f64);
-    let int_sum: i64 = ints.iter().flatten().sum();
-
-    let runs: &[&[&str]] = &[
-        &["--chunk-rows", "1", "--executor", "serial"],
-        &["--chunk-rows", "2", "--workers", "2"],
-        &["--chunk-rows", "3", "--workers", "3"],
-        &["--chunk-rows", "63", "--executor", "serial"],
-        &["--chunk-rows", "64", "--workers", "2"],
-        &["--chunk-rows", "65", "--workers", "7"],
-        &["--chunk-rows", "100", "--executor", "serial"],
-        &["--chunk-rows", "1000", "--workers", "2"],
-    ];
-    for args in runs {
-        let doc = dir.describe_json("chunks.arrow", args);
-        let what = format!("{args:?}");
-        assert_eq!(doc["rows"], total as u64, "{what}");
-        let f = column(&doc, "f");
-        assert_u64s(f, &[("count", rf.count), ("null_count", rf.nulls), ("nan_count", rf.nans)]);
-        assert_stat_f64(f, "min", rf.min);
-        assert_stat_f64(f, "max", rf.max);
-        // Multiples of 0.25 of modest size: every summation order is exact.
-        assert_stat_f64(f, "sum", rf.sum);
-        assert_rel(json_f64(&f["mean"]), rf.mean, 1e-14, &format!("f mean {what}"));
-        assert_rel(json_f64(&f["var"]), rf.var, 1e-12, &format!("f var {what}"));
-        assert_rel(json_f64(&f["skewness"]), rf.skew, 1e-9, &format!("f skewness {what}"));
-        assert_rel(json_f64(&f["kurtosis"]), rf.kurt, 1e-9, &format!("f kurtosis {what}"));
-
-        let i = column(&doc, "i");
-        assert_u64s(i, &[("count", ri.count), ("null_count", ri.nulls), ("nan_count", 0)]);
-        assert_eq!(i["min"].as_i64(), Some(ri.min as i64), "{what}");
-        assert_eq!(i["max"].as_i64(), Some(ri.max as i64), "{what}");
-        assert_eq!(i["sum"].as_i64(), Some(int_sum), "{what}");
-        // Both operands are exact doubles, so one division is the correctly rounded mean.
-        assert_stat_f64(i, "mean", int_sum as f64 / ri.count as f64);
-        assert_rel(json_f64(&i["var"]), ri.var, 1e-12, &format!("i var {what}"));
-        assert_rel(json_f64(&i["skewness"]), ri.skew, 1e-9, &format!("i skewness {what}"));
-        assert_rel(json_f64(&i["kurtosis"]), ri.kurt, 1e-9, &format!("i kurtosis {what}"));
-    }
 }
 
 /// A file with a schema and no record batches: zero rows, every column empty.

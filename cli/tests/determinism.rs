@@ -9,6 +9,14 @@ use util::{Dir, expect_success, lossy};
 const ROWS: u64 = 300_000;
 const BATCH_ROWS: u64 = 70_000;
 
+/// The parallel executors `describe --help` lists besides the `serial` reference (`threads`, and
+/// `processes` where this build has it).
+fn executors() -> Vec<&'static str> {
+    let help = util::tally().args(["describe", "--help"]).output().expect("describe --help");
+    let help = lossy(&help.stdout);
+    ["threads", "processes"].into_iter().filter(|e| *e == "threads" || help.contains(e)).collect()
+}
+
 #[test]
 fn describe_json_is_byte_identical_for_every_executor_and_worker_count() {
     let dir = Dir::new();
@@ -21,15 +29,17 @@ fn describe_json_is_byte_identical_for_every_executor_and_worker_count() {
             dir.describe_json_raw("g.arrow", &all)
         };
         let oracle = run(&["--executor", "serial"]);
-        for workers in ["1", "2", "3", "7"] {
-            for _repeat in 0..2 {
-                let threads = run(&["--executor", "threads", "--workers", workers]);
-                assert!(
-                    threads == oracle,
-                    "threads --workers {workers} {extra:?} differs from serial:\n--- serial\n{}\n--- threads\n{}",
-                    lossy(&oracle),
-                    lossy(&threads)
-                );
+        for executor in executors() {
+            for workers in ["1", "2", "3", "7"] {
+                for _repeat in 0..2 {
+                    let got = run(&["--executor", executor, "--workers", workers]);
+                    assert!(
+                        got == oracle,
+                        "{executor} --workers {workers} {extra:?} differs from serial:\n--- serial\n{}\n--- {executor}\n{}",
+                        lossy(&oracle),
+                        lossy(&got)
+                    );
+                }
             }
         }
         let default_executor = run(&[]);
@@ -44,9 +54,12 @@ fn describe_is_identical_across_workers_for_small_odd_chunks() {
     dir.gen_file("g.arrow", 20_011, 3, 999);
     for chunk in ["1", "97", "4096", "100000"] {
         let oracle = dir.describe_json_raw("g.arrow", &["--chunk-rows", chunk, "--executor", "serial"]);
-        for workers in ["2", "5"] {
-            let threads = dir.describe_json_raw("g.arrow", &["--chunk-rows", chunk, "--workers", workers]);
-            assert!(threads == oracle, "--chunk-rows {chunk} --workers {workers} differs from serial");
+        for executor in executors() {
+            for workers in ["2", "5"] {
+                let args = ["--chunk-rows", chunk, "--executor", executor, "--workers", workers];
+                let got = dir.describe_json_raw("g.arrow", &args);
+                assert!(got == oracle, "{args:?} differs from serial");
+            }
         }
     }
 }

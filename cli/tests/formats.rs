@@ -29,22 +29,30 @@ fn known_file(dir: &Dir) -> std::path::PathBuf {
     dir.write_arrow("known.arrow", vec![("x", x), ("n", n), ("s", s), ("inf", inf), ("x,\"y\"", q)])
 }
 
+fn sorted_keys(object: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = object.as_object().expect("an object").keys().cloned().collect();
+    keys.sort_unstable();
+    keys
+}
+
+fn sorted(keys: &[&str]) -> Vec<String> {
+    let mut keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    keys.sort_unstable();
+    keys
+}
+
 #[test]
 fn json_document_shape() {
     let dir = Dir::new();
     let path = known_file(&dir);
     let raw = lossy(&dir.describe_json_raw("known.arrow", &[]));
-    let doc: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let doc = util::parse_describe_json(&raw);
 
-    let top: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut expected_top = vec!["schema_version", "input", "rows", "options", "columns"];
-    // The documented order of the top-level keys, as written.
+    // The documented top-level keys, in the documented order as written.
+    let expected_top = ["schema_version", "input", "rows", "options", "columns"];
+    assert_eq!(sorted_keys(&doc), sorted(&expected_top));
     let positions: Vec<usize> = expected_top.iter().map(|k| raw.find(&format!("\n  \"{k}\":")).unwrap()).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "top-level key order:\n{raw}");
-    expected_top.sort_unstable();
-    let mut top_sorted = top.clone();
-    top_sorted.sort_unstable();
-    assert_eq!(top_sorted, expected_top);
 
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["rows"], 6);
@@ -62,12 +70,7 @@ fn json_document_shape() {
     let mut expected_keys = vec!["name", "type"];
     expected_keys.extend(STAT_NAMES);
     for c in columns {
-        let keys: Vec<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
-        let mut sorted = expected_keys.clone();
-        sorted.sort_unstable();
-        let mut got = keys.clone();
-        got.sort_unstable();
-        assert_eq!(got, sorted, "keys of {c}");
+        assert_eq!(sorted_keys(c), sorted(&expected_keys), "keys of {c}");
     }
     // Each column object lists its keys in the documented order.
     let x_start = raw.find("\"name\": \"x\"").unwrap();

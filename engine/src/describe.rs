@@ -4,15 +4,19 @@ use std::path::Path;
 
 use crate::aggregate::Aggregator;
 use crate::error::Result;
-use crate::exec::{ExecReport, ExecutorKind};
+use crate::exec::processes::WorkerCommand;
+use crate::exec::{Cancel, ExecOptions, ExecReport, ExecutorKind};
 use crate::plan::{DEFAULT_CHUNK_ROWS, Plan, PlanOptions};
 use crate::report::{ColumnReport, InputInfo, Report};
 use crate::source;
 use crate::stats::FinishOptions;
 use crate::store::Store;
 
+/// Progress callback: `(chunks done, chunks total, bytes of column data done)`.
+pub type ProgressFn = std::sync::Arc<dyn Fn(usize, usize, u64) + Send + Sync>;
+
 /// What `describe` computes and how.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DescribeOptions {
     /// Column names, in output order; `None` for all columns.
     pub columns: Option<Vec<String>>,
@@ -21,6 +25,26 @@ pub struct DescribeOptions {
     pub chunk_rows: u64,
     pub exact: bool,
     pub ddof: u64,
+    /// Checked between chunks; set by the CLI's signal handlers.
+    pub cancel: Cancel,
+    /// How to start worker processes (required by [`ExecutorKind::Processes`]).
+    pub worker_command: Option<WorkerCommand>,
+    pub chunk_timeout: Option<std::time::Duration>,
+    /// Called after each finished chunk with `(chunks done, chunks total, bytes done)`.
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for DescribeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DescribeOptions")
+            .field("columns", &self.columns)
+            .field("executor", &self.executor)
+            .field("workers", &self.workers)
+            .field("chunk_rows", &self.chunk_rows)
+            .field("exact", &self.exact)
+            .field("ddof", &self.ddof)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for DescribeOptions {
@@ -32,6 +56,10 @@ impl Default for DescribeOptions {
             chunk_rows: DEFAULT_CHUNK_ROWS,
             exact: false,
             ddof: 1,
+            cancel: Cancel::default(),
+            worker_command: None,
+            chunk_timeout: None,
+            progress: None,
         }
     }
 }
@@ -58,7 +86,7 @@ pub fn describe(path: &Path, options: &DescribeOptions) -> Result<Described> {
     .map_err(|e| e.with_file(path))?;
     let input = InputInfo {
         path: path.display().to_string(),
-        format: "arrow-ipc-file",
+        format: file.format().as_str(),
         bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
         batches: file.num_batches(),
     };
@@ -80,8 +108,23 @@ pub fn describe_store(store: &Store, plan: &Plan, input: InputInfo, options: &De
     }
     let chunks = plan.chunks();
     let mut aggregator = Aggregator::new(chunks.len());
-    let executor = options.executor.build(options.workers);
-    let exec = executor.run(plan, store, &mut |id, partial| aggregator.push(id, partial))?;
+    let executor = options.executor.build(&ExecOptions {
+        workers: options.workers,
+        cancel: options.cancel.clone(),
+        worker_command: options.worker_command.clone(),
+        chunk_timeout: options.chunk_timeout,
+    })?;
+    let bytes_per_row = plan.bytes_per_row();
+    let (mut done, mut bytes, total) = (0usize, 0u64, chunks.len());
+    let exec = executor.run(plan, store, &mut |id, partial| {
+        aggregator.push(id, partial)?;
+        done += 1;
+        if let Some(progress) = &options.progress {
+            bytes += (chunks[id].rows.end - chunks[id].rows.start) * bytes_per_row;
+            progress(done, total, bytes);
+        }
+        Ok(())
+    })?;
     let total = aggregator.finish(plan.empty_partials())?;
     let columns = plan
         .columns

@@ -30,6 +30,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::exec::Cancel;
 
 /// Size and seed of a generated file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +102,16 @@ pub fn demo_batch(seed: u64, b: u64, start: u64, n: usize, ids: &[i64]) -> Recor
 }
 
 /// Writes the demo data set as an uncompressed Arrow IPC file; `progress` gets the rows written so far.
-pub fn write_demo(path: &Path, options: &GenOptions, mut progress: impl FnMut(u64)) -> Result<()> {
+/// When `cancel` fires, the partial file is removed and `Cancelled` returned: nothing half-written stays.
+pub fn write_demo(path: &Path, options: &GenOptions, cancel: &Cancel, progress: impl FnMut(u64)) -> Result<()> {
+    let result = write_demo_file(path, options, cancel, progress);
+    if result.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    result
+}
+
+fn write_demo_file(path: &Path, options: &GenOptions, cancel: &Cancel, mut progress: impl FnMut(u64)) -> Result<()> {
     if options.batch_rows == 0 {
         return Err(Error::input("--batch-rows must be at least 1"));
     }
@@ -115,6 +125,7 @@ pub fn write_demo(path: &Path, options: &GenOptions, mut progress: impl FnMut(u6
     let window = 2 * rayon::current_num_threads() as u64;
     let mut done = 0u64;
     for first in (0..n_batches).step_by(window as usize) {
+        cancel.check()?;
         let last = (first + window).min(n_batches);
         let batches: Vec<RecordBatch> = (first..last)
             .into_par_iter()

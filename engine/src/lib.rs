@@ -35,7 +35,7 @@
 //! use tally_engine::{DescribeOptions, describe, generate};
 //! let dir = tempfile::tempdir().unwrap();
 //! let path = dir.path().join("demo.arrow");
-//! generate::write_demo(&path, &generate::GenOptions { rows: 10_000, seed: 1, batch_rows: 4_096 }, |_| {})
+//! generate::write_demo(&path, &generate::GenOptions { rows: 10_000, seed: 1, batch_rows: 4_096 }, &Default::default(), |_| {})
 //!     .unwrap();
 //! let options = DescribeOptions { columns: Some(vec!["a".into()]), ..DescribeOptions::default() };
 //! let done = describe(&path, &options).unwrap();
@@ -57,5 +57,5 @@ pub mod store;
 
 mod describe;
 
-pub use describe::{DescribeOptions, Described, describe, describe_store};
+pub use describe::{DescribeOptions, Described, ProgressFn, describe, describe_store};
 pub use error::{Error, ErrorKind, Result};

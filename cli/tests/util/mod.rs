@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
 use arrow_ipc::writer::FileWriter;
 use arrow_schema::{Field, Schema};
 use serde_json::Value;
@@ -103,7 +103,7 @@ impl Dir {
     /// `tally describe NAME --format json ARGS...`, asserting success, parsed.
     pub(crate) fn describe_json(&self, name: &str, args: &[&str]) -> Value {
         let out = self.describe_json_raw(name, args);
-        serde_json::from_slice(&out).unwrap_or_else(|e| panic!("describe output is not JSON ({e}):\n{}", lossy(&out)))
+        parse_describe_json(&lossy(&out))
     }
 
     /// The raw stdout of `tally describe NAME --format json ARGS...`, asserting success.
@@ -113,6 +113,42 @@ impl Dir {
         expect_success(&out, "tally describe");
         out.stdout
     }
+}
+
+/// Parses describe JSON, then re-reads every float statistic from its text with `str::parse`, which rounds
+/// correctly: serde_json without its `float_roundtrip` feature may parse a float one ulp off (it reads
+/// `4000000000000010.0` as `4000000000000009.5`), and these tests compare floats bit for bit.
+pub(crate) fn parse_describe_json(raw: &str) -> Value {
+    let mut doc: Value =
+        serde_json::from_str(raw).unwrap_or_else(|e| panic!("describe output is not JSON ({e}):\n{raw}"));
+    let mut at = raw.find("\"columns\"").expect("a columns key");
+    for col in doc["columns"].as_array_mut().expect("columns is an array") {
+        at += raw[at..].find("\"name\": ").expect("each column has a name");
+        let end = raw[at..].find('}').map_or(raw.len(), |e| at + e);
+        let block = &raw[at..end];
+        for stat in STAT_NAMES {
+            if !col[stat].is_f64() {
+                continue;
+            }
+            let key = format!("\"{stat}\": ");
+            let start = block.find(&key).expect("the statistic's key") + key.len();
+            let text = block[start..].split([',', '\n']).next().unwrap().trim();
+            let exact: f64 = text.parse().unwrap_or_else(|e| panic!("{stat} = {text:?}: {e}"));
+            col[stat] = Value::Number(serde_json::Number::from_f64(exact).expect("finite"));
+        }
+        at = end;
+    }
+    doc
+}
+
+/// A Float64 array from optional values (None is null).
+pub(crate) fn f64s(values: &[Option<f64>]) -> ArrayRef {
+    Arc::new(Float64Array::from(values.to_vec()))
+}
+
+/// An Int64 array from optional values (None is null).
+pub(crate) fn i64s(values: &[Option<i64>]) -> ArrayRef {
+    Arc::new(Int64Array::from(values.to_vec()))
 }
 
 /// One record batch from named columns, every field nullable.

@@ -5,12 +5,15 @@
 //! [`kernel::compute_chunk`](crate::kernel::compute_chunk). Completion order is free: determinism comes
 //! from the Aggregator, never from the executor.
 
+pub mod processes;
 pub mod serial;
 pub mod threads;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::plan::Plan;
 use crate::stats::PartialSet;
 use crate::store::Store;
@@ -32,18 +35,74 @@ pub trait Executor {
     fn run(&self, plan: &Plan, store: &Store, on_partial: OnPartial<'_>) -> Result<ExecReport>;
 }
 
+/// A request to stop, shared by the signal handler and the executors: holds the number of the signal
+/// that asked (e.g. 2 for SIGINT), or 0. Executors check it between chunks (and the process supervisor
+/// every few milliseconds), stop their workers and return [`ErrorKind::Cancelled`].
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicUsize>);
+
+impl Cancel {
+    /// The shared cell, for `signal_hook::flag::register_usize`.
+    pub fn cell(&self) -> Arc<AtomicUsize> {
+        self.0.clone()
+    }
+
+    pub fn cancel(&self, signal: usize) {
+        self.0.store(signal, Ordering::SeqCst);
+    }
+
+    /// The signal that cancelled the run, if any.
+    pub fn signal(&self) -> Option<usize> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => None,
+            s => Some(s),
+        }
+    }
+
+    /// `Err(Cancelled)` once cancelled.
+    pub fn check(&self) -> Result<()> {
+        match self.signal() {
+            None => Ok(()),
+            Some(2) => Err(Error::new(ErrorKind::Cancelled, "interrupted (SIGINT)")),
+            Some(15) => Err(Error::new(ErrorKind::Cancelled, "terminated (SIGTERM)")),
+            Some(s) => Err(Error::new(ErrorKind::Cancelled, format!("stopped by signal {s}"))),
+        }
+    }
+}
+
 /// The executors the CLI can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExecutorKind {
     Serial,
     Threads,
+    Processes,
+}
+
+/// Everything an executor may need to be built.
+#[derive(Clone, Debug, Default)]
+pub struct ExecOptions {
+    pub workers: usize,
+    pub cancel: Cancel,
+    /// How to start a worker process (the `processes` executor only).
+    pub worker_command: Option<processes::WorkerCommand>,
+    pub chunk_timeout: Option<Duration>,
 }
 
 impl ExecutorKind {
-    pub fn build(self, workers: usize) -> Box<dyn Executor> {
-        match self {
-            ExecutorKind::Serial => Box::new(serial::Serial),
-            ExecutorKind::Threads => Box::new(threads::Threads::new(workers)),
-        }
+    pub fn build(self, options: &ExecOptions) -> Result<Box<dyn Executor>> {
+        let workers = options.workers.max(1);
+        Ok(match self {
+            ExecutorKind::Serial => Box::new(serial::Serial { cancel: options.cancel.clone() }),
+            ExecutorKind::Threads => Box::new(threads::Threads::new(workers, options.cancel.clone())),
+            ExecutorKind::Processes => Box::new(processes::Processes {
+                command: options.worker_command.clone().ok_or_else(|| {
+                    Error::internal("the processes executor needs a worker command (the tally binary)")
+                })?,
+                workers,
+                chunk_timeout: options.chunk_timeout,
+                max_attempts: processes::DEFAULT_MAX_ATTEMPTS,
+                cancel: options.cancel.clone(),
+            }),
+        })
     }
 }

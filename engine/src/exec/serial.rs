@@ -2,21 +2,24 @@
 
 use std::time::Instant;
 
-use super::{ExecReport, Executor, OnPartial};
+use super::{Cancel, ExecReport, Executor, OnPartial};
 use crate::error::Result;
 use crate::kernel::compute_chunk;
 use crate::plan::Plan;
 use crate::store::Store;
 
 /// Runs chunks one after another, in id order.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Serial;
+#[derive(Clone, Debug, Default)]
+pub struct Serial {
+    pub cancel: Cancel,
+}
 
 impl Executor for Serial {
     fn run(&self, plan: &Plan, store: &Store, on_partial: OnPartial<'_>) -> Result<ExecReport> {
         let start = Instant::now();
         let chunks = plan.chunks();
         for chunk in &chunks {
+            self.cancel.check()?;
             on_partial(chunk.id, compute_chunk(plan, store, chunk))?;
         }
         Ok(ExecReport { chunks: chunks.len(), workers: 1, elapsed: start.elapsed() })

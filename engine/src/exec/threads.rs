@@ -10,21 +10,22 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{ExecReport, Executor, OnPartial};
+use super::{Cancel, ExecReport, Executor, OnPartial};
 use crate::error::{Error, Result};
 use crate::kernel::compute_chunk;
 use crate::plan::Plan;
 use crate::store::Store;
 
 /// A rayon pool of a fixed number of threads.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Threads {
     workers: usize,
+    cancel: Cancel,
 }
 
 impl Threads {
-    pub fn new(workers: usize) -> Self {
-        Threads { workers: workers.max(1) }
+    pub fn new(workers: usize, cancel: Cancel) -> Self {
+        Threads { workers: workers.max(1), cancel }
     }
 }
 
@@ -32,19 +33,21 @@ impl Executor for Threads {
     fn run(&self, plan: &Plan, store: &Store, on_partial: OnPartial<'_>) -> Result<ExecReport> {
         let start = Instant::now();
         let chunks = plan.chunks();
+        // More threads than chunks would only idle.
+        let workers = self.workers.min(chunks.len()).max(1);
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.workers)
+            .num_threads(workers)
             .thread_name(|i| format!("tally-worker-{i}"))
             .build()
             .map_err(|e| Error::internal(format!("cannot start the thread pool: {e}")))?;
         let stop = AtomicBool::new(false);
-        let (tx, rx) = mpsc::sync_channel(self.workers * 4);
+        let (tx, rx) = mpsc::sync_channel(workers * 4);
         let mut outcome = Ok(());
         std::thread::scope(|scope| {
             scope.spawn(|| {
                 pool.install(|| {
                     chunks.par_iter().with_max_len(1).for_each_with(tx, |tx, chunk| {
-                        if !stop.load(Ordering::Relaxed) {
+                        if !stop.load(Ordering::Relaxed) && self.cancel.signal().is_none() {
                             // A closed receiver means the caller stopped the run: nothing left to do.
                             let _ = tx.send((chunk.id, compute_chunk(plan, store, chunk)));
                         }
@@ -61,6 +64,7 @@ impl Executor for Threads {
             }
         });
         outcome?;
-        Ok(ExecReport { chunks: chunks.len(), workers: self.workers, elapsed: start.elapsed() })
+        self.cancel.check()?;
+        Ok(ExecReport { chunks: chunks.len(), workers, elapsed: start.elapsed() })
     }
 }

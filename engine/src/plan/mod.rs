@@ -42,6 +42,8 @@ pub struct ColumnPlan {
     /// The Arrow type as Arrow prints it (`Float64`, `Utf8`, ...).
     pub type_name: String,
     pub kind: ColumnKind,
+    /// Bytes per value of fixed-width columns, 0 otherwise.
+    pub value_width: usize,
 }
 
 /// Options that change the partial states (and so must be the same on every worker).
@@ -86,6 +88,7 @@ impl Plan {
                     index,
                     type_name: field.data_type().to_string(),
                     kind: ColumnKind::of(field.data_type()),
+                    value_width: field.data_type().primitive_width().unwrap_or(0),
                 }
             })
             .collect();
@@ -95,6 +98,11 @@ impl Plan {
     /// Source-schema indices of the planned columns, in plan order.
     pub fn projection(&self) -> Vec<usize> {
         self.columns.iter().map(|c| c.index).collect()
+    }
+
+    /// Bytes of value data per row over the planned numeric columns (for throughput reports).
+    pub fn bytes_per_row(&self) -> u64 {
+        self.columns.iter().map(|c| c.value_width as u64).sum()
     }
 
     pub fn chunks(&self) -> Vec<Chunk> {

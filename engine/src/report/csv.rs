@@ -1,4 +1,4 @@
-//! CSV output: one row per column, one field per statistic, in [`STAT_NAMES`](super::STAT_NAMES) order.
+//! CSV output: one row per column, one field per statistic, in [`STAT_NAMES`] order.
 //!
 //! A statistic that does not exist is an empty field; floats use the shortest round-trip text and
 //! `NaN`/`inf`/`-inf`, which pandas and polars parse as floats.

@@ -1,4 +1,4 @@
-//! JSON output, schema version [`SCHEMA_VERSION`](super::SCHEMA_VERSION) (documented in README.md).
+//! JSON output, schema version [`SCHEMA_VERSION`] (documented in README.md).
 //!
 //! Statistics that do not exist are `null`; non-finite floats are the strings `"NaN"`, `"inf"`, `"-inf"`;
 //! floats use the shortest text that round-trips; integer sums, minima and maxima are exact JSON integers

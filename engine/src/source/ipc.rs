@@ -14,6 +14,10 @@
 //! Everything the footer claims is checked against the file size before it is sliced (arrow-rs slicing
 //! panics out of bounds), and arrow-rs is called under `catch_unwind`, so a malformed file is an error
 //! naming the byte offset, never a crash.
+//!
+//! The same reader serves a sealed shared-memory segment ([`IpcFile::from_segment`]): inputs that cannot be
+//! mapped as they are (streams, files with LZ4/ZSTD-compressed bodies, see [`IpcFile::is_compressed`]) are
+//! first decoded into one by `source/convert.rs`, laid out as an uncompressed IPC file.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -26,8 +30,10 @@ use arrow_ipc::{Block, MetadataVersion};
 use arrow_schema::{ArrowError, SchemaRef};
 use memmap2::Mmap;
 
+use super::InputFormat;
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::segment::SealedSegment;
+use crate::store::{Origin, Store};
 
 /// Bytes before the first message: magic `ARROW1` and two bytes of padding.
 const HEADER_LEN: usize = 8;
@@ -44,6 +50,10 @@ pub struct IpcFile {
     dictionaries: Vec<Block>,
     batches: Vec<Block>,
     batch_rows: Vec<u64>,
+    /// Some record or dictionary batch has a compressed body: decoding it would copy and decompress.
+    compressed: bool,
+    origin: Origin,
+    format: InputFormat,
 }
 
 impl IpcFile {
@@ -53,27 +63,22 @@ impl IpcFile {
         Self::from_file(&file, path)
     }
 
-    /// Maps an already open file (a path on disk or a sealed memfd) that holds an Arrow IPC file; `label`
-    /// names it in errors.
-    pub fn from_file(file: &std::fs::File, label: &Path) -> Result<Self> {
-        let len = file.metadata().map_err(|e| Error::input(format!("cannot stat: {e}")).with_file(label))?.len();
-        if len < (HEADER_LEN + TRAILER_LEN) as u64 {
-            return Err(Error::input(format!("truncated Arrow IPC file: {len} bytes is shorter than its framing"))
-                .with_file(label));
-        }
-        // SAFETY: memmap2 requires that the mapped file is not modified while mapped, or reads may observe
-        // changing bytes (and truncation raises SIGBUS). tally only reads; inputs it creates itself are
-        // sealed memfds that cannot change, and for user files we rely on the same convention as every
-        // mmap-based reader (ripgrep, arrow's zero_copy_ipc example): do not rewrite a file while tally
-        // reads it. Changing bytes can give wrong numbers but never memory unsafety in our code, because all
-        // structure is validated from the bytes once at open and kernels only read plain numbers.
-        let map =
-            unsafe { Mmap::map(file) }.map_err(|e| Error::input(format!("cannot memory-map: {e}")).with_file(label))?;
-        let data = Buffer::from(bytes::Bytes::from_owner(map));
-        Self::from_buffer(data, label)
+    /// Maps a sealed segment that holds an Arrow IPC file (written by `source/convert.rs`, or inherited by a
+    /// worker); `label` names the original input in errors. The segment is kept alive by [`Self::origin`],
+    /// so its descriptor can be handed on to worker processes.
+    pub fn from_segment(segment: Arc<SealedSegment>, label: &Path) -> Result<Self> {
+        let data = map(segment.file(), label)?;
+        Self::from_buffer(data, label, Origin::Segment(segment))
     }
 
-    fn from_buffer(data: Buffer, label: &Path) -> Result<Self> {
+    /// Maps an already open file on disk that holds an Arrow IPC file; `label` is its path, used in errors
+    /// and as its [`Origin::File`].
+    pub fn from_file(file: &std::fs::File, label: &Path) -> Result<Self> {
+        let data = map(file, label)?;
+        Self::from_buffer(data, label, Origin::File(label.to_path_buf()))
+    }
+
+    fn from_buffer(data: Buffer, label: &Path, origin: Origin) -> Result<Self> {
         let bytes = data.as_slice();
         let len = bytes.len();
         let err = |msg: String, offset: usize| Error::input(msg).with_file(label).with_byte_offset(offset as u64);
@@ -96,15 +101,12 @@ impl IpcFile {
             .map_err(|e| err(format!("corrupt Arrow IPC footer: {e}"), footer_start))?;
         let fb_schema = footer.schema().ok_or_else(|| err("footer has no schema".into(), footer_start))?;
         if !fb_schema.endianness().equals_to_target_endianness() {
-            return Err(err(
-                "the file was written on a big-endian machine; tally reads little-endian Arrow files only \
-                 (rewrite it with pyarrow, which byte-swaps)"
-                    .into(),
-                footer_start,
-            ));
+            return Err(err(super::BIG_ENDIAN.into(), footer_start));
         }
+        super::check_metadata_version(footer.version()).map_err(|why| err(why, footer_start))?;
         let schema = guarded(|| arrow_ipc::convert::try_fb_to_schema(fb_schema))
             .map_err(|e| err(format!("unreadable schema: {e}"), footer_start))?;
+        super::check_schema(&schema).map_err(|e| e.with_file(label).with_byte_offset(footer_start as u64))?;
         let file = IpcFile {
             path: label.to_path_buf(),
             schema: Arc::new(schema),
@@ -113,11 +115,83 @@ impl IpcFile {
             batches: footer.recordBatches().map(|v| v.iter().copied().collect()).unwrap_or_default(),
             batch_rows: Vec::new(),
             data: data.clone(),
+            compressed: false,
+            origin,
+            format: InputFormat::ArrowFile,
         };
         for block in file.dictionaries.iter().chain(&file.batches) {
             file.check_block(block, footer_start)?;
         }
-        file.with_batch_rows()
+        let mut file = file.with_batch_rows()?;
+        file.compressed = file.any_compressed_body();
+        if file.compressed {
+            file.format = InputFormat::ArrowFileCompressed;
+            file.check_decompressed_sizes()?;
+        }
+        Ok(file)
+    }
+
+    /// The flatbuffer message of a block, if it parses.
+    fn message(&self, block: &Block) -> Option<arrow_ipc::Message<'_>> {
+        let meta = self
+            .data
+            .as_slice()
+            .get(block.offset() as usize..)
+            .and_then(|rest| rest.get(..block.metaDataLength() as usize))?;
+        // Encapsulated message: [0xFFFFFFFF] <i32 length> <flatbuffer>; pre-1.0 files omit the marker.
+        let flatbuffer = if meta.starts_with(&[0xFF; 4]) { meta.get(8..) } else { meta.get(4..) };
+        flatbuffer.and_then(|fb| arrow_ipc::root_as_message(fb).ok())
+    }
+
+    /// Refuses compressed batches that declare more decompressed bytes than the machine has: arrow-rs
+    /// allocates the declared size up front, and a corrupt or hostile length would abort the process.
+    fn check_decompressed_sizes(&self) -> Result<()> {
+        let limit = physical_memory();
+        for (i, block) in self.batches.iter().enumerate() {
+            let Some(batch) = self.message(block).and_then(|m| m.header_as_record_batch()) else { continue };
+            let (Some(_), Some(buffers)) = (batch.compression(), batch.buffers()) else { continue };
+            let body = block.offset() as usize + block.metaDataLength() as usize;
+            let mut total = 0u64;
+            for buffer in buffers.iter() {
+                let at = body.saturating_add(buffer.offset() as usize);
+                // Each compressed buffer starts with its decompressed length as an i64 (-1: stored raw).
+                let declared = self.data.as_slice().get(at..at.saturating_add(8)).filter(|_| buffer.length() >= 8);
+                let declared = declared.map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).unwrap_or(0);
+                total = total.saturating_add(declared.max(0) as u64);
+            }
+            if total > limit {
+                return Err(self.batch_error(
+                    i,
+                    format!(
+                        "declares {total} bytes after decompression, more than this machine's {limit} bytes of memory"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether any record or dictionary batch declares body compression (LZ4 frame or ZSTD). Every block
+    /// already decoded once, so a message that does not parse here cannot occur; it counts as uncompressed.
+    fn any_compressed_body(&self) -> bool {
+        let compressed = |block: &Block| {
+            let Some(meta) = self
+                .data
+                .as_slice()
+                .get(block.offset() as usize..)
+                .and_then(|rest| rest.get(..block.metaDataLength() as usize))
+            else {
+                return false;
+            };
+            // Encapsulated message: [0xFFFFFFFF] <i32 length> <flatbuffer>; pre-1.0 files omit the marker.
+            let flatbuffer = if meta.starts_with(&[0xFF; 4]) { meta.get(8..) } else { meta.get(4..) };
+            let Some(message) = flatbuffer.and_then(|fb| arrow_ipc::root_as_message(fb).ok()) else { return false };
+            let batch = message
+                .header_as_record_batch()
+                .or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()));
+            batch.is_some_and(|b| b.compression().is_some())
+        };
+        self.dictionaries.iter().chain(&self.batches).any(compressed)
     }
 
     /// Decodes every batch with an empty projection: cheap, and gives each batch's row count.
@@ -195,6 +269,28 @@ impl IpcFile {
         &self.path
     }
 
+    /// Where the mapped bytes live: the file itself, or a sealed segment it was decoded into.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// What the input was, for reports ([`InputFormat::as_str`] gives the stable JSON value).
+    pub fn format(&self) -> InputFormat {
+        self.format
+    }
+
+    /// Records what the input was when the mapped bytes are a conversion of it (`source::open`).
+    pub(crate) fn with_format(mut self, format: InputFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Whether record batches have compressed bodies: decoding them copies and decompresses, so
+    /// `source::open` converts such files into a segment once instead.
+    pub fn is_compressed(&self) -> bool {
+        self.compressed
+    }
+
     pub fn schema(&self) -> &SchemaRef {
         &self.schema
     }
@@ -234,13 +330,47 @@ impl IpcFile {
         let mapping = self.data.as_ptr() as usize..self.data.as_ptr() as usize + self.data.len();
         let schema =
             Arc::new(self.schema.project(projection).map_err(|e| Error::internal(format!("bad projection: {e}")))?);
-        Store::try_new(self.path, schema, batches, mapping, copied)
+        Store::try_new(self.path, schema, batches, mapping, copied, self.origin)
+    }
+
+    /// Decodes every batch with all its columns, in order, copying and decompressing as needed, and hands
+    /// each to `f` with its index; one batch is alive at a time. For `source/convert.rs`.
+    pub(crate) fn for_each_batch(&self, mut f: impl FnMut(usize, RecordBatch) -> Result<()>) -> Result<()> {
+        let decoder = self.decoder(None, false)?;
+        for i in 0..self.batches.len() {
+            f(i, self.decode_batch(&decoder, i)?)?;
+        }
+        Ok(())
     }
 }
 
-/// Runs arrow-rs decoding with panics turned into errors: a malformed file must never crash tally.
-fn guarded<T>(f: impl FnOnce() -> Result<T, ArrowError>) -> Result<T, ArrowError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+/// Maps `file` read-only; `label` names it in errors.
+fn map(file: &std::fs::File, label: &Path) -> Result<Buffer> {
+    let len = file.metadata().map_err(|e| Error::input(format!("cannot stat: {e}")).with_file(label))?.len();
+    if len < (HEADER_LEN + TRAILER_LEN) as u64 {
+        return Err(
+            Error::input(format!("truncated Arrow IPC file: {len} bytes is shorter than its framing")).with_file(label)
+        );
+    }
+    // SAFETY: memmap2 requires that the mapped file is not modified while mapped, or reads may observe
+    // changing bytes (and truncation raises SIGBUS). tally only reads; inputs it creates itself are
+    // `SealedSegment`s, which cannot change (F_SEAL_WRITE/SHRINK/GROW, checked by the type's constructors),
+    // and for user files we rely on the same convention as every mmap-based reader (ripgrep, arrow's
+    // zero_copy_ipc example): do not rewrite a file while tally reads it. Changing bytes can give wrong
+    // numbers but never memory unsafety in our code, because all structure is validated from the bytes once
+    // at open and kernels only read plain numbers.
+    let map =
+        unsafe { Mmap::map(file) }.map_err(|e| Error::input(format!("cannot memory-map: {e}")).with_file(label))?;
+    Ok(Buffer::from(bytes::Bytes::from_owner(map)))
+}
+
+/// Runs arrow-rs code with panics turned into errors: a malformed file must never crash tally.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, ArrowError>) -> Result<T, ArrowError> {
+    quiet_panics_install();
+    QUIET.with(|q| q.set(q.get() + 1));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(q.get() - 1));
+    outcome.unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -248,4 +378,34 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, ArrowError>) -> Result<T, ArrowError
             .unwrap_or_else(|| "unknown".into());
         Err(ArrowError::IpcError(format!("arrow-rs rejected the data ({what})")))
     })
+}
+
+thread_local! {
+    /// Depth of `guarded` calls on this thread: their panics become errors, so they must not print.
+    static QUIET: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Wraps the panic hook once so that panics inside `guarded` stay silent (the error says it all) while
+/// every other panic, a real bug, still prints as usual.
+fn quiet_panics_install() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if QUIET.with(|q| q.get()) == 0 {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Total physical memory (Linux `/proc/meminfo`), or 1 TiB when it cannot be read.
+fn physical_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
+        })
+        .unwrap_or(1 << 40)
 }

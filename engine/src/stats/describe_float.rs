@@ -36,7 +36,17 @@ pub struct FloatDescribe {
     pub exact: Option<Box<ExactSum>>,
     /// Over finite values.
     pub moments: Moments,
+    /// Finite values kept out of `moments` because their distance to the shift overflows f64 (|x − s| >
+    /// f64::MAX): the true variance then exceeds f64::MAX too, and the mean comes from `scaled_sum`.
+    pub overflow_n: u64,
+    /// Σx · 2^-512 over all finite values: a mean that survives sums beyond f64::MAX.
+    pub scaled_sum: CompensatedSum,
 }
+
+/// 2^-512: scales huge values down exactly (they are far above the subnormal range).
+const SCALE_DOWN: f64 =
+    1.0 / (1u128 << 127) as f64 / (1u128 << 127) as f64 / (1u128 << 127) as f64 / (1u128 << 127) as f64 / 16.0;
+const SCALE_UP: f64 = 1.0 / SCALE_DOWN;
 
 impl Default for FloatDescribe {
     fn default() -> Self {
@@ -50,6 +60,8 @@ impl Default for FloatDescribe {
             sum: CompensatedSum::default(),
             exact: None,
             moments: Moments::default(),
+            overflow_n: 0,
+            scaled_sum: CompensatedSum::default(),
         }
     }
 }
@@ -106,9 +118,14 @@ impl FloatDescribe {
         if n == 0 {
             return;
         }
+        if !sum_rel.is_finite() {
+            return self.update_overflowing(xs, mask);
+        }
         // Σx = n·shift + Σ(x − shift): the product is added with its rounding error, the deviations are small.
         self.sum.add_product(n as f64, shift);
         self.sum.add(sum_rel);
+        self.scaled_sum.add_product(n as f64, shift * SCALE_DOWN);
+        self.scaled_sum.add(sum_rel * SCALE_DOWN);
         if let Some(exact) = &mut self.exact {
             match mask {
                 None => exact.add_slice(xs),
@@ -117,6 +134,19 @@ impl FloatDescribe {
         }
         let block = block_central(xs, mask, shift, sum_rel / n as f64, n);
         self.moments.add_block(&block);
+    }
+
+    /// A block of finite values so far apart that `x − shift` overflows: sums value by value, no moments.
+    fn update_overflowing(&mut self, xs: &[f64], mask: Option<&[u64]>) {
+        for (i, &x) in xs.iter().enumerate().filter(|&(i, _)| keep(mask, i)) {
+            let _ = i;
+            self.overflow_n += 1;
+            self.sum.add(x);
+            self.scaled_sum.add(x * SCALE_DOWN);
+            if let Some(exact) = &mut self.exact {
+                exact.add(x);
+            }
+        }
     }
 
     /// Counts NaN and ±inf among the valid values and marks the finite ones in `finite_mask`.
@@ -151,7 +181,7 @@ impl FloatDescribe {
 
     /// Values counted: finite values and infinities (not nulls, not NaN).
     pub fn count(&self) -> u64 {
-        self.moments.n + self.pos_inf + self.neg_inf
+        self.moments.n + self.overflow_n + self.pos_inf + self.neg_inf
     }
 
     /// What infinities do to `sum` and `mean`: `None` when there are none.
@@ -180,6 +210,8 @@ impl Partial for FloatDescribe {
             _ => {}
         }
         self.moments.merge(&other.moments);
+        self.overflow_n += other.overflow_n;
+        self.scaled_sum.merge(&other.scaled_sum);
     }
 
     fn finish(&self, options: &FinishOptions) -> Summary {
@@ -200,15 +232,27 @@ impl Partial for FloatDescribe {
             return out;
         }
         let m = &self.moments;
+        let finite = m.n + self.overflow_n;
         match &self.exact {
             Some(exact) => {
                 out.sum = Some(Value::Float(exact.to_f64()));
-                out.mean = Some(exact.div_to_f64(m.n));
+                out.mean = Some(exact.div_to_f64(finite));
             }
             None => {
                 out.sum = Some(Value::Float(self.sum.value()));
-                out.mean = m.mean();
+                out.mean = if self.overflow_n > 0 {
+                    Some(self.scaled_sum.value() / finite as f64 * SCALE_UP)
+                } else {
+                    m.mean()
+                };
             }
+        }
+        if self.overflow_n > 0 {
+            // Two values more than f64::MAX apart: the variance is beyond f64::MAX as well.
+            out.var = (finite > options.ddof).then_some(f64::INFINITY);
+            out.std = out.var;
+            (out.skewness, out.kurtosis) = (Some(f64::NAN), Some(f64::NAN));
+            return out;
         }
         out.var = m.variance(options.ddof);
         out.std = out.var.map(f64::sqrt);

@@ -103,7 +103,7 @@ impl Moments {
 
     /// Variance with `ddof` delta degrees of freedom; `None` when `n <= ddof`.
     pub fn variance(&self, ddof: u64) -> Option<f64> {
-        (self.n > ddof).then(|| (self.m2 / (self.n - ddof) as f64).max(0.0))
+        (self.n > ddof).then(|| non_negative(self.m2 / (self.n - ddof) as f64))
     }
 
     /// Population (biased) skewness `g1 = sqrt(n) M3 / M2^1.5`, as scipy.stats.skew and polars by
@@ -122,6 +122,12 @@ impl Moments {
             n * self.m4 / (self.m2 * self.m2) - 3.0
         })
     }
+}
+
+/// Clamps rounding noise below zero to zero but lets NaN through (`f64::max` would hide it as 0).
+#[inline]
+fn non_negative(x: f64) -> f64 {
+    if x < 0.0 { 0.0 } else { x }
 }
 
 /// Pébay (2008) eq. 3.1 and its third/fourth-order analogues: merges `(n_a, mean_a, M2..M4)` with
@@ -159,7 +165,7 @@ pub fn block_central(xs: &[f64], mask: Option<&[u64]>, shift: f64, center: f64, 
     BlockMoments {
         n,
         mean_rel: center + c,
-        m2: (s2 - s1 * c).max(0.0),
+        m2: non_negative(s2 - s1 * c),
         m3: s3 - 3.0 * c * s2 + 2.0 * nf * c2 * c,
         m4: s4 - 4.0 * c * s3 + 6.0 * c2 * s2 - 3.0 * nf * c2 * c2,
     }

@@ -2,15 +2,30 @@
 //!
 //! Owns the decoded record batches of the planned columns and the mapping between global row numbers and
 //! (batch, offset). Hands kernels typed, validated slices ([`ColumnChunk`]) so they cannot fail. Does not
-//! own decoding (see `source/`) or statistics.
+//! own decoding (see `source/`) or statistics. [`segment`] owns the shared-memory segment that inputs which
+//! cannot be mapped as they are get decoded into.
+
+pub mod segment;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, SchemaRef};
 
 use crate::error::{Error, Result};
+use segment::SealedSegment;
+
+/// Where a Store's bytes live, so a worker process can map the same bytes: it opens the file again, or maps
+/// the segment through an inherited descriptor ([`SealedSegment::inheritable_fd`]).
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// An uncompressed Arrow IPC file on disk, mapped as it is.
+    File(PathBuf),
+    /// A sealed memfd holding the input decoded into an uncompressed Arrow IPC file (streams, compressed files).
+    Segment(Arc<SealedSegment>),
+}
 
 /// A run of values of one column with its validity bitmap: what a statistic's `update` consumes.
 #[derive(Clone, Copy, Debug)]
@@ -96,17 +111,20 @@ pub struct Store {
     starts: Vec<u64>,
     mapping: Range<usize>,
     copied_batches: usize,
+    origin: Origin,
 }
 
 impl Store {
     /// Builds a store over decoded batches. `mapping` is the address range of the mapped bytes (for the
-    /// zero-copy check); `copied_batches` counts batches that had to be copied to fix their alignment.
+    /// zero-copy check); `copied_batches` counts batches that had to be copied to fix their alignment;
+    /// `origin` says where the mapped bytes come from.
     pub fn try_new(
         path: PathBuf,
         schema: SchemaRef,
         batches: Vec<RecordBatch>,
         mapping: Range<usize>,
         copied_batches: usize,
+        origin: Origin,
     ) -> Result<Self> {
         let mut starts = Vec::with_capacity(batches.len() + 1);
         let mut row = 0u64;
@@ -118,7 +136,12 @@ impl Store {
             row += batch.num_rows() as u64;
         }
         starts.push(row);
-        Ok(Store { path, schema, batches, starts, mapping, copied_batches })
+        Ok(Store { path, schema, batches, starts, mapping, copied_batches, origin })
+    }
+
+    /// Where the bytes behind the batches live (a file, or a sealed shared-memory segment).
+    pub fn origin(&self) -> &Origin {
+        &self.origin
     }
 
     pub fn path(&self) -> &Path {
@@ -188,7 +211,7 @@ mod tests {
                 RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(values))]).unwrap()
             })
             .collect();
-        Store::try_new("t".into(), schema, batches, 0..0, 0).unwrap()
+        Store::try_new("t".into(), schema, batches, 0..0, 0, Origin::File("t".into())).unwrap()
     }
 
     fn rows_of(store: &Store, rows: Range<u64>) -> Vec<i64> {

@@ -9,7 +9,7 @@ use num_bigint::BigInt;
 use num_traits::{Signed, ToPrimitive, Zero};
 use tally_engine::plan::{Plan, PlanOptions};
 use tally_engine::stats::FinishOptions;
-use tally_engine::store::Store;
+use tally_engine::store::{Origin, Store};
 
 /// `num / den · 2^-pow2` as f64, within one ulp (64 quotient bits, then one rounding).
 pub fn ratio_to_f64(num: &BigInt, den: &BigInt, pow2: i64) -> f64 {
@@ -88,7 +88,7 @@ pub fn store_of(names: &[&str], batches: Vec<Vec<ArrayRef>>) -> Store {
         names.iter().zip(&batches[0]).map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect();
     let schema = Arc::new(Schema::new(fields));
     let batches = batches.into_iter().map(|cols| RecordBatch::try_new(schema.clone(), cols).unwrap()).collect();
-    Store::try_new("memory".into(), schema, batches, 0..0, 0).unwrap()
+    Store::try_new("memory".into(), schema, batches, 0..0, 0, Origin::File("memory".into())).unwrap()
 }
 
 /// A describe plan of every column of `store`.

@@ -1,0 +1,147 @@
+//! The wire protocol between the supervisor and its worker processes.
+//!
+//! Every message is one frame: a little-endian `u32` byte length, then a `u16` protocol version, then the
+//! postcard encoding of a [`ToWorker`] or [`ToParent`]. Frames are written whole with one `write_all`
+//! and read whole, so a reader never acts on half a message; a truncated frame is a protocol error
+//! naming what was expected. A worker and a parent of different versions refuse each other on the first
+//! frame instead of misreading partial states.
+
+use std::io::{ErrorKind as IoKind, Read, Write};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::plan::{Chunk, Plan};
+use crate::stats::PartialSet;
+
+/// Bumped whenever a message or a partial state changes shape.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// Frames above this size are refused: a corrupt length must not make us allocate gigabytes.
+const MAX_FRAME: u32 = 256 << 20;
+
+/// Where a worker finds the data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum InputSpec {
+    /// An Arrow IPC file on disk: the worker maps it too and shares the parent's page cache.
+    Path(PathBuf),
+    /// A sealed memfd the worker inherited as file descriptor `fd`; `label` names the original input.
+    Segment { fd: i32, label: PathBuf },
+}
+
+/// Parent → worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum ToWorker {
+    /// First frame: what to compute and where the data is.
+    Hello { worker: usize, input: InputSpec, plan: Plan },
+    /// Compute this chunk and reply with [`ToParent::Done`].
+    Task(Chunk),
+}
+
+/// Worker → parent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum ToParent {
+    /// The store is open: send tasks.
+    Ready { pid: u32 },
+    /// One chunk's partial states.
+    Done { chunk: usize, partial: PartialSet },
+    /// The worker cannot go on (e.g. the input changed under it); its error, rendered with context.
+    Failed { message: String, input_error: bool },
+}
+
+fn protocol(message: String) -> Error {
+    Error::new(ErrorKind::Protocol, message)
+}
+
+/// Writes one frame.
+pub(crate) fn write_frame<T: Serialize>(out: &mut impl Write, message: &T) -> Result<()> {
+    let mut frame = vec![0u8; 6];
+    frame[4..6].copy_from_slice(&PROTOCOL_VERSION.to_le_bytes());
+    postcard::to_io(message, &mut frame).map_err(|e| Error::internal(format!("cannot encode a frame: {e}")))?;
+    let len = u32::try_from(frame.len() - 4).ok().filter(|&l| l <= MAX_FRAME);
+    let len = len.ok_or_else(|| Error::internal("frame too large"))?;
+    frame[..4].copy_from_slice(&len.to_le_bytes());
+    out.write_all(&frame).and_then(|()| out.flush()).map_err(|e| Error::io("cannot write to the pipe", e))
+}
+
+/// Reads one frame; `Ok(None)` on a clean end of stream (the peer closed the pipe between frames).
+pub(crate) fn read_frame<T: DeserializeOwned>(input: &mut impl Read) -> Result<Option<T>> {
+    let mut len = [0u8; 4];
+    match read_full(input, &mut len)? {
+        0 => return Ok(None),
+        4 => {}
+        n => return Err(protocol(format!("pipe closed inside a frame header ({n} of 4 bytes)"))),
+    }
+    let len = u32::from_le_bytes(len);
+    if !(2..=MAX_FRAME).contains(&len) {
+        return Err(protocol(format!("invalid frame length {len}")));
+    }
+    let mut body = vec![0u8; len as usize];
+    let got = read_full(input, &mut body)?;
+    if got != body.len() {
+        return Err(protocol(format!("pipe closed inside a frame ({got} of {len} bytes)")));
+    }
+    let version = u16::from_le_bytes([body[0], body[1]]);
+    if version != PROTOCOL_VERSION {
+        return Err(protocol(format!(
+            "peer speaks protocol version {version}, this tally speaks {PROTOCOL_VERSION} (mixed installations?)"
+        )));
+    }
+    postcard::from_bytes(&body[2..]).map(Some).map_err(|e| protocol(format!("undecodable frame: {e}")))
+}
+
+/// Fills `buf` as far as the stream allows; returns the bytes read (short only at end of stream).
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == IoKind::Interrupted => {}
+            Err(e) => return Err(Error::io("cannot read from the pipe", e)),
+        }
+    }
+    Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{AnyPartial, Counts};
+
+    #[test]
+    fn frames_round_trip_and_end_cleanly() {
+        let msgs = vec![
+            ToParent::Ready { pid: 42 },
+            ToParent::Done {
+                chunk: 7,
+                partial: PartialSet { columns: vec![AnyPartial::Counts(Counts { count: 3, null_count: 1 })] },
+            },
+            ToParent::Failed { message: "boom".into(), input_error: true },
+        ];
+        let mut buf = Vec::new();
+        for m in &msgs {
+            write_frame(&mut buf, m).unwrap();
+        }
+        let mut r = &buf[..];
+        for m in &msgs {
+            assert_eq!(read_frame::<ToParent>(&mut r).unwrap().as_ref(), Some(m));
+        }
+        assert_eq!(read_frame::<ToParent>(&mut r).unwrap(), None);
+    }
+
+    #[test]
+    fn truncated_wrong_version_and_oversized_frames_are_errors() {
+        let mut buf = Vec::new();
+        write_frame(&mut buf, &ToParent::Ready { pid: 1 }).unwrap();
+        let cut = &buf[..buf.len() - 1];
+        assert!(read_frame::<ToParent>(&mut &cut[..]).unwrap_err().to_string().contains("inside a frame"));
+        let mut skew = buf.clone();
+        skew[4] ^= 0xFF;
+        assert!(read_frame::<ToParent>(&mut &skew[..]).unwrap_err().to_string().contains("protocol version"));
+        let huge = [0xFFu8, 0xFF, 0xFF, 0xFF];
+        assert!(read_frame::<ToParent>(&mut &huge[..]).unwrap_err().to_string().contains("invalid frame length"));
+        assert!(read_frame::<ToParent>(&mut &buf[..2]).unwrap_err().to_string().contains("frame header"));
+    }
+}

@@ -1,0 +1,383 @@
+//! The supervisor: starts workers, hands out chunk ids, collects partials, and replaces dead workers.
+//!
+//! One event loop on the calling thread owns all decisions; per worker, one thread reads its stdout
+//! frames and one forwards its stderr lines, both feeding the loop through a channel. Scheduling is
+//! dynamic: each worker holds at most [`IN_FLIGHT`] chunks (one computing, one queued in its pipe), and
+//! every reply pulls the next chunk. When a worker dies, the chunk it was computing is charged one
+//! attempt and every chunk it held goes back to the front of the queue for a fresh worker. Any exit from
+//! this module, error or panic included, kills and reaps every worker ([`Pool`]'s `Drop`).
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use super::Processes;
+use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
+use super::worker::PARENT_PID_ENV;
+use crate::error::{Error, ErrorKind, Result};
+use crate::exec::{ExecReport, OnPartial};
+use crate::plan::{Chunk, Plan};
+use crate::store::{Origin, Store};
+
+/// Chunks a worker holds at once: one computing, one waiting in its pipe so it never idles.
+const IN_FLIGHT: usize = 2;
+/// How often the loop wakes to check cancellation and timeouts.
+const TICK: Duration = Duration::from_millis(20);
+/// Workers that die before doing any work, in a row, before we stop respawning.
+const MAX_STARTUP_FAILURES: u32 = 3;
+
+enum Event {
+    Frame(usize, ToParent),
+    /// The worker's stdout ended (it exited or crashed), or carried a corrupt frame.
+    Closed(usize, Option<Error>),
+}
+
+struct Worker {
+    id: usize,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    pid: u32,
+    ready: bool,
+    in_flight: VecDeque<usize>,
+    /// When the chunk at the front of `in_flight` started computing.
+    busy_since: Instant,
+    timed_out: bool,
+    done_any: bool,
+}
+
+/// Live workers; killing and reaping them is guaranteed by `Drop`.
+struct Pool<'a> {
+    exec: &'a Processes,
+    plan: &'a Plan,
+    store: &'a Store,
+    workers: Vec<Worker>,
+    spawned: usize,
+    events: Sender<Event>,
+}
+
+impl Drop for Pool<'_> {
+    fn drop(&mut self) {
+        for w in &mut self.workers {
+            let _ = w.child.kill();
+        }
+        for w in &mut self.workers {
+            let _ = w.child.wait();
+        }
+    }
+}
+
+pub(super) fn run(exec: &Processes, plan: &Plan, store: &Store, on_partial: OnPartial<'_>) -> Result<ExecReport> {
+    let start = Instant::now();
+    let chunks = plan.chunks();
+    let (tx, rx) = mpsc::channel();
+    let mut pool = Pool { exec, plan, store, workers: Vec::new(), spawned: 0, events: tx };
+    let target = exec.workers.min(chunks.len());
+    for _ in 0..target {
+        pool.spawn()?;
+    }
+    let mut state = Schedule {
+        queue: chunks.iter().map(|c| c.id).collect(),
+        attempts: vec![0; chunks.len()],
+        remaining: chunks.len(),
+        startup_failures: 0,
+        target,
+    };
+    state.drive(&mut pool, &rx, &chunks, on_partial)?;
+    pool.shut_down();
+    Ok(ExecReport { chunks: chunks.len(), workers: target, elapsed: start.elapsed() })
+}
+
+struct Schedule {
+    queue: VecDeque<usize>,
+    attempts: Vec<u32>,
+    remaining: usize,
+    startup_failures: u32,
+    target: usize,
+}
+
+impl Schedule {
+    fn drive(
+        &mut self,
+        pool: &mut Pool<'_>,
+        rx: &Receiver<Event>,
+        chunks: &[Chunk],
+        on_partial: OnPartial<'_>,
+    ) -> Result<()> {
+        while self.remaining > 0 {
+            pool.exec.cancel.check()?;
+            match rx.recv_timeout(TICK) {
+                Ok(Event::Frame(id, message)) => self.on_frame(pool, id, message, chunks, on_partial)?,
+                Ok(Event::Closed(id, error)) => self.on_death(pool, id, error, chunks)?,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Err(Error::internal("worker event channel closed")),
+            }
+            pool.kill_overdue();
+        }
+        Ok(())
+    }
+
+    fn on_frame(
+        &mut self,
+        pool: &mut Pool<'_>,
+        id: usize,
+        message: ToParent,
+        chunks: &[Chunk],
+        on_partial: OnPartial<'_>,
+    ) -> Result<()> {
+        let Some(w) = pool.find(id) else { return Ok(()) };
+        match message {
+            ToParent::Ready { pid } => {
+                w.pid = pid;
+                w.ready = true;
+                w.busy_since = Instant::now();
+            }
+            ToParent::Done { chunk, partial } => {
+                if w.in_flight.front() != Some(&chunk) {
+                    return Err(Error::new(
+                        ErrorKind::Protocol,
+                        format!("worker {id} answered chunk {chunk} out of turn"),
+                    ));
+                }
+                w.in_flight.pop_front();
+                w.busy_since = Instant::now();
+                w.done_any = true;
+                self.startup_failures = 0;
+                self.remaining -= 1;
+                on_partial(chunk, partial)?;
+            }
+            ToParent::Failed { message, input_error } => {
+                let kind = if input_error { ErrorKind::Input } else { ErrorKind::Worker };
+                let mut e = Error::new(kind, message).with_worker(describe_worker(w));
+                if let Some(&c) = w.in_flight.front() {
+                    e = e.with_chunk(c, chunks[c].rows.clone());
+                }
+                return Err(e);
+            }
+        }
+        self.feed(pool, id, chunks);
+        Ok(())
+    }
+
+    /// Tops up a ready worker with queued chunks.
+    fn feed(&mut self, pool: &mut Pool<'_>, id: usize, chunks: &[Chunk]) {
+        let Some(w) = pool.find(id) else { return };
+        if !w.ready {
+            return;
+        }
+        while w.in_flight.len() < IN_FLIGHT {
+            let Some(next) = self.queue.pop_front() else { break };
+            let Some(stdin) = w.stdin.as_mut() else { break };
+            if w.in_flight.is_empty() {
+                w.busy_since = Instant::now();
+            }
+            w.in_flight.push_back(next);
+            // A failed write means the worker is dying: its Closed event requeues the chunk.
+            if write_frame(stdin, &ToWorker::Task(chunks[next].clone())).is_err() {
+                break;
+            }
+        }
+    }
+
+    fn on_death(&mut self, pool: &mut Pool<'_>, id: usize, error: Option<Error>, chunks: &[Chunk]) -> Result<()> {
+        let Some(index) = pool.workers.iter().position(|w| w.id == id) else { return Ok(()) };
+        let mut w = pool.workers.swap_remove(index);
+        let _ = w.child.kill();
+        let status = w.child.wait().map_err(|e| Error::io("cannot reap a worker", e))?;
+        let how = if w.timed_out {
+            format!("killed after exceeding --chunk-timeout of {:?}", pool.exec.chunk_timeout.unwrap_or_default())
+        } else {
+            exit_description(status, error.as_ref())
+        };
+        tracing::warn!("{} {how}; its chunks go to another worker", describe_worker(&w));
+        if let Some(&blamed) = w.in_flight.front() {
+            self.attempts[blamed] += 1;
+            if self.attempts[blamed] >= pool.exec.max_attempts {
+                return Err(Error::new(
+                    ErrorKind::Worker,
+                    format!("chunk failed {} times; last worker {how}", self.attempts[blamed]),
+                )
+                .with_file(pool.store.path())
+                .with_chunk(blamed, chunks[blamed].rows.clone())
+                .with_worker(describe_worker(&w)));
+            }
+        }
+        if !w.done_any {
+            self.startup_failures += 1;
+            if self.startup_failures >= MAX_STARTUP_FAILURES {
+                return Err(Error::new(
+                    ErrorKind::Worker,
+                    format!("workers keep dying before finishing a chunk; last {how}"),
+                )
+                .with_file(pool.store.path())
+                .with_worker(describe_worker(&w)));
+            }
+        }
+        for &c in w.in_flight.iter().rev() {
+            self.queue.push_front(c);
+        }
+        if pool.workers.len() < self.target && !self.queue.is_empty() {
+            pool.spawn()?;
+        }
+        // Survivors may have room for the requeued chunks.
+        let ids: Vec<usize> = pool.workers.iter().map(|w| w.id).collect();
+        for id in ids {
+            self.feed(pool, id, chunks);
+        }
+        Ok(())
+    }
+}
+
+impl Pool<'_> {
+    fn find(&mut self, id: usize) -> Option<&mut Worker> {
+        self.workers.iter_mut().find(|w| w.id == id)
+    }
+
+    /// Starts worker number `self.spawned` and sends it its Hello.
+    fn spawn(&mut self) -> Result<()> {
+        let id = self.spawned;
+        self.spawned += 1;
+        let cmd = &self.exec.command;
+        let mut command = Command::new(&cmd.program);
+        command
+            .args(&cmd.args)
+            .env(PARENT_PID_ENV, std::process::id().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Its own process group: a terminal's Ctrl-C reaches only the parent, which shuts workers down.
+            .process_group(0);
+        // The segment's inheritable descriptor must live until the child has started, and no longer.
+        let (input, _inherited) = match self.store.origin() {
+            Origin::File(path) => (InputSpec::Path(path.clone()), None),
+            Origin::Segment(segment) => {
+                let fd = segment.inheritable_fd()?;
+                (InputSpec::Segment { fd: fd.as_raw_fd(), label: self.store.path().to_path_buf() }, Some(fd))
+            }
+        };
+        let mut child = command.spawn().map_err(|e| {
+            Error::new(ErrorKind::Worker, format!("cannot start worker process {}: {e}", cmd.program.display()))
+        })?;
+        drop(_inherited);
+        let pid = child.id();
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let mut stdin = child.stdin.take();
+        let hello = ToWorker::Hello { worker: id, input, plan: self.plan.clone() };
+        if let Some(s) = stdin.as_mut() {
+            // If this fails the worker is already dead; its reader thread reports it.
+            let _ = write_frame(s, &hello);
+        }
+        let events = self.events.clone();
+        if let Some(mut out) = stdout {
+            std::thread::Builder::new()
+                .name(format!("tally-worker-{id}-frames"))
+                .spawn(move || read_frames(id, &mut out, &events))
+                .map_err(|e| Error::io("cannot start a reader thread", e))?;
+        }
+        if let Some(err) = stderr {
+            std::thread::Builder::new()
+                .name(format!("tally-worker-{id}-log"))
+                .spawn(move || forward_log(id, pid, err))
+                .map_err(|e| Error::io("cannot start a log thread", e))?;
+        }
+        let now = Instant::now();
+        self.workers.push(Worker {
+            id,
+            child,
+            stdin,
+            pid,
+            ready: false,
+            in_flight: VecDeque::new(),
+            busy_since: now,
+            timed_out: false,
+            done_any: false,
+        });
+        Ok(())
+    }
+
+    /// Kills workers stuck on one chunk past the timeout; their Closed event does the rest.
+    fn kill_overdue(&mut self) {
+        let Some(limit) = self.exec.chunk_timeout else { return };
+        for w in &mut self.workers {
+            if !w.timed_out && !w.in_flight.is_empty() && w.busy_since.elapsed() > limit {
+                w.timed_out = true;
+                let _ = w.child.kill();
+            }
+        }
+    }
+
+    /// Closes every worker's stdin (their signal to exit) and reaps them, killing any that linger.
+    fn shut_down(&mut self) {
+        for w in &mut self.workers {
+            w.stdin = None;
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        for w in &mut self.workers {
+            while Instant::now() < deadline {
+                match w.child.try_wait() {
+                    Ok(Some(_)) | Err(_) => break,
+                    Ok(None) => std::thread::sleep(Duration::from_millis(1)),
+                }
+            }
+        }
+        // Drop kills whatever is left and reaps everyone.
+    }
+}
+
+fn read_frames(id: usize, out: &mut impl std::io::Read, events: &Sender<Event>) {
+    let mut out = BufReader::with_capacity(1 << 16, out);
+    loop {
+        match read_frame::<ToParent>(&mut out) {
+            Ok(Some(message)) => {
+                if events.send(Event::Frame(id, message)).is_err() {
+                    return;
+                }
+            }
+            Ok(None) => return drop(events.send(Event::Closed(id, None))),
+            Err(e) => return drop(events.send(Event::Closed(id, Some(e)))),
+        }
+    }
+}
+
+/// Copies a worker's stderr to ours, one prefixed line at a time.
+fn forward_log(id: usize, pid: u32, err: impl std::io::Read) {
+    for line in BufReader::new(err).lines() {
+        match line {
+            Ok(line) => eprintln!("tally: worker {id} (pid {pid}): {line}"),
+            Err(_) => return,
+        }
+    }
+}
+
+fn describe_worker(w: &Worker) -> String {
+    format!("worker {} (pid {})", w.id, w.pid)
+}
+
+/// "exited with status 3", "was killed by signal 9 (SIGKILL)", plus a protocol error if there was one.
+fn exit_description(status: ExitStatus, error: Option<&Error>) -> String {
+    let mut text = match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(sig)) => format!("was killed by signal {sig} ({})", signal_name(sig)),
+        _ => format!("ended with {status}"),
+    };
+    if let Some(e) = error {
+        text.push_str(&format!(" after a protocol error: {e}"));
+    }
+    text
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        15 => "SIGTERM",
+        _ => "signal",
+    }
+}

@@ -1,0 +1,130 @@
+//! The worker process: the same `tally` binary started by the supervisor with a hidden subcommand.
+//!
+//! ```text
+//!  stdin  ── Hello{plan, input} ──►  open the store (map the same file / the inherited memfd)
+//!         ◄── Ready{pid} ───────────
+//!  stdin  ── Task(chunk) ─────────►  kernel::compute_chunk
+//!  stdout ◄── Done{chunk, partial} ─   (repeat)
+//!  stdin  ── EOF ─────────────────►  exit 0
+//! ```
+//!
+//! A worker never outlives its parent: it asks the kernel for SIGKILL when the parent dies
+//! (`PR_SET_PDEATHSIG`), checks that the parent did not die before that request took effect, and exits on
+//! end of input. Its stdout carries only frames; logs go to stderr, which the supervisor prefixes with
+//! the worker's id.
+
+use std::io::{BufReader, BufWriter, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::fault::{self, Action, FAULT_ENV};
+use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
+use crate::error::{Error, ErrorKind, Result};
+use crate::kernel::compute_chunk;
+use crate::plan::Plan;
+use crate::source::ipc::IpcFile;
+use crate::store::Store;
+use crate::store::segment::SealedSegment;
+
+/// The environment variable through which the supervisor tells a worker its parent's pid.
+pub(crate) const PARENT_PID_ENV: &str = "TALLY_PARENT_PID";
+
+/// Runs a worker on stdin/stdout until its input ends. Returns the process exit code.
+pub fn worker_main() -> i32 {
+    if let Err(e) = tie_to_parent() {
+        eprintln!("{e}");
+        return 1;
+    }
+    let mut input = BufReader::new(std::io::stdin().lock());
+    let mut output = BufWriter::new(std::io::stdout().lock());
+    match serve(&mut input, &mut output) {
+        Ok(()) => 0,
+        Err(e) => {
+            // Tell the parent what went wrong with its context; if the pipe is gone, stderr still has it.
+            let failed = ToParent::Failed { message: e.to_string(), input_error: e.kind() == ErrorKind::Input };
+            if write_frame(&mut output, &failed).is_err() {
+                eprintln!("{e}");
+            }
+            1
+        }
+    }
+}
+
+/// Dies with the parent: SIGKILL on parent death, and exit now if the parent is already gone.
+fn tie_to_parent() -> Result<()> {
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+        .map_err(|e| Error::io("cannot set the parent-death signal", e.into()))?;
+    let expected = std::env::var(PARENT_PID_ENV).ok().and_then(|p| p.parse::<i32>().ok());
+    let actual = rustix::process::getppid().map(|p| p.as_raw_nonzero().get());
+    match expected {
+        Some(pid) if actual != Some(pid) => {
+            Err(Error::new(ErrorKind::Worker, "parent exited before the worker started"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> {
+    let faults = match std::env::var(FAULT_ENV) {
+        Ok(spec) => fault::parse(&spec)?,
+        Err(_) => Vec::new(),
+    };
+    let (worker, input_spec, plan) = match read_frame::<ToWorker>(input)? {
+        Some(ToWorker::Hello { worker, input, plan }) => (worker, input, plan),
+        Some(other) => return Err(Error::new(ErrorKind::Protocol, format!("expected Hello, got {other:?}"))),
+        None => return Ok(()),
+    };
+    let store = open_store(&input_spec, &plan)?;
+    write_frame(output, &ToParent::Ready { pid: std::process::id() })?;
+    while let Some(message) = read_frame::<ToWorker>(input)? {
+        let ToWorker::Task(chunk) = message else {
+            return Err(Error::new(ErrorKind::Protocol, "unexpected second Hello"));
+        };
+        if chunk.rows.end > plan.num_rows || chunk.rows.start > chunk.rows.end {
+            return Err(Error::new(ErrorKind::Protocol, format!("chunk {} rows out of range", chunk.id)));
+        }
+        match fault::find(&faults, worker, chunk.id) {
+            Some(Action::Abort) => std::process::abort(),
+            Some(Action::Exit) => std::process::exit(3),
+            Some(Action::Hang) => loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            },
+            Some(Action::Error) => {
+                return Err(Error::input("injected fault").with_chunk(chunk.id, chunk.rows.clone()));
+            }
+            None => {}
+        }
+        let partial = compute_chunk(&plan, &store, &chunk);
+        write_frame(output, &ToParent::Done { chunk: chunk.id, partial })?;
+    }
+    Ok(())
+}
+
+/// Opens the same data the parent planned on, and checks that it still is the same shape.
+fn open_store(spec: &InputSpec, plan: &Plan) -> Result<Store> {
+    let file = match spec {
+        InputSpec::Path(path) => IpcFile::open(path)?,
+        InputSpec::Segment { fd, label } => {
+            IpcFile::from_segment(Arc::new(SealedSegment::from_inherited_fd(*fd)?), Path::new(label))?
+        }
+    };
+    if file.num_rows() != plan.num_rows {
+        return Err(Error::input(format!(
+            "the input changed while tally was reading it: {} rows now, {} when planned",
+            file.num_rows(),
+            plan.num_rows
+        ))
+        .with_file(file.path()));
+    }
+    let store = file.into_store(&plan.projection())?;
+    for (field, column) in store.schema().fields().iter().zip(&plan.columns) {
+        if field.data_type().to_string() != column.type_name {
+            return Err(Error::input(format!(
+                "the input changed while tally was reading it: column type {}",
+                field.data_type()
+            ))
+            .with_column(&column.name));
+        }
+    }
+    Ok(store)
+}
