@@ -154,6 +154,7 @@ fn kill_dash_nine_on_a_worker_loses_nothing() {
 #[test]
 fn sigint_and_sigterm_stop_within_a_second_and_leave_no_worker() {
     let (dir, _) = setup();
+    let shm_before = shm_entries();
     for (sig, code) in [("INT", 130), ("TERM", 143)] {
         let (child, workers) = start_hanging_run(&dir);
         let asked = Instant::now();
@@ -167,6 +168,43 @@ fn sigint_and_sigterm_stop_within_a_second_and_leave_no_worker() {
             assert!(!alive(pid), "SIG{sig}: worker {pid} outlived its parent");
         }
     }
+    assert_eq!(shm_entries(), shm_before, "no shared-memory segment is left in /dev/shm");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "no temp file beside the input: {leftovers:?}");
+}
+
+fn shm_entries() -> Vec<std::ffi::OsString> {
+    let mut names: Vec<_> =
+        std::fs::read_dir("/dev/shm").into_iter().flatten().flatten().map(|e| e.file_name()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn verbose_runs_forward_worker_logs_prefixed_with_the_worker() {
+    let (dir, _) = setup();
+    let out = describe(&dir, "", &["--workers", "2", "-v"]);
+    assert!(out.status.success());
+    let err = lossy(&out.stderr);
+    assert!(err.lines().any(|l| l.starts_with("tally: worker 0 (pid ") && l.contains("opened g.arrow")), "{err}");
+    assert!(err.lines().any(|l| l.starts_with("tally: worker ") && l.contains("chunk 0 (rows 0..3500)")), "{err}");
+}
+
+#[test]
+fn ctrl_c_during_gen_removes_the_partial_file() {
+    let dir = Dir::new();
+    let mut child =
+        dir.std_tally().args(["gen", "big.arrow", "--rows", "200000000", "--quiet"]).spawn().expect("start gen");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !dir.join("big.arrow").exists() {
+        assert!(Instant::now() < deadline, "gen never created its file");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    signal(child.id(), "INT");
+    let status = child.wait().expect("wait for gen");
+    assert_eq!(status.code(), Some(130));
+    assert!(!dir.join("big.arrow").exists(), "the half-written file was removed");
 }
 
 #[test]

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::exact_sum::ExactSum;
+use super::lanes;
 use super::moments::{BLOCK, Moments, block_moments};
 use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, IntElem};
@@ -25,6 +26,29 @@ pub struct IntDescribe {
     pub moments: Moments,
     /// The shift of `moments` as an exact integer (its `hi + lo` form only serves the float math).
     pub shift: i128,
+}
+
+/// Min and max of the kept values, or `None` when there are none.
+#[inline]
+fn extrema<T: IntElem>(xs: &[T], mask: Option<&[u64]>) -> Option<(T, T)> {
+    let first = (0..xs.len()).find(|&i| keep(mask, i))?;
+    let (mut lo, mut hi) = (xs[first], xs[first]);
+    match mask {
+        None => {
+            for &x in xs {
+                lo = lo.min(x);
+                hi = hi.max(x);
+            }
+        }
+        Some(_) => {
+            for (i, &x) in xs.iter().enumerate() {
+                let k = keep(mask, i);
+                lo = if k && x < lo { x } else { lo };
+                hi = if k && x > hi { x } else { hi };
+            }
+        }
+    }
+    Some((lo, hi))
 }
 
 impl Default for IntDescribe {
@@ -64,21 +88,49 @@ impl IntDescribe {
             let (hi, lo) = split_shift(self.shift);
             self.moments = Moments::with_shift(hi, lo);
         }
-        let (mut lo, mut hi, mut sum) = (i128::MAX, i128::MIN, 0i128);
-        for (i, (&x, d)) in xs.iter().zip(deltas.iter_mut()).enumerate() {
-            let v = x.to_i128();
-            // Null slots hold arbitrary values: they are converted (harmless) but never kept.
-            *d = (v - self.shift) as f64;
-            if keep(mask, i) {
-                lo = lo.min(v);
-                hi = hi.max(v);
-                sum += v;
-            }
-        }
+        let Some((lo, hi)) = extrema(xs, mask) else { return };
+        let (lo, hi) = (lo.to_i128(), hi.to_i128());
         self.min = self.min.min(lo);
         self.max = self.max.max(hi);
-        self.sum += sum;
+        // Deviations below 2^50 make i64 arithmetic exact and every delta an exact f64, and 4096 of them
+        // sum without overflow: the fast path for any realistic column. Wider blocks take i128 per value.
+        let n = if hi - self.shift < 1 << 50 && self.shift - lo < 1 << 50 {
+            self.narrow_deltas(xs, mask, deltas)
+        } else {
+            self.wide_deltas(xs, mask, deltas)
+        };
+        debug_assert_eq!(n, lanes::count_kept(xs.len(), mask));
         self.moments.add_block(&block_moments(deltas, mask, 0.0));
+    }
+
+    /// Deltas and sum in i64; returns the number of kept values.
+    fn narrow_deltas<T: IntElem>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
+        let shift = self.shift as i64;
+        let mut sum = 0i64;
+        for (i, (&x, d)) in xs.iter().zip(deltas.iter_mut()).enumerate() {
+            // Null slots hold arbitrary values: their delta is zeroed, and the mask excludes them anyway.
+            let k = keep(mask, i);
+            let delta = if k { x.to_i64_wrapping().wrapping_sub(shift) } else { 0 };
+            *d = delta as f64;
+            sum += delta;
+        }
+        let n = lanes::count_kept(xs.len(), mask);
+        self.sum += sum as i128 + n as i128 * self.shift;
+        n
+    }
+
+    /// Deltas and sum in i128, for blocks spread over more than 2^50.
+    fn wide_deltas<T: IntElem>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
+        let mut n = 0;
+        for (i, (&x, d)) in xs.iter().zip(deltas.iter_mut()).enumerate() {
+            let v = x.to_i128();
+            *d = (v - self.shift) as f64;
+            if keep(mask, i) {
+                self.sum += v;
+                n += 1;
+            }
+        }
+        n
     }
 
     /// The exact mean `sum / n`, correctly rounded: the i128 sum splits into three exactly representable

@@ -66,12 +66,20 @@ impl FloatElem for f32 {
 }
 
 /// Integer element types, widened to i128 (exact for every Arrow integer).
-pub trait IntElem: Copy + Send + Sync + 'static {
+pub trait IntElem: Copy + Ord + Send + Sync + 'static {
     fn to_i128(self) -> i128;
+    /// The two's complement bits as i64 (wrapping for u64 above i64::MAX): differences of values less than
+    /// 2^63 apart are exact with `wrapping_sub`.
+    fn to_i64_wrapping(self) -> i64;
 }
 
 macro_rules! int_elem {
-    ($($t:ty),*) => { $(impl IntElem for $t { #[inline(always)] fn to_i128(self) -> i128 { self as i128 } })* };
+    ($($t:ty),*) => { $(impl IntElem for $t {
+        #[inline(always)]
+        fn to_i128(self) -> i128 { self as i128 }
+        #[inline(always)]
+        fn to_i64_wrapping(self) -> i64 { self as i64 }
+    })* };
 }
 int_elem!(i8, i16, i32, i64, u8, u16, u32, u64);
 

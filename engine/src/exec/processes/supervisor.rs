@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::Processes;
 use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
-use super::worker::PARENT_PID_ENV;
+use super::worker::{PARENT_PID_ENV, VERBOSE_ENV};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::{ExecReport, OnPartial};
 use crate::plan::{Chunk, Plan};
@@ -245,6 +245,7 @@ impl Pool<'_> {
         command
             .args(&cmd.args)
             .env(PARENT_PID_ENV, std::process::id().to_string())
+            .env(VERBOSE_ENV, if tracing::enabled!(tracing::Level::DEBUG) { "1" } else { "0" })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

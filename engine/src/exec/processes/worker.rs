@@ -16,6 +16,7 @@
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::fault::{self, Action, FAULT_ENV};
 use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
@@ -28,6 +29,9 @@ use crate::store::segment::SealedSegment;
 
 /// The environment variable through which the supervisor tells a worker its parent's pid.
 pub(crate) const PARENT_PID_ENV: &str = "TALLY_PARENT_PID";
+
+/// Set to `1` by a verbose parent (`-v`): the worker then logs its timings to stderr.
+pub(crate) const VERBOSE_ENV: &str = "TALLY_WORKER_VERBOSE";
 
 /// Runs a worker on stdin/stdout until its input ends. Returns the process exit code.
 pub fn worker_main() -> i32 {
@@ -74,7 +78,12 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
         Some(other) => return Err(Error::new(ErrorKind::Protocol, format!("expected Hello, got {other:?}"))),
         None => return Ok(()),
     };
+    let verbose = std::env::var(VERBOSE_ENV).is_ok_and(|v| v == "1");
+    let opened = Instant::now();
     let store = open_store(&input_spec, &plan)?;
+    if verbose {
+        eprintln!("opened {} in {:.1} ms", store.path().display(), opened.elapsed().as_secs_f64() * 1e3);
+    }
     write_frame(output, &ToParent::Ready { pid: std::process::id() })?;
     while let Some(message) = read_frame::<ToWorker>(input)? {
         let ToWorker::Task(chunk) = message else {
@@ -94,8 +103,13 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
             }
             None => {}
         }
+        let started = Instant::now();
         let partial = compute_chunk(&plan, &store, &chunk);
         write_frame(output, &ToParent::Done { chunk: chunk.id, partial })?;
+        if verbose {
+            let (rows, ms) = (chunk.rows.end - chunk.rows.start, started.elapsed().as_secs_f64() * 1e3);
+            eprintln!("chunk {} (rows {}..{}): {rows} rows in {ms:.2} ms", chunk.id, chunk.rows.start, chunk.rows.end);
+        }
     }
     Ok(())
 }
