@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::exact_sum::ExactSum;
 use super::float_sum::CompensatedSum;
 use super::lanes;
-use super::moments::{BLOCK, Moments, block_central};
+use super::moments::{BLOCK, Moments, block_moments};
 use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, FloatElem};
 
@@ -66,6 +66,23 @@ impl Default for FloatDescribe {
     }
 }
 
+/// The block copied into `buf` (masked-out slots replaced by `fill`) and its count of kept values. Even a
+/// block without nulls is copied: the streaming copy plus one pass over L1-resident data measured faster
+/// than the fused pass reading the mapping directly (benches/README.md, "kernel").
+fn dense<'a>(xs: &'a [f64], mask: Option<&[u64]>, fill: f64, buf: &'a mut Vec<f64>) -> (&'a [f64], u64) {
+    match mask {
+        Some(m) => {
+            let n = lanes::fill_masked(xs, m, fill, buf);
+            (buf.as_slice(), n)
+        }
+        _ => {
+            buf.clear();
+            buf.extend_from_slice(xs);
+            (buf.as_slice(), xs.len() as u64)
+        }
+    }
+}
+
 #[inline(always)]
 fn keep(mask: Option<&[u64]>, i: usize) -> bool {
     match mask {
@@ -83,18 +100,18 @@ impl FloatDescribe {
     /// Folds a chunk of values into the state.
     pub fn update<T: FloatElem>(&mut self, chunk: ColumnChunk<'_, T>) {
         self.null_count += chunk.null_count() as u64;
-        let mut scratch = Vec::new();
+        let (mut widened, mut filled) = (Vec::new(), Vec::new());
         for (b, block) in chunk.values.chunks(BLOCK).enumerate() {
-            let xs = T::widen(block, &mut scratch);
+            let xs = T::widen(block, &mut widened);
             let mask = chunk.validity.map(|v| {
                 let start = b * WORDS_PER_BLOCK;
                 &v[start..(start + WORDS_PER_BLOCK).min(v.len())]
             });
-            self.update_block(xs, mask);
+            self.update_block(xs, mask, &mut filled);
         }
     }
 
-    fn update_block(&mut self, xs: &[f64], validity: Option<&[u64]>) {
+    fn update_block(&mut self, xs: &[f64], validity: Option<&[u64]>, filled: &mut Vec<f64>) {
         if self.moments.n == 0 {
             // The shift is the first finite value: deviations from it are small for clustered data.
             match (0..xs.len()).find(|&i| keep(validity, i) && xs[i].is_finite()) {
@@ -103,18 +120,23 @@ impl FloatDescribe {
             }
         }
         let shift = self.moments.shift_hi;
-        let first = lanes::scan(xs, validity, shift);
+        // The running mean is the center of the fused pass: close to every block's mean for stationary data.
+        let center = self.moments.mean_rel;
+        // Null slots become `shift`: being a value this state already holds, it cannot move min or max,
+        // and the moment kernels take their known deviations back out.
+        let (mut data, mut n) = dense(xs, validity, shift, filled);
+        let (mut block, first, mut sum_rel) = block_moments(data, shift, center, n, xs.len() as u64 - n);
         self.min = self.min.min(first.min);
         self.max = self.max.max(first.max);
         let mut finite_mask = [0u64; WORDS_PER_BLOCK];
-        let (mut mask, mut sum_rel) = (validity, first.sum_rel);
-        if !sum_rel.is_finite() {
-            // NaN or ±inf in the block: count them, then rescan the finite values only.
+        let mut mask = validity;
+        if !first.sums[0].is_finite() {
+            // NaN or ±inf in the block: count them, then redo the finite values only.
             self.count_non_finite(xs, validity, &mut finite_mask);
             mask = Some(&finite_mask[..xs.len().div_ceil(64)]);
-            sum_rel = lanes::scan(xs, mask, shift).sum_rel;
+            (data, n) = dense(xs, mask, shift, filled);
+            (block, _, sum_rel) = block_moments(data, shift, center, n, xs.len() as u64 - n);
         }
-        let n = lanes::count_kept(xs.len(), mask);
         if n == 0 {
             return;
         }
@@ -129,10 +151,12 @@ impl FloatDescribe {
         if let Some(exact) = &mut self.exact {
             match mask {
                 None => exact.add_slice(xs),
-                Some(_) => (0..xs.len()).filter(|&i| keep(mask, i)).for_each(|i| exact.add(xs[i])),
+                Some(_) => {
+                    let kept: Vec<f64> = (0..xs.len()).filter(|&i| keep(mask, i)).map(|i| xs[i]).collect();
+                    exact.add_slice(&kept);
+                }
             }
         }
-        let block = block_central(xs, mask, shift, sum_rel / n as f64, n);
         self.moments.add_block(&block);
     }
 

@@ -99,8 +99,9 @@ impl IntDescribe {
         } else {
             self.wide_deltas(xs, mask, deltas)
         };
-        debug_assert_eq!(n, lanes::count_kept(xs.len(), mask));
-        self.moments.add_block(&block_moments(deltas, mask, 0.0));
+        // Null slots hold delta 0, the shift itself: `block_moments` takes them back out.
+        let center = self.moments.mean_rel;
+        self.moments.add_block(&block_moments(deltas, 0.0, center, n, xs.len() as u64 - n).0);
     }
 
     /// Deltas and sum in i64; returns the number of kept values.
@@ -124,8 +125,9 @@ impl IntDescribe {
         let mut n = 0;
         for (i, (&x, d)) in xs.iter().zip(deltas.iter_mut()).enumerate() {
             let v = x.to_i128();
-            *d = (v - self.shift) as f64;
+            *d = 0.0;
             if keep(mask, i) {
+                *d = (v - self.shift) as f64;
                 self.sum += v;
                 n += 1;
             }
