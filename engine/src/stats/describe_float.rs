@@ -44,8 +44,7 @@ pub struct FloatDescribe {
 }
 
 /// 2^-512: scales huge values down exactly (they are far above the subnormal range).
-const SCALE_DOWN: f64 =
-    1.0 / (1u128 << 127) as f64 / (1u128 << 127) as f64 / (1u128 << 127) as f64 / (1u128 << 127) as f64 / 16.0;
+const SCALE_DOWN: f64 = f64::from_bits((1023 - 512) << 52);
 const SCALE_UP: f64 = 1.0 / SCALE_DOWN;
 
 impl Default for FloatDescribe {
@@ -162,8 +161,7 @@ impl FloatDescribe {
 
     /// A block of finite values so far apart that `x − shift` overflows: sums value by value, no moments.
     fn update_overflowing(&mut self, xs: &[f64], mask: Option<&[u64]>) {
-        for (i, &x) in xs.iter().enumerate().filter(|&(i, _)| keep(mask, i)) {
-            let _ = i;
+        for x in xs.iter().enumerate().filter(|&(i, _)| keep(mask, i)).map(|(_, &x)| x) {
             self.overflow_n += 1;
             self.sum.add(x);
             self.scaled_sum.add(x * SCALE_DOWN);

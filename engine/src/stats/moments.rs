@@ -213,9 +213,9 @@ pub fn block_moments(xs: &[f64], shift: f64, center: f64, n: u64, filled: u64) -
     if n == 0 {
         return (BlockMoments { n: 0, mean_rel: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 }, fused, 0.0);
     }
-    let sums = remove_fills(fused.sums, center, filled);
-    let sum_rel = sums[0] + n as f64 * center;
-    let block = if center_is_close(sums, n) {
+    // Fills equal `shift` exactly, so they add nothing to Σ(x − shift).
+    let sum_rel = fused.sum_rel;
+    let block = if center_is_close(remove_fills(fused.sums, center, filled), n) {
         block_from_sums(fused.sums, center, n, filled)
     } else {
         block_central(xs, shift, sum_rel / n as f64, n, filled)
