@@ -104,16 +104,29 @@ impl IntDescribe {
         self.moments.add_block(&block_moments(deltas, 0.0, center, n, xs.len() as u64 - n).0);
     }
 
-    /// Deltas and sum in i64; returns the number of kept values.
+    /// Deltas and sum in i64; returns the number of kept values. Every slot is converted (null slots
+    /// hold arbitrary values: wrapping arithmetic keeps that harmless), then null slots are taken back out,
+    /// so the main loop has no per-value branch.
     fn narrow_deltas<T: IntElem>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
         let shift = self.shift as i64;
+        let shift_f64 = shift as f64;
         let mut sum = 0i64;
-        for (i, (&x, d)) in xs.iter().zip(deltas.iter_mut()).enumerate() {
-            // Null slots hold arbitrary values: their delta is zeroed, and the mask excludes them anyway.
-            let k = keep(mask, i);
-            let delta = if k { x.to_i64_wrapping().wrapping_sub(shift) } else { 0 };
-            *d = delta as f64;
-            sum += delta;
+        for (&x, d) in xs.iter().zip(deltas.iter_mut()) {
+            *d = x.delta_f64(shift, shift_f64);
+            sum = sum.wrapping_add(x.to_i64_wrapping().wrapping_sub(shift));
+        }
+        if let Some(mask) = mask {
+            for (w, &word) in mask.iter().enumerate() {
+                let mut clear = !word;
+                while clear != 0 {
+                    let i = w * 64 + clear.trailing_zeros() as usize;
+                    clear &= clear - 1;
+                    if let (Some(x), Some(d)) = (xs.get(i), deltas.get_mut(i)) {
+                        sum = sum.wrapping_sub(x.to_i64_wrapping().wrapping_sub(shift));
+                        *d = 0.0;
+                    }
+                }
+            }
         }
         let n = lanes::count_kept(xs.len(), mask);
         self.sum += sum as i128 + n as i128 * self.shift;

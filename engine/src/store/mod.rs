@@ -71,17 +71,25 @@ pub trait IntElem: Copy + Ord + Send + Sync + 'static {
     /// The two's complement bits as i64 (wrapping for u64 above i64::MAX): differences of values less than
     /// 2^63 apart are exact with `wrapping_sub`.
     fn to_i64_wrapping(self) -> i64;
+    /// `self − shift` as f64, for differences below 2^53. Types of at most 32 bits subtract in f64, which is
+    /// exact for them and vectorises (SSE2 converts i32 to f64 in packs, i64 only one at a time).
+    fn delta_f64(self, shift: i64, shift_f64: f64) -> f64;
 }
 
 macro_rules! int_elem {
-    ($($t:ty),*) => { $(impl IntElem for $t {
+    ($narrow_or_wide:ident: $($t:ty),*) => { $(impl IntElem for $t {
         #[inline(always)]
         fn to_i128(self) -> i128 { self as i128 }
         #[inline(always)]
         fn to_i64_wrapping(self) -> i64 { self as i64 }
+        #[inline(always)]
+        fn delta_f64(self, shift: i64, shift_f64: f64) -> f64 { int_elem!(@delta $narrow_or_wide, self, shift, shift_f64) }
     })* };
+    (@delta narrow, $x:expr, $shift:expr, $shift_f64:expr) => { { let _ = $shift; $x as f64 - $shift_f64 } };
+    (@delta wide, $x:expr, $shift:expr, $shift_f64:expr) => { { let _ = $shift_f64; ($x as i64).wrapping_sub($shift) as f64 } };
 }
-int_elem!(i8, i16, i32, i64, u8, u16, u32, u64);
+int_elem!(narrow: i8, i16, i32, u8, u16, u32);
+int_elem!(wide: i64, u64);
 
 /// How the engine treats a column's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
