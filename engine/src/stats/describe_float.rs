@@ -148,12 +148,10 @@ impl FloatDescribe {
         self.scaled_sum.add_product(n as f64, shift * SCALE_DOWN);
         self.scaled_sum.add(sum_rel * SCALE_DOWN);
         if let Some(exact) = &mut self.exact {
-            match mask {
-                None => exact.add_slice(xs),
-                Some(_) => {
-                    let kept: Vec<f64> = (0..xs.len()).filter(|&i| keep(mask, i)).map(|i| xs[i]).collect();
-                    exact.add_slice(&kept);
-                }
+            // The dense copy holds `shift` in each filled slot: exact arithmetic takes them back out exactly.
+            exact.add_slice(data);
+            for _ in n..xs.len() as u64 {
+                exact.add(-shift);
             }
         }
         self.moments.add_block(&block);
