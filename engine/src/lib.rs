@@ -45,17 +45,19 @@
 //! ```
 
 pub mod aggregate;
+pub mod analysis;
 pub mod error;
 pub mod exec;
 pub mod generate;
 pub mod kernel;
 pub mod plan;
 pub mod report;
+pub mod run;
 pub mod source;
 pub mod stats;
 pub mod store;
 
-mod describe;
-
-pub use describe::{DescribeOptions, Described, ProgressFn, describe, describe_store};
+pub use analysis::describe::{DescribeOptions, Described, describe, describe_store};
+pub use analysis::{Analysis, AnalysisResult};
 pub use error::{Error, ErrorKind, Result};
+pub use run::{Outcome, ProgressFn, RunOptions, run};
