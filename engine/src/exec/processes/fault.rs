@@ -1,7 +1,8 @@
 //! Fault injection for tests: make a worker abort, exit, hang or fail on a given chunk.
 //!
 //! `TALLY_FAULT` holds comma-separated rules `ACTION:chunk=J[:worker=K]` or `exit:pass=P[:worker=K]` (exit
-//! when pass P arrives, before any of its chunks: a worker dying between passes), where ACTION is `abort` (dies by
+//! when pass P arrives, before any of its chunks: a worker dying between passes) or `hang:start[:worker=K]`
+//! (hang before reporting ready), where ACTION is `abort` (dies by
 //! SIGABRT, like a crash), `exit` (exits with status 3 without replying), `hang` (sleeps forever, for
 //! `--chunk-timeout`) or `error` (reports a failure, like a malformed input). `worker=K` limits the rule to
 //! the K-th worker the run started (0-based, counting respawns), so a retried chunk can succeed on a fresh
@@ -32,6 +33,8 @@ pub(crate) struct Fault {
 pub(crate) enum At {
     Chunk(usize),
     Pass(u32),
+    /// After opening the input, before reporting ready.
+    Start,
 }
 
 /// The environment variable workers read.
@@ -54,6 +57,10 @@ fn parse_rule(rule: &str) -> Result<Fault> {
     };
     let (mut at, mut worker) = (None, None);
     for part in parts {
+        if part == "start" {
+            at = Some(At::Start);
+            continue;
+        }
         let (key, value) = part.split_once('=').ok_or_else(|| bad("expected key=value"))?;
         let value: usize = value.parse().map_err(|_| bad("expected a number"))?;
         match key {
@@ -63,7 +70,7 @@ fn parse_rule(rule: &str) -> Result<Fault> {
             _ => return Err(bad("keys are chunk, pass and worker")),
         }
     }
-    Ok(Fault { action, at: at.ok_or_else(|| bad("chunk=J or pass=P is required"))?, worker })
+    Ok(Fault { action, at: at.ok_or_else(|| bad("chunk=J, pass=P or start is required"))?, worker })
 }
 
 /// The fault, if any, that `worker` must trigger on `chunk`.
@@ -74,6 +81,11 @@ pub(crate) fn find(faults: &[Fault], worker: usize, chunk: usize) -> Option<Acti
 /// The fault, if any, that `worker` must trigger when pass `pass` arrives.
 pub(crate) fn find_pass(faults: &[Fault], worker: usize, pass: u32) -> Option<Action> {
     find_at(faults, worker, At::Pass(pass))
+}
+
+/// The fault, if any, that `worker` must trigger before it reports ready.
+pub(crate) fn find_start(faults: &[Fault], worker: usize) -> Option<Action> {
+    find_at(faults, worker, At::Start)
 }
 
 fn find_at(faults: &[Fault], worker: usize, at: At) -> Option<Action> {
@@ -99,5 +111,6 @@ mod tests {
         let between = parse("exit:pass=1:worker=0").unwrap();
         assert_eq!(find_pass(&between, 0, 1), Some(Action::Exit));
         assert_eq!((find_pass(&between, 0, 0), find(&between, 0, 1)), (None, None));
+        assert_eq!(find_start(&parse("hang:start:worker=2").unwrap(), 2), Some(Action::Hang));
     }
 }

@@ -85,6 +85,11 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
     if verbose >= 1 {
         eprintln!("opened {} in {:.1} ms", store.path().display(), opened.elapsed().as_secs_f64() * 1e3);
     }
+    if let Some(Action::Hang) = fault::find_start(&faults, worker) {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
     write_frame(output, &ToParent::Ready { pid: std::process::id() })?;
     let mut pass: Option<Pass> = None;
     while let Some(message) = read_frame::<ToWorker>(input)? {
