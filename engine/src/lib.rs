@@ -54,6 +54,7 @@ pub mod plan;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod state_file;
 pub mod stats;
 pub mod store;
 
