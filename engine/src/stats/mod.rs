@@ -15,8 +15,11 @@ pub mod describe_float;
 pub mod describe_int;
 pub mod exact_sum;
 pub mod float_sum;
+pub mod histogram;
+pub mod histogram_edges;
 pub mod lanes;
 pub mod moments;
+pub mod numeric;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
