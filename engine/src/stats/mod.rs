@@ -11,6 +11,7 @@
 //! the data; their pieces (moments, sums) live in their own files with the math as free functions.
 //! [`AnyPartial`] is the closed enum the executors move around: no trait objects, no downcasts.
 
+pub mod comoments;
 pub mod describe_float;
 pub mod describe_int;
 pub mod exact_sum;
