@@ -11,13 +11,17 @@
 //! the data; their pieces (moments, sums) live in their own files with the math as free functions.
 //! [`AnyPartial`] is the closed enum the executors move around: no trait objects, no downcasts.
 
+pub mod comoments;
 pub mod describe_float;
 pub mod describe_int;
 pub mod exact_sum;
 pub mod float_sum;
+pub mod histogram;
+pub mod histogram_edges;
 pub mod lanes;
 pub mod moments;
 pub mod range;
+pub mod numeric;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
