@@ -47,6 +47,7 @@
 pub mod aggregate;
 pub mod error;
 pub mod exec;
+pub mod filter;
 pub mod generate;
 pub mod kernel;
 pub mod plan;
