@@ -31,7 +31,13 @@ pub(super) fn ones(len: usize) -> Vec<u64> {
 
 /// The bits of a (possibly sliced) boolean buffer, realigned so row 0 is bit 0 of word 0.
 pub(super) fn from_buffer(buffer: &BooleanBuffer) -> Vec<u64> {
-    buffer.bit_chunks().iter_padded().collect()
+    // Not `iter_padded`: it appends a remainder word even when the length is a multiple of 64.
+    let chunks = buffer.bit_chunks();
+    let mut out: Vec<u64> = chunks.iter().collect();
+    if chunks.remainder_len() > 0 {
+        out.push(chunks.remainder_bits());
+    }
+    out
 }
 
 /// The validity words of an array's null buffer, `None` when it has no nulls.
@@ -90,6 +96,8 @@ pub(super) fn and_valid(a: Option<Vec<u64>>, b: Option<&Vec<u64>>) -> Option<Vec
 impl Bits {
     /// A leaf answer: `truth` may have bits on UNKNOWN rows or past `len`; they are cleared here.
     pub(super) fn new(mut truth: Vec<u64>, valid: Option<Vec<u64>>, len: usize) -> Bits {
+        debug_assert_eq!(truth.len(), words(len), "truth words");
+        debug_assert!(valid.as_ref().is_none_or(|v| v.len() == words(len)), "valid words");
         match &valid {
             Some(v) => truth.iter_mut().zip(v).for_each(|(t, v)| *t &= v),
             None if len % 64 != 0 => *truth.last_mut().expect("len > 0") &= (1u64 << (len % 64)) - 1,

@@ -126,6 +126,7 @@ pub(crate) enum Pred {
     Float {
         col: usize,
         op: CmpOp,
+        #[serde(with = "f64_bits")]
         lit: f64,
     },
     /// A string column (plain or dictionary) against a string literal, bytewise.
@@ -145,6 +146,19 @@ pub(crate) enum Pred {
         op: CmpOp,
         right: usize,
     },
+}
+
+/// f64 as its bits, so ±inf (a literal such as `1e400`) survives every serde format, JSON included.
+mod f64_bits {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(x.to_bits())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        u64::deserialize(d).map(f64::from_bits)
+    }
 }
 
 /// A validated, typed row predicate; serde so it travels to worker processes inside the plan.
