@@ -55,6 +55,7 @@ pub mod aggregate;
 pub mod analysis;
 pub mod error;
 pub mod exec;
+pub mod filter;
 pub mod generate;
 pub mod kernel;
 pub mod plan;
