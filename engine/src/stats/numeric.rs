@@ -6,8 +6,7 @@
 //! [`ColumnChunk::null_count`], which the planner may make account for filtered rows).
 
 use arrow_array::types::{
-    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type,
-    UInt64Type,
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow_array::{Array, ArrowPrimitiveType, PrimitiveArray};
 
@@ -93,7 +92,7 @@ fn typed<'a, P: ArrowPrimitiveType>(
     validity: Option<&'a [u64]>,
 ) -> Option<ColumnChunk<'a, P::Native>> {
     let array = array.as_any().downcast_ref::<PrimitiveArray<P>>()?;
-    Some(ColumnChunk { values: array.values().as_ref(), validity })
+    Some(ColumnChunk::new(array.values().as_ref(), validity))
 }
 
 /// The typed view of `array` with the given validity words (see [`crate::store::validity_words`]), or
