@@ -23,7 +23,7 @@ pub(super) fn words(len: usize) -> usize {
 /// Every bit below `len` set.
 pub(super) fn ones(len: usize) -> Vec<u64> {
     let mut w = vec![u64::MAX; words(len)];
-    if len % 64 != 0 {
+    if !len.is_multiple_of(64) {
         *w.last_mut().expect("len > 0") = (1u64 << (len % 64)) - 1;
     }
     w
@@ -100,7 +100,7 @@ impl Bits {
         debug_assert!(valid.as_ref().is_none_or(|v| v.len() == words(len)), "valid words");
         match &valid {
             Some(v) => truth.iter_mut().zip(v).for_each(|(t, v)| *t &= v),
-            None if len % 64 != 0 => *truth.last_mut().expect("len > 0") &= (1u64 << (len % 64)) - 1,
+            None if !len.is_multiple_of(64) => *truth.last_mut().expect("len > 0") &= (1u64 << (len % 64)) - 1,
             None => {}
         }
         Bits { truth, valid, len }
