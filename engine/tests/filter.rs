@@ -293,6 +293,7 @@ fn unknown_columns_list_the_columns_and_suggest_one() {
          flag, s, ls, vs, ds, dl; did you mean \"k1\"?"
     );
     assert!(!error("zzzzzzzz = 1").contains("did you mean"));
+    assert!(error("s = \"abc\"").ends_with("(double quotes name a column; a string is 'abc')"));
     assert!(Filter::try_parse("K1 < 5", &schema()).is_ok(), "unquoted names match case-insensitively");
     assert!(error("\"K1\" < 5").contains("unknown column \"K1\""), "quoted names match exactly");
 }
