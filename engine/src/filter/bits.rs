@@ -128,7 +128,12 @@ impl Bits {
     /// Swaps TRUE and FALSE; UNKNOWN stays.
     pub(super) fn not(mut self) -> Bits {
         match &self.valid {
-            None => self.truth.iter_mut().zip(ones(self.len)).for_each(|(t, m)| *t = !*t & m),
+            None => {
+                self.truth.iter_mut().for_each(|t| *t = !*t);
+                if let (Some(last), true) = (self.truth.last_mut(), !self.len.is_multiple_of(64)) {
+                    *last &= (1u64 << (self.len % 64)) - 1;
+                }
+            }
             Some(v) => self.truth.iter_mut().zip(v).for_each(|(t, v)| *t = !*t & v),
         }
         self
