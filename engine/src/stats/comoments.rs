@@ -258,7 +258,12 @@ impl ColumnBlock {
 
 /// The co-moments of a pair over the rows where both columns are usable. `raw(c, row)` re-reads one
 /// value (relative to its chunk shift) so a column constant over these rows gets its exact value as mean.
-fn masked_pair(bi: &ColumnBlock, bj: &ColumnBlock, raw: impl Fn(usize, usize) -> f64, cols: (usize, usize)) -> PairMoments {
+fn masked_pair(
+    bi: &ColumnBlock,
+    bj: &ColumnBlock,
+    raw: impl Fn(usize, usize) -> f64,
+    cols: (usize, usize),
+) -> PairMoments {
     let w: Vec<f64> = bi.w.iter().zip(&bj.w).map(|(a, b)| a * b).collect();
     let n: u64 = w.iter().map(|&w| w as u64).sum();
     if n == 0 {
@@ -277,7 +282,15 @@ fn masked_pair(bi: &ColumnBlock, bj: &ColumnBlock, raw: impl Fn(usize, usize) ->
     let ((ax, mean_x), (ay, mean_y)) = (center(bi, cols.0), center(bj, cols.1));
     let dx: Vec<f64> = bi.d.iter().zip(&w).map(|(d, w)| (d - ax) * w).collect();
     let dy: Vec<f64> = bj.d.iter().zip(&w).map(|(d, w)| (d - ay) * w).collect();
-    PairMoments { n, mean_x, mean_y, m2x: dot(&dx, &dx), m2y: dot(&dy, &dy), cxy: dot(&dx, &dy), ..PairMoments::default() }
+    PairMoments {
+        n,
+        mean_x,
+        mean_y,
+        m2x: dot(&dx, &dx),
+        m2y: dot(&dy, &dy),
+        cxy: dot(&dx, &dy),
+        ..PairMoments::default()
+    }
 }
 
 #[inline(always)]

@@ -60,7 +60,9 @@ impl HistogramSpec {
             return Err(Error::input(format!("histogram range [{lo}, {hi}] is not finite")));
         }
         if lo > hi {
-            return Err(Error::input(format!("histogram range [{lo}, {hi}]: the maximum must not be below the minimum")));
+            return Err(Error::input(format!(
+                "histogram range [{lo}, {hi}]: the maximum must not be below the minimum"
+            )));
         }
         let (lo, hi) = if lo == hi { (lo - 0.5, hi + 0.5) } else { (lo, hi) };
         if !(hi - lo).is_finite() {
@@ -171,7 +173,8 @@ mod tests {
     #[test]
     fn linspace_matches_known_numpy_outputs() {
         // np.linspace(0, 1, 11): repr of each element in NumPy 2.x.
-        let expected = [0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6000000000000001, 0.7000000000000001, 0.8, 0.9, 1.0];
+        let expected =
+            [0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6000000000000001, 0.7000000000000001, 0.8, 0.9, 1.0];
         assert_eq!(linspace(0.0, 1.0, 11), expected);
         // np.linspace(2.0, 3.0, num=5) from the linspace docstring.
         assert_eq!(linspace(2.0, 3.0, 5), [2.0, 2.25, 2.5, 2.75, 3.0]);
