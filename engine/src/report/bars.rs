@@ -42,7 +42,7 @@ pub fn bar_eighths(count: u64, max: u64, cells: usize) -> usize {
 
 fn bar(eighths: usize) -> String {
     let mut s: String = std::iter::repeat_n(FULL, eighths / 8).collect();
-    if eighths % 8 != 0 {
+    if !eighths.is_multiple_of(8) {
         s.push(EIGHTHS[eighths % 8]);
     }
     s

@@ -230,30 +230,64 @@ impl ColumnBlock {
 
     fn load(&mut self, chunk: &NumericChunk<'_>, shift: i128, start: usize, rows: usize) {
         let validity = chunk.validity();
-        self.d.clear();
-        self.w.clear();
+        self.d.resize(rows, 0.0);
+        self.w.resize(rows, 0.0);
         numeric_dispatch!(chunk, c => {
-            for (r, &x) in c.values[start..start + rows].iter().enumerate() {
-                let x = x.delta(shift);
-                let ok = is_valid(validity, start + r) & (x == x);
-                self.d.push(if ok { x } else { 0.0 });
-                self.w.push(f64::from(u8::from(ok)));
+            let xs = &c.values[start..start + rows];
+            let slots = self.d.iter_mut().zip(self.w.iter_mut()).zip(xs);
+            match validity {
+                // No per-row bit test on the common dense path, so the loop vectorises.
+                None => slots.for_each(|((d, w), &x)| {
+                    let x = x.delta(shift);
+                    let ok = !x.is_nan();
+                    *d = if ok { x } else { 0.0 };
+                    *w = f64::from(u8::from(ok));
+                }),
+                Some(_) => slots.enumerate().for_each(|(r, ((d, w), &x))| {
+                    let x = x.delta(shift);
+                    let ok = is_valid(validity, start + r) & !x.is_nan();
+                    *d = if ok { x } else { 0.0 };
+                    *w = f64::from(u8::from(ok));
+                }),
             }
         });
-        self.n = self.w.iter().map(|&w| w as u64).sum();
-        let (lo, hi) = extrema(&self.d, &self.w);
+        let (n, lo, hi, sum) = summary(&self.d, &self.w);
+        self.n = n;
         self.constant = lo == hi;
-        self.mean = if self.n == 0 {
+        self.mean = if n == 0 {
             0.0
         } else if self.constant {
             lo // exact: the deviations below are exactly 0
         } else {
-            (weighted_sum(&self.d, &self.w) / self.n as f64).clamp(lo, hi)
+            (sum / n as f64).clamp(lo, hi)
         };
-        let mean = self.mean;
-        self.d.iter_mut().zip(&self.w).for_each(|(d, &w)| *d = (*d - mean) * w);
-        self.m2 = dot(&self.d, &self.d);
+        self.m2 = center(&mut self.d, &self.w, self.mean);
     }
+}
+
+/// One pass over a block: usable count, min, max (`(0, 0)` when none is usable) and fixed-lane sum.
+fn summary(d: &[f64], w: &[f64]) -> (u64, f64, f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut n, mut acc) = ([0.0f64; LANES], [0.0f64; LANES]);
+    for (i, (&x, &w)) in d.iter().zip(w).enumerate() {
+        let l = i % LANES;
+        n[l] += w;
+        acc[l] += x * w;
+        lo = if w != 0.0 && x < lo { x } else { lo };
+        hi = if w != 0.0 && x > hi { x } else { hi };
+    }
+    let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
+    (sum_lanes(&n) as u64, lo, hi, sum_lanes(&acc))
+}
+
+/// Centers the usable values on `mean` in place (unusable slots stay 0) and returns `Σ d²`.
+fn center(d: &mut [f64], w: &[f64], mean: f64) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    for (i, (x, &w)) in d.iter_mut().zip(w).enumerate() {
+        *x = (*x - mean) * w;
+        acc[i % LANES] += *x * *x;
+    }
+    sum_lanes(&acc)
 }
 
 /// The co-moments of a pair over the rows where both columns are usable. `raw(c, row)` re-reads one
