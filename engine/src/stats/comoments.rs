@@ -234,23 +234,18 @@ impl ColumnBlock {
         self.w.resize(rows, 0.0);
         numeric_dispatch!(chunk, c => {
             let xs = &c.values[start..start + rows];
-            let slots = self.d.iter_mut().zip(self.w.iter_mut()).zip(xs);
-            match validity {
-                // No per-row bit test on the common dense path, so the loop vectorises.
-                None => slots.for_each(|((d, w), &x)| {
-                    let x = x.delta(shift);
-                    let ok = !x.is_nan();
-                    *d = if ok { x } else { 0.0 };
-                    *w = f64::from(u8::from(ok));
-                }),
-                Some(_) => slots.enumerate().for_each(|(r, ((d, w), &x))| {
-                    let x = x.delta(shift);
-                    let ok = is_valid(validity, start + r) & !x.is_nan();
-                    *d = if ok { x } else { 0.0 };
-                    *w = f64::from(u8::from(ok));
-                }),
-            }
+            // Every slot is converted without a per-row bit test (the loop vectorises), then the null
+            // slots are cleared word by word: nulls are rare, and all-valid words cost one compare.
+            self.d.iter_mut().zip(self.w.iter_mut()).zip(xs).for_each(|((d, w), &x)| {
+                let x = x.delta(shift);
+                let ok = !x.is_nan();
+                *d = if ok { x } else { 0.0 };
+                *w = f64::from(u8::from(ok));
+            });
         });
+        if let Some(words) = validity {
+            clear_nulls(words, start, &mut self.d, &mut self.w);
+        }
         let (n, lo, hi, sum) = summary(&self.d, &self.w);
         self.n = n;
         self.constant = lo == hi;
@@ -262,6 +257,25 @@ impl ColumnBlock {
             (sum / n as f64).clamp(lo, hi)
         };
         self.m2 = center(&mut self.d, &self.w, self.mean);
+    }
+}
+
+/// Zeroes the slots of rows `start..start + d.len()` whose validity bit is clear.
+fn clear_nulls(words: &[u64], start: usize, d: &mut [f64], w: &mut [f64]) {
+    let end = start + d.len();
+    if d.is_empty() {
+        return;
+    }
+    for wi in start / 64..=(end - 1) / 64 {
+        let mut clear = !words.get(wi).copied().unwrap_or(0);
+        while clear != 0 {
+            let g = wi * 64 + clear.trailing_zeros() as usize;
+            clear &= clear - 1;
+            if (start..end).contains(&g) {
+                d[g - start] = 0.0;
+                w[g - start] = 0.0;
+            }
+        }
     }
 }
 
@@ -298,31 +312,48 @@ fn masked_pair(
     raw: impl Fn(usize, usize) -> f64,
     cols: (usize, usize),
 ) -> PairMoments {
-    let w: Vec<f64> = bi.w.iter().zip(&bj.w).map(|(a, b)| a * b).collect();
-    let n: u64 = w.iter().map(|&w| w as u64).sum();
-    if n == 0 {
+    // Pass 1: count, sums and extrema over the pair's rows (no allocation: this runs per block and pair).
+    let (mut n, mut sx, mut sy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+    let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    let mut first = usize::MAX;
+    for (r, ((&x, &y), (&wx, &wy))) in bi.d.iter().zip(&bj.d).zip(bi.w.iter().zip(&bj.w)).enumerate() {
+        let w = wx * wy;
+        let l = r % LANES;
+        n[l] += w;
+        sx[l] += x * w;
+        sy[l] += y * w;
+        if w != 0.0 {
+            first = first.min(r);
+            (x_lo, x_hi, y_lo, y_hi) = (x_lo.min(x), x_hi.max(x), y_lo.min(y), y_hi.max(y));
+        }
+    }
+    let count = sum_lanes(&n);
+    if count == 0.0 {
         return PairMoments::default();
     }
-    let first = w.iter().position(|&w| w == 1.0).unwrap_or(0);
-    let center = |b: &ColumnBlock, c: usize| {
-        let (lo, hi) = extrema(&b.d, &w);
-        if lo == hi {
-            (lo, raw(c, first)) // constant over the pair's rows: exact mean, zero deviations
-        } else {
-            let a = (weighted_sum(&b.d, &w) / n as f64).clamp(lo, hi);
-            (a, b.mean + a)
-        }
+    // A column constant over these rows gets its exact value as mean and exactly zero deviations.
+    let center = |lo: f64, hi: f64, sum: f64, mean: f64, c: usize| {
+        if lo == hi { (lo, raw(c, first)) } else { ((sum / count).clamp(lo, hi), mean + (sum / count).clamp(lo, hi)) }
     };
-    let ((ax, mean_x), (ay, mean_y)) = (center(bi, cols.0), center(bj, cols.1));
-    let dx: Vec<f64> = bi.d.iter().zip(&w).map(|(d, w)| (d - ax) * w).collect();
-    let dy: Vec<f64> = bj.d.iter().zip(&w).map(|(d, w)| (d - ay) * w).collect();
+    let (ax, mean_x) = center(x_lo, x_hi, sum_lanes(&sx), bi.mean, cols.0);
+    let (ay, mean_y) = center(y_lo, y_hi, sum_lanes(&sy), bj.mean, cols.1);
+    // Pass 2: centered sums of squares and products.
+    let (mut m2x, mut m2y, mut cxy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+    for (r, ((&x, &y), (&wx, &wy))) in bi.d.iter().zip(&bj.d).zip(bi.w.iter().zip(&bj.w)).enumerate() {
+        let w = wx * wy;
+        let (dx, dy) = ((x - ax) * w, (y - ay) * w);
+        let l = r % LANES;
+        m2x[l] += dx * dx;
+        m2y[l] += dy * dy;
+        cxy[l] += dx * dy;
+    }
     PairMoments {
-        n,
+        n: count as u64,
         mean_x,
         mean_y,
-        m2x: dot(&dx, &dx),
-        m2y: dot(&dy, &dy),
-        cxy: dot(&dx, &dy),
+        m2x: sum_lanes(&m2x),
+        m2y: sum_lanes(&m2y),
+        cxy: sum_lanes(&cxy),
         ..PairMoments::default()
     }
 }
@@ -330,16 +361,6 @@ fn masked_pair(
 #[inline(always)]
 fn is_valid(validity: Option<&[u64]>, i: usize) -> bool {
     validity.is_none_or(|v| (v[i / 64] >> (i % 64)) & 1 == 1)
-}
-
-/// Min and max of the values flagged usable; `(+inf, -inf)`-free: `(0, 0)` when none is.
-fn extrema(xs: &[f64], w: &[f64]) -> (f64, f64) {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for (&x, &w) in xs.iter().zip(w) {
-        lo = if w != 0.0 && x < lo { x } else { lo };
-        hi = if w != 0.0 && x > hi { x } else { hi };
-    }
-    if lo > hi { (0.0, 0.0) } else { (lo, hi) }
 }
 
 /// Fixed-lane `Σ aᵢ·bᵢ` (the same bits for every SIMD width).
@@ -357,10 +378,6 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
         acc[l] += x * y;
     }
     sum_lanes(&acc)
-}
-
-fn weighted_sum(xs: &[f64], w: &[f64]) -> f64 {
-    dot(xs, w)
 }
 
 /// The chunk's shift: its first valid value for integer columns (exact in i128), 0 for floats.
