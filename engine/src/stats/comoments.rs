@@ -280,16 +280,34 @@ fn clear_nulls(words: &[u64], start: usize, d: &mut [f64], w: &mut [f64]) {
 }
 
 /// One pass over a block: usable count, min, max (`(0, 0)` when none is usable) and fixed-lane sum.
+/// Row `r` goes to lane `r % LANES`; the loops are written over `LANES`-wide groups so they vectorise.
 fn summary(d: &[f64], w: &[f64]) -> (u64, f64, f64, f64) {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
     let (mut n, mut acc) = ([0.0f64; LANES], [0.0f64; LANES]);
-    for (i, (&x, &w)) in d.iter().zip(w).enumerate() {
-        let l = i % LANES;
+    let step = |l: usize,
+                x: f64,
+                w: f64,
+                n: &mut [f64; LANES],
+                acc: &mut [f64; LANES],
+                lo: &mut [f64; LANES],
+                hi: &mut [f64; LANES]| {
         n[l] += w;
         acc[l] += x * w;
-        lo = if w != 0.0 && x < lo { x } else { lo };
-        hi = if w != 0.0 && x > hi { x } else { hi };
+        lo[l] = if w != 0.0 && x < lo[l] { x } else { lo[l] };
+        hi[l] = if w != 0.0 && x > hi[l] { x } else { hi[l] };
+    };
+    let (dg, wg) = (d.chunks_exact(LANES), w.chunks_exact(LANES));
+    let (dt, wt) = (dg.remainder(), wg.remainder());
+    for (x, w) in dg.zip(wg) {
+        for l in 0..LANES {
+            step(l, x[l], w[l], &mut n, &mut acc, &mut lo, &mut hi);
+        }
     }
+    for (l, (&x, &w)) in dt.iter().zip(wt).enumerate() {
+        step(l, x, w, &mut n, &mut acc, &mut lo, &mut hi);
+    }
+    let lo = lo.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+    let hi = hi.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
     let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
     (sum_lanes(&n) as u64, lo, hi, sum_lanes(&acc))
 }
@@ -297,9 +315,18 @@ fn summary(d: &[f64], w: &[f64]) -> (u64, f64, f64, f64) {
 /// Centers the usable values on `mean` in place (unusable slots stay 0) and returns `Σ d²`.
 fn center(d: &mut [f64], w: &[f64], mean: f64) -> f64 {
     let mut acc = [0.0f64; LANES];
-    for (i, (x, &w)) in d.iter_mut().zip(w).enumerate() {
+    let mut dg = d.chunks_exact_mut(LANES);
+    let wg = w.chunks_exact(LANES);
+    let wt = wg.remainder();
+    for (x, w) in (&mut dg).zip(wg) {
+        for l in 0..LANES {
+            x[l] = (x[l] - mean) * w[l];
+            acc[l] += x[l] * x[l];
+        }
+    }
+    for (l, (x, &w)) in dg.into_remainder().iter_mut().zip(wt).enumerate() {
         *x = (*x - mean) * w;
-        acc[i % LANES] += *x * *x;
+        acc[l] += *x * *x;
     }
     sum_lanes(&acc)
 }
@@ -314,19 +341,27 @@ fn masked_pair(
 ) -> PairMoments {
     // Pass 1: count, sums and extrema over the pair's rows (no allocation: this runs per block and pair).
     let (mut n, mut sx, mut sy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
-    let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut x_lo, mut x_hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+    let (mut y_lo, mut y_hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
     let mut first = usize::MAX;
-    for (r, ((&x, &y), (&wx, &wy))) in bi.d.iter().zip(&bj.d).zip(bi.w.iter().zip(&bj.w)).enumerate() {
-        let w = wx * wy;
-        let l = r % LANES;
+    let len = bi.d.len().min(bj.d.len());
+    let (xs, ys, wxs, wys) = (&bi.d[..len], &bj.d[..len], &bi.w[..len], &bj.w[..len]);
+    // Rows in LANES-wide groups, row r in lane r % LANES, branch-free selects: the loop vectorises.
+    for r in 0..len {
+        let (x, y, w, l) = (xs[r], ys[r], wxs[r] * wys[r], r % LANES);
+        let keep = w != 0.0;
         n[l] += w;
         sx[l] += x * w;
         sy[l] += y * w;
-        if w != 0.0 {
-            first = first.min(r);
-            (x_lo, x_hi, y_lo, y_hi) = (x_lo.min(x), x_hi.max(x), y_lo.min(y), y_hi.max(y));
-        }
+        first = if keep && r < first { r } else { first };
+        x_lo[l] = if keep && x < x_lo[l] { x } else { x_lo[l] };
+        x_hi[l] = if keep && x > x_hi[l] { x } else { x_hi[l] };
+        y_lo[l] = if keep && y < y_lo[l] { y } else { y_lo[l] };
+        y_hi[l] = if keep && y > y_hi[l] { y } else { y_hi[l] };
     }
+    let lowest = |v: [f64; LANES]| v.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+    let highest = |v: [f64; LANES]| v.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+    let (x_lo, x_hi, y_lo, y_hi) = (lowest(x_lo), highest(x_hi), lowest(y_lo), highest(y_hi));
     let count = sum_lanes(&n);
     if count == 0.0 {
         return PairMoments::default();
@@ -339,10 +374,9 @@ fn masked_pair(
     let (ay, mean_y) = center(y_lo, y_hi, sum_lanes(&sy), bj.mean, cols.1);
     // Pass 2: centered sums of squares and products.
     let (mut m2x, mut m2y, mut cxy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
-    for (r, ((&x, &y), (&wx, &wy))) in bi.d.iter().zip(&bj.d).zip(bi.w.iter().zip(&bj.w)).enumerate() {
-        let w = wx * wy;
-        let (dx, dy) = ((x - ax) * w, (y - ay) * w);
-        let l = r % LANES;
+    for r in 0..len {
+        let (w, l) = (wxs[r] * wys[r], r % LANES);
+        let (dx, dy) = ((xs[r] - ax) * w, (ys[r] - ay) * w);
         m2x[l] += dx * dx;
         m2y[l] += dy * dy;
         cxy[l] += dx * dy;
