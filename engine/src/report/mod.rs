@@ -3,8 +3,10 @@
 //! Field names equal the CLI and JSON names (`mean`, `std`, `nan_count`). The JSON layout is documented in
 //! README.md and versioned by [`SCHEMA_VERSION`]; anything that changes it bumps the version.
 
+pub mod bars;
 pub mod csv;
 pub mod json;
+pub mod plot;
 pub mod table;
 
 use std::io::Write;
