@@ -49,7 +49,7 @@ fn bar(eighths: usize) -> String {
 }
 
 /// The chart, one string per line, each at most `width` characters when the labels leave room for a
-/// bar of [`MIN_BAR`] cells (otherwise the bar area keeps that minimum).
+/// bar of 4 cells (otherwise the bar area keeps that minimum).
 pub fn render_bars(result: &HistogramResult, width: usize) -> Vec<String> {
     let bins = result.counts.len();
     let labels: Vec<String> = (0..bins)
