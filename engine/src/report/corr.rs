@@ -30,7 +30,8 @@ fn number(x: Option<f64>) -> serde_json::Value {
 
 pub fn json(r: &CorrReport, out: &mut dyn Write) -> std::io::Result<()> {
     let m = matrix(r);
-    let rows: Vec<Vec<serde_json::Value>> = m.rows().into_iter().map(|row| row.iter().map(|&x| number(x)).collect()).collect();
+    let rows: Vec<Vec<serde_json::Value>> =
+        m.rows().into_iter().map(|row| row.iter().map(|&x| number(x)).collect()).collect();
     let n_pairs: Vec<Vec<u64>> = r.result.n_pairs.rows().into_iter().map(|row| row.to_vec()).collect();
     let doc = serde_json::json!({
         "schema_version": SCHEMA_VERSION,
@@ -71,7 +72,8 @@ pub fn record_batch(r: &CorrReport) -> RecordBatch {
         fields.push(Field::new(&c.name, DataType::Float64, true));
         columns.push(Arc::new(Float64Array::from(m.column(j).to_vec())));
     }
-    let schema = Schema::new(fields).with_metadata([("method".to_string(), r.method.to_string())].into());
+    let schema = Schema::new(fields)
+        .with_metadata(std::collections::HashMap::from([("method".to_string(), r.method.to_string())]));
     RecordBatch::try_new(Arc::new(schema), columns).expect("k + 1 columns of k rows")
 }
 

@@ -66,7 +66,7 @@ pub fn record_batch(r: &HistReport) -> RecordBatch {
         Field::new("hi", DataType::Float64, false),
         Field::new("count", DataType::UInt64, false),
     ])
-    .with_metadata(meta.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
+    .with_metadata(meta.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<std::collections::HashMap<_, _>>());
     let n = h.counts.len();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Float64Array::from(h.edges[..n].to_vec())),
@@ -79,7 +79,14 @@ pub fn record_batch(r: &HistReport) -> RecordBatch {
 /// A horizontal bar chart fitted to `width` characters, then the counts outside the bins.
 pub fn table(r: &HistReport, width: usize, out: &mut dyn Write) -> std::io::Result<()> {
     let h = &r.histogram;
-    writeln!(out, "{} ({}): {} values in {} bins", r.column, r.type_name, h.counts.iter().sum::<u64>(), h.counts.len())?;
+    writeln!(
+        out,
+        "{} ({}): {} values in {} bins",
+        r.column,
+        r.type_name,
+        h.counts.iter().sum::<u64>(),
+        h.counts.len()
+    )?;
     for line in super::bars::render_bars(h, width) {
         writeln!(out, "{line}")?;
     }
