@@ -73,6 +73,7 @@ def duckdb_open(path, cols):
 
     con = duckdb.connect()
     con.execute(f"SET threads TO {cores()}")
+    con.execute("SET enable_progress_bar = false")  # it draws on stdout, which carries the result
     # DuckDB reads the mapped Arrow table in place (replacement scan); it has no built-in Arrow IPC file reader.
     con.register("t", _mmap_table(path, cols))
     return con, cols
