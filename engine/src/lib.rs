@@ -49,6 +49,7 @@ pub mod error;
 pub mod exec;
 pub mod generate;
 pub mod kernel;
+pub mod output;
 pub mod plan;
 pub mod report;
 pub mod source;

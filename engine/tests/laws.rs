@@ -197,7 +197,7 @@ proptest! {
             let options = DescribeOptions { executor, workers, exact, chunk_rows, ..DescribeOptions::default() };
             let done = describe_store(&store, &plan, input, &options).unwrap();
             let mut out = Vec::new();
-            done.report.render(Format::Json, &mut out).unwrap();
+            done.report.render(Format::Json, &Default::default(), &mut out).unwrap();
             String::from_utf8(out).unwrap()
         };
         let oracle = render(ExecutorKind::Serial, 1);
