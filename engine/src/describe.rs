@@ -75,7 +75,7 @@ pub struct Described {
 
 /// Opens `path` and describes the requested columns.
 pub fn describe(path: &Path, options: &DescribeOptions) -> Result<Described> {
-    let file = source::open(path)?;
+    let file = source::open_with(path, &options.cancel)?;
     let plan = Plan::try_new(
         file.schema(),
         options.columns.as_deref(),

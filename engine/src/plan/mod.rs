@@ -126,11 +126,9 @@ impl Plan {
     }
 }
 
+/// One rule for every analysis: trimming, `#N` positions, duplicates, suggestions (`source::columns`).
 fn find_column(schema: &Schema, name: &str) -> Result<usize> {
-    schema.index_of(name).map_err(|_| {
-        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        Error::input(format!("no column named {name:?}; the columns are: {}", names.join(", "))).with_column(name)
-    })
+    crate::source::columns::resolve(schema, name)
 }
 
 #[cfg(test)]
@@ -159,6 +157,10 @@ mod tests {
         let schema = Schema::new(vec![Field::new("a", DataType::Float64, true), Field::new("b", DataType::Utf8, true)]);
         let err = Plan::try_new(&schema, Some(&["zz".into()]), 0, 10, PlanOptions::default()).unwrap_err();
         assert_eq!(err.to_string(), "column \"zz\": no column named \"zz\"; the columns are: a, b");
+        let err = Plan::try_new(&schema, Some(&["bb".into()]), 0, 10, PlanOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("(did you mean \"b\"?)"), "{err}");
+        let plan = Plan::try_new(&schema, Some(&[" a".into(), "#1".into()]), 0, 10, PlanOptions::default()).unwrap();
+        assert_eq!(plan.projection(), vec![0, 1]);
         let plan = Plan::try_new(&schema, Some(&["b".into(), "a".into()]), 0, 10, PlanOptions::default()).unwrap();
         assert_eq!(plan.projection(), vec![1, 0]);
         assert_eq!((plan.kind(0), plan.kind(1)), (ColumnKind::Other, ColumnKind::Float));
