@@ -1,72 +1,48 @@
-//! `tally describe`.
+//! `tally describe`: its own flags (columns, `--exact`, `--ddof`) on top of the shared ones.
 
-use tally_engine::exec::processes::WorkerCommand;
-use tally_engine::exec::{Cancel, ExecutorKind};
-use tally_engine::report::Format;
-use tally_engine::{DescribeOptions, describe};
+use tally_engine::describe;
+use tally_engine::exec::Cancel;
+use tally_engine::report::plural;
 
-use crate::args::{DescribeArgs, ExecutorArg, FormatArg};
+use crate::args::DescribeArgs;
+use crate::options::{engine_options, format, init_logging, table_options, warn_on_many_chunks};
 use crate::output::with_output;
 use crate::progress;
 
 pub(crate) fn run(args: DescribeArgs, cancel: &Cancel) -> anyhow::Result<()> {
-    init_logging(args.verbose);
-    let mut options = DescribeOptions {
-        columns: args.columns,
-        executor: match args.executor {
-            ExecutorArg::Serial => ExecutorKind::Serial,
-            ExecutorArg::Threads => ExecutorKind::Threads,
-            ExecutorArg::Processes => ExecutorKind::Processes,
-        },
-        chunk_rows: args.chunk_rows,
-        exact: args.exact,
-        ddof: args.ddof,
-        cancel: cancel.clone(),
-        chunk_timeout: args.chunk_timeout,
-        ..DescribeOptions::default()
-    };
-    if let Some(workers) = args.workers {
-        options.workers = workers as usize;
+    let run = &args.run;
+    init_logging(run.log.verbose);
+    let (mut options, warnings) = engine_options(run, cancel)?;
+    for w in warnings {
+        eprintln!("tally: warning: {w}");
     }
-    if options.executor == ExecutorKind::Processes {
-        // Workers are this very binary, re-executed with the hidden subcommand.
-        let program = std::env::current_exe()?;
-        options.worker_command = Some(WorkerCommand { program, args: vec!["__worker".into()] });
+    options.columns = args.selection();
+    options.exact = args.exact;
+    options.ddof = args.ddof;
+    let format = format(&run.output);
+    // Refuse `-o INPUT` before reading anything (the output module checks again when it writes).
+    if let Some(out) = &run.output.output {
+        tally_engine::output::refuse_inputs(out, &[&args.path])?;
     }
-    let bar = progress::bar(0, args.quiet, "{spinner} {pos}/{len} chunks [{bar:30}] {msg} ({eta})");
-    options.progress = Some(progress::describe_callback(bar.clone()));
+    let bar = progress::bar(0, run.log.quiet, "{spinner} {pos}/{len} chunks [{bar:30}] {msg} ETA {eta}");
+    options.progress = Some(warn_on_many_chunks(progress::describe_callback(bar.clone()), options.chunk_rows));
     let done = describe(&args.path, &options);
     bar.finish_and_clear();
     let done = done?;
     for note in &done.notes {
         eprintln!("tally: note: {note}");
     }
-    if args.verbose {
+    if run.log.verbose > 0 {
         let e = &done.exec;
         eprintln!(
-            "tally: {:?} executor, {} workers, {} chunks of {} rows, {:.3} s",
+            "tally: {:?} executor, {}, {} of {}, {:.3} s",
             options.executor,
-            e.workers,
-            e.chunks,
-            options.chunk_rows,
+            plural(e.workers, "worker"),
+            plural(e.chunks, "chunk"),
+            plural(options.chunk_rows as usize, "row"),
             e.elapsed.as_secs_f64()
         );
     }
-    let format = match args.format {
-        FormatArg::Table => Format::Table,
-        FormatArg::Json => Format::Json,
-        FormatArg::Csv => Format::Csv,
-    };
-    with_output(args.output.as_deref(), |out| done.report.render(format, out))
-}
-
-/// Warnings always, worker details with `-v`; on stderr, without colours.
-fn init_logging(verbose: bool) {
-    let level = if verbose { tracing::Level::DEBUG } else { tracing::Level::WARN };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .try_init();
+    let table = table_options(&run.output);
+    with_output(run.output.output.as_deref(), &[&args.path], |out| done.report.render(format, &table, out))
 }

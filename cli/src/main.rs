@@ -5,6 +5,7 @@
 mod args;
 mod describe;
 mod generate;
+mod options;
 mod output;
 mod progress;
 mod schema;

@@ -11,7 +11,7 @@ use std::io::Write;
 
 use crate::stats::{Summary, Value};
 
-pub use table::{ResultTable, TableCell, TableColumn, TableOptions};
+pub use table::{Notation, ResultTable, TableCell, TableColumn, TableOptions};
 
 /// Version of the JSON output layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -110,7 +110,7 @@ impl Report {
             plural(self.rows as usize, "row"),
             plural(self.columns.len(), "column")
         );
-        ResultTable { title: Some(title), columns, rows }
+        ResultTable { title: Some(title), columns, rows, notation: Notation::PerRow }
     }
 }
 
@@ -118,9 +118,10 @@ impl Report {
 /// max and mean stay; kurtosis and skewness go first.
 const STAT_PRIORITY: [u8; 11] = [0, 1, 2, 0, 0, 3, 0, 3, 1, 4, 4];
 
-/// `1 row`, `2 rows`, `0 rows`.
+/// `1 row`, `2 rows`, `0 rows`, `3 record batches`.
 pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+    let suffix = if word.ends_with("ch") || word.ends_with('s') || word.ends_with('x') { "es" } else { "s" };
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}{suffix}") }
 }
 
 /// The statistics in output order, with their stable names.

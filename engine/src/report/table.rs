@@ -7,8 +7,9 @@
 //! * floats with the shortest text that parses back to the same value (ryu), so the minimum and maximum are
 //!   never rounded outside the data and exactly computed digits stay visible; `f32` values (the minimum of
 //!   a `Float32` column) at `f32` precision, so a stored `0.1f32` reads `0.1`;
-//! * one notation per table column: positional when every finite value of the column is in
-//!   [1e-5, 1e16) (or zero), scientific otherwise; decimal points aligned within the column.
+//! * one notation per table column, or per row ([`Notation`]; describe uses rows, so all statistics of one
+//!   data column read alike): positional when every finite value is zero or in [1e-5, 1e16), scientific
+//!   otherwise; numbers right-aligned.
 //!
 //! Width: when the table is wider than the width asked for, the columns with the largest
 //! [`TableColumn::priority`] number are left out (the rightmost first) and a note names them; when even the
@@ -50,6 +51,17 @@ pub struct ResultTable {
     pub title: Option<String>,
     pub columns: Vec<TableColumn>,
     pub rows: Vec<Vec<TableCell>>,
+    pub notation: Notation,
+}
+
+/// Which cells share one float notation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Notation {
+    /// Each table column (values of one kind across rows, e.g. a histogram's counts).
+    #[default]
+    PerColumn,
+    /// Each row (the statistics of one data column, which share its scale).
+    PerRow,
 }
 
 /// How a table is laid out.
@@ -82,13 +94,14 @@ pub fn render(table: &ResultTable, options: &TableOptions, out: &mut dyn Write) 
         let Some((at, _)) = droppable.max_by_key(|&(at, &j)| (table.columns[j].priority, at)) else {
             return records(table, &text, out);
         };
-        dropped.push(table.columns[keep.remove(at)].name.clone());
+        dropped.push(keep.remove(at));
         if keep.is_empty() {
             return records(table, &text, out);
         }
     }
     if !dropped.is_empty() {
-        dropped.reverse();
+        dropped.sort_unstable();
+        let dropped: Vec<&str> = dropped.iter().map(|&j| table.columns[j].name.as_str()).collect();
         writeln!(
             out,
             "({} left out to fit {} characters: {}; widen the terminal, set COLUMNS, or use --format json)",
@@ -119,16 +132,23 @@ fn layout(table: &ResultTable, text: &[Vec<String>], keep: &[usize], transpose: 
         }
         for (i, column) in t.column_iter_mut().enumerate() {
             column.set_cell_alignment(if i == 0 { CellAlignment::Left } else { CellAlignment::Right });
-            column.set_padding((0, 2));
+            column.set_padding((0, 1));
         }
     } else {
-        t.set_header(keep.iter().map(|&j| table.columns[j].name.clone()).collect::<Vec<_>>());
+        t.set_header(
+            keep.iter()
+                .map(|&j| {
+                    let align = if numeric(j) { CellAlignment::Right } else { CellAlignment::Left };
+                    comfy_table::Cell::new(&table.columns[j].name).set_alignment(align)
+                })
+                .collect::<Vec<_>>(),
+        );
         for i in 0..table.rows.len() {
             t.add_row(keep.iter().map(|&j| text[j][i].clone()).collect::<Vec<_>>());
         }
         for (column, &j) in t.column_iter_mut().zip(keep) {
             column.set_cell_alignment(if numeric(j) { CellAlignment::Right } else { CellAlignment::Left });
-            column.set_padding((0, 2));
+            column.set_padding((0, 1));
         }
     }
     t.lines().map(|l| l.trim_end().to_string()).collect()
@@ -148,45 +168,34 @@ fn records(table: &ResultTable, text: &[Vec<String>], out: &mut dyn Write) -> st
     Ok(())
 }
 
-/// The text of column `j`'s cells, in one notation, decimal points aligned.
+/// The text of column `j`'s cells, in the notation of their column or row.
 fn format_column(table: &ResultTable, j: usize) -> Vec<String> {
-    let cells: Vec<&TableCell> = table.rows.iter().map(|r| &r[j]).collect();
-    let scientific = cells.iter().any(|c| match c {
-        TableCell::Float(x) => needs_scientific(*x),
-        TableCell::Float32(x) => needs_scientific(f64::from(*x)),
-        _ => false,
-    });
-    let texts: Vec<String> = cells
+    let column_scientific = any_scientific(table.rows.iter().map(|r| &r[j]));
+    table
+        .rows
         .iter()
-        .map(|c| match c {
-            TableCell::Missing => "-".to_string(),
-            TableCell::Text(s) => s.clone(),
-            TableCell::Int(v) => v.to_string(),
-            TableCell::Float(x) => float(super::float_text(*x), scientific),
-            TableCell::Float32(x) => float(f32_text(*x), scientific),
-        })
-        .collect();
-    if scientific {
-        return texts;
-    }
-    // Align decimal points: pad each number on the right to the longest fraction of the column.
-    let frac = |s: &str| s.find('.').map(|p| s.len() - p);
-    let width = texts.iter().filter_map(|s| frac(s)).max().unwrap_or(0);
-    texts
-        .into_iter()
-        .zip(&cells)
-        .map(|(s, c)| match c {
-            TableCell::Float(x) if x.is_finite() => pad(s, width, frac),
-            TableCell::Float32(x) if x.is_finite() => pad(s, width, frac),
-            TableCell::Int(_) => pad(s, width, frac),
-            _ => s,
+        .map(|row| {
+            let sci = match table.notation {
+                Notation::PerColumn => column_scientific,
+                Notation::PerRow => any_scientific(row.iter()),
+            };
+            match &row[j] {
+                TableCell::Missing => "-".to_string(),
+                TableCell::Text(s) => s.clone(),
+                TableCell::Int(v) => v.to_string(),
+                TableCell::Float(x) => float(super::float_text(*x), sci),
+                TableCell::Float32(x) => float(f32_text(*x), sci),
+            }
         })
         .collect()
 }
 
-fn pad(s: String, width: usize, frac: impl Fn(&str) -> Option<usize>) -> String {
-    let have = frac(&s).unwrap_or(0);
-    format!("{s}{}", " ".repeat(width - have))
+fn any_scientific<'a>(mut cells: impl Iterator<Item = &'a TableCell>) -> bool {
+    cells.any(|c| match c {
+        TableCell::Float(x) => needs_scientific(*x),
+        TableCell::Float32(x) => needs_scientific(f64::from(*x)),
+        _ => false,
+    })
 }
 
 fn needs_scientific(x: f64) -> bool {
@@ -255,6 +264,7 @@ mod tests {
             title: None,
             columns: vec![TableColumn::new("x", 0)],
             rows: cells.into_iter().map(|c| vec![c]).collect(),
+            notation: Notation::PerColumn,
         };
         format_column(&table, 0)
     }
@@ -262,14 +272,29 @@ mod tests {
     #[test]
     fn floats_keep_their_shortest_digits_in_one_notation() {
         let t = one_column(vec![TableCell::Float(1000000005.5073519), TableCell::Float(0.5), TableCell::Float(3.0)]);
-        assert_eq!(t, vec!["1000000005.5073519", "0.5      ", "3        "]);
+        assert_eq!(t, vec!["1000000005.5073519", "0.5", "3"]);
         let t = one_column(vec![TableCell::Float(1e16), TableCell::Float(8333334166667.0), TableCell::Float(-1.25e-7)]);
         assert_eq!(t, vec!["1e16", "8.333334166667e12", "-1.25e-7"]);
         assert_eq!(one_column(vec![TableCell::Float32(0.1)]), vec!["0.1"]);
         assert_eq!(one_column(vec![TableCell::Float(f64::from(0.1f32))]), vec!["0.10000000149011612"]);
         assert_eq!(one_column(vec![TableCell::Int(i128::MAX)]), vec![i128::MAX.to_string()]);
         assert_eq!(one_column(vec![TableCell::Float(f64::NAN), TableCell::Missing]), vec!["NaN", "-"]);
-        assert_eq!(one_column(vec![TableCell::Float(0.0001), TableCell::Float(-0.0)]), vec!["0.0001", "-0     "]);
+        assert_eq!(one_column(vec![TableCell::Float(0.0001), TableCell::Float(-0.0)]), vec!["0.0001", "-0"]);
+    }
+
+    #[test]
+    fn per_row_notation_keeps_each_row_alike() {
+        let table = ResultTable {
+            title: None,
+            columns: vec![TableColumn::new("min", 0), TableColumn::new("mean", 0)],
+            rows: vec![
+                vec![TableCell::Float(-5.25), TableCell::Float(1.5)],
+                vec![TableCell::Float(3.0), TableCell::Float(4.6e18)],
+            ],
+            notation: Notation::PerRow,
+        };
+        assert_eq!(format_column(&table, 0), vec!["-5.25", "3e0"]);
+        assert_eq!(format_column(&table, 1), vec!["1.5", "4.6e18"]);
     }
 
     #[test]
@@ -288,6 +313,7 @@ mod tests {
             title: None,
             columns: vec![TableColumn::new("name", 0), TableColumn::new("big", 2), TableColumn::new("mid", 1)],
             rows: vec![vec![TableCell::Text("a".into()), TableCell::Int(123456789), TableCell::Int(5)]],
+            notation: Notation::PerColumn,
         };
         let text = |width| {
             let mut out = Vec::new();
