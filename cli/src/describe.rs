@@ -19,7 +19,7 @@ pub(crate) fn run(args: DescribeArgs, cancel: &Cancel) -> anyhow::Result<()> {
     options.columns = args.selection();
     options.exact = args.exact;
     options.ddof = args.ddof;
-    let format = format(&run.output);
+    let (format, format_note) = format(&run.output);
     // Refuse `-o INPUT` before reading anything (the output module checks again when it writes).
     if let Some(out) = &run.output.output {
         tally_engine::output::refuse_inputs(out, &[&args.path])?;
@@ -44,5 +44,9 @@ pub(crate) fn run(args: DescribeArgs, cancel: &Cancel) -> anyhow::Result<()> {
         );
     }
     let table = table_options(&run.output);
-    with_output(run.output.output.as_deref(), &[&args.path], |out| done.report.render(format, &table, out))
+    with_output(run.output.output.as_deref(), &[&args.path], |out| done.report.render(format, &table, out))?;
+    if let Some(note) = format_note {
+        eprintln!("tally: note: {note}");
+    }
+    Ok(())
 }

@@ -99,24 +99,20 @@ pub(crate) fn init_logging(verbose: u8) {
         .try_init();
 }
 
-/// `--format`, or the one the `--output` extension names (said on stderr), or the table.
-pub(crate) fn format(args: &OutputArgs) -> Format {
+/// `--format`, or the one the `--output` extension names (with a note to print once it is written), or the
+/// table.
+pub(crate) fn format(args: &OutputArgs) -> (Format, Option<String>) {
     match (args.format, args.output.as_deref().and_then(Format::from_extension)) {
         (Some(f), _) => match f {
-            FormatArg::Table => Format::Table,
-            FormatArg::Json => Format::Json,
-            FormatArg::Csv => Format::Csv,
+            FormatArg::Table => (Format::Table, None),
+            FormatArg::Json => (Format::Json, None),
+            FormatArg::Csv => (Format::Csv, None),
         },
         (None, Some(f)) => {
             let path = args.output.as_deref().map_or(Path::new(""), |p| p);
-            eprintln!(
-                "tally: note: writing {} as {} (from its extension; --format overrides)",
-                path.display(),
-                f.name()
-            );
-            f
+            (f, Some(format!("wrote {} as {} (from its extension; --format overrides)", path.display(), f.name())))
         }
-        (None, None) => Format::Table,
+        (None, None) => (Format::Table, None),
     }
 }
 
@@ -188,9 +184,10 @@ mod tests {
     #[test]
     fn the_output_extension_picks_the_format() {
         let out = |o: &str, f: Option<FormatArg>| OutputArgs { format: f, output: Some(o.into()), transpose: false };
-        assert_eq!(format(&out("r.csv", None)), Format::Csv);
-        assert_eq!(format(&out("r.JSON", None)), Format::Json);
-        assert_eq!(format(&out("r.out", None)), Format::Table);
-        assert_eq!(format(&out("r.csv", Some(FormatArg::Json))), Format::Json);
+        assert_eq!(format(&out("r.csv", None)).0, Format::Csv);
+        assert!(format(&out("r.csv", None)).1.unwrap().contains("as csv (from its extension"));
+        assert_eq!(format(&out("r.JSON", None)).0, Format::Json);
+        assert_eq!(format(&out("r.out", None)), (Format::Table, None));
+        assert_eq!(format(&out("r.csv", Some(FormatArg::Json))), (Format::Json, None));
     }
 }

@@ -11,7 +11,7 @@ use crate::options::{format, table_options};
 use crate::output::with_output;
 
 pub(crate) fn run(args: SchemaArgs) -> anyhow::Result<()> {
-    let format = format(&args.output);
+    let (format, format_note) = format(&args.output);
     if let Some(out) = &args.output.output {
         tally_engine::output::refuse_inputs(out, &[&args.path])?;
     }
@@ -32,7 +32,7 @@ pub(crate) fn run(args: SchemaArgs) -> anyhow::Result<()> {
     let path = args.path.display().to_string();
     let bytes = std::fs::metadata(&args.path).map(|m| m.len()).unwrap_or(0);
     let table = table_options(&args.output);
-    with_output(args.output.output.as_deref(), &[&args.path], |out| match format {
+    let written = with_output(args.output.output.as_deref(), &[&args.path], |out| match format {
         Format::Json => {
             let columns: Vec<_> = rows
                 .iter()
@@ -81,5 +81,10 @@ pub(crate) fn run(args: SchemaArgs) -> anyhow::Result<()> {
             };
             tally_engine::report::table::render(&result, &table, out)
         }
-    })
+    });
+    written?;
+    if let Some(note) = format_note {
+        eprintln!("tally: note: {note}");
+    }
+    Ok(())
 }

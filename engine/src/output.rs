@@ -59,13 +59,22 @@ impl OutputFile {
             }
         }
         let dir = parent_dir(&target);
+        if !dir.is_dir() {
+            return Err(
+                Error::input(format!("cannot create the output: {} is not a directory", dir.display())).with_file(path)
+            );
+        }
         // 0o666 before the umask, like any file a shell creates (tempfile's default, 0o600, would surprise).
         let tmp = tempfile::Builder::new()
             .prefix(".tally-")
             .suffix(".tmp")
             .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(dir)
-            .map_err(|e| io("cannot create a temporary file beside the output", e))?;
+            .map_err(|e| {
+                // tempfile's message names the random temporary path; the kind is what matters.
+                let kind = std::io::Error::from(e.kind());
+                io("cannot create a temporary file beside the output", kind)
+            })?;
         Ok(OutputFile { target, sink: Sink::Atomic(BufWriter::with_capacity(1 << 20, tmp)) })
     }
 

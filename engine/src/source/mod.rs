@@ -161,14 +161,7 @@ fn sniff_bytes(head: &[u8], path: &Path) -> Result<Format> {
 /// What kind of thing `path` names, refusing what tally cannot read (checked with `stat`, which never
 /// blocks, before anything is opened).
 fn input_kind(path: &Path) -> Result<std::fs::FileType> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        let what = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            _ => format!("cannot open: {e}"),
-        };
-        Error::input(what).with_file(path)
-    })?;
+    let meta = std::fs::metadata(path).map_err(|e| open_error(&e, path))?;
     let kind = meta.file_type();
     if kind.is_dir() {
         return Err(Error::input("is a directory, not a file").with_file(path));
@@ -191,14 +184,17 @@ pub(crate) fn open_input(path: &Path) -> Result<File> {
             Error::input("is a pipe; tally reads pipes as Arrow IPC streams through `describe`").with_file(path)
         );
     }
-    File::open(path).map_err(|e| {
-        let what = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            _ => format!("cannot open: {e}"),
-        };
-        Error::input(what).with_file(path)
-    })
+    File::open(path).map_err(|e| open_error(&e, path))
+}
+
+/// The OS error of opening or `stat`ing an input, in words, naming the file.
+fn open_error(e: &std::io::Error, path: &Path) -> Error {
+    let what = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => format!("cannot open: {e}"),
+    };
+    Error::input(what).with_file(path)
 }
 
 /// Pre-1.0 Arrow streams (e.g. arrow-testing's `0.14.1/*.stream`) have no continuation marker: they start with
