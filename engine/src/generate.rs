@@ -145,10 +145,10 @@ pub fn write_demo(path: &Path, options: &GenOptions, cancel: &Cancel, progress: 
     if options.batch_rows == 0 {
         return Err(Error::input("--batch-rows must be at least 1"));
     }
+    check_free_space(path, estimated_bytes(options))?;
     if options.rows > i64::MAX as u64 {
         return Err(Error::input(format!("--rows must be at most {} (the id column is an int64)", i64::MAX)));
     }
-    check_free_space(path, estimated_bytes(options))?;
     let mut out = OutputFile::create(path, &[])?;
     write_demo_to(out.writer(), options, cancel, progress).map_err(|e| e.with_file(path))?;
     out.commit()
