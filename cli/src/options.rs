@@ -74,10 +74,10 @@ pub(crate) fn chunk_count_warning(chunks: usize, chunk_rows: u64) -> Option<Stri
 pub(crate) fn warn_on_many_chunks(inner: ProgressFn, chunk_rows: u64) -> ProgressFn {
     let warned = std::sync::atomic::AtomicBool::new(false);
     std::sync::Arc::new(move |done, total, bytes| {
-        if let Some(w) = chunk_count_warning(total, chunk_rows) {
-            if !warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                eprintln!("tally: warning: {w}");
-            }
+        if let Some(w) = chunk_count_warning(total, chunk_rows)
+            && !warned.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            eprintln!("tally: warning: {w}");
         }
         inner(done, total, bytes)
     })

@@ -120,15 +120,15 @@ pub fn refuse_inputs(output: &Path, inputs: &[&Path]) -> Result<()> {
         return Ok(());
     }
     for input in inputs {
-        if let Ok(m) = std::fs::metadata(input) {
-            if (m.dev(), m.ino()) == (out.dev(), out.ino()) {
-                return Err(Error::input(format!(
-                    "the output is the input file {} (same file); writing it would destroy the input, \
-                     choose another output path",
-                    input.display()
-                ))
-                .with_file(output));
-            }
+        if let Ok(m) = std::fs::metadata(input)
+            && (m.dev(), m.ino()) == (out.dev(), out.ino())
+        {
+            return Err(Error::input(format!(
+                "the output is the input file {} (same file); writing it would destroy the input, \
+                 choose another output path",
+                input.display()
+            ))
+            .with_file(output));
         }
     }
     Ok(())

@@ -143,7 +143,7 @@ fn layout(table: &ResultTable, text: &[Vec<String>], keep: &[usize], transpose: 
                 })
                 .collect::<Vec<_>>(),
         );
-        for i in 0..table.rows.len() {
+        for (i, _) in table.rows.iter().enumerate() {
             t.add_row(keep.iter().map(|&j| text[j][i].clone()).collect::<Vec<_>>());
         }
         for (column, &j) in t.column_iter_mut().zip(keep) {
@@ -157,7 +157,7 @@ fn layout(table: &ResultTable, text: &[Vec<String>], keep: &[usize], transpose: 
 /// The narrow fallback: one block of `column  value` lines per row.
 fn records(table: &ResultTable, text: &[Vec<String>], out: &mut dyn Write) -> std::io::Result<()> {
     let w = table.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(0);
-    for i in 0..table.rows.len() {
+    for (i, _) in table.rows.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
@@ -299,7 +299,7 @@ mod tests {
 
     #[test]
     fn every_shortest_text_parses_back() {
-        for x in [1e-5, 1.5e-5, 123.456, 9.999999999999999e15, 1e15 + 0.5, 2f64.powi(60), f64::MIN_POSITIVE] {
+        for x in [1e-5, 1.5e-5, 123.456, 9_999_999_999_999_998.0, 1e15 + 0.5, 2f64.powi(60), f64::MIN_POSITIVE] {
             for scientific in [false, true] {
                 let text = float(crate::report::float_text(x), scientific);
                 assert_eq!(text.trim().parse::<f64>().unwrap(), x, "{text}");
