@@ -1,6 +1,7 @@
 //! `tally schema`: what a file holds, without reading its values. The JSON nests `input` exactly as
 //! `describe` does, CSV and table use the same `name`/`type` fields, and the table is the shared renderer.
 
+use tally_engine::exec::Cancel;
 use tally_engine::report::csv::quote;
 use tally_engine::report::{Format, Notation, ResultTable, TableCell, TableColumn, plural};
 use tally_engine::source;
@@ -10,12 +11,12 @@ use crate::args::SchemaArgs;
 use crate::options::{format, table_options};
 use crate::output::with_output;
 
-pub(crate) fn run(args: SchemaArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: SchemaArgs, cancel: &Cancel) -> anyhow::Result<()> {
     let (format, format_note) = format(&args.output);
     if let Some(out) = &args.output.output {
         tally_engine::output::refuse_inputs(out, &[&args.path])?;
     }
-    let file = source::open(&args.path)?;
+    let file = source::open_with(&args.path, cancel)?;
     let schema = file.schema();
     let stats = |k: ColumnKind| match k {
         ColumnKind::Float | ColumnKind::Int => "all",
