@@ -1,8 +1,8 @@
 //! `tally describe`: its own flags (columns, `--exact`, `--ddof`) on top of the shared ones.
 
-use tally_engine::describe;
 use tally_engine::exec::Cancel;
 use tally_engine::report::plural;
+use tally_engine::{DescribeOptions, describe};
 
 use crate::args::DescribeArgs;
 use crate::options::{engine_options, format, init_logging, table_options, warn_on_many_chunks};
@@ -12,34 +12,33 @@ use crate::progress;
 pub(crate) fn run(args: DescribeArgs, cancel: &Cancel) -> anyhow::Result<()> {
     let run = &args.run;
     init_logging(run.log.verbose);
-    let (mut options, warnings) = engine_options(run, cancel)?;
+    let (engine_run, warnings) = engine_options(run, cancel)?;
     for w in warnings {
         eprintln!("tally: warning: {w}");
     }
-    options.columns = args.selection();
-    options.exact = args.exact;
-    options.ddof = args.ddof;
+    let mut options =
+        DescribeOptions { columns: args.selection(), exact: args.exact, ddof: args.ddof, run: engine_run };
     let (format, format_note) = format(&run.output);
     // Refuse `-o INPUT` before reading anything (the output module checks again when it writes).
     if let Some(out) = &run.output.output {
         tally_engine::output::refuse_inputs(out, &[&args.path])?;
     }
     let bar = progress::bar(0, run.log.quiet, "{spinner} {pos}/{len} chunks [{bar:30}] {msg} ETA {eta}");
-    options.progress = Some(warn_on_many_chunks(progress::describe_callback(bar.clone()), options.chunk_rows));
+    options.run.progress = Some(warn_on_many_chunks(progress::describe_callback(bar.clone()), options.run.chunk_rows));
     let done = describe(&args.path, &options);
     bar.finish_and_clear();
     let done = done?;
-    for note in &done.notes {
+    for note in &done.outcome.notes {
         eprintln!("tally: note: {note}");
     }
     if run.log.verbose > 0 {
-        let e = &done.exec;
+        let e = &done.outcome.exec;
         eprintln!(
             "tally: {:?} executor, {}, {} of {}, {:.3} s",
-            options.executor,
+            options.run.executor,
             plural(e.workers, "worker"),
             plural(e.chunks, "chunk"),
-            plural(options.chunk_rows as usize, "row"),
+            plural(options.run.chunk_rows as usize, "row"),
             e.elapsed.as_secs_f64()
         );
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 use tally_engine::exec::processes::WorkerCommand;
 use tally_engine::exec::{Cancel, ExecutorKind};
 use tally_engine::report::{Format, TableOptions};
-use tally_engine::{DescribeOptions, ProgressFn};
+use tally_engine::{ProgressFn, RunOptions};
 
 use crate::args::{AnalysisArgs, ExecutorArg, FormatArg, OutputArgs};
 
@@ -15,14 +15,14 @@ use crate::args::{AnalysisArgs, ExecutorArg, FormatArg, OutputArgs};
 pub(crate) const MANY_CHUNKS: usize = 1_000_000;
 
 /// Engine options for the shared flags, with the warnings they deserve (printed by the caller).
-pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Result<(DescribeOptions, Vec<String>)> {
+pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Result<(RunOptions, Vec<String>)> {
     if args.filter.is_some() {
         anyhow::bail!("--where is not implemented yet");
     }
     if args.save_state.is_some() {
         anyhow::bail!("--save-state is not implemented yet");
     }
-    let mut options = DescribeOptions {
+    let mut options = RunOptions {
         executor: match args.executor {
             ExecutorArg::Serial => ExecutorKind::Serial,
             ExecutorArg::Threads => ExecutorKind::Threads,
@@ -31,7 +31,7 @@ pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Re
         chunk_rows: args.chunk_rows,
         cancel: cancel.clone(),
         chunk_timeout: args.chunk_timeout,
-        ..DescribeOptions::default()
+        ..RunOptions::default()
     };
     if let Some(workers) = args.workers {
         options.workers = workers as usize;
@@ -39,7 +39,7 @@ pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Re
     if options.executor == ExecutorKind::Processes {
         // Workers are this very binary, re-executed with the hidden subcommand.
         let program = std::env::current_exe()?;
-        options.worker_command = Some(WorkerCommand { program, args: vec!["__worker".into()] });
+        options.worker_command = Some(WorkerCommand::new(program, vec!["__worker".into()]));
     }
     Ok((options, warnings(args)))
 }
