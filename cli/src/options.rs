@@ -107,6 +107,7 @@ pub(crate) fn format(args: &OutputArgs) -> (Format, Option<String>) {
             FormatArg::Table => (Format::Table, None),
             FormatArg::Json => (Format::Json, None),
             FormatArg::Csv => (Format::Csv, None),
+            FormatArg::Arrow => (Format::Arrow, None),
         },
         (None, Some(f)) => {
             let path = args.output.as_deref().map_or(Path::new(""), |p| p);

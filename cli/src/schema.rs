@@ -13,6 +13,9 @@ use crate::output::with_output;
 
 pub(crate) fn run(args: SchemaArgs, cancel: &Cancel) -> anyhow::Result<()> {
     let (format, format_note) = format(&args.output);
+    if format == Format::Arrow {
+        anyhow::bail!("schema has no Arrow output; use --format table, json or csv");
+    }
     if let Some(out) = &args.output.output {
         tally_engine::output::refuse_inputs(out, &[&args.path])?;
     }
@@ -57,7 +60,7 @@ pub(crate) fn run(args: SchemaArgs, cancel: &Cancel) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Format::Table => {
+        Format::Table | Format::Arrow => {
             let title = format!(
                 "{path}: {}, {} in {}, {}",
                 file.format().as_str(),

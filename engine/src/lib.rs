@@ -28,6 +28,7 @@
 //!    so results are bit-identical for every executor, worker count and completion order.
 //! 7. When the job is done, its [`analysis::Resolved`] form finishes the last pass's state into an
 //!    [`AnalysisResult`]; [`state_file`] saves that state and merges saved ones. [`report`] renders.
+//!
 //! [`run()`] is the one entry point that does all of this for any analysis.
 //!
 //! ## Invariants

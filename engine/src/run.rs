@@ -19,6 +19,7 @@ use crate::analysis::{Analysis, AnalysisResult, Resolved, Step};
 use crate::error::{Error, Result};
 use crate::exec::processes::WorkerCommand;
 use crate::exec::{Cancel, ExecOptions, ExecReport, ExecutorKind};
+use crate::filter::Filter;
 use crate::plan::{DEFAULT_CHUNK_ROWS, Pass, Plan};
 use crate::report::InputInfo;
 use crate::source;
@@ -41,6 +42,8 @@ pub struct RunOptions {
     pub chunk_timeout: Option<Duration>,
     /// Called after each finished chunk.
     pub progress: Option<ProgressFn>,
+    /// `--where`: a SQL expression selecting the rows every statistic sees.
+    pub filter: Option<String>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -50,6 +53,7 @@ impl std::fmt::Debug for RunOptions {
             .field("workers", &self.workers)
             .field("chunk_rows", &self.chunk_rows)
             .field("chunk_timeout", &self.chunk_timeout)
+            .field("filter", &self.filter)
             .finish_non_exhaustive()
     }
 }
@@ -64,6 +68,7 @@ impl Default for RunOptions {
             worker_command: None,
             chunk_timeout: None,
             progress: None,
+            filter: None,
         }
     }
 }
@@ -85,7 +90,8 @@ pub struct Outcome {
 pub fn run(path: &Path, analysis: &Analysis, options: &RunOptions) -> Result<Outcome> {
     let file = source::open_with(path, &options.cancel)?;
     let mut job = analysis.validate(file.schema()).map_err(|e| e.with_file(path))?;
-    let plan = Plan::try_new(file.schema(), job.columns(), file.num_rows(), options.chunk_rows)?;
+    let filter = parse_filter(options, file.schema()).map_err(|e| e.with_file(path))?;
+    let plan = Plan::try_with_filter(file.schema(), job.columns(), filter, file.num_rows(), options.chunk_rows)?;
     let input = InputInfo {
         path: path.display().to_string(),
         format: file.format().as_str(),
@@ -101,8 +107,13 @@ pub fn run_store(store: &Store, input: InputInfo, analysis: &Analysis, options: 
     let mut job = analysis.validate(store.schema())?;
     // Store column i must be plan column i: plan every column the store holds and let the job pick.
     let all: Vec<usize> = (0..store.schema().fields().len()).collect();
-    let plan = Plan::try_new(store.schema(), &all, store.num_rows(), options.chunk_rows)?;
+    let filter = parse_filter(options, store.schema())?;
+    let plan = Plan::try_with_filter(store.schema(), &all, filter, store.num_rows(), options.chunk_rows)?;
     drive(&mut job, &plan, store, input, options)
+}
+
+fn parse_filter(options: &RunOptions, schema: &arrow_schema::Schema) -> Result<Option<Filter>> {
+    options.filter.as_deref().map(|text| Filter::try_parse(text, schema)).transpose()
 }
 
 fn drive(

@@ -156,7 +156,7 @@ mod tests {
         a.merge(&state(4, false), Path::new("a"), Path::new("b")).unwrap();
         assert_eq!(a.state.stats[0], AnyPartial::Counts(Counts { count: 7, null_count: 2 }));
         assert_eq!(a.inputs.len(), 2);
-        let AnalysisResult::Describe(report) = a.finish().unwrap();
+        let AnalysisResult::Describe(report) = a.finish().unwrap() else { panic!("a describe state") };
         assert_eq!((report.rows, report.input.path.as_str()), (7, "day3.arrow + day4.arrow"));
     }
 

@@ -34,14 +34,14 @@ fn words(valid: &[bool]) -> Vec<u64> {
 fn float_state<T: FloatElem>(xs: &[T], valid: &[bool], exact: bool) -> FloatDescribe {
     let mut s = FloatDescribe::new(exact);
     let w = words(valid);
-    s.update(ColumnChunk { values: xs, validity: Some(&w) });
+    s.update(ColumnChunk::new(xs, Some(&w)));
     s
 }
 
 fn int_state<T: IntElem>(xs: &[T], valid: &[bool]) -> IntDescribe {
     let mut s = IntDescribe::default();
     let w = words(valid);
-    s.update(ColumnChunk { values: xs, validity: Some(&w) });
+    s.update(ColumnChunk::new(xs, Some(&w)));
     s
 }
 

@@ -40,7 +40,7 @@ pub(crate) struct AnalysisArgs {
 /// Where a result goes and how it looks.
 #[derive(Debug, Args)]
 pub(crate) struct OutputArgs {
-    /// Output format [default: from the --output file's extension (.json, .csv, .txt), else table].
+    /// Output format [default: from the --output file's extension (.json, .csv, .arrow, .txt), else table].
     #[arg(long, value_enum, help_heading = "Output")]
     pub(crate) format: Option<FormatArg>,
     /// Write the result to this file instead of standard output; the file is replaced only when the run
@@ -76,6 +76,8 @@ pub(crate) enum FormatArg {
     Table,
     Json,
     Csv,
+    /// An Arrow IPC file of the result table, for pipelines.
+    Arrow,
 }
 
 /// A whole number of at least 1 (clap's own range check says "0 is not in 1..18446744073709551615").

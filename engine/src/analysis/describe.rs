@@ -5,7 +5,7 @@ use std::path::Path;
 use arrow_schema::Schema;
 use serde::{Deserialize, Serialize};
 
-use super::{Analysis, AnalysisResult, Resolved, Step};
+use super::{Analysis, AnalysisResult, Resolved, Step, position};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry, resolve_columns};
 use crate::report::{ColumnReport, InputInfo, Report};
@@ -62,10 +62,6 @@ impl DescribeJob {
         let stat = Stat::Describe { exact: self.request.exact };
         Ok(Step::Pass(positions.into_iter().map(|p| StatEntry { columns: vec![p], stat: stat.clone() }).collect()))
     }
-}
-
-fn position(plan: &Plan, source_index: usize) -> Result<usize> {
-    plan.position(source_index).ok_or_else(|| Error::internal(format!("column {source_index} is not in the plan")))
 }
 
 /// One described column as a state file records it.
@@ -150,5 +146,6 @@ pub fn describe_store(store: &Store, input: InputInfo, options: &DescribeOptions
 fn described(outcome: Outcome) -> Result<Described> {
     match &outcome.result {
         AnalysisResult::Describe(report) => Ok(Described { report: report.clone(), outcome }),
+        _ => Err(Error::internal("a describe run finished into another result")),
     }
 }

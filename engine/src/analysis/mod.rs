@@ -18,22 +18,29 @@
 //! Adding an analysis: a variant here, its file in this folder (validate, passes, finish), its statistics in
 //! `stats/`, its result type and renderers; the run loop in `run.rs` does not change.
 
+pub mod corr;
 pub mod describe;
+pub mod hist;
 
 use arrow_schema::Schema;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry};
 use crate::report::{InputInfo, Report};
 use crate::stats::PartialSet;
+use crate::store::ColumnKind;
 
+pub use corr::{CorrReport, CorrRequest};
 pub use describe::DescribeRequest;
+pub use hist::{Bins, HistReport, HistRequest};
 
 /// What the user asked for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Analysis {
     Describe(DescribeRequest),
+    Hist(HistRequest),
+    Corr(CorrRequest),
 }
 
 impl Analysis {
@@ -41,6 +48,8 @@ impl Analysis {
     pub fn validate(&self, schema: &Schema) -> Result<Job> {
         match self {
             Analysis::Describe(r) => Ok(Job::Describe(r.validate(schema)?)),
+            Analysis::Hist(r) => Ok(Job::Hist(r.validate(schema)?)),
+            Analysis::Corr(r) => Ok(Job::Corr(r.validate(schema)?)),
         }
     }
 
@@ -48,6 +57,8 @@ impl Analysis {
     pub fn name(&self) -> &'static str {
         match self {
             Analysis::Describe(_) => "describe",
+            Analysis::Hist(_) => "hist",
+            Analysis::Corr(_) => "corr",
         }
     }
 }
@@ -56,6 +67,8 @@ impl Analysis {
 #[derive(Debug)]
 pub enum Job {
     Describe(describe::DescribeJob),
+    Hist(hist::HistJob),
+    Corr(corr::CorrJob),
 }
 
 /// What a job wants next.
@@ -72,6 +85,8 @@ impl Job {
     pub fn columns(&self) -> &[usize] {
         match self {
             Job::Describe(j) => &j.columns,
+            Job::Hist(j) => std::slice::from_ref(&j.column),
+            Job::Corr(j) => &j.columns,
         }
     }
 
@@ -79,6 +94,8 @@ impl Job {
     pub fn step(&mut self, plan: &Plan, previous: Option<&PartialSet>) -> Result<Step> {
         match self {
             Job::Describe(j) => j.step(plan, previous),
+            Job::Hist(j) => j.step(plan, previous),
+            Job::Corr(j) => j.step(plan, previous),
         }
     }
 }
@@ -88,6 +105,8 @@ impl Job {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Resolved {
     Describe(describe::ResolvedDescribe),
+    Hist(hist::ResolvedHist),
+    Corr(corr::ResolvedCorr),
 }
 
 impl Resolved {
@@ -95,12 +114,16 @@ impl Resolved {
     pub fn finish(&self, state: &PartialSet, input: InputInfo) -> Result<AnalysisResult> {
         match self {
             Resolved::Describe(r) => Ok(AnalysisResult::Describe(r.finish(state, input)?)),
+            Resolved::Hist(r) => Ok(AnalysisResult::Hist(r.finish(state, input)?)),
+            Resolved::Corr(r) => Ok(AnalysisResult::Corr(r.finish(state, input)?)),
         }
     }
 
     pub fn name(&self) -> &'static str {
         match self {
             Resolved::Describe(_) => "describe",
+            Resolved::Hist(_) => "hist",
+            Resolved::Corr(_) => "corr",
         }
     }
 }
@@ -109,4 +132,31 @@ impl Resolved {
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnalysisResult {
     Describe(Report),
+    Hist(HistReport),
+    Corr(CorrReport),
+}
+
+/// Source index of column `name`, which must be numeric (the error lists the numeric columns).
+pub(crate) fn numeric_column(schema: &Schema, name: &str) -> Result<usize> {
+    let index = crate::plan::find_column(schema, name)?;
+    if ColumnKind::of(schema.field(index).data_type()) == ColumnKind::Other {
+        let numeric: Vec<&str> = schema
+            .fields()
+            .iter()
+            .filter(|f| ColumnKind::of(f.data_type()) != ColumnKind::Other)
+            .map(|f| f.name().as_str())
+            .collect();
+        return Err(Error::input(format!(
+            "column {name:?} is {}, not a number; the numeric columns are: {}",
+            schema.field(index).data_type(),
+            numeric.join(", ")
+        ))
+        .with_column(name));
+    }
+    Ok(index)
+}
+
+/// The store position of source column `index` in `plan`.
+pub(crate) fn position(plan: &Plan, index: usize) -> Result<usize> {
+    plan.position(index).ok_or_else(|| Error::internal(format!("column {index} is not in the plan")))
 }

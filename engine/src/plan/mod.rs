@@ -10,6 +10,7 @@ use arrow_schema::Schema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::filter::Filter;
 use crate::stats::PartialSet;
 use crate::store::ColumnKind;
 
@@ -58,6 +59,15 @@ pub struct Plan {
     pub columns: Vec<ColumnPlan>,
     pub num_rows: u64,
     pub chunk_rows: u64,
+    /// `--where`: rows it does not select are not rows for any statistic of any pass.
+    pub filter: Option<PlannedFilter>,
+}
+
+/// A filter and the store positions of the columns it reads (in the order [`Filter::columns`] lists them).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedFilter {
+    pub filter: Filter,
+    pub positions: Vec<usize>,
 }
 
 impl Plan {
@@ -81,7 +91,28 @@ impl Plan {
                 })
             })
             .collect::<Result<_>>()?;
-        Ok(Plan { columns, num_rows, chunk_rows })
+        Ok(Plan { columns, num_rows, chunk_rows, filter: None })
+    }
+
+    /// Plans reading `indices` plus whatever `filter` reads (appended), with the filter applied to every pass.
+    pub fn try_with_filter(
+        schema: &Schema,
+        indices: &[usize],
+        filter: Option<Filter>,
+        num_rows: u64,
+        chunk_rows: u64,
+    ) -> Result<Plan> {
+        let mut all = indices.to_vec();
+        if let Some(f) = &filter {
+            all.extend(f.columns().iter().filter(|c| !indices.contains(c)));
+        }
+        let mut plan = Self::try_new(schema, &all, num_rows, chunk_rows)?;
+        plan.filter = filter.map(|filter| {
+            let positions =
+                filter.columns().iter().map(|&c| all.iter().position(|&a| a == c).expect("added")).collect();
+            PlannedFilter { filter, positions }
+        });
+        Ok(plan)
     }
 
     /// Plans reading the columns named `names` (every column when `None`), failing on a name the schema lacks.
@@ -115,7 +146,7 @@ impl Plan {
 
     /// Empty states for every entry of `pass`: the merge identity of a chunk's [`PartialSet`].
     pub fn empty_partials(&self, pass: &Pass) -> PartialSet {
-        let stats = pass.entries.iter().map(|e| e.stat.empty(self.kind(e.columns[0]))).collect();
+        let stats = pass.entries.iter().map(|e| e.stat.empty(self.kind(e.columns[0]), e.columns.len())).collect();
         PartialSet { rows: 0, stats }
     }
 

@@ -3,9 +3,17 @@
 //! Field names equal the CLI and JSON names (`mean`, `std`, `nan_count`). The JSON layout is documented in
 //! README.md and versioned by [`SCHEMA_VERSION`]; anything that changes it bumps the version.
 
+pub mod arrow;
+pub mod bars;
+pub mod corr;
 pub mod csv;
+pub mod hist;
 pub mod json;
+pub mod plot;
+pub mod result;
 pub mod table;
+
+pub use arrow::describe_batch;
 
 use std::io::Write;
 
@@ -49,6 +57,8 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// An Arrow IPC file of the result table.
+    Arrow,
 }
 
 impl Format {
@@ -59,6 +69,7 @@ impl Format {
             "json" => Some(Format::Json),
             "csv" => Some(Format::Csv),
             "txt" => Some(Format::Table),
+            "arrow" | "feather" => Some(Format::Arrow),
             _ => None,
         }
     }
@@ -68,6 +79,7 @@ impl Format {
             Format::Table => "table",
             Format::Json => "json",
             Format::Csv => "csv",
+            Format::Arrow => "arrow",
         }
     }
 }
@@ -78,6 +90,7 @@ impl Report {
             Format::Table => table::render(&self.table(), table, out),
             Format::Json => json::render(self, out),
             Format::Csv => csv::render(self, out),
+            Format::Arrow => result::render(&crate::analysis::AnalysisResult::Describe(self.clone()), format, 0, out),
         }
     }
 

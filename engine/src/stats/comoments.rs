@@ -230,30 +230,105 @@ impl ColumnBlock {
 
     fn load(&mut self, chunk: &NumericChunk<'_>, shift: i128, start: usize, rows: usize) {
         let validity = chunk.validity();
-        self.d.clear();
-        self.w.clear();
+        self.d.resize(rows, 0.0);
+        self.w.resize(rows, 0.0);
         numeric_dispatch!(chunk, c => {
-            for (r, &x) in c.values[start..start + rows].iter().enumerate() {
+            let xs = &c.values[start..start + rows];
+            // Every slot is converted without a per-row bit test (the loop vectorises), then the null
+            // slots are cleared word by word: nulls are rare, and all-valid words cost one compare.
+            self.d.iter_mut().zip(self.w.iter_mut()).zip(xs).for_each(|((d, w), &x)| {
                 let x = x.delta(shift);
-                let ok = is_valid(validity, start + r) & (x == x);
-                self.d.push(if ok { x } else { 0.0 });
-                self.w.push(f64::from(u8::from(ok)));
-            }
+                let ok = !x.is_nan();
+                *d = if ok { x } else { 0.0 };
+                *w = f64::from(u8::from(ok));
+            });
         });
-        self.n = self.w.iter().map(|&w| w as u64).sum();
-        let (lo, hi) = extrema(&self.d, &self.w);
+        if let Some(words) = validity {
+            clear_nulls(words, start, &mut self.d, &mut self.w);
+        }
+        let (n, lo, hi, sum) = summary(&self.d, &self.w);
+        self.n = n;
         self.constant = lo == hi;
-        self.mean = if self.n == 0 {
+        self.mean = if n == 0 {
             0.0
         } else if self.constant {
             lo // exact: the deviations below are exactly 0
         } else {
-            (weighted_sum(&self.d, &self.w) / self.n as f64).clamp(lo, hi)
+            (sum / n as f64).clamp(lo, hi)
         };
-        let mean = self.mean;
-        self.d.iter_mut().zip(&self.w).for_each(|(d, &w)| *d = (*d - mean) * w);
-        self.m2 = dot(&self.d, &self.d);
+        self.m2 = center(&mut self.d, &self.w, self.mean);
     }
+}
+
+/// Zeroes the slots of rows `start..start + d.len()` whose validity bit is clear.
+fn clear_nulls(words: &[u64], start: usize, d: &mut [f64], w: &mut [f64]) {
+    let end = start + d.len();
+    if d.is_empty() {
+        return;
+    }
+    for wi in start / 64..=(end - 1) / 64 {
+        let mut clear = !words.get(wi).copied().unwrap_or(0);
+        while clear != 0 {
+            let g = wi * 64 + clear.trailing_zeros() as usize;
+            clear &= clear - 1;
+            if (start..end).contains(&g) {
+                d[g - start] = 0.0;
+                w[g - start] = 0.0;
+            }
+        }
+    }
+}
+
+/// One pass over a block: usable count, min, max (`(0, 0)` when none is usable) and fixed-lane sum.
+/// Row `r` goes to lane `r % LANES`; the loops are written over `LANES`-wide groups so they vectorise.
+fn summary(d: &[f64], w: &[f64]) -> (u64, f64, f64, f64) {
+    let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+    let (mut n, mut acc) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let step = |l: usize,
+                x: f64,
+                w: f64,
+                n: &mut [f64; LANES],
+                acc: &mut [f64; LANES],
+                lo: &mut [f64; LANES],
+                hi: &mut [f64; LANES]| {
+        n[l] += w;
+        acc[l] += x * w;
+        lo[l] = if w != 0.0 && x < lo[l] { x } else { lo[l] };
+        hi[l] = if w != 0.0 && x > hi[l] { x } else { hi[l] };
+    };
+    let (dg, wg) = (d.chunks_exact(LANES), w.chunks_exact(LANES));
+    let (dt, wt) = (dg.remainder(), wg.remainder());
+    for (x, w) in dg.zip(wg) {
+        for l in 0..LANES {
+            step(l, x[l], w[l], &mut n, &mut acc, &mut lo, &mut hi);
+        }
+    }
+    for (l, (&x, &w)) in dt.iter().zip(wt).enumerate() {
+        step(l, x, w, &mut n, &mut acc, &mut lo, &mut hi);
+    }
+    let lo = lo.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+    let hi = hi.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+    let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
+    (sum_lanes(&n) as u64, lo, hi, sum_lanes(&acc))
+}
+
+/// Centers the usable values on `mean` in place (unusable slots stay 0) and returns `Σ d²`.
+fn center(d: &mut [f64], w: &[f64], mean: f64) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let mut dg = d.chunks_exact_mut(LANES);
+    let wg = w.chunks_exact(LANES);
+    let wt = wg.remainder();
+    for (x, w) in (&mut dg).zip(wg) {
+        for l in 0..LANES {
+            x[l] = (x[l] - mean) * w[l];
+            acc[l] += x[l] * x[l];
+        }
+    }
+    for (l, (x, &w)) in dg.into_remainder().iter_mut().zip(wt).enumerate() {
+        *x = (*x - mean) * w;
+        acc[l] += *x * *x;
+    }
+    sum_lanes(&acc)
 }
 
 /// The co-moments of a pair over the rows where both columns are usable. `raw(c, row)` re-reads one
@@ -264,31 +339,55 @@ fn masked_pair(
     raw: impl Fn(usize, usize) -> f64,
     cols: (usize, usize),
 ) -> PairMoments {
-    let w: Vec<f64> = bi.w.iter().zip(&bj.w).map(|(a, b)| a * b).collect();
-    let n: u64 = w.iter().map(|&w| w as u64).sum();
-    if n == 0 {
+    // Pass 1: count, sums and extrema over the pair's rows (no allocation: this runs per block and pair).
+    let (mut n, mut sx, mut sy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+    let (mut x_lo, mut x_hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+    let (mut y_lo, mut y_hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+    let mut first = usize::MAX;
+    let len = bi.d.len().min(bj.d.len());
+    let (xs, ys, wxs, wys) = (&bi.d[..len], &bj.d[..len], &bi.w[..len], &bj.w[..len]);
+    // Rows in LANES-wide groups, row r in lane r % LANES, branch-free selects: the loop vectorises.
+    for r in 0..len {
+        let (x, y, w, l) = (xs[r], ys[r], wxs[r] * wys[r], r % LANES);
+        let keep = w != 0.0;
+        n[l] += w;
+        sx[l] += x * w;
+        sy[l] += y * w;
+        first = if keep && r < first { r } else { first };
+        x_lo[l] = if keep && x < x_lo[l] { x } else { x_lo[l] };
+        x_hi[l] = if keep && x > x_hi[l] { x } else { x_hi[l] };
+        y_lo[l] = if keep && y < y_lo[l] { y } else { y_lo[l] };
+        y_hi[l] = if keep && y > y_hi[l] { y } else { y_hi[l] };
+    }
+    let lowest = |v: [f64; LANES]| v.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+    let highest = |v: [f64; LANES]| v.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+    let (x_lo, x_hi, y_lo, y_hi) = (lowest(x_lo), highest(x_hi), lowest(y_lo), highest(y_hi));
+    let count = sum_lanes(&n);
+    if count == 0.0 {
         return PairMoments::default();
     }
-    let first = w.iter().position(|&w| w == 1.0).unwrap_or(0);
-    let center = |b: &ColumnBlock, c: usize| {
-        let (lo, hi) = extrema(&b.d, &w);
-        if lo == hi {
-            (lo, raw(c, first)) // constant over the pair's rows: exact mean, zero deviations
-        } else {
-            let a = (weighted_sum(&b.d, &w) / n as f64).clamp(lo, hi);
-            (a, b.mean + a)
-        }
+    // A column constant over these rows gets its exact value as mean and exactly zero deviations.
+    let center = |lo: f64, hi: f64, sum: f64, mean: f64, c: usize| {
+        if lo == hi { (lo, raw(c, first)) } else { ((sum / count).clamp(lo, hi), mean + (sum / count).clamp(lo, hi)) }
     };
-    let ((ax, mean_x), (ay, mean_y)) = (center(bi, cols.0), center(bj, cols.1));
-    let dx: Vec<f64> = bi.d.iter().zip(&w).map(|(d, w)| (d - ax) * w).collect();
-    let dy: Vec<f64> = bj.d.iter().zip(&w).map(|(d, w)| (d - ay) * w).collect();
+    let (ax, mean_x) = center(x_lo, x_hi, sum_lanes(&sx), bi.mean, cols.0);
+    let (ay, mean_y) = center(y_lo, y_hi, sum_lanes(&sy), bj.mean, cols.1);
+    // Pass 2: centered sums of squares and products.
+    let (mut m2x, mut m2y, mut cxy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+    for r in 0..len {
+        let (w, l) = (wxs[r] * wys[r], r % LANES);
+        let (dx, dy) = ((xs[r] - ax) * w, (ys[r] - ay) * w);
+        m2x[l] += dx * dx;
+        m2y[l] += dy * dy;
+        cxy[l] += dx * dy;
+    }
     PairMoments {
-        n,
+        n: count as u64,
         mean_x,
         mean_y,
-        m2x: dot(&dx, &dx),
-        m2y: dot(&dy, &dy),
-        cxy: dot(&dx, &dy),
+        m2x: sum_lanes(&m2x),
+        m2y: sum_lanes(&m2y),
+        cxy: sum_lanes(&cxy),
         ..PairMoments::default()
     }
 }
@@ -296,16 +395,6 @@ fn masked_pair(
 #[inline(always)]
 fn is_valid(validity: Option<&[u64]>, i: usize) -> bool {
     validity.is_none_or(|v| (v[i / 64] >> (i % 64)) & 1 == 1)
-}
-
-/// Min and max of the values flagged usable; `(+inf, -inf)`-free: `(0, 0)` when none is.
-fn extrema(xs: &[f64], w: &[f64]) -> (f64, f64) {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for (&x, &w) in xs.iter().zip(w) {
-        lo = if w != 0.0 && x < lo { x } else { lo };
-        hi = if w != 0.0 && x > hi { x } else { hi };
-    }
-    if lo > hi { (0.0, 0.0) } else { (lo, hi) }
 }
 
 /// Fixed-lane `Σ aᵢ·bᵢ` (the same bits for every SIMD width).
@@ -323,10 +412,6 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
         acc[l] += x * y;
     }
     sum_lanes(&acc)
-}
-
-fn weighted_sum(xs: &[f64], w: &[f64]) -> f64 {
-    dot(xs, w)
 }
 
 /// The chunk's shift: its first valid value for integer columns (exact in i128), 0 for floats.

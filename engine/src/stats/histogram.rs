@@ -170,7 +170,7 @@ mod tests {
     fn f64s(values: &[f64], validity: Option<&[u64]>) -> NumericChunk<'static> {
         let values: &'static [f64] = Box::leak(values.to_vec().into_boxed_slice());
         let validity = validity.map(|v| &*Box::leak(v.to_vec().into_boxed_slice()));
-        NumericChunk::F64(ColumnChunk { values, validity })
+        NumericChunk::F64(ColumnChunk::new(values, validity))
     }
 
     #[test]
@@ -193,7 +193,7 @@ mod tests {
         let mut h = Histogram::default();
         // 2^53 + 1 rounds to 2^53 (ties to even) in float64: bin 1, like NumPy.
         let xs: &'static [i64] = &[1, (1 << 53) + 1, (1 << 53) - 1];
-        h.update(&spec, NumericChunk::I64(ColumnChunk { values: xs, validity: None }));
+        h.update(&spec, NumericChunk::I64(ColumnChunk::new(xs, None)));
         assert_eq!(h.finish(&spec).counts, [2, 1]);
     }
 

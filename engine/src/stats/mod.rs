@@ -25,8 +25,11 @@ pub mod range;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+pub use comoments::CoMoments;
 pub use describe_float::FloatDescribe;
 pub use describe_int::IntDescribe;
+pub use histogram::Histogram;
+pub use histogram_edges::HistogramSpec;
 pub use range::Range;
 
 use crate::error::{Error, Result};
@@ -121,16 +124,22 @@ pub enum Stat {
     Describe { exact: bool },
     /// Finite min and max of one numeric column (the first pass of a histogram without `--range`).
     Range,
+    /// Counts per bin of one numeric column.
+    Histogram(HistogramSpec),
+    /// Pairwise-complete co-moments of the entry's k numeric columns.
+    CoMoments,
 }
 
 impl Stat {
-    /// The empty state (merge identity) of this statistic over a column of `kind`.
-    pub fn empty(&self, kind: ColumnKind) -> AnyPartial {
+    /// The empty state (merge identity) of this statistic over `columns` columns, the first of `kind`.
+    pub fn empty(&self, kind: ColumnKind, columns: usize) -> AnyPartial {
         match (self, kind) {
             (Stat::Describe { exact }, ColumnKind::Float) => AnyPartial::Float(FloatDescribe::new(*exact)),
             (Stat::Describe { .. }, ColumnKind::Int) => AnyPartial::Int(IntDescribe::default()),
             (Stat::Describe { .. }, ColumnKind::Other) => AnyPartial::Counts(Counts::default()),
             (Stat::Range, _) => AnyPartial::Range(Range::default()),
+            (Stat::Histogram(_), _) => AnyPartial::Histogram(Histogram::default()),
+            (Stat::CoMoments, _) => AnyPartial::CoMoments(CoMoments::new(columns)),
         }
     }
 }
@@ -143,6 +152,8 @@ pub enum AnyPartial {
     Float(FloatDescribe),
     Int(IntDescribe),
     Range(Range),
+    Histogram(Histogram),
+    CoMoments(CoMoments),
 }
 
 impl AnyPartial {
@@ -153,6 +164,22 @@ impl AnyPartial {
             (AnyPartial::Float(a), AnyPartial::Float(b)) => a.merge(b),
             (AnyPartial::Int(a), AnyPartial::Int(b)) => a.merge(b),
             (AnyPartial::Range(a), AnyPartial::Range(b)) => a.merge(b),
+            (AnyPartial::Histogram(a), AnyPartial::Histogram(b)) => {
+                if !(a.counts.is_empty() || b.counts.is_empty() || a.counts.len() == b.counts.len()) {
+                    return Err(Error::internal(format!(
+                        "cannot merge histograms of {} and {} bins",
+                        a.counts.len(),
+                        b.counts.len()
+                    )));
+                }
+                a.merge(b)
+            }
+            (AnyPartial::CoMoments(a), AnyPartial::CoMoments(b)) => {
+                if a.k != b.k {
+                    return Err(Error::internal(format!("cannot merge co-moments of {} and {} columns", a.k, b.k)));
+                }
+                a.merge(b)
+            }
             (a, b) => {
                 return Err(Error::internal(format!(
                     "cannot merge partial states of different kinds ({} and {})",
@@ -170,7 +197,7 @@ impl AnyPartial {
             AnyPartial::Counts(s) => Some(s.finish(options)),
             AnyPartial::Float(s) => Some(s.finish(options)),
             AnyPartial::Int(s) => Some(s.finish(options)),
-            AnyPartial::Range(_) => None,
+            AnyPartial::Range(_) | AnyPartial::Histogram(_) | AnyPartial::CoMoments(_) => None,
         }
     }
 
@@ -185,6 +212,8 @@ impl AnyPartial {
             AnyPartial::Float(_) => "float describe",
             AnyPartial::Int(_) => "integer describe",
             AnyPartial::Range(_) => "range",
+            AnyPartial::Histogram(_) => "histogram",
+            AnyPartial::CoMoments(_) => "co-moments",
         }
     }
 }

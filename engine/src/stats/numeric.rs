@@ -92,7 +92,7 @@ fn typed<'a, P: ArrowPrimitiveType>(
     validity: Option<&'a [u64]>,
 ) -> Option<ColumnChunk<'a, P::Native>> {
     let array = array.as_any().downcast_ref::<PrimitiveArray<P>>()?;
-    Some(ColumnChunk { values: array.values().as_ref(), validity })
+    Some(ColumnChunk::new(array.values().as_ref(), validity))
 }
 
 /// The typed view of `array` with the given validity words (see [`crate::store::validity_words`]), or

@@ -74,10 +74,10 @@ mod tests {
         let xs = [3.0, f64::NAN, -1.0, f64::INFINITY, 7.5, f64::NEG_INFINITY, -9.0];
         let validity = [0b011_1111u64]; // the last value (-9) is null
         let mut r = Range::default();
-        r.update_float(ColumnChunk { values: &xs, validity: Some(&validity) });
+        r.update_float(ColumnChunk::new(&xs, Some(&validity)));
         assert_eq!((r.finite, r.bounds()), (3, Some((-1.0, 7.5))));
         let mut ints = Range::default();
-        ints.update_int(ColumnChunk { values: &[5i64, -2, 9], validity: None });
+        ints.update_int(ColumnChunk::new(&[5i64, -2, 9], None));
         r.merge(&ints);
         assert_eq!((r.finite, r.bounds()), (6, Some((-2.0, 9.0))));
         assert_eq!(Range::default().bounds(), None);

@@ -34,16 +34,26 @@ pub enum Origin {
 #[derive(Clone, Copy, Debug)]
 pub struct ColumnChunk<'a, T> {
     pub values: &'a [T],
-    /// Little-endian bit words, bit `i` set when `values[i]` is valid; `None` when all are valid. Bits past
-    /// `values.len()` are zero.
+    /// Little-endian bit words, bit `i` set when `values[i]` is to be used (valid, and selected by the
+    /// filter if there is one); `None` when all are. Bits past `values.len()` are zero.
     pub validity: Option<&'a [u64]>,
+    /// Rows masked out of `validity` by a `--where` filter: they are neither values nor nulls.
+    pub excluded: usize,
 }
 
-impl<T> ColumnChunk<'_, T> {
+impl<'a, T> ColumnChunk<'a, T> {
+    /// A chunk without filtered rows.
+    pub fn new(values: &'a [T], validity: Option<&'a [u64]>) -> Self {
+        ColumnChunk { values, validity, excluded: 0 }
+    }
+
+    /// Nulls among the rows in play (filtered-out rows are not counted).
     pub fn null_count(&self) -> usize {
         match self.validity {
             None => 0,
-            Some(words) => self.values.len() - words.iter().map(|w| w.count_ones() as usize).sum::<usize>(),
+            Some(words) => {
+                self.values.len() - self.excluded - words.iter().map(|w| w.count_ones() as usize).sum::<usize>()
+            }
         }
     }
 }
@@ -270,7 +280,7 @@ mod tests {
 
     #[test]
     fn null_count_ignores_padding_bits() {
-        let chunk = ColumnChunk { values: &[1.0f64; 70], validity: Some(&[u64::MAX, 0b101]) };
+        let chunk = ColumnChunk::new(&[1.0f64; 70], Some(&[u64::MAX, 0b101]));
         assert_eq!(chunk.null_count(), 70 - 66);
     }
 }

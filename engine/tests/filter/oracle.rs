@@ -43,13 +43,13 @@ fn op_for(c: usize, op: usize) -> usize {
 }
 
 fn lit_for(c: usize, pick: usize) -> Lit {
-    if pick % 13 == 0 {
+    if pick.is_multiple_of(13) {
         return Lit::Null;
     }
     match kind(c) {
         Kind::Int | Kind::F32 | Kind::F64 => Lit::Num(NUMS[pick % NUMS.len()]),
         Kind::Str => Lit::Str(STRS[pick % STRS.len()]),
-        Kind::Bool => Lit::Bool(pick % 2 == 0),
+        Kind::Bool => Lit::Bool(pick.is_multiple_of(2)),
     }
 }
 
@@ -80,7 +80,6 @@ pub(super) fn render(e: &Expr) -> String {
         Expr::Lit(c, op, pick, swap) => {
             let (op, lit) = (OPS[op_for(*c, *op)], lit_text(&lit_for(*c, *pick)));
             let op = if op == "<>" && pick % 2 == 0 { "!=" } else { op };
-            let flipped = ["<", ">"].iter().chain(&["<=", ">="]).copied().collect::<Vec<_>>();
             if *swap {
                 // `lit op' col` with op' the mirror of op, so the meaning stays `col op lit`.
                 let mirror = match op {
@@ -90,7 +89,6 @@ pub(super) fn render(e: &Expr) -> String {
                     ">=" => "<=",
                     other => other,
                 };
-                let _ = flipped;
                 format!("{lit} {mirror} {}", name(*c))
             } else {
                 format!("{} {op} {lit}", name(*c))
