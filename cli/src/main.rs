@@ -5,6 +5,7 @@
 mod args;
 mod describe;
 mod generate;
+mod options;
 mod output;
 mod progress;
 mod schema;
@@ -59,7 +60,7 @@ fn main() -> ExitCode {
 fn run(cli: args::Cli, cancel: &tally_engine::exec::Cancel) -> anyhow::Result<()> {
     match cli.command {
         args::Command::Describe(a) => describe::run(a, cancel),
-        args::Command::Schema(a) => schema::run(a),
+        args::Command::Schema(a) => schema::run(a, cancel),
         args::Command::Gen(a) => generate::run(a, cancel),
         args::Command::Worker => unreachable!("handled before signal setup"),
     }

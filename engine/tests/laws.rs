@@ -196,7 +196,7 @@ proptest! {
             let options = options_of(executor, workers, chunk_rows, exact, 1);
             let done = describe_store(&store, input, &options).unwrap();
             let mut out = Vec::new();
-            done.report.render(Format::Json, &mut out).unwrap();
+            done.report.render(Format::Json, &Default::default(), &mut out).unwrap();
             String::from_utf8(out).unwrap()
         };
         let oracle = render(ExecutorKind::Serial, 1);

@@ -12,7 +12,9 @@ use crate::analysis::AnalysisResult;
 pub fn render(result: &AnalysisResult, format: Format, width: usize, out: &mut dyn Write) -> std::io::Result<()> {
     match (result, format) {
         (AnalysisResult::Describe(r), Format::Arrow) => write_arrow(&super::describe_batch(r), out),
-        (AnalysisResult::Describe(r), f) => r.render(f, out),
+        (AnalysisResult::Describe(r), f) => {
+            r.render(f, &super::TableOptions { width: (width > 0).then_some(width), transpose: false }, out)
+        }
         (AnalysisResult::Hist(r), Format::Table) => hist::table(r, width, out),
         (AnalysisResult::Hist(r), Format::Json) => hist::json(r, out),
         (AnalysisResult::Hist(r), Format::Csv) => hist::csv(r, out),
