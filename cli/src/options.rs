@@ -16,12 +16,6 @@ pub(crate) const MANY_CHUNKS: usize = 1_000_000;
 
 /// Engine options for the shared flags, with the warnings they deserve (printed by the caller).
 pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Result<(RunOptions, Vec<String>)> {
-    if args.filter.is_some() {
-        anyhow::bail!("--where is not implemented yet");
-    }
-    if args.save_state.is_some() {
-        anyhow::bail!("--save-state is not implemented yet");
-    }
     let mut options = RunOptions {
         executor: match args.executor {
             ExecutorArg::Serial => ExecutorKind::Serial,
@@ -31,6 +25,7 @@ pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Re
         chunk_rows: args.chunk_rows,
         cancel: cancel.clone(),
         chunk_timeout: args.chunk_timeout,
+        filter: args.filter.clone(),
         ..RunOptions::default()
     };
     if let Some(workers) = args.workers {

@@ -25,11 +25,13 @@ pub(crate) struct AnalysisArgs {
     /// (`--executor processes` only) [default: no chunk timeout].
     #[arg(long, value_parser = parse_seconds, value_name = "SECS", help_heading = "Execution")]
     pub(crate) chunk_timeout: Option<std::time::Duration>,
-    /// Keep only the rows where this SQL expression is true (reserved: not implemented yet).
-    #[arg(long = "where", value_name = "EXPR", help_heading = "Execution", hide = true)]
+    /// Keep only the rows where this SQL expression is true, e.g. "k1 < 500 and c is not null"
+    /// (comparisons, and/or/not, in, between, is [not] null; NaN sorts above +inf and equals itself).
+    /// Dropped rows count neither as values nor as nulls [default: every row].
+    #[arg(long = "where", value_name = "EXPR", help_heading = "Execution")]
     pub(crate) filter: Option<String>,
-    /// Also write the merged state to this file, for `tally merge` (reserved: not implemented yet).
-    #[arg(long, value_name = "FILE", help_heading = "Execution", hide = true)]
+    /// Also write the merged state to this file, for `tally merge` (see README, "State files").
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub(crate) save_state: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) output: OutputArgs,

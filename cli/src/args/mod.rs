@@ -20,6 +20,12 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Count, nulls, NaN, min, max, sum, mean, var, std, skewness and kurtosis of each column.
     Describe(DescribeArgs),
+    /// Histogram of one numeric column: NumPy's equal-width bins (or explicit edges), under/overflow apart.
+    Hist(HistArgs),
+    /// Pearson correlation (or covariance) matrix of numeric columns, pairwise-complete.
+    Corr(CorrArgs),
+    /// Merge states saved with --save-state (in the order given) and print the finished result.
+    Merge(MergeArgs),
     /// The columns of a file: names, types, and whether tally computes statistics on them.
     Schema(SchemaArgs),
     /// Write a deterministic synthetic Arrow file (the benchmark and example data set).
@@ -57,6 +63,88 @@ impl DescribeArgs {
         let all: Vec<String> = self.columns.iter().chain(&self.column).cloned().collect();
         (!all.is_empty()).then_some(all)
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HistArgs {
+    /// Input: an Arrow IPC file or stream, a pipe, or `-` for standard input.
+    pub(crate) path: PathBuf,
+    /// The numeric column to count.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) column: String,
+    /// Number of equal-width bins [default: 10, as NumPy].
+    #[arg(long, value_parser = parse_bins, value_name = "N")]
+    pub(crate) bins: Option<usize>,
+    /// Explicit bin edges, comma-separated and non-decreasing (instead of --bins and --range).
+    #[arg(long, value_parser = parse_edges, value_name = "E0,E1,...")]
+    pub(crate) edges: Option<Vec<f64>>,
+    /// The range the bins cover, `LO,HI` [default: the column's finite min and max (one more pass)].
+    #[arg(long, value_parser = parse_range, value_name = "LO,HI", allow_hyphen_values = true)]
+    pub(crate) range: Option<(f64, f64)>,
+    /// Also draw the histogram into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub(crate) plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) run: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CorrArgs {
+    /// Input: an Arrow IPC file or stream, a pipe, or `-` for standard input.
+    pub(crate) path: PathBuf,
+    /// Comma-separated numeric column names (at least two), in matrix order.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub(crate) columns: Vec<String>,
+    /// One column name, taken as it is; repeatable, appended after --columns.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) column: Vec<String>,
+    /// The sample covariance matrix instead of the correlation.
+    #[arg(long)]
+    pub(crate) cov: bool,
+    /// Delta degrees of freedom of the covariance: 1 for the sample covariance, 0 for the population one.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) ddof: u64,
+    #[command(flatten)]
+    pub(crate) run: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// State files written by --save-state, merged in this order.
+    #[arg(required = true, value_name = "STATE")]
+    pub(crate) states: Vec<PathBuf>,
+    /// Also write the merged state to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) save_state: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+fn parse_bins(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) if n <= 10_000_000 => Ok(n),
+        Ok(_) => Err("at most 10000000 bins".into()),
+        Err(_) => Err(format!("{s:?} is not a number of bins")),
+    }
+}
+
+fn parse_number(s: &str) -> Result<f64, String> {
+    let x: f64 = s.trim().parse().map_err(|_| format!("{:?} is not a number", s.trim()))?;
+    if x.is_finite() { Ok(x) } else { Err(format!("{:?} is not finite", s.trim())) }
+}
+
+fn parse_edges(s: &str) -> Result<Vec<f64>, String> {
+    s.split(',').map(parse_number).collect()
+}
+
+fn parse_range(s: &str) -> Result<(f64, f64), String> {
+    let (lo, hi) = s.split_once(',').ok_or_else(|| format!("{s:?} is not LO,HI"))?;
+    let (lo, hi) = (parse_number(lo)?, parse_number(hi)?);
+    if lo > hi {
+        return Err(format!("the low end {lo} is above the high end {hi}"));
+    }
+    Ok((lo, hi))
 }
 
 #[derive(Debug, Args)]

@@ -33,6 +33,24 @@ pub struct InputInfo {
     pub batches: usize,
 }
 
+/// A `--where` filter as results report it: the expression and the rows before filtering (the result's
+/// own `rows` counts those that passed).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RowFilter {
+    pub text: String,
+    pub input_rows: u64,
+}
+
+impl RowFilter {
+    /// `"197970 of 400000 rows where k1 < 500"`, or `"400000 rows"` without a filter.
+    pub fn rows_text(filter: Option<&RowFilter>, rows: u64) -> String {
+        match filter {
+            Some(f) => format!("{rows} of {} where {}", plural(f.input_rows as usize, "row"), f.text),
+            None => plural(rows as usize, "row"),
+        }
+    }
+}
+
 /// The finished statistics of one column.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnReport {
@@ -45,7 +63,9 @@ pub struct ColumnReport {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     pub input: InputInfo,
+    /// Rows that passed the filter (all rows without one).
     pub rows: u64,
+    pub filter: Option<RowFilter>,
     pub ddof: u64,
     pub exact: bool,
     pub columns: Vec<ColumnReport>,
@@ -90,7 +110,9 @@ impl Report {
             Format::Table => table::render(&self.table(), table, out),
             Format::Json => json::render(self, out),
             Format::Csv => csv::render(self, out),
-            Format::Arrow => result::render(&crate::analysis::AnalysisResult::Describe(self.clone()), format, 0, out),
+            Format::Arrow => {
+                result::render(&crate::analysis::AnalysisResult::Describe(self.clone()), format, table, out)
+            }
         }
     }
 
@@ -120,7 +142,7 @@ impl Report {
         let title = format!(
             "{}: {}, {}",
             self.input.path,
-            plural(self.rows as usize, "row"),
+            RowFilter::rows_text(self.filter.as_ref(), self.rows),
             plural(self.columns.len(), "column")
         );
         ResultTable { title: Some(title), columns, rows, notation: Notation::PerRow }
