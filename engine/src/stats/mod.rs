@@ -13,6 +13,7 @@
 
 pub mod describe_float;
 pub mod describe_int;
+pub mod exact_ratio;
 pub mod exact_sum;
 pub mod float_sum;
 pub mod lanes;
@@ -170,7 +171,7 @@ impl PartialSet {
 }
 
 /// Version of the serialised state format; bumped whenever any state's fields change.
-pub const STATE_FORMAT_VERSION: u16 = 1;
+pub const STATE_FORMAT_VERSION: u16 = 2;
 
 /// Encodes a state for a pipe or a file: the format version, then the postcard body.
 pub fn encode<T: Serialize>(state: &T) -> Result<Vec<u8>> {
