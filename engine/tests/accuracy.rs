@@ -348,7 +348,7 @@ fn exact_is_correctly_rounded_through_cancellation_near_max() {
         let values: Vec<f64> = with_nulls.iter().flatten().copied().collect();
         let a: ArrayRef = Arc::new(Float64Array::from(with_nulls));
         let chunk_rows = [1, 2, 7, 4096, 4097, 1 << 20][round];
-        let s = describe_batches(&[a.clone()], true, 1, chunk_rows);
+        let s = describe_batches(std::slice::from_ref(&a), true, 1, chunk_rows);
         assert_eq!(float(s.sum), correct_sum(&values), "sum, chunk_rows {chunk_rows}");
         assert_eq!(s.mean, Some(correct_mean(&values)), "mean, chunk_rows {chunk_rows}");
         // The default stays finite and within its bound even here.

@@ -22,6 +22,10 @@ use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, IntElem};
 
 const WORDS_PER_BLOCK: usize = BLOCK / 64;
+/// Spread tiers of [`IntDescribe::narrow_deltas`].
+const TINY: u8 = 0;
+const SMALL: u8 = 1;
+const NARROW: u8 = 2;
 
 /// Describe state of an integer column.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -160,13 +164,15 @@ impl IntDescribe {
         self.min = self.min.min(lo);
         self.max = self.max.max(hi);
         // Deviations below 2^50 make i64 arithmetic exact and every delta an exact f64, and 4096 of them
-        // sum without overflow: the fast path for any realistic column. Below 2^32 their squares fit u64.
-        // Wider blocks take i128 per value.
+        // sum without overflow: the fast path for any realistic column. How Σd² is accumulated depends on
+        // the spread (see the tiers). Wider blocks take i128 per value.
         let spread = (hi - self.shift).max(self.shift - lo);
-        let n = if spread < 1 << 32 {
-            self.narrow_deltas::<T, true>(xs, mask, deltas)
+        let n = if spread < 1 << 25 {
+            self.narrow_deltas::<T, TINY>(xs, mask, deltas)
+        } else if spread < 1 << 32 {
+            self.narrow_deltas::<T, SMALL>(xs, mask, deltas)
         } else if spread < 1 << 50 {
-            self.narrow_deltas::<T, false>(xs, mask, deltas)
+            self.narrow_deltas::<T, NARROW>(xs, mask, deltas)
         } else {
             self.wide_deltas(xs, mask, deltas)
         };
@@ -177,20 +183,22 @@ impl IntDescribe {
 
     /// Deltas, Σd and Σd² in integers; returns the number of kept values. Every slot is converted (null
     /// slots hold arbitrary values: wrapping arithmetic keeps that harmless), then null slots are taken
-    /// back out with the same wrapping expressions, so the main loop has no per-value branch. `SMALL`:
-    /// every kept |d| is below 2^32, so d² is computed in u64.
-    fn narrow_deltas<T: IntElem, const SMALL: bool>(
-        &mut self,
-        xs: &[T],
-        mask: Option<&[u64]>,
-        deltas: &mut [f64],
-    ) -> u64 {
+    /// back out with the same wrapping expressions, so the main loop has no per-value branch. `TIER`
+    /// bounds every kept |d|: below 2^25 the block's Σd² (< 2^62) is summed in u64, which vectorises; below
+    /// 2^32 each d² fits u64 and the sum takes u128; below 2^50 both take u128.
+    fn narrow_deltas<T: IntElem, const TIER: u8>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
         let shift = self.shift as i64;
         let shift_f64 = shift as f64;
+        // (d mod 2^64)² mod 2^64 is d² whenever d² < 2^64: no absolute value needed below 2^32.
         let square = |d: i64| -> u128 {
-            let a = d.unsigned_abs();
-            if SMALL { u128::from(a.wrapping_mul(a)) } else { u128::from(a).wrapping_mul(u128::from(a)) }
+            match TIER {
+                TINY | SMALL => u128::from((d as u64).wrapping_mul(d as u64)),
+                _ => u128::from(d.unsigned_abs()).wrapping_mul(u128::from(d.unsigned_abs())),
+            }
         };
+        if TIER == TINY {
+            return self.tiny_deltas(xs, mask, deltas);
+        }
         let (mut sum, mut sq) = (0i64, 0u128);
         for (&x, d) in xs.iter().zip(deltas.iter_mut()) {
             *d = x.delta_f64(shift, shift_f64);
@@ -214,13 +222,49 @@ impl IntDescribe {
             }
         }
         let n = lanes::count_kept(xs.len(), mask);
-        self.sum += sum as i128 + n as i128 * self.shift;
-        // Σx² = n·s² + 2·s·Σd + Σd²: |s| <= 2^64 and |Σd| < 2^62, so the middle term fits i128.
+        self.add_block_sums(n, sum, sq);
+        n
+    }
+
+    /// [`IntDescribe::narrow_deltas`] for spreads below 2^25: Σd and Σd² both in wrapping u64/i64 lanes.
+    fn tiny_deltas<T: IntElem>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
+        let shift = self.shift as i64;
+        let shift_f64 = shift as f64;
+        let (mut sum, mut sq) = (0i64, 0u64);
+        for (&x, d) in xs.iter().zip(deltas.iter_mut()) {
+            *d = x.delta_f64(shift, shift_f64);
+            let di = x.to_i64_wrapping().wrapping_sub(shift);
+            sum = sum.wrapping_add(di);
+            sq = sq.wrapping_add((di as u64).wrapping_mul(di as u64));
+        }
+        if let Some(mask) = mask {
+            for (w, &word) in mask.iter().enumerate() {
+                let mut clear = !word;
+                while clear != 0 {
+                    let i = w * 64 + clear.trailing_zeros() as usize;
+                    clear &= clear - 1;
+                    if let (Some(x), Some(d)) = (xs.get(i), deltas.get_mut(i)) {
+                        let di = x.to_i64_wrapping().wrapping_sub(shift);
+                        sum = sum.wrapping_sub(di);
+                        sq = sq.wrapping_sub((di as u64).wrapping_mul(di as u64));
+                        *d = 0.0;
+                    }
+                }
+            }
+        }
+        let n = lanes::count_kept(xs.len(), mask);
+        self.add_block_sums(n, sum, u128::from(sq));
+        n
+    }
+
+    /// Adds a block's Σx (= n·s + Σd) and Σx² (= n·s² + 2·s·Σd + Σd²); |s| <= 2^64 and |Σd| < 2^62, so
+    /// the middle term fits i128.
+    fn add_block_sums(&mut self, n: u64, sum_d: i64, sum_d2: u128) {
+        self.sum += sum_d as i128 + n as i128 * self.shift;
         let s = self.shift.unsigned_abs();
         self.sum_sq.add_mul(s * s, n);
-        self.sum_sq.add_i128(2 * self.shift * sum as i128);
-        self.sum_sq.add_u128(sq);
-        n
+        self.sum_sq.add_i128(2 * self.shift * sum_d as i128);
+        self.sum_sq.add_u128(sum_d2);
     }
 
     /// Deltas and sum in i128, for blocks spread over more than 2^50.

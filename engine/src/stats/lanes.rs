@@ -14,8 +14,8 @@
 //! The kernels take dense slices: blocks with nulls (whose slots Arrow leaves undefined) are first copied
 //! with every masked-out slot replaced by a neutral value ([`fill_masked`]), and the callers correct for
 //! the fills. Per-element mask tests in the hot loops cost more than the copy (measured in
-//! benches/README.md), and so did runtime-dispatched AVX2/AVX-512 clones of these loops: LLVM vectorised
-//! them worse than the portable build, so there is none.
+//! benches/README.md). The two loops also exist as AVX2 builds chosen at run time ([`fused`]); an
+//! earlier attempt with eight lanes and the `multiversion` crate vectorised badly (benches/README.md).
 
 /// Independent accumulators per statistic: two SSE2 registers of f64. The fused pass keeps six
 /// statistics, so 6 × 2 of the 16 vector registers hold accumulators and none spill (eight lanes did).
@@ -27,9 +27,31 @@ pub fn sum_lanes(l: &[f64; LANES]) -> f64 {
     (l[0] + l[1]) + (l[2] + l[3])
 }
 
-/// Raw power sums of the deviations `d = (x − shift) − center`: `[Σd, Σd², Σd³, Σd⁴]`.
+/// Raw power sums of the deviations `d = (x − shift) − center`: `[Σd, Σd², Σd³, Σd⁴]`; AVX2 where the
+/// CPU has it, with the same bits (see [`fused`]).
 #[inline]
 pub fn power_sums(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `power_sums_avx2`.
+        return unsafe { power_sums_avx2(xs, shift, center) };
+    }
+    power_sums_portable(xs, shift, center)
+}
+
+/// [`power_sums_portable`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn power_sums_avx2(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
+    power_sums_portable(xs, shift, center)
+}
+
+/// The second pass for the build's baseline target.
+#[inline(always)]
+pub fn power_sums_portable(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
     let mut s1 = [0.0f64; LANES];
     let mut s2 = [0.0f64; LANES];
     let mut s3 = [0.0f64; LANES];
@@ -92,8 +114,34 @@ pub fn sum_lanes_compensated(s: &[f64; LANES], c: &[f64; LANES]) -> (f64, f64) {
 
 /// Power sums, min and max in one read of the block: when `center` is already close to the block's mean
 /// (the running mean of the chunk so far, for all blocks but the first), no second pass is needed.
+///
+/// Runs the AVX2 build of the same loop where the CPU has it (one 256-bit register per statistic instead
+/// of two SSE2 registers, so the eight accumulators no longer crowd the register file). The loop is the
+/// same source with the same [`LANES`] and the same combination order, and Rust never contracts into FMA,
+/// so both builds perform the same IEEE operations: the bits are the same (tested on random data).
 #[inline]
 pub fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `fused_avx2`.
+        return unsafe { fused_avx2(xs, shift, center) };
+    }
+    fused_portable(xs, shift, center)
+}
+
+/// [`fused_portable`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fused_avx2(xs: &[f64], shift: f64, center: f64) -> Fused {
+    fused_portable(xs, shift, center)
+}
+
+/// The fused pass for the build's baseline target (SSE2 on x86-64).
+#[inline(always)]
+pub fn fused_portable(xs: &[f64], shift: f64, center: f64) -> Fused {
     let mut s1 = [0.0f64; LANES];
     let mut s2 = [0.0f64; LANES];
     let mut s3 = [0.0f64; LANES];
@@ -189,6 +237,66 @@ mod tests {
             assert_eq!((f.sums, f.min, f.max), (p, lo, hi), "len {len}");
             assert_eq!(power_sums(&xs, 1.0, 2.0), p, "len {len}");
             assert_eq!((f.sum, f.comp), (raw, 0.0), "len {len}");
+        }
+    }
+
+    /// Bits of everything a kernel returns, NaN payloads included.
+    fn bits(f: &Fused) -> Vec<u64> {
+        let mut v: Vec<u64> = f.sums.iter().map(|x| x.to_bits()).collect();
+        v.extend([f.sum, f.comp, f.min, f.max].map(f64::to_bits));
+        v
+    }
+
+    #[test]
+    fn avx2_and_portable_builds_give_the_same_bits() {
+        if !cfg!(target_arch = "x86_64") || !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("no AVX2 on this CPU: only the portable build runs here");
+            return;
+        }
+        // xorshift data of every source type the kernels see (f64, f32 widened, integer deltas), with
+        // null slots filled as the callers do, NaN and ±inf, over lengths that cross the lane groups.
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for round in 0..400 {
+            let len: usize = [0, 1, 3, 4, 5, 63, 64, 65, 1000, 4096][round % 10];
+            let kind = round % 4;
+            let mut xs: Vec<f64> = (0..len)
+                .map(|_| {
+                    let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
+                    match kind {
+                        0 => (u - 0.5) * 10f64.powi((next() % 40) as i32 - 20),
+                        1 => ((u - 0.5) as f32 * 1e3) as f64,
+                        2 => (next() % 100_000) as f64 - 50_000.0,
+                        _ => 1e9 + (u - 0.5),
+                    }
+                })
+                .collect();
+            for x in xs.iter_mut() {
+                match next() % 50 {
+                    0 => *x = f64::NAN,
+                    1 => *x = f64::INFINITY,
+                    2 => *x = f64::NEG_INFINITY,
+                    _ => {}
+                }
+            }
+            let mask: Vec<u64> = (0..len.div_ceil(64)).map(|_| next() | next()).collect();
+            let mut filled = Vec::new();
+            let shift = xs.iter().copied().find(|x| x.is_finite()).unwrap_or(0.0);
+            fill_masked(&xs, &mask, shift, &mut filled);
+            for data in [&xs, &filled] {
+                let center = (next() % 7) as f64 * 0.25;
+                // SAFETY: AVX2 support was checked at the top of the test.
+                let (wide, wide_sums) =
+                    unsafe { (fused_avx2(data, shift, center), power_sums_avx2(data, shift, center)) };
+                assert_eq!(bits(&wide), bits(&fused_portable(data, shift, center)), "fused, round {round}");
+                let narrow_sums = power_sums_portable(data, shift, center);
+                assert_eq!(wide_sums.map(f64::to_bits), narrow_sums.map(f64::to_bits), "power sums, round {round}");
+            }
         }
     }
 
