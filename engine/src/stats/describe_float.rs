@@ -15,6 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::exact_sum::ExactSum;
+use super::extract;
 use super::float_sum::CompensatedSum;
 use super::lanes;
 use super::moments::{self, BLOCK, Moments, block_moments};
@@ -22,6 +23,8 @@ use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, FloatElem};
 
 const WORDS_PER_BLOCK: usize = BLOCK / 64;
+// Exact extraction covers blocks up to its headroom.
+const _: () = assert!(BLOCK <= extract::MAX_BLOCK);
 
 /// Describe state of a float column.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -93,17 +96,24 @@ impl FloatDescribe {
     pub fn update<T: FloatElem>(&mut self, chunk: ColumnChunk<'_, T>) {
         self.null_count += chunk.null_count() as u64;
         let (mut widened, mut filled) = (Vec::new(), Vec::new());
+        let mut scratch = [Vec::new(), Vec::new()];
         for (b, block) in chunk.values.chunks(BLOCK).enumerate() {
             let xs = T::widen(block, &mut widened);
             let mask = chunk.validity.map(|v| {
                 let start = b * WORDS_PER_BLOCK;
                 &v[start..(start + WORDS_PER_BLOCK).min(v.len())]
             });
-            self.update_block(xs, mask, &mut filled);
+            self.update_block(xs, mask, &mut filled, &mut scratch);
         }
     }
 
-    fn update_block(&mut self, xs: &[f64], validity: Option<&[u64]>, filled: &mut Vec<f64>) {
+    fn update_block(
+        &mut self,
+        xs: &[f64],
+        validity: Option<&[u64]>,
+        filled: &mut Vec<f64>,
+        scratch: &mut [Vec<f64>; 2],
+    ) {
         if self.moments.n == 0 {
             // The shift is the first finite value: deviations from it are small for clustered data.
             match (0..xs.len()).find(|&i| keep(validity, i) && xs[i].is_finite()) {
@@ -150,7 +160,7 @@ impl FloatDescribe {
         }
         if let Some(exact) = &mut self.exact {
             // The dense copy holds `shift` in each filled slot: exact arithmetic takes them back out exactly.
-            exact.add_slice(data);
+            extract::add_block(exact, data, fused.min.abs().max(fused.max.abs()), scratch);
             for _ in 0..fills {
                 exact.add(-shift);
             }

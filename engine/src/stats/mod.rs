@@ -15,6 +15,7 @@ pub mod describe_float;
 pub mod describe_int;
 pub mod exact_ratio;
 pub mod exact_sum;
+pub mod extract;
 pub mod float_sum;
 pub mod lanes;
 pub mod moments;
