@@ -22,10 +22,67 @@ use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, IntElem};
 
 const WORDS_PER_BLOCK: usize = BLOCK / 64;
-/// Spread tiers of [`IntDescribe::narrow_deltas`].
-const TINY: u8 = 0;
-const SMALL: u8 = 1;
-const NARROW: u8 = 2;
+/// How a spread tier of [`IntDescribe::narrow_deltas`] sums d², wrapping, so that null slots taken back
+/// out cancel exactly.
+trait Squares: Copy + Default {
+    fn plus(self, d: i64) -> Self;
+    fn minus(self, d: i64) -> Self;
+    fn total(self) -> u128;
+}
+
+/// Spreads below 2^25: d² < 2^50 and a block's Σd² < 2^62 fit u64, whose lanes vectorise.
+#[derive(Clone, Copy, Default)]
+struct Tiny(u64);
+/// Below 2^32: each d² fits u64 (`(d mod 2^64)² mod 2^64` is d², no absolute value), the sum takes u128.
+#[derive(Clone, Copy, Default)]
+struct Small(u128);
+/// Below 2^50: d² < 2^100 in u128.
+#[derive(Clone, Copy, Default)]
+struct Narrow(u128);
+
+impl Squares for Tiny {
+    #[inline(always)]
+    fn plus(self, d: i64) -> Self {
+        Tiny(self.0.wrapping_add((d as u64).wrapping_mul(d as u64)))
+    }
+    #[inline(always)]
+    fn minus(self, d: i64) -> Self {
+        Tiny(self.0.wrapping_sub((d as u64).wrapping_mul(d as u64)))
+    }
+    fn total(self) -> u128 {
+        self.0.into()
+    }
+}
+
+impl Squares for Small {
+    #[inline(always)]
+    fn plus(self, d: i64) -> Self {
+        Small(self.0.wrapping_add(u128::from((d as u64).wrapping_mul(d as u64))))
+    }
+    #[inline(always)]
+    fn minus(self, d: i64) -> Self {
+        Small(self.0.wrapping_sub(u128::from((d as u64).wrapping_mul(d as u64))))
+    }
+    fn total(self) -> u128 {
+        self.0
+    }
+}
+
+impl Squares for Narrow {
+    #[inline(always)]
+    fn plus(self, d: i64) -> Self {
+        let a = u128::from(d.unsigned_abs());
+        Narrow(self.0.wrapping_add(a.wrapping_mul(a)))
+    }
+    #[inline(always)]
+    fn minus(self, d: i64) -> Self {
+        let a = u128::from(d.unsigned_abs());
+        Narrow(self.0.wrapping_sub(a.wrapping_mul(a)))
+    }
+    fn total(self) -> u128 {
+        self.0
+    }
+}
 
 /// Describe state of an integer column.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -168,11 +225,11 @@ impl IntDescribe {
         // the spread (see the tiers). Wider blocks take i128 per value.
         let spread = (hi - self.shift).max(self.shift - lo);
         let n = if spread < 1 << 25 {
-            self.narrow_deltas::<T, TINY>(xs, mask, deltas)
+            self.narrow_deltas::<T, Tiny>(xs, mask, deltas)
         } else if spread < 1 << 32 {
-            self.narrow_deltas::<T, SMALL>(xs, mask, deltas)
+            self.narrow_deltas::<T, Small>(xs, mask, deltas)
         } else if spread < 1 << 50 {
-            self.narrow_deltas::<T, NARROW>(xs, mask, deltas)
+            self.narrow_deltas::<T, Narrow>(xs, mask, deltas)
         } else {
             self.wide_deltas(xs, mask, deltas)
         };
@@ -183,28 +240,17 @@ impl IntDescribe {
 
     /// Deltas, Σd and Σd² in integers; returns the number of kept values. Every slot is converted (null
     /// slots hold arbitrary values: wrapping arithmetic keeps that harmless), then null slots are taken
-    /// back out with the same wrapping expressions, so the main loop has no per-value branch. `TIER`
-    /// bounds every kept |d|: below 2^25 the block's Σd² (< 2^62) is summed in u64, which vectorises; below
-    /// 2^32 each d² fits u64 and the sum takes u128; below 2^50 both take u128.
-    fn narrow_deltas<T: IntElem, const TIER: u8>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
+    /// back out with the same wrapping expressions, so the main loop has no per-value branch. `S` is the
+    /// tier of the block's spread, which decides how Σd² is accumulated.
+    fn narrow_deltas<T: IntElem, S: Squares>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
         let shift = self.shift as i64;
         let shift_f64 = shift as f64;
-        // (d mod 2^64)² mod 2^64 is d² whenever d² < 2^64: no absolute value needed below 2^32.
-        let square = |d: i64| -> u128 {
-            match TIER {
-                TINY | SMALL => u128::from((d as u64).wrapping_mul(d as u64)),
-                _ => u128::from(d.unsigned_abs()).wrapping_mul(u128::from(d.unsigned_abs())),
-            }
-        };
-        if TIER == TINY {
-            return self.tiny_deltas(xs, mask, deltas);
-        }
-        let (mut sum, mut sq) = (0i64, 0u128);
+        let (mut sum, mut sq) = (0i64, S::default());
         for (&x, d) in xs.iter().zip(deltas.iter_mut()) {
             *d = x.delta_f64(shift, shift_f64);
             let di = x.to_i64_wrapping().wrapping_sub(shift);
             sum = sum.wrapping_add(di);
-            sq = sq.wrapping_add(square(di));
+            sq = sq.plus(di);
         }
         if let Some(mask) = mask {
             for (w, &word) in mask.iter().enumerate() {
@@ -215,45 +261,14 @@ impl IntDescribe {
                     if let (Some(x), Some(d)) = (xs.get(i), deltas.get_mut(i)) {
                         let di = x.to_i64_wrapping().wrapping_sub(shift);
                         sum = sum.wrapping_sub(di);
-                        sq = sq.wrapping_sub(square(di));
+                        sq = sq.minus(di);
                         *d = 0.0;
                     }
                 }
             }
         }
         let n = lanes::count_kept(xs.len(), mask);
-        self.add_block_sums(n, sum, sq);
-        n
-    }
-
-    /// [`IntDescribe::narrow_deltas`] for spreads below 2^25: Σd and Σd² both in wrapping u64/i64 lanes.
-    fn tiny_deltas<T: IntElem>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
-        let shift = self.shift as i64;
-        let shift_f64 = shift as f64;
-        let (mut sum, mut sq) = (0i64, 0u64);
-        for (&x, d) in xs.iter().zip(deltas.iter_mut()) {
-            *d = x.delta_f64(shift, shift_f64);
-            let di = x.to_i64_wrapping().wrapping_sub(shift);
-            sum = sum.wrapping_add(di);
-            sq = sq.wrapping_add((di as u64).wrapping_mul(di as u64));
-        }
-        if let Some(mask) = mask {
-            for (w, &word) in mask.iter().enumerate() {
-                let mut clear = !word;
-                while clear != 0 {
-                    let i = w * 64 + clear.trailing_zeros() as usize;
-                    clear &= clear - 1;
-                    if let (Some(x), Some(d)) = (xs.get(i), deltas.get_mut(i)) {
-                        let di = x.to_i64_wrapping().wrapping_sub(shift);
-                        sum = sum.wrapping_sub(di);
-                        sq = sq.wrapping_sub((di as u64).wrapping_mul(di as u64));
-                        *d = 0.0;
-                    }
-                }
-            }
-        }
-        let n = lanes::count_kept(xs.len(), mask);
-        self.add_block_sums(n, sum, u128::from(sq));
+        self.add_block_sums(n, sum, sq.total());
         n
     }
 
