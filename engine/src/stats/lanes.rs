@@ -34,18 +34,8 @@ pub fn power_sums(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `power_sums_avx2`.
-        return unsafe { power_sums_avx2(xs, shift, center) };
+        return unsafe { super::lanes_avx2::power_sums(xs, shift, center) };
     }
-    power_sums_portable(xs, shift, center)
-}
-
-/// [`power_sums_portable`] compiled for AVX2.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn power_sums_avx2(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
     power_sums_portable(xs, shift, center)
 }
 
@@ -68,15 +58,22 @@ pub fn power_sums_portable(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
             s4[j] += d2 * d2;
         }
     }
+    power_sums_finish([s1, s2, s3, s4], tail, shift, center)
+}
+
+/// The tail (fewer than [`LANES`] values, value `j` to lane `j`) and the fixed combination of the lane
+/// accumulators of [`power_sums`]: shared by every build so the bits cannot differ.
+#[inline(always)]
+pub fn power_sums_finish(mut s: [[f64; LANES]; 4], tail: &[f64], shift: f64, center: f64) -> [f64; 4] {
     for (j, &x) in tail.iter().enumerate() {
         let d = (x - shift) - center;
         let d2 = d * d;
-        s1[j] += d;
-        s2[j] += d2;
-        s3[j] += d2 * d;
-        s4[j] += d2 * d2;
+        s[0][j] += d;
+        s[1][j] += d2;
+        s[2][j] += d2 * d;
+        s[3][j] += d2 * d2;
     }
-    [sum_lanes(&s1), sum_lanes(&s2), sum_lanes(&s3), sum_lanes(&s4)]
+    s.map(|l| sum_lanes(&l))
 }
 
 /// The single fused pass: power sums of `d = (x − shift) − center` together with min, max and the
@@ -115,27 +112,17 @@ pub fn sum_lanes_compensated(s: &[f64; LANES], c: &[f64; LANES]) -> (f64, f64) {
 /// Power sums, min and max in one read of the block: when `center` is already close to the block's mean
 /// (the running mean of the chunk so far, for all blocks but the first), no second pass is needed.
 ///
-/// Runs the AVX2 build of the same loop where the CPU has it (one 256-bit register per statistic instead
-/// of two SSE2 registers, so the eight accumulators no longer crowd the register file). The loop is the
-/// same source with the same [`LANES`] and the same combination order, and Rust never contracts into FMA,
-/// so both builds perform the same IEEE operations: the bits are the same (tested on random data).
+/// Runs the AVX2 loop of `lanes_avx2.rs` where the CPU has it (one 256-bit register per statistic, lane
+/// `j` of a register being lane `j` here). It performs the same IEEE operations per lane in the same
+/// order, shares the tail and the lane combination ([`FusedLanes::finish`]), and Rust never contracts
+/// into FMA: the bits are the same as this portable loop's (tested on random data).
 #[inline]
 pub fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `fused_avx2`.
-        return unsafe { fused_avx2(xs, shift, center) };
+        return unsafe { super::lanes_avx2::fused(xs, shift, center) };
     }
-    fused_portable(xs, shift, center)
-}
-
-/// [`fused_portable`] compiled for AVX2.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn fused_avx2(xs: &[f64], shift: f64, center: f64) -> Fused {
     fused_portable(xs, shift, center)
 }
 
@@ -168,23 +155,44 @@ pub fn fused_portable(xs: &[f64], shift: f64, center: f64) -> Fused {
             s4[j] += d2 * d2;
         }
     }
-    for (j, &x) in tail.iter().enumerate() {
-        lo[j] = if x < lo[j] { x } else { lo[j] };
-        hi[j] = if x > hi[j] { x } else { hi[j] };
-        let (t, e) = two_sum(raw[j], x);
-        raw[j] = t;
-        comp[j] += e;
-        let d = (x - shift) - center;
-        let d2 = d * d;
-        s1[j] += d;
-        s2[j] += d2;
-        s3[j] += d2 * d;
-        s4[j] += d2 * d2;
+    FusedLanes { s: [s1, s2, s3, s4], raw, comp, lo, hi }.finish(tail, shift, center)
+}
+
+/// The lane accumulators of [`fused`] after its main loop, in every build.
+#[derive(Clone, Copy, Debug)]
+pub struct FusedLanes {
+    /// Power sums `[Σd, Σd², Σd³, Σd⁴]` per lane.
+    pub s: [[f64; LANES]; 4],
+    pub raw: [f64; LANES],
+    pub comp: [f64; LANES],
+    pub lo: [f64; LANES],
+    pub hi: [f64; LANES],
+}
+
+impl FusedLanes {
+    /// The tail (value `j` to lane `j`) and the fixed combination of the lanes: shared by every build so
+    /// the bits cannot differ.
+    #[inline(always)]
+    pub fn finish(mut self, tail: &[f64], shift: f64, center: f64) -> Fused {
+        let Self { s, raw, comp, lo, hi } = &mut self;
+        for (j, &x) in tail.iter().enumerate() {
+            lo[j] = if x < lo[j] { x } else { lo[j] };
+            hi[j] = if x > hi[j] { x } else { hi[j] };
+            let (t, e) = two_sum(raw[j], x);
+            raw[j] = t;
+            comp[j] += e;
+            let d = (x - shift) - center;
+            let d2 = d * d;
+            s[0][j] += d;
+            s[1][j] += d2;
+            s[2][j] += d2 * d;
+            s[3][j] += d2 * d2;
+        }
+        let min = lo.iter().fold(f64::INFINITY, |a, &b| if b < a { b } else { a });
+        let max = hi.iter().fold(f64::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+        let (sum, comp) = sum_lanes_compensated(raw, comp);
+        Fused { sums: s.map(|l| sum_lanes(&l)), sum, comp, min, max }
     }
-    let min = lo.iter().fold(f64::INFINITY, |a, &b| if b < a { b } else { a });
-    let max = hi.iter().fold(f64::NEG_INFINITY, |a, &b| if b > a { b } else { a });
-    let (sum, comp) = sum_lanes_compensated(&raw, &comp);
-    Fused { sums: [sum_lanes(&s1), sum_lanes(&s2), sum_lanes(&s3), sum_lanes(&s4)], sum, comp, min, max }
 }
 
 /// Number of set bits: the kept values of a block.
@@ -240,16 +248,23 @@ mod tests {
         }
     }
 
-    /// Bits of everything a kernel returns, NaN payloads included.
+    /// Bits of a kernel result; every NaN as one canonical NaN: Rust leaves the sign and payload of a NaN
+    /// result unspecified (LLVM may commute an addition of two NaNs), and tally only ever tests `is_nan`.
+    fn canonical(x: f64) -> u64 {
+        if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() }
+    }
+
     fn bits(f: &Fused) -> Vec<u64> {
-        let mut v: Vec<u64> = f.sums.iter().map(|x| x.to_bits()).collect();
-        v.extend([f.sum, f.comp, f.min, f.max].map(f64::to_bits));
+        let mut v: Vec<u64> = f.sums.iter().map(|&x| canonical(x)).collect();
+        v.extend([f.sum, f.comp, f.min, f.max].map(canonical));
         v
     }
 
+    #[cfg(target_arch = "x86_64")]
     #[test]
     fn avx2_and_portable_builds_give_the_same_bits() {
-        if !cfg!(target_arch = "x86_64") || !std::arch::is_x86_feature_detected!("avx2") {
+        use super::super::lanes_avx2;
+        if !std::arch::is_x86_feature_detected!("avx2") {
             eprintln!("no AVX2 on this CPU: only the portable build runs here");
             return;
         }
@@ -292,10 +307,10 @@ mod tests {
                 let center = (next() % 7) as f64 * 0.25;
                 // SAFETY: AVX2 support was checked at the top of the test.
                 let (wide, wide_sums) =
-                    unsafe { (fused_avx2(data, shift, center), power_sums_avx2(data, shift, center)) };
+                    unsafe { (lanes_avx2::fused(data, shift, center), lanes_avx2::power_sums(data, shift, center)) };
                 assert_eq!(bits(&wide), bits(&fused_portable(data, shift, center)), "fused, round {round}");
                 let narrow_sums = power_sums_portable(data, shift, center);
-                assert_eq!(wide_sums.map(f64::to_bits), narrow_sums.map(f64::to_bits), "power sums, round {round}");
+                assert_eq!(wide_sums.map(canonical), narrow_sums.map(canonical), "power sums, round {round}");
             }
         }
     }

@@ -18,6 +18,8 @@ pub mod exact_sum;
 pub mod extract;
 pub mod float_sum;
 pub mod lanes;
+#[cfg(target_arch = "x86_64")]
+mod lanes_avx2;
 pub mod moments;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
