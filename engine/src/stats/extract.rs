@@ -38,14 +38,16 @@ pub fn add_block(sum: &mut ExactSum, xs: &[f64], amax: f64, scratch: &mut [Vec<f
         let e = ilogb(amax) + 1;
         if e + 13 > 1023 || e + 13 - 53 < -1000 {
             // σ would overflow, or its grid would reach the subnormals: value by value.
-            let rest: &[f64] = if level == 0 { xs } else { cur };
+            let rest: &[f64] = if level == 0 { xs } else { &cur[..xs.len()] };
             return sum.add_slice(rest);
         }
         let sigma = pow2(e + 13);
-        let src: &[f64] = if level == 0 { xs } else { cur };
-        next.clear();
-        next.resize(src.len(), 0.0);
-        let (tau, rest_max) = extract(src, sigma, next);
+        let src: &[f64] = if level == 0 { xs } else { &cur[..xs.len()] };
+        if next.len() < xs.len() {
+            // Grown once per update; later levels and blocks overwrite without clearing.
+            next.resize(xs.len(), 0.0);
+        }
+        let (tau, rest_max) = extract(src, sigma, &mut next[..xs.len()]);
         sum.add(tau);
         amax = rest_max;
         std::mem::swap(&mut cur, &mut next);
@@ -64,14 +66,39 @@ fn extract(xs: &[f64], sigma: f64, out: &mut [f64]) -> (f64, f64) {
     extract_portable(xs, sigma, out)
 }
 
-/// [`extract_portable`] compiled for AVX2.
+/// [`extract_portable`] with AVX2 intrinsics (LLVM left the portable loop's lane sums scalar). Σq is
+/// exact in any order and the residuals are per value, so the result is the portable one.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn extract_avx2(xs: &[f64], sigma: f64, out: &mut [f64]) -> (f64, f64) {
-    extract_portable(xs, sigma, out)
+    use std::arch::x86_64::{
+        _mm256_add_pd, _mm256_andnot_pd, _mm256_loadu_pd, _mm256_max_pd, _mm256_set1_pd, _mm256_setzero_pd,
+        _mm256_storeu_pd, _mm256_sub_pd,
+    };
+    let n = xs.len() / LANES * LANES;
+    let (vsigma, sign, zero) = (_mm256_set1_pd(sigma), _mm256_set1_pd(-0.0), _mm256_setzero_pd());
+    let (mut acc, mut big) = (zero, zero);
+    for (g, o) in xs[..n].chunks_exact(LANES).zip(out[..n].chunks_exact_mut(LANES)) {
+        // SAFETY: `g` and `o` hold exactly LANES = 4 f64; loadu/storeu have no alignment requirement.
+        let x = unsafe { _mm256_loadu_pd(g.as_ptr()) };
+        let q = _mm256_sub_pd(_mm256_add_pd(vsigma, x), vsigma);
+        let r = _mm256_sub_pd(x, q);
+        acc = _mm256_add_pd(acc, q);
+        // SAFETY: as above.
+        unsafe { _mm256_storeu_pd(o.as_mut_ptr(), r) };
+        big = _mm256_max_pd(_mm256_andnot_pd(sign, r), big);
+    }
+    let (mut a, mut b) = ([0.0f64; LANES], [0.0f64; LANES]);
+    // SAFETY: both arrays hold exactly four f64.
+    unsafe {
+        _mm256_storeu_pd(a.as_mut_ptr(), acc);
+        _mm256_storeu_pd(b.as_mut_ptr(), big);
+    }
+    let (tau, rest_max) = extract_portable(&xs[n..], sigma, &mut out[n..]);
+    ((a[0] + a[1]) + (a[2] + a[3]) + tau, b.iter().fold(rest_max, |m, &v| m.max(v)))
 }
 
 #[inline(always)]
