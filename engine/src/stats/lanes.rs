@@ -14,11 +14,11 @@
 //! The kernels take dense slices: blocks with nulls (whose slots Arrow leaves undefined) are first copied
 //! with every masked-out slot replaced by a neutral value ([`fill_masked`]), and the callers correct for
 //! the fills. Per-element mask tests in the hot loops cost more than the copy (measured in
-//! benches/README.md). The two loops also exist as AVX2 builds chosen at run time ([`fused`]); an
-//! earlier attempt with eight lanes and the `multiversion` crate vectorised badly (benches/README.md).
+//! benches/README.md). The two loops also exist as AVX2 intrinsics (`lanes_avx2.rs`), chosen at run time
+//! ([`fused`]): the same lanes, the same operations and this file's tail and combination, so the same
+//! bits; compiling this loop for AVX2 instead left it scalar (LLVM's SLP vectoriser, benches/README.md).
 
-/// Independent accumulators per statistic: two SSE2 registers of f64. The fused pass keeps six
-/// statistics, so 6 × 2 of the 16 vector registers hold accumulators and none spill (eight lanes did).
+/// Independent accumulators per statistic: two SSE2 registers of f64, or one AVX2 register.
 pub const LANES: usize = 4;
 
 /// Combines lane accumulators in a fixed pairwise order.

@@ -14,6 +14,10 @@
 //!   within a few hundredths of a standard deviation of a block's mean for stationary data; when it is not
 //!   within a tenth ([`center_is_close`]: first blocks, drifting or sorted data), a second pass around the
 //!   block's own mean is made. Never the naive `E[x²] − E[x]²`.
+//! * Values beyond 2^±200 in magnitude enter **scaled by a power of two** ([`Moments::scale`], exact), so
+//!   moments of values near ±f64::MAX (variance beyond f64::MAX, std not) or near 1e-300 (squares below
+//!   the subnormals) stay finite and non-zero, and states of different scales merge at the larger one:
+//!   shifts 2e308 apart never overflow (issue 7).
 //! * Blocks and chunks merge with the pairwise update of **Pébay (2008)**, "Formulas for robust, one-pass
 //!   parallel computation of covariances and arbitrary-order statistical moments", SAND2008-6212,
 //!   which generalises Chan et al.'s variance merge to M3 and M4.
