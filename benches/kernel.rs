@@ -18,14 +18,14 @@ fn describe_kernel(c: &mut Criterion) {
         ("id (int64)", &["id"][..], false),
         ("a --exact", &["a"][..], true),
     ] {
-        let (store, plan) = demo_store(rows, 1_000_000, columns, exact);
+        let (store, plan, pass) = demo_store(rows, 1_000_000, columns, exact);
         let chunks = plan.chunks();
         let width = if name.starts_with("k1") { 4 } else { 8 };
         group.throughput(Throughput::Bytes(rows * width * columns.len() as u64));
         group.bench_function(name, |b| {
             b.iter(|| {
                 for chunk in &chunks {
-                    std::hint::black_box(compute_chunk(&plan, &store, chunk));
+                    std::hint::black_box(compute_chunk(&plan, &pass, &store, chunk));
                 }
             })
         });

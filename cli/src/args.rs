@@ -57,9 +57,10 @@ pub(crate) struct DescribeArgs {
     /// Write the result to this file instead of standard output.
     #[arg(long, short)]
     pub(crate) output: Option<PathBuf>,
-    /// Print run details (executor, workers, chunks, time) and worker logs on stderr.
-    #[arg(long, short)]
-    pub(crate) verbose: bool,
+    /// Print run details (executor, workers, chunks, time) and worker logs on stderr; twice (`-vv`) adds
+    /// one line per chunk.
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
     /// No progress bar.
     #[arg(long, short)]
     pub(crate) quiet: bool,

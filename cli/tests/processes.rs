@@ -187,6 +187,10 @@ fn verbose_runs_forward_worker_logs_prefixed_with_the_worker() {
     assert!(out.status.success());
     let err = lossy(&out.stderr);
     assert!(err.lines().any(|l| l.starts_with("tally: worker 0 (pid ") && l.contains("opened g.arrow")), "{err}");
+    assert!(!err.contains("chunk 0 (rows 0..3500)"), "per-chunk lines only with -vv: {err}");
+    let out = describe(&dir, "", &["--workers", "2", "-vv"]);
+    assert!(out.status.success());
+    let err = lossy(&out.stderr);
     assert!(err.lines().any(|l| l.starts_with("tally: worker ") && l.contains("chunk 0 (rows 0..3500)")), "{err}");
 }
 

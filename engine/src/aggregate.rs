@@ -100,7 +100,7 @@ mod tests {
 
     /// Chunk `id` contributes bit `id`: the total shows every chunk merged exactly once.
     fn leaf(id: usize) -> PartialSet {
-        PartialSet { columns: vec![AnyPartial::Counts(Counts { count: 1 << id, null_count: id as u64 })] }
+        PartialSet { rows: 1, stats: vec![AnyPartial::Counts(Counts { count: 1 << id, null_count: id as u64 })] }
     }
 
     #[test]
@@ -115,7 +115,7 @@ mod tests {
             }
             let total = agg.finish(leaf(0)).unwrap();
             let expected = Counts { count: (1u64 << n) - 1, null_count: (n * (n - 1) / 2) as u64 };
-            assert_eq!(total.columns[0], AnyPartial::Counts(expected), "n = {n}");
+            assert_eq!((total.rows, &total.stats[0]), (n as u64, &AnyPartial::Counts(expected)), "n = {n}");
         }
     }
 

@@ -6,22 +6,30 @@
 //! ## Data flow
 //!
 //! ```text
-//!  input file ──► Source ──► Store ──► Plan ──► Executor ──► partials ──► Aggregator ──► Report
-//!  (.arrow)      (mmap,     (zero-copy (fixed   (serial,     (one per     (canonical    (table, JSON,
-//!                 validate)  batches)   chunks)  threads)     chunk)       merge tree)    CSV)
+//!  input ─► Source ─► Store ─► Plan ─────────► Session ──► partials ──► Aggregator ──► Resolved + state ─► Result
+//!  (.arrow  (mmap,    (zero-   (columns read,  (executor   (per chunk,  (canonical    (what the state      (report:
+//!   stream)  validate) copy)    fixed chunks;   started     per pass,    merge tree    depends on; state    table, JSON,
+//!                               Analysis ─►     once, runs  mergeable,   per pass)     files store this)    CSV)
+//!                               passes)         N passes)   serialisable)
 //! ```
 //!
-//! 1. [`source`] recognises the file by its magic bytes, memory-maps it and validates everything the
+//! 1. [`source`] recognises the input by its magic bytes, memory-maps it and validates everything the
 //!    kernels will assume. Arrow IPC files are decoded zero-copy: arrays point into the mapping.
 //! 2. [`store`] holds the decoded columns and cuts them by row range into typed slices.
-//! 3. [`plan`] fixes the columns, options and the chunk list, which depends only on the row count and
-//!    `chunk_rows`, never on the number of workers.
-//! 4. An [`exec::Executor`] runs [`kernel::compute_chunk`] for every chunk, in any order.
-//! 5. Each chunk yields a [`stats::PartialSet`]: mergeable states (counts, extrema, exact or compensated
-//!    sums, central moments), serialisable so they can cross process boundaries.
-//! 6. The [`aggregate::Aggregator`] merges them in a balanced binary tree fixed by chunk ids, so results are
-//!    bit-identical for every executor, worker count and completion order.
-//! 7. [`report`] finishes the statistics and renders them.
+//! 3. An [`Analysis`] (describe, ...) is validated against the schema into an [`analysis::Job`], which
+//!    names the columns it reads and yields one [`plan::Pass`] at a time (a list of statistics over
+//!    columns); the [`plan::Plan`] fixes the columns read and the chunk list, which depends only on the
+//!    row count and `chunk_rows`, never on the number of workers.
+//! 4. An [`exec::Executor`] starts one [`exec::Session`] per run (worker processes are spawned once) and
+//!    runs each pass: [`kernel::compute_chunk`] for every chunk, in any order.
+//! 5. Each chunk yields a [`stats::PartialSet`]: one mergeable state per statistic of the pass
+//!    ([`stats::AnyPartial`]), serialisable so it can cross process boundaries and be saved.
+//! 6. The [`aggregate::Aggregator`] merges a pass's partials in a balanced binary tree fixed by chunk ids,
+//!    so results are bit-identical for every executor, worker count and completion order.
+//! 7. When the job is done, its [`analysis::Resolved`] form finishes the last pass's state into an
+//!    [`AnalysisResult`]; [`state_file`] saves that state and merges saved ones. [`report`] renders.
+//!
+//! [`run()`] is the one entry point that does all of this for any analysis.
 //!
 //! ## Invariants
 //! * Determinism: same input and options (other than executor and workers) give the same bits.
@@ -45,17 +53,21 @@
 //! ```
 
 pub mod aggregate;
+pub mod analysis;
 pub mod error;
 pub mod exec;
+pub mod filter;
 pub mod generate;
 pub mod kernel;
 pub mod plan;
 pub mod report;
+pub mod run;
 pub mod source;
+pub mod state_file;
 pub mod stats;
 pub mod store;
 
-mod describe;
-
-pub use describe::{DescribeOptions, Described, ProgressFn, describe, describe_store};
+pub use analysis::describe::{DescribeOptions, Described, describe, describe_store};
+pub use analysis::{Analysis, AnalysisResult};
 pub use error::{Error, ErrorKind, Result};
+pub use run::{Outcome, ProgressFn, RunOptions, run};

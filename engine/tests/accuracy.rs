@@ -19,6 +19,7 @@ use arrow_schema::{Field, Schema};
 use num_bigint::BigInt;
 use num_traits::{Signed, ToPrimitive, Zero};
 use tally_engine::exec::ExecutorKind;
+use tally_engine::run::RunOptions;
 use tally_engine::stats::{Summary, Value};
 use tally_engine::{DescribeOptions, describe};
 
@@ -53,7 +54,8 @@ fn write_file(path: &Path, batches: &[ArrayRef]) {
 }
 
 fn run(path: &Path, exact: bool, ddof: u64, chunk_rows: u64, executor: ExecutorKind) -> Summary {
-    let options = DescribeOptions { executor, workers: 2, exact, ddof, chunk_rows, ..DescribeOptions::default() };
+    let run = RunOptions { executor, workers: 2, chunk_rows, ..RunOptions::default() };
+    let options = DescribeOptions { exact, ddof, run, ..DescribeOptions::default() };
     describe(path, &options).unwrap().report.columns.remove(0).summary
 }
 

@@ -57,7 +57,8 @@ enum Outcome {
 }
 
 fn options(executor: ExecutorKind, workers: usize, chunk_rows: u64) -> DescribeOptions {
-    DescribeOptions { executor, workers, chunk_rows, ..DescribeOptions::default() }
+    let run = tally_engine::RunOptions { executor, workers, chunk_rows, ..Default::default() };
+    DescribeOptions { run, ..DescribeOptions::default() }
 }
 
 /// Opens `path`, decodes all its columns into a Store, then describes all columns; catches any panic.

@@ -15,13 +15,13 @@ mod common;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, Int32Array, Int64Array};
-use common::{plan_of, store_of};
+use common::{options_of, store_of};
 use proptest::prelude::*;
+use tally_engine::describe_store;
 use tally_engine::exec::ExecutorKind;
 use tally_engine::report::{Format, InputInfo};
 use tally_engine::stats::{AnyPartial, Counts, FloatDescribe, IntDescribe, Partial, Summary, Value, decode, encode};
 use tally_engine::store::{ColumnChunk, FloatElem, IntElem};
-use tally_engine::{DescribeOptions, describe_store};
 
 /// Values with nulls (`None`), plus validity words as the kernels take them.
 fn words(valid: &[bool]) -> Vec<u64> {
@@ -35,14 +35,14 @@ fn words(valid: &[bool]) -> Vec<u64> {
 fn float_state<T: FloatElem>(xs: &[T], valid: &[bool], exact: bool) -> FloatDescribe {
     let mut s = FloatDescribe::new(exact);
     let w = words(valid);
-    s.update(ColumnChunk { values: xs, validity: Some(&w) });
+    s.update(ColumnChunk::new(xs, Some(&w)));
     s
 }
 
 fn int_state<T: IntElem>(xs: &[T], valid: &[bool]) -> IntDescribe {
     let mut s = IntDescribe::default();
     let w = words(valid);
-    s.update(ColumnChunk { values: xs, validity: Some(&w) });
+    s.update(ColumnChunk::new(xs, Some(&w)));
     s
 }
 
@@ -197,11 +197,10 @@ proptest! {
             .collect();
         prop_assume!(!batches.is_empty());
         let store = store_of(&["f", "i", "j"], batches);
-        let plan = plan_of(&store, chunk_rows, exact, 1);
         let render = |executor, workers| {
             let input = InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0 };
-            let options = DescribeOptions { executor, workers, exact, chunk_rows, ..DescribeOptions::default() };
-            let done = describe_store(&store, &plan, input, &options).unwrap();
+            let options = options_of(executor, workers, chunk_rows, exact, 1);
+            let done = describe_store(&store, input, &options).unwrap();
             let mut out = Vec::new();
             done.report.render(Format::Json, &mut out).unwrap();
             String::from_utf8(out).unwrap()

@@ -7,19 +7,18 @@ mod common;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float32Array, Float64Array, Int8Array, Int64Array, UInt64Array};
-use common::{ExactMoments, exact_moments, exact_moments_of_ints, plan_of, store_of, ulps};
+use common::{ExactMoments, exact_moments, exact_moments_of_ints, options_of, store_of, ulps};
 use num_bigint::BigInt;
+use tally_engine::describe_store;
 use tally_engine::exec::ExecutorKind;
 use tally_engine::report::InputInfo;
 use tally_engine::stats::{Summary, Value};
-use tally_engine::{DescribeOptions, describe_store};
 
 fn describe_arrays(batches: Vec<Vec<ArrayRef>>, exact: bool, ddof: u64, chunk_rows: u64) -> Summary {
     let store = store_of(&["x"], batches);
-    let plan = plan_of(&store, chunk_rows, exact, ddof);
     let input = InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0 };
-    let options = DescribeOptions { executor: ExecutorKind::Serial, exact, ddof, ..DescribeOptions::default() };
-    describe_store(&store, &plan, input, &options).unwrap().report.columns.remove(0).summary
+    let options = options_of(ExecutorKind::Serial, 1, chunk_rows, exact, ddof);
+    describe_store(&store, input, &options).unwrap().report.columns.remove(0).summary
 }
 
 fn floats(xs: &[f64]) -> Summary {

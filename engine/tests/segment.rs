@@ -259,7 +259,7 @@ fn streams_and_compressed_files_load_through_a_segment_with_the_same_batches() {
     write_file(&plain, IpcWriteOptions::default());
     let (format, reference) = store_of(&plain);
     assert_eq!(format, InputFormat::ArrowFile);
-    assert!(matches!(reference.origin(), Origin::File(p) if *p == plain));
+    assert!(matches!(reference.origin(), Origin::OpenFile { path, .. } if *path == plain));
 
     let stream = dir.path().join("data.stream");
     std::fs::write(&stream, stream_bytes()).unwrap();

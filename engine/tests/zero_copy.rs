@@ -61,8 +61,12 @@ fn misaligned_buffers_are_copied_once_per_batch_and_announced() {
     writer.finish().unwrap();
 
     let done = describe(&path, &DescribeOptions::default()).unwrap();
-    assert_eq!(done.notes.len(), 1, "one notice for the whole file: {:?}", done.notes);
-    assert!(done.notes[0].contains("misaligned") && done.notes[0].contains("old.arrow"), "{}", done.notes[0]);
+    assert_eq!(done.outcome.notes.len(), 1, "one notice for the whole file: {:?}", done.outcome.notes);
+    assert!(
+        done.outcome.notes[0].contains("misaligned") && done.outcome.notes[0].contains("old.arrow"),
+        "{}",
+        done.outcome.notes[0]
+    );
     let x = &done.report.columns[0].summary;
     assert_eq!((x.count, x.sum), (15, Some(Value::Float(expected_sum))));
     assert_eq!(done.report.columns[1].summary.count, 15);

@@ -1,9 +1,16 @@
-//! Executors: run "compute the partial of chunk i" for every chunk and hand `(chunk id, partial)` to the
-//! caller, which feeds the Aggregator.
+//! Executors and Sessions: run "compute the partials of pass p on chunk i" for every chunk and hand
+//! `(chunk id, partial)` to the caller, which feeds the Aggregator.
 //!
-//! Only scheduling and transport differ between executors; all of them call
-//! [`kernel::compute_chunk`](crate::kernel::compute_chunk). Completion order is free: determinism comes
-//! from the Aggregator, never from the executor.
+//! ```text
+//!  Executor::start(plan, store) ──► Session ──run_pass(pass 0)──► (chunk, partial)* ──► Aggregator
+//!                                     │      ──run_pass(pass 1)──► ...   (workers stay up in between)
+//!                                     └─ report(): chunks, passes, workers spawned, time
+//! ```
+//!
+//! A Session is started once per run: the processes executor spawns its workers (which open and validate
+//! the input) once, and every pass of a multi-pass analysis reuses them. Only scheduling and transport
+//! differ between executors; all of them call [`kernel::compute_chunk`](crate::kernel::compute_chunk).
+//! Completion order is free: determinism comes from the Aggregator, never from the executor.
 
 pub mod processes;
 pub mod serial;
@@ -14,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::plan::Plan;
+use crate::plan::{Pass, Plan};
 use crate::stats::PartialSet;
 use crate::store::Store;
 
@@ -24,15 +31,33 @@ pub type OnPartial<'a> = &'a mut dyn FnMut(usize, PartialSet) -> Result<()>;
 /// What a run did, for progress and benchmark reports.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecReport {
+    /// Chunks per pass.
     pub chunks: usize,
+    pub passes: usize,
+    /// Workers (threads or processes) running at once.
     pub workers: usize,
+    /// Worker processes started over the whole session, replacements included (0 for in-process executors).
+    pub spawned: usize,
     pub elapsed: Duration,
 }
 
-/// A strategy for running the chunks of a plan.
+/// A strategy for running the chunks of a plan: starts a [`Session`].
 pub trait Executor {
-    /// Computes every chunk of `plan` over `store`, calling `on_partial` once per chunk, in any order.
-    fn run(&self, plan: &Plan, store: &Store, on_partial: OnPartial<'_>) -> Result<ExecReport>;
+    /// Starts a session over `store` (for the processes executor: spawns the workers).
+    fn start<'a>(&'a self, plan: &'a Plan, store: &'a Store) -> Result<Box<dyn Session + 'a>>;
+}
+
+/// A started executor: runs passes one after another over the same workers.
+pub trait Session {
+    /// Computes `pass` on every chunk of the plan, calling `on_partial` once per chunk, in any order.
+    fn run_pass(&mut self, pass: &Pass, on_partial: OnPartial<'_>) -> Result<()>;
+    /// What the session did so far.
+    fn report(&self) -> ExecReport;
+    /// Ends the session cleanly (workers are told to exit and reaped) and reports. Dropping a session
+    /// instead, as an error does, stops its workers at once.
+    fn close(self: Box<Self>) -> ExecReport {
+        self.report()
+    }
 }
 
 /// A request to stop, shared by the signal handler and the executors: holds the number of the signal

@@ -1,11 +1,11 @@
 //! The serial executor: every chunk in order on the calling thread. The reference oracle of the tests.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::{Cancel, ExecReport, Executor, OnPartial};
+use super::{Cancel, ExecReport, Executor, OnPartial, Session};
 use crate::error::Result;
 use crate::kernel::compute_chunk;
-use crate::plan::Plan;
+use crate::plan::{Chunk, Pass, Plan};
 use crate::store::Store;
 
 /// Runs chunks one after another, in id order.
@@ -15,13 +15,41 @@ pub struct Serial {
 }
 
 impl Executor for Serial {
-    fn run(&self, plan: &Plan, store: &Store, on_partial: OnPartial<'_>) -> Result<ExecReport> {
+    fn start<'a>(&'a self, plan: &'a Plan, store: &'a Store) -> Result<Box<dyn Session + 'a>> {
+        Ok(Box::new(SerialSession {
+            cancel: &self.cancel,
+            plan,
+            store,
+            chunks: plan.chunks(),
+            passes: 0,
+            busy: Duration::ZERO,
+        }))
+    }
+}
+
+struct SerialSession<'a> {
+    cancel: &'a Cancel,
+    plan: &'a Plan,
+    store: &'a Store,
+    chunks: Vec<Chunk>,
+    passes: usize,
+    busy: Duration,
+}
+
+impl Session for SerialSession<'_> {
+    fn run_pass(&mut self, pass: &Pass, on_partial: OnPartial<'_>) -> Result<()> {
         let start = Instant::now();
-        let chunks = plan.chunks();
-        for chunk in &chunks {
+        self.plan.check_pass(pass)?;
+        for chunk in &self.chunks {
             self.cancel.check()?;
-            on_partial(chunk.id, compute_chunk(plan, store, chunk))?;
+            on_partial(chunk.id, compute_chunk(self.plan, pass, self.store, chunk))?;
         }
-        Ok(ExecReport { chunks: chunks.len(), workers: 1, elapsed: start.elapsed() })
+        self.passes += 1;
+        self.busy += start.elapsed();
+        Ok(())
+    }
+
+    fn report(&self) -> ExecReport {
+        ExecReport { chunks: self.chunks.len(), passes: self.passes, workers: 1, spawned: 0, elapsed: self.busy }
     }
 }

@@ -1,4 +1,4 @@
-//! The Plan: which statistics of which columns, and the fixed list of chunks.
+//! The Plan: which columns are read, and the fixed list of chunks; [`Pass`]es say what is computed.
 //!
 //! A chunk is a fixed row range. The list depends only on the row count and `chunk_rows`, **never on the
 //! worker count**: that, with the Aggregator's canonical merge tree, is what makes results bit-identical
@@ -10,8 +10,12 @@ use arrow_schema::Schema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::stats::{AnyPartial, Counts, FinishOptions, FloatDescribe, IntDescribe, PartialSet};
+use crate::filter::Filter;
+use crate::stats::PartialSet;
 use crate::store::ColumnKind;
+
+mod pass;
+pub use pass::{Pass, StatEntry};
 
 /// Default rows per chunk. Chosen by `benches/README.md` ("chunk size"): large enough that per-chunk
 /// overhead (a task message, a partial state, a merge) is noise, small enough that 2-8 workers get
@@ -46,58 +50,85 @@ pub struct ColumnPlan {
     pub value_width: usize,
 }
 
-/// Options that change the partial states (and so must be the same on every worker).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanOptions {
-    /// Keep an exact accumulator so `sum` and `mean` of float columns are correctly rounded.
-    pub exact: bool,
-    pub finish: FinishOptions,
-}
-
-/// The analysis: planned columns, options and chunking.
+/// What is read and how it is cut: the loaded columns, the rows, the fixed chunk list. Which statistics
+/// are computed is not here: that is each [`Pass`]'s job, so one Session (one start of the workers) serves
+/// every pass of an analysis.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
+    /// The loaded columns, in store order: the store's column `i` is `columns[i]`.
     pub columns: Vec<ColumnPlan>,
-    pub options: PlanOptions,
     pub num_rows: u64,
     pub chunk_rows: u64,
+    /// `--where`: rows it does not select are not rows for any statistic of any pass.
+    pub filter: Option<PlannedFilter>,
+}
+
+/// A filter and the store positions of the columns it reads (in the order [`Filter::columns`] lists them).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedFilter {
+    pub filter: Filter,
+    pub positions: Vec<usize>,
 }
 
 impl Plan {
-    /// Plans `describe` of `columns` (all columns when `None`), failing on a name the schema lacks.
-    pub fn try_new(
-        schema: &Schema,
-        columns: Option<&[String]>,
-        num_rows: u64,
-        chunk_rows: u64,
-        options: PlanOptions,
-    ) -> Result<Plan> {
+    /// Plans reading `indices` (source-schema column indices, in the order wanted) of `schema`.
+    pub fn try_new(schema: &Schema, indices: &[usize], num_rows: u64, chunk_rows: u64) -> Result<Plan> {
         if chunk_rows == 0 {
             return Err(Error::input("--chunk-rows must be at least 1"));
         }
-        let indices: Vec<usize> = match columns {
-            None => (0..schema.fields().len()).collect(),
-            Some(names) => names.iter().map(|n| find_column(schema, n)).collect::<Result<_>>()?,
-        };
         let columns = indices
-            .into_iter()
-            .map(|index| {
-                let field = schema.field(index);
-                ColumnPlan {
+            .iter()
+            .map(|&index| {
+                let field = schema.fields().get(index).ok_or_else(|| {
+                    Error::internal(format!("column index {index} out of range ({} columns)", schema.fields().len()))
+                })?;
+                Ok(ColumnPlan {
                     name: field.name().clone(),
                     index,
                     type_name: field.data_type().to_string(),
                     kind: ColumnKind::of(field.data_type()),
                     value_width: field.data_type().primitive_width().unwrap_or(0),
-                }
+                })
             })
-            .collect();
-        Ok(Plan { columns, options, num_rows, chunk_rows })
+            .collect::<Result<_>>()?;
+        Ok(Plan { columns, num_rows, chunk_rows, filter: None })
+    }
+
+    /// Plans reading `indices` plus whatever `filter` reads (appended), with the filter applied to every pass.
+    pub fn try_with_filter(
+        schema: &Schema,
+        indices: &[usize],
+        filter: Option<Filter>,
+        num_rows: u64,
+        chunk_rows: u64,
+    ) -> Result<Plan> {
+        let mut all = indices.to_vec();
+        if let Some(f) = &filter {
+            all.extend(f.columns().iter().filter(|c| !indices.contains(c)));
+        }
+        let mut plan = Self::try_new(schema, &all, num_rows, chunk_rows)?;
+        plan.filter = filter.map(|filter| {
+            let positions =
+                filter.columns().iter().map(|&c| all.iter().position(|&a| a == c).expect("added")).collect();
+            PlannedFilter { filter, positions }
+        });
+        Ok(plan)
+    }
+
+    /// Plans reading the columns named `names` (every column when `None`), failing on a name the schema lacks.
+    pub fn try_with_names(schema: &Schema, names: Option<&[String]>, num_rows: u64, chunk_rows: u64) -> Result<Plan> {
+        let indices = resolve_columns(schema, names)?;
+        Self::try_new(schema, &indices, num_rows, chunk_rows)
     }
 
     /// Source-schema indices of the planned columns, in plan order.
     pub fn projection(&self) -> Vec<usize> {
         self.columns.iter().map(|c| c.index).collect()
+    }
+
+    /// The store position of source column `index`.
+    pub fn position(&self, index: usize) -> Option<usize> {
+        self.columns.iter().position(|c| c.index == index)
     }
 
     /// Bytes of value data per row over the planned numeric columns (for throughput reports).
@@ -113,20 +144,40 @@ impl Plan {
         self.columns[column].kind
     }
 
-    /// Empty states for every planned column: the merge identity of a chunk's [`PartialSet`].
-    pub fn empty_partials(&self) -> PartialSet {
-        let columns = (0..self.columns.len())
-            .map(|i| match self.kind(i) {
-                ColumnKind::Float => AnyPartial::Float(FloatDescribe::new(self.options.exact)),
-                ColumnKind::Int => AnyPartial::Int(IntDescribe::default()),
-                ColumnKind::Other => AnyPartial::Counts(Counts::default()),
-            })
-            .collect();
-        PartialSet { columns }
+    /// Empty states for every entry of `pass`: the merge identity of a chunk's [`PartialSet`].
+    pub fn empty_partials(&self, pass: &Pass) -> PartialSet {
+        let stats = pass.entries.iter().map(|e| e.stat.empty(self.kind(e.columns[0]), e.columns.len())).collect();
+        PartialSet { rows: 0, stats }
+    }
+
+    /// Checks that every entry of `pass` names planned columns (a worker receives passes over a pipe).
+    pub fn check_pass(&self, pass: &Pass) -> Result<()> {
+        for entry in &pass.entries {
+            if entry.columns.is_empty() || entry.columns.iter().any(|&c| c >= self.columns.len()) {
+                return Err(Error::new(
+                    crate::error::ErrorKind::Protocol,
+                    format!(
+                        "pass {} names columns {:?} of a {}-column plan",
+                        pass.id,
+                        entry.columns,
+                        self.columns.len()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
-fn find_column(schema: &Schema, name: &str) -> Result<usize> {
+/// Source-schema indices of `names`, in order (every column when `None`).
+pub fn resolve_columns(schema: &Schema, names: Option<&[String]>) -> Result<Vec<usize>> {
+    match names {
+        None => Ok((0..schema.fields().len()).collect()),
+        Some(names) => names.iter().map(|n| find_column(schema, n)).collect(),
+    }
+}
+
+pub fn find_column(schema: &Schema, name: &str) -> Result<usize> {
     schema.index_of(name).map_err(|_| {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         Error::input(format!("no column named {name:?}; the columns are: {}", names.join(", "))).with_column(name)
@@ -157,9 +208,9 @@ mod tests {
     #[test]
     fn unknown_column_names_the_column_and_the_choices() {
         let schema = Schema::new(vec![Field::new("a", DataType::Float64, true), Field::new("b", DataType::Utf8, true)]);
-        let err = Plan::try_new(&schema, Some(&["zz".into()]), 0, 10, PlanOptions::default()).unwrap_err();
+        let err = Plan::try_with_names(&schema, Some(&["zz".into()]), 0, 10).unwrap_err();
         assert_eq!(err.to_string(), "column \"zz\": no column named \"zz\"; the columns are: a, b");
-        let plan = Plan::try_new(&schema, Some(&["b".into(), "a".into()]), 0, 10, PlanOptions::default()).unwrap();
+        let plan = Plan::try_with_names(&schema, Some(&["b".into(), "a".into()]), 0, 10).unwrap();
         assert_eq!(plan.projection(), vec![1, 0]);
         assert_eq!((plan.kind(0), plan.kind(1)), (ColumnKind::Other, ColumnKind::Float));
     }

@@ -3,9 +3,17 @@
 //! Field names equal the CLI and JSON names (`mean`, `std`, `nan_count`). The JSON layout is documented in
 //! README.md and versioned by [`SCHEMA_VERSION`]; anything that changes it bumps the version.
 
+pub mod arrow;
+pub mod bars;
+pub mod corr;
 pub mod csv;
+pub mod hist;
 pub mod json;
+pub mod plot;
+pub mod result;
 pub mod table;
+
+pub use arrow::describe_batch;
 
 use std::io::Write;
 
@@ -47,6 +55,8 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// An Arrow IPC file of the result table.
+    Arrow,
 }
 
 impl Report {
@@ -55,6 +65,7 @@ impl Report {
             Format::Table => table::render(self, out),
             Format::Json => json::render(self, out),
             Format::Csv => csv::render(self, out),
+            Format::Arrow => result::render(&crate::analysis::AnalysisResult::Describe(self.clone()), format, 0, out),
         }
     }
 }

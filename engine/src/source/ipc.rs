@@ -75,7 +75,10 @@ impl IpcFile {
     /// and as its [`Origin::File`].
     pub fn from_file(file: &std::fs::File, label: &Path) -> Result<Self> {
         let data = map(file, label)?;
-        Self::from_buffer(data, label, Origin::File(label.to_path_buf()))
+        let kept = file
+            .try_clone()
+            .map_err(|e| Error::input(format!("cannot duplicate the descriptor: {e}")).with_file(label))?;
+        Self::from_buffer(data, label, Origin::OpenFile { path: label.to_path_buf(), file: Arc::new(kept) })
     }
 
     fn from_buffer(data: Buffer, label: &Path, origin: Origin) -> Result<Self> {

@@ -11,23 +11,33 @@
 //! the data; their pieces (moments, sums) live in their own files with the math as free functions.
 //! [`AnyPartial`] is the closed enum the executors move around: no trait objects, no downcasts.
 
+pub mod comoments;
 pub mod describe_float;
 pub mod describe_int;
 pub mod exact_ratio;
 pub mod exact_sum;
 pub mod extract;
 pub mod float_sum;
+pub mod histogram;
+pub mod histogram_edges;
 pub mod lanes;
 #[cfg(target_arch = "x86_64")]
 mod lanes_avx2;
 pub mod moments;
+pub mod numeric;
+pub mod range;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+pub use comoments::CoMoments;
 pub use describe_float::FloatDescribe;
 pub use describe_int::IntDescribe;
+pub use histogram::Histogram;
+pub use histogram_edges::HistogramSpec;
+pub use range::Range;
 
 use crate::error::{Error, Result};
+use crate::store::ColumnKind;
 
 /// A mergeable statistic state.
 ///
@@ -108,12 +118,46 @@ impl Partial for Counts {
     }
 }
 
-/// One column's state, whatever its type: the closed set of statistics tally computes.
+/// What to compute over one entry's columns: the closed set of statistics tally knows. A [`Pass`] is a list
+/// of these (with their columns); [`Stat::empty`] makes the state a chunk starts from.
+///
+/// [`Pass`]: crate::plan::Pass
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Stat {
+    /// The fused describe statistics of one column; `exact` adds the correctly rounded float sum.
+    Describe { exact: bool },
+    /// Finite min and max of one numeric column (the first pass of a histogram without `--range`).
+    Range,
+    /// Counts per bin of one numeric column.
+    Histogram(HistogramSpec),
+    /// Pairwise-complete co-moments of the entry's k numeric columns.
+    CoMoments,
+}
+
+impl Stat {
+    /// The empty state (merge identity) of this statistic over `columns` columns, the first of `kind`.
+    pub fn empty(&self, kind: ColumnKind, columns: usize) -> AnyPartial {
+        match (self, kind) {
+            (Stat::Describe { exact }, ColumnKind::Float) => AnyPartial::Float(FloatDescribe::new(*exact)),
+            (Stat::Describe { .. }, ColumnKind::Int) => AnyPartial::Int(IntDescribe::default()),
+            (Stat::Describe { .. }, ColumnKind::Other) => AnyPartial::Counts(Counts::default()),
+            (Stat::Range, _) => AnyPartial::Range(Range::default()),
+            (Stat::Histogram(_), _) => AnyPartial::Histogram(Histogram::default()),
+            (Stat::CoMoments, _) => AnyPartial::CoMoments(CoMoments::new(columns)),
+        }
+    }
+}
+
+/// One statistic's state: the closed set the executors move around, with `match` dispatch (no trait
+/// objects, no downcasts). The describe statistic has one fused state per column kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum AnyPartial {
     Counts(Counts),
     Float(FloatDescribe),
     Int(IntDescribe),
+    Range(Range),
+    Histogram(Histogram),
+    CoMoments(CoMoments),
 }
 
 impl AnyPartial {
@@ -123,6 +167,23 @@ impl AnyPartial {
             (AnyPartial::Counts(a), AnyPartial::Counts(b)) => a.merge(b),
             (AnyPartial::Float(a), AnyPartial::Float(b)) => a.merge(b),
             (AnyPartial::Int(a), AnyPartial::Int(b)) => a.merge(b),
+            (AnyPartial::Range(a), AnyPartial::Range(b)) => a.merge(b),
+            (AnyPartial::Histogram(a), AnyPartial::Histogram(b)) => {
+                if !(a.counts.is_empty() || b.counts.is_empty() || a.counts.len() == b.counts.len()) {
+                    return Err(Error::internal(format!(
+                        "cannot merge histograms of {} and {} bins",
+                        a.counts.len(),
+                        b.counts.len()
+                    )));
+                }
+                a.merge(b)
+            }
+            (AnyPartial::CoMoments(a), AnyPartial::CoMoments(b)) => {
+                if a.k != b.k {
+                    return Err(Error::internal(format!("cannot merge co-moments of {} and {} columns", a.k, b.k)));
+                }
+                a.merge(b)
+            }
             (a, b) => {
                 return Err(Error::internal(format!(
                     "cannot merge partial states of different kinds ({} and {})",
@@ -134,39 +195,52 @@ impl AnyPartial {
         Ok(())
     }
 
-    pub fn finish(&self, options: &FinishOptions) -> Summary {
+    /// The describe summary of a describe state (`None` for other statistics).
+    pub fn summary(&self, options: &FinishOptions) -> Option<Summary> {
         match self {
-            AnyPartial::Counts(s) => s.finish(options),
-            AnyPartial::Float(s) => s.finish(options),
-            AnyPartial::Int(s) => s.finish(options),
+            AnyPartial::Counts(s) => Some(s.finish(options)),
+            AnyPartial::Float(s) => Some(s.finish(options)),
+            AnyPartial::Int(s) => Some(s.finish(options)),
+            AnyPartial::Range(_) | AnyPartial::Histogram(_) | AnyPartial::CoMoments(_) => None,
         }
     }
 
-    fn kind_name(&self) -> &'static str {
+    /// Backwards-compatible name of [`summary`](Self::summary) for describe states.
+    pub fn finish(&self, options: &FinishOptions) -> Summary {
+        self.summary(options).unwrap_or_default()
+    }
+
+    pub(crate) fn kind_name(&self) -> &'static str {
         match self {
             AnyPartial::Counts(_) => "counts",
             AnyPartial::Float(_) => "float describe",
             AnyPartial::Int(_) => "integer describe",
+            AnyPartial::Range(_) => "range",
+            AnyPartial::Histogram(_) => "histogram",
+            AnyPartial::CoMoments(_) => "co-moments",
         }
     }
 }
 
-/// The partial states of one chunk (or of a merged range of chunks), one per planned column, in plan order.
+/// The partial states of one chunk (or of a merged range of chunks) for one pass: one per entry of the
+/// pass, in pass order, plus the rows that passed the filter (all rows without one).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PartialSet {
-    pub columns: Vec<AnyPartial>,
+    pub rows: u64,
+    pub stats: Vec<AnyPartial>,
 }
 
 impl PartialSet {
     pub fn merge(&mut self, other: &PartialSet) -> Result<()> {
-        if self.columns.len() != other.columns.len() {
+        if self.stats.len() != other.stats.len() {
             return Err(Error::internal(format!(
-                "cannot merge partial sets of {} and {} columns",
-                self.columns.len(),
-                other.columns.len()
+                "cannot merge partial sets of {} and {} statistics",
+                self.stats.len(),
+                other.stats.len()
             )));
         }
-        for (a, b) in self.columns.iter_mut().zip(&other.columns) {
+        self.rows += other.rows;
+        for (a, b) in self.stats.iter_mut().zip(&other.stats) {
             a.merge(b)?;
         }
         Ok(())
@@ -174,7 +248,7 @@ impl PartialSet {
 }
 
 /// Version of the serialised state format; bumped whenever any state's fields change.
-pub const STATE_FORMAT_VERSION: u16 = 2;
+pub const STATE_FORMAT_VERSION: u16 = 3;
 
 /// Encodes a state for a pipe or a file: the format version, then the postcard body.
 pub fn encode<T: Serialize>(state: &T) -> Result<Vec<u8>> {

@@ -21,8 +21,11 @@ use segment::SealedSegment;
 /// the segment through an inherited descriptor ([`SealedSegment::inheritable_fd`]).
 #[derive(Clone, Debug)]
 pub enum Origin {
-    /// An uncompressed Arrow IPC file on disk, mapped as it is.
+    /// A file known only by its path (in-memory test stores); a worker would open it again.
     File(PathBuf),
+    /// An uncompressed Arrow IPC file on disk, mapped as it is through this open descriptor. Workers inherit
+    /// a duplicate of it, so they read the very file the parent planned on even if the path is replaced.
+    OpenFile { path: PathBuf, file: Arc<std::fs::File> },
     /// A sealed memfd holding the input decoded into an uncompressed Arrow IPC file (streams, compressed files).
     Segment(Arc<SealedSegment>),
 }
@@ -31,16 +34,26 @@ pub enum Origin {
 #[derive(Clone, Copy, Debug)]
 pub struct ColumnChunk<'a, T> {
     pub values: &'a [T],
-    /// Little-endian bit words, bit `i` set when `values[i]` is valid; `None` when all are valid. Bits past
-    /// `values.len()` are zero.
+    /// Little-endian bit words, bit `i` set when `values[i]` is to be used (valid, and selected by the
+    /// filter if there is one); `None` when all are. Bits past `values.len()` are zero.
     pub validity: Option<&'a [u64]>,
+    /// Rows masked out of `validity` by a `--where` filter: they are neither values nor nulls.
+    pub excluded: usize,
 }
 
-impl<T> ColumnChunk<'_, T> {
+impl<'a, T> ColumnChunk<'a, T> {
+    /// A chunk without filtered rows.
+    pub fn new(values: &'a [T], validity: Option<&'a [u64]>) -> Self {
+        ColumnChunk { values, validity, excluded: 0 }
+    }
+
+    /// Nulls among the rows in play (filtered-out rows are not counted).
     pub fn null_count(&self) -> usize {
         match self.validity {
             None => 0,
-            Some(words) => self.values.len() - words.iter().map(|w| w.count_ones() as usize).sum::<usize>(),
+            Some(words) => {
+                self.values.len() - self.excluded - words.iter().map(|w| w.count_ones() as usize).sum::<usize>()
+            }
         }
     }
 }
@@ -188,17 +201,36 @@ impl Store {
 
     /// The pieces of column `column` covering `rows`, one zero-copy slice per batch touched, in row order.
     pub fn pieces(&self, column: usize, rows: Range<u64>) -> impl Iterator<Item = ArrayRef> + '_ {
+        self.piece_ranges(rows).map(move |p| self.slice(column, &p))
+    }
+
+    /// The per-batch pieces covering `rows`, in row order: every column is cut at the same places.
+    pub fn piece_ranges(&self, rows: Range<u64>) -> impl Iterator<Item = Piece> + '_ {
         let first = self.starts.partition_point(|&s| s <= rows.start).saturating_sub(1);
         self.batches[first.min(self.batches.len())..]
             .iter()
             .zip(&self.starts[first..])
-            .take_while(move |(_, start)| **start < rows.end)
-            .filter_map(move |(batch, &start)| {
+            .enumerate()
+            .take_while(move |(_, (_, start))| **start < rows.end)
+            .filter_map(move |(i, (batch, &start))| {
                 let lo = rows.start.max(start);
                 let hi = rows.end.min(start + batch.num_rows() as u64);
-                (lo < hi).then(|| batch.column(column).slice((lo - start) as usize, (hi - lo) as usize))
+                (lo < hi).then_some(Piece { batch: first + i, offset: (lo - start) as usize, len: (hi - lo) as usize })
             })
     }
+
+    /// Column `column` of one piece, zero copy.
+    pub fn slice(&self, column: usize, piece: &Piece) -> ArrayRef {
+        self.batches[piece.batch].column(column).slice(piece.offset, piece.len)
+    }
+}
+
+/// Rows `offset..offset + len` of batch `batch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub batch: usize,
+    pub offset: usize,
+    pub len: usize,
 }
 
 /// Bit words of an array's validity (bit `i` ↔ value `i`), or `None` when it has no nulls.
@@ -248,7 +280,7 @@ mod tests {
 
     #[test]
     fn null_count_ignores_padding_bits() {
-        let chunk = ColumnChunk { values: &[1.0f64; 70], validity: Some(&[u64::MAX, 0b101]) };
+        let chunk = ColumnChunk::new(&[1.0f64; 70], Some(&[u64::MAX, 0b101]));
         assert_eq!(chunk.null_count(), 70 - 66);
     }
 }

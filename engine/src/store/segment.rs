@@ -165,33 +165,75 @@ impl SealedSegment {
     /// Only call it with numbers read from the command line, once, at worker start-up.
     pub fn from_inherited_fd(raw: RawFd) -> Result<SealedSegment> {
         let refuse = |why: String| Error::new(ErrorKind::Protocol, format!("shared-memory segment fd {raw}: {why}"));
-        if raw < 0 {
-            return Err(refuse("not a file descriptor number".into()));
-        }
-        if raw <= 2 {
-            return Err(refuse("is a standard stream (stdin, stdout or stderr), not an inherited segment".into()));
-        }
-        let _claim = CLAIM.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // SAFETY: `borrow_raw` needs `raw` to stay open while borrowed. Under the contract above nothing else
-        // owns it, so nothing closes it during these few calls (and concurrent claims wait on the lock).
-        // The borrow is only passed to fcntl, fstat and readlink by number; if `raw` is not open they fail
-        // with EBADF, an error, and no memory is ever accessed through it.
-        let fd = unsafe { BorrowedFd::borrow_raw(raw) };
-        let flags = rustix::io::fcntl_getfd(fd).map_err(|e| refuse(format!("not open ({e})")))?;
-        if flags.contains(FdFlags::CLOEXEC) {
-            return Err(refuse("has FD_CLOEXEC set: it was not inherited, or it is already claimed".into()));
-        }
-        verify_sealed_memfd(fd).map_err(refuse)?;
-        rustix::io::fcntl_setfd(fd, flags | FdFlags::CLOEXEC)
-            .map_err(|e| refuse(format!("cannot set FD_CLOEXEC: {e}")))?;
-        // SAFETY: `OwnedFd::from_raw_fd` needs `raw` open and owned by nobody else. It is open (F_GETFD
-        // succeeded). It had no FD_CLOEXEC, so std and rustix did not create it in this process (they always
-        // set it): it was inherited across exec, and by the contract above nothing else here owns it. We set
-        // FD_CLOEXEC under the claim lock, so any later call with the same number is refused before this
-        // point: the returned OwnedFd is its only owner.
-        let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+        let owned = claim_inherited(raw, verify_sealed_memfd).map_err(refuse)?;
         SealedSegment::new(File::from(owned)).map_err(|e| refuse(e.message().to_string()))
     }
+}
+
+/// Takes ownership of a regular file's descriptor inherited from the parent (the input file it opened and
+/// planned on), checking it like [`SealedSegment::from_inherited_fd`] does and that it is the file the parent
+/// named: the same device and inode. The worker then maps the very file the parent mapped, even if the path
+/// now names another file.
+pub fn claim_inherited_file(raw: RawFd, device: u64, inode: u64) -> Result<File> {
+    let refuse = |why: String| Error::new(ErrorKind::Protocol, format!("input file fd {raw}: {why}"));
+    let owned = claim_inherited(raw, |fd| {
+        let stat = rustix::fs::fstat(fd).map_err(|e| format!("cannot stat ({e})"))?;
+        if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile {
+            return Err("not a regular file".into());
+        }
+        if (stat.st_dev, stat.st_ino) != (device, inode) {
+            return Err(format!(
+                "is device {} inode {}, the parent planned on device {device} inode {inode}",
+                stat.st_dev, stat.st_ino
+            ));
+        }
+        Ok(())
+    })
+    .map_err(refuse)?;
+    Ok(File::from(owned))
+}
+
+/// Device and inode of an open file: what [`claim_inherited_file`] checks.
+pub fn file_identity(file: &File) -> Result<(u64, u64)> {
+    let stat = rustix::fs::fstat(file).map_err(|e| Error::io("cannot stat the input", e.into()))?;
+    Ok((stat.st_dev, stat.st_ino))
+}
+
+/// A duplicate of `file`'s descriptor without `FD_CLOEXEC`, for one child to inherit (see
+/// [`SealedSegment::inheritable_fd`] for the protocol and its cost).
+pub fn inheritable_file_fd(file: &File) -> Result<OwnedFd> {
+    // POSIX `dup` never sets FD_CLOEXEC on the new descriptor.
+    rustix::io::dup(file).map_err(|e| Error::io("cannot duplicate the input file's descriptor", e.into()))
+}
+
+/// The claim protocol shared by segments and input files: `raw` must not be a standard stream, must be
+/// open, not yet claimed (no `FD_CLOEXEC`) and pass `verify`; it then gets `FD_CLOEXEC` and one owner.
+/// The contract of [`SealedSegment::from_inherited_fd`] applies.
+fn claim_inherited(raw: RawFd, verify: impl FnOnce(BorrowedFd<'_>) -> Result<(), String>) -> Result<OwnedFd, String> {
+    if raw < 0 {
+        return Err("not a file descriptor number".into());
+    }
+    if raw <= 2 {
+        return Err("is a standard stream (stdin, stdout or stderr), not an inherited descriptor".into());
+    }
+    let _claim = CLAIM.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // SAFETY: `borrow_raw` needs `raw` to stay open while borrowed. Under the contract above nothing else
+    // owns it, so nothing closes it during these few calls (and concurrent claims wait on the lock).
+    // The borrow is only passed to fcntl, fstat and readlink by number; if `raw` is not open they fail
+    // with EBADF, an error, and no memory is ever accessed through it.
+    let fd = unsafe { BorrowedFd::borrow_raw(raw) };
+    let flags = rustix::io::fcntl_getfd(fd).map_err(|e| format!("not open ({e})"))?;
+    if flags.contains(FdFlags::CLOEXEC) {
+        return Err("has FD_CLOEXEC set: it was not inherited, or it is already claimed".into());
+    }
+    verify(fd)?;
+    rustix::io::fcntl_setfd(fd, flags | FdFlags::CLOEXEC).map_err(|e| format!("cannot set FD_CLOEXEC: {e}"))?;
+    // SAFETY: `OwnedFd::from_raw_fd` needs `raw` open and owned by nobody else. It is open (F_GETFD
+    // succeeded). It had no FD_CLOEXEC, so std and rustix did not create it in this process (they always
+    // set it): it was inherited across exec, and by the contract above nothing else here owns it. We set
+    // FD_CLOEXEC under the claim lock, so any later call with the same number is refused before this
+    // point: the returned OwnedFd is its only owner.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
 }
 
 /// `Ok` when `fd` is a regular memfd sealed at least `WRITE | SHRINK | GROW`; otherwise why not.

@@ -7,9 +7,9 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{Field, Schema};
 use num_bigint::BigInt;
 use num_traits::{Signed, ToPrimitive, Zero};
-use tally_engine::plan::{Plan, PlanOptions};
-use tally_engine::stats::FinishOptions;
+use tally_engine::exec::ExecutorKind;
 use tally_engine::store::{Origin, Store};
+use tally_engine::{DescribeOptions, RunOptions};
 
 /// `num / den · 2^-pow2` as f64, within one ulp (64 quotient bits, then one rounding).
 pub fn ratio_to_f64(num: &BigInt, den: &BigInt, pow2: i64) -> f64 {
@@ -91,8 +91,8 @@ pub fn store_of(names: &[&str], batches: Vec<Vec<ArrayRef>>) -> Store {
     Store::try_new("memory".into(), schema, batches, 0..0, 0, Origin::File("memory".into())).unwrap()
 }
 
-/// A describe plan of every column of `store`.
-pub fn plan_of(store: &Store, chunk_rows: u64, exact: bool, ddof: u64) -> Plan {
-    let options = PlanOptions { exact, finish: FinishOptions { ddof } };
-    Plan::try_new(store.schema(), None, store.num_rows(), chunk_rows, options).unwrap()
+/// Describe options of every column, run by `executor` with `workers` over chunks of `chunk_rows`.
+pub fn options_of(executor: ExecutorKind, workers: usize, chunk_rows: u64, exact: bool, ddof: u64) -> DescribeOptions {
+    let run = RunOptions { executor, workers, chunk_rows, ..RunOptions::default() };
+    DescribeOptions { columns: None, exact, ddof, run }
 }

@@ -17,7 +17,7 @@ pub use fault::FAULT_ENV;
 pub use protocol::PROTOCOL_VERSION;
 pub use worker::worker_main;
 
-use super::{Cancel, ExecReport, Executor, OnPartial};
+use super::{Cancel, Executor, Session};
 use crate::error::Result;
 use crate::plan::Plan;
 use crate::store::Store;
@@ -27,6 +27,15 @@ use crate::store::Store;
 pub struct WorkerCommand {
     pub program: PathBuf,
     pub args: Vec<OsString>,
+    /// Extra environment for the workers (tests inject faults with [`FAULT_ENV`] this way).
+    pub env: Vec<(OsString, OsString)>,
+}
+
+impl WorkerCommand {
+    /// `program` re-executed with `args`, inheriting our environment.
+    pub fn new(program: PathBuf, args: Vec<OsString>) -> Self {
+        WorkerCommand { program, args, env: Vec::new() }
+    }
 }
 
 /// Runs chunks in `workers` child processes, redoing the chunks of any worker that dies.
@@ -45,7 +54,7 @@ pub struct Processes {
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
 impl Executor for Processes {
-    fn run(&self, plan: &Plan, store: &Store, on_partial: OnPartial<'_>) -> Result<ExecReport> {
-        supervisor::run(self, plan, store, on_partial)
+    fn start<'a>(&'a self, plan: &'a Plan, store: &'a Store) -> Result<Box<dyn Session + 'a>> {
+        Ok(Box::new(supervisor::start(self, plan, store)?))
     }
 }

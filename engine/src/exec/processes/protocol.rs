@@ -12,11 +12,11 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::plan::{Chunk, Plan};
+use crate::plan::{Chunk, Pass, Plan};
 use crate::stats::PartialSet;
 
 /// Bumped whenever a message or a partial state changes shape.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Frames above this size are refused: a corrupt length must not make us allocate gigabytes.
 const MAX_FRAME: u32 = 256 << 20;
@@ -24,8 +24,11 @@ const MAX_FRAME: u32 = 256 << 20;
 /// Where a worker finds the data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum InputSpec {
-    /// An Arrow IPC file on disk: the worker maps it too and shares the parent's page cache.
+    /// A file known only by its path (stores built in memory by tests): the worker opens it itself.
     Path(PathBuf),
+    /// The input file the parent opened, inherited as descriptor `fd`; the worker checks it is the file the
+    /// parent planned on (`device`, `inode`) and maps it, sharing the parent's page cache.
+    File { fd: i32, device: u64, inode: u64, label: PathBuf },
     /// A sealed memfd the worker inherited as file descriptor `fd`; `label` names the original input.
     Segment { fd: i32, label: PathBuf },
 }
@@ -33,10 +36,12 @@ pub(crate) enum InputSpec {
 /// Parent → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum ToWorker {
-    /// First frame: what to compute and where the data is.
+    /// First frame: where the data is and what is read of it. The worker opens and validates it once.
     Hello { worker: usize, input: InputSpec, plan: Plan },
-    /// Compute this chunk and reply with [`ToParent::Done`].
-    Task(Chunk),
+    /// The statistics of the next pass; tasks that follow name it by id.
+    Pass(Pass),
+    /// Compute this chunk for pass `pass` and reply with [`ToParent::Done`].
+    Task { pass: u32, chunk: Chunk },
 }
 
 /// Worker → parent.
@@ -44,8 +49,8 @@ pub(crate) enum ToWorker {
 pub(crate) enum ToParent {
     /// The store is open: send tasks.
     Ready { pid: u32 },
-    /// One chunk's partial states.
-    Done { chunk: usize, partial: PartialSet },
+    /// One chunk's partial states for one pass.
+    Done { pass: u32, chunk: usize, partial: PartialSet },
     /// The worker cannot go on (e.g. the input changed under it); its error, rendered with context.
     Failed { message: String, input_error: bool },
 }
@@ -115,8 +120,9 @@ mod tests {
         let msgs = vec![
             ToParent::Ready { pid: 42 },
             ToParent::Done {
+                pass: 1,
                 chunk: 7,
-                partial: PartialSet { columns: vec![AnyPartial::Counts(Counts { count: 3, null_count: 1 })] },
+                partial: PartialSet { rows: 4, stats: vec![AnyPartial::Counts(Counts { count: 3, null_count: 1 })] },
             },
             ToParent::Failed { message: "boom".into(), input_error: true },
         ];

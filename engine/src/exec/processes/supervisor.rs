@@ -1,4 +1,5 @@
-//! The supervisor: starts workers, hands out chunk ids, collects partials, and replaces dead workers.
+//! The supervisor: starts workers once per session, sends each pass, hands out chunk ids, collects
+//! partials, and replaces dead workers (between passes too).
 //!
 //! One event loop on the calling thread owns all decisions; per worker, one thread reads its stdout
 //! frames and one forwards its stderr lines, both feeding the loop through a channel. Scheduling is
@@ -19,8 +20,10 @@ use super::Processes;
 use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
 use super::worker::{PARENT_PID_ENV, VERBOSE_ENV};
 use crate::error::{Error, ErrorKind, Result};
+use crate::exec::Session;
 use crate::exec::{ExecReport, OnPartial};
-use crate::plan::{Chunk, Plan};
+use crate::plan::{Chunk, Pass, Plan};
+use crate::store::segment::{file_identity, inheritable_file_fd};
 use crate::store::{Origin, Store};
 
 /// Chunks a worker holds at once: one computing, one waiting in its pipe so it never idles.
@@ -57,6 +60,8 @@ struct Pool<'a> {
     workers: Vec<Worker>,
     spawned: usize,
     events: Sender<Event>,
+    /// The pass being run; sent to every worker that starts while it runs.
+    pass: Option<Pass>,
 }
 
 impl Drop for Pool<'_> {
@@ -70,28 +75,74 @@ impl Drop for Pool<'_> {
     }
 }
 
-pub(super) fn run(exec: &Processes, plan: &Plan, store: &Store, on_partial: OnPartial<'_>) -> Result<ExecReport> {
-    let start = Instant::now();
+/// A running pool: the workers, their event channel and the bookkeeping shared by passes.
+pub(super) struct ProcessSession<'a> {
+    pool: Pool<'a>,
+    rx: Receiver<Event>,
+    chunks: Vec<Chunk>,
+    target: usize,
+    startup_failures: u32,
+    passes: usize,
+    started: Instant,
+}
+
+pub(super) fn start<'a>(exec: &'a Processes, plan: &'a Plan, store: &'a Store) -> Result<ProcessSession<'a>> {
     let chunks = plan.chunks();
     let (tx, rx) = mpsc::channel();
-    let mut pool = Pool { exec, plan, store, workers: Vec::new(), spawned: 0, events: tx };
-    let target = exec.workers.min(chunks.len());
+    let mut pool = Pool { exec, plan, store, workers: Vec::new(), spawned: 0, events: tx, pass: None };
+    let target = exec.workers.min(chunks.len()).max(1);
     for _ in 0..target {
         pool.spawn()?;
     }
-    let mut state = Schedule {
-        queue: chunks.iter().map(|c| c.id).collect(),
-        attempts: vec![0; chunks.len()],
-        remaining: chunks.len(),
-        startup_failures: 0,
-        target,
-    };
-    state.drive(&mut pool, &rx, &chunks, on_partial)?;
-    pool.shut_down();
-    Ok(ExecReport { chunks: chunks.len(), workers: target, elapsed: start.elapsed() })
+    Ok(ProcessSession { pool, rx, chunks, target, startup_failures: 0, passes: 0, started: Instant::now() })
+}
+
+impl Session for ProcessSession<'_> {
+    fn run_pass(&mut self, pass: &Pass, on_partial: OnPartial<'_>) -> Result<()> {
+        self.pool.plan.check_pass(pass)?;
+        self.pool.pass = Some(pass.clone());
+        for w in &mut self.pool.workers {
+            // A failed write means the worker is dying: its Closed event replaces it.
+            if let Some(stdin) = w.stdin.as_mut() {
+                let _ = write_frame(stdin, &ToWorker::Pass(pass.clone()));
+            }
+        }
+        let mut state = Schedule {
+            pass: pass.id,
+            queue: self.chunks.iter().map(|c| c.id).collect(),
+            attempts: vec![0; self.chunks.len()],
+            remaining: self.chunks.len(),
+            startup_failures: self.startup_failures,
+            target: self.target,
+        };
+        for id in self.pool.workers.iter().map(|w| w.id).collect::<Vec<_>>() {
+            state.feed(&mut self.pool, id, &self.chunks);
+        }
+        let outcome = state.drive(&mut self.pool, &self.rx, &self.chunks, on_partial);
+        self.startup_failures = state.startup_failures;
+        self.passes += 1;
+        outcome
+    }
+
+    fn close(mut self: Box<Self>) -> ExecReport {
+        // Graceful: close stdins and reap. On errors the session is dropped instead, and Pool's Drop kills.
+        self.pool.shut_down();
+        self.report()
+    }
+
+    fn report(&self) -> ExecReport {
+        ExecReport {
+            chunks: self.chunks.len(),
+            passes: self.passes,
+            workers: self.target,
+            spawned: self.pool.spawned,
+            elapsed: self.started.elapsed(),
+        }
+    }
 }
 
 struct Schedule {
+    pass: u32,
     queue: VecDeque<usize>,
     attempts: Vec<u32>,
     remaining: usize,
@@ -135,11 +186,11 @@ impl Schedule {
                 w.ready = true;
                 w.busy_since = Instant::now();
             }
-            ToParent::Done { chunk, partial } => {
-                if w.in_flight.front() != Some(&chunk) {
+            ToParent::Done { pass, chunk, partial } => {
+                if pass != self.pass || w.in_flight.front() != Some(&chunk) {
                     return Err(Error::new(
                         ErrorKind::Protocol,
-                        format!("worker {id} answered chunk {chunk} out of turn"),
+                        format!("worker {id} answered chunk {chunk} of pass {pass} out of turn"),
                     ));
                 }
                 w.in_flight.pop_front();
@@ -176,7 +227,7 @@ impl Schedule {
             }
             w.in_flight.push_back(next);
             // A failed write means the worker is dying: its Closed event requeues the chunk.
-            if write_frame(stdin, &ToWorker::Task(chunks[next].clone())).is_err() {
+            if write_frame(stdin, &ToWorker::Task { pass: self.pass, chunk: chunks[next].clone() }).is_err() {
                 break;
             }
         }
@@ -187,30 +238,46 @@ impl Schedule {
         let mut w = pool.workers.swap_remove(index);
         let _ = w.child.kill();
         let status = w.child.wait().map_err(|e| Error::io("cannot reap a worker", e))?;
-        let how = if w.timed_out {
-            format!("killed after exceeding --chunk-timeout of {:?}", pool.exec.chunk_timeout.unwrap_or_default())
-        } else {
-            exit_description(status, error.as_ref())
+        let computing = w.in_flight.front().copied();
+        let how = match (w.timed_out, w.ready) {
+            (true, true) => format!(
+                "was killed after exceeding --chunk-timeout of {}",
+                seconds(pool.exec.chunk_timeout.unwrap_or_default())
+            ),
+            (true, false) => format!(
+                "was killed: it did not become ready within --chunk-timeout of {}",
+                seconds(pool.exec.chunk_timeout.unwrap_or_default())
+            ),
+            (false, _) => exit_description(status, error.as_ref()),
         };
-        tracing::warn!("{} {how}; its chunks go to another worker", describe_worker(&w));
-        if let Some(&blamed) = w.in_flight.front() {
+        let doing = match computing {
+            Some(c) => format!(" while computing chunk {c} (rows {}..{})", chunks[c].rows.start, chunks[c].rows.end),
+            None if !w.ready => " before it was ready".to_string(),
+            None => String::new(),
+        };
+        tracing::warn!("{} {how}{doing}; its chunks go to another worker", describe_worker(&w));
+        if let Some(blamed) = computing {
+            // A death while computing is charged to that chunk: a poisonous chunk fails the run by name.
             self.attempts[blamed] += 1;
             if self.attempts[blamed] >= pool.exec.max_attempts {
                 return Err(Error::new(
                     ErrorKind::Worker,
-                    format!("chunk failed {} times; last worker {how}", self.attempts[blamed]),
+                    format!("chunk failed {} times; the last worker {how}", self.attempts[blamed]),
                 )
                 .with_file(pool.store.path())
                 .with_chunk(blamed, chunks[blamed].rows.clone())
                 .with_worker(describe_worker(&w)));
             }
-        }
-        if !w.done_any {
+        } else if !w.done_any {
+            // Dying before any work points at the binary or the environment, not at a chunk.
             self.startup_failures += 1;
             if self.startup_failures >= MAX_STARTUP_FAILURES {
                 return Err(Error::new(
                     ErrorKind::Worker,
-                    format!("workers keep dying before finishing a chunk; last {how}"),
+                    format!(
+                        "{} workers in a row died before computing a chunk; the last one {how}",
+                        self.startup_failures
+                    ),
                 )
                 .with_file(pool.store.path())
                 .with_worker(describe_worker(&w)));
@@ -244,8 +311,9 @@ impl Pool<'_> {
         let mut command = Command::new(&cmd.program);
         command
             .args(&cmd.args)
+            .envs(cmd.env.iter().map(|(k, v)| (k, v)))
             .env(PARENT_PID_ENV, std::process::id().to_string())
-            .env(VERBOSE_ENV, if tracing::enabled!(tracing::Level::DEBUG) { "1" } else { "0" })
+            .env(VERBOSE_ENV, verbosity())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -254,6 +322,11 @@ impl Pool<'_> {
         // The segment's inheritable descriptor must live until the child has started, and no longer.
         let (input, _inherited) = match self.store.origin() {
             Origin::File(path) => (InputSpec::Path(path.clone()), None),
+            Origin::OpenFile { path, file } => {
+                let (device, inode) = file_identity(file)?;
+                let fd = inheritable_file_fd(file)?;
+                (InputSpec::File { fd: fd.as_raw_fd(), device, inode, label: path.clone() }, Some(fd))
+            }
             Origin::Segment(segment) => {
                 let fd = segment.inheritable_fd()?;
                 (InputSpec::Segment { fd: fd.as_raw_fd(), label: self.store.path().to_path_buf() }, Some(fd))
@@ -270,6 +343,9 @@ impl Pool<'_> {
         if let Some(s) = stdin.as_mut() {
             // If this fails the worker is already dead; its reader thread reports it.
             let _ = write_frame(s, &hello);
+            if let Some(pass) = &self.pass {
+                let _ = write_frame(s, &ToWorker::Pass(pass.clone()));
+            }
         }
         let events = self.events.clone();
         if let Some(mut out) = stdout {
@@ -303,7 +379,9 @@ impl Pool<'_> {
     fn kill_overdue(&mut self) {
         let Some(limit) = self.exec.chunk_timeout else { return };
         for w in &mut self.workers {
-            if !w.timed_out && !w.in_flight.is_empty() && w.busy_since.elapsed() > limit {
+            // `busy_since` is the spawn time until the worker is ready: a hang at start-up times out too.
+            let busy = !w.in_flight.is_empty() || !w.ready;
+            if !w.timed_out && busy && w.busy_since.elapsed() > limit {
                 w.timed_out = true;
                 let _ = w.child.kill();
             }
@@ -357,17 +435,33 @@ fn describe_worker(w: &Worker) -> String {
     format!("worker {} (pid {})", w.id, w.pid)
 }
 
-/// "exited with status 3", "was killed by signal 9 (SIGKILL)", plus a protocol error if there was one.
+/// "exited with status 3", "was killed by signal 9 (SIGKILL)". A broken last frame is only mentioned when
+/// the process itself did not fail: a worker that crashed mid-write leaves a cut frame as a consequence.
 fn exit_description(status: ExitStatus, error: Option<&Error>) -> String {
     let mut text = match (status.code(), status.signal()) {
         (Some(code), _) => format!("exited with status {code}"),
         (None, Some(sig)) => format!("was killed by signal {sig} ({})", signal_name(sig)),
         _ => format!("ended with {status}"),
     };
-    if let Some(e) = error {
-        text.push_str(&format!(" after a protocol error: {e}"));
+    if let (Some(e), true) = (error, status.success()) {
+        text.push_str(&format!(" after sending a broken frame ({e})"));
     }
     text
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+/// The worker log level matching ours: 2 at TRACE (`-vv`, per-chunk lines), 1 at DEBUG (`-v`), else 0.
+fn verbosity() -> &'static str {
+    if tracing::enabled!(tracing::Level::TRACE) {
+        "2"
+    } else if tracing::enabled!(tracing::Level::DEBUG) {
+        "1"
+    } else {
+        "0"
+    }
 }
 
 fn signal_name(sig: i32) -> &'static str {

@@ -1,11 +1,12 @@
 //! The worker process: the same `tally` binary started by the supervisor with a hidden subcommand.
 //!
 //! ```text
-//!  stdin  ── Hello{plan, input} ──►  open the store (map the same file / the inherited memfd)
-//!         ◄── Ready{pid} ───────────
-//!  stdin  ── Task(chunk) ─────────►  kernel::compute_chunk
-//!  stdout ◄── Done{chunk, partial} ─   (repeat)
-//!  stdin  ── EOF ─────────────────►  exit 0
+//!  stdin  ── Hello{plan, input} ──────►  open the store once (map the inherited file / memfd)
+//!  stdout ◄── Ready{pid} ───────────────
+//!  stdin  ── Pass{id, entries} ───────►  remember the pass
+//!  stdin  ── Task{pass, chunk} ───────►  kernel::compute_chunk
+//!  stdout ◄── Done{pass, chunk, partial}   (repeat; further Pass frames start later passes)
+//!  stdin  ── EOF ─────────────────────►  exit 0
 //! ```
 //!
 //! A worker never outlives its parent: it asks the kernel for SIGKILL when the parent dies
@@ -22,15 +23,15 @@ use super::fault::{self, Action, FAULT_ENV};
 use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kernel::compute_chunk;
-use crate::plan::Plan;
+use crate::plan::{Pass, Plan};
 use crate::source::ipc::IpcFile;
 use crate::store::Store;
-use crate::store::segment::SealedSegment;
+use crate::store::segment::{SealedSegment, claim_inherited_file};
 
 /// The environment variable through which the supervisor tells a worker its parent's pid.
 pub(crate) const PARENT_PID_ENV: &str = "TALLY_PARENT_PID";
 
-/// Set to `1` by a verbose parent (`-v`): the worker then logs its timings to stderr.
+/// Set by a verbose parent: `1` (`-v`) logs opening times, `2` (`-vv`) one line per chunk too, on stderr.
 pub(crate) const VERBOSE_ENV: &str = "TALLY_WORKER_VERBOSE";
 
 /// Runs a worker on stdin/stdout until its input ends. Returns the process exit code.
@@ -78,17 +79,35 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
         Some(other) => return Err(Error::new(ErrorKind::Protocol, format!("expected Hello, got {other:?}"))),
         None => return Ok(()),
     };
-    let verbose = std::env::var(VERBOSE_ENV).is_ok_and(|v| v == "1");
+    let verbose: u8 = std::env::var(VERBOSE_ENV).ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let opened = Instant::now();
     let store = open_store(&input_spec, &plan)?;
-    if verbose {
+    if verbose >= 1 {
         eprintln!("opened {} in {:.1} ms", store.path().display(), opened.elapsed().as_secs_f64() * 1e3);
     }
+    if let Some(Action::Hang) = fault::find_start(&faults, worker) {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
     write_frame(output, &ToParent::Ready { pid: std::process::id() })?;
+    let mut pass: Option<Pass> = None;
     while let Some(message) = read_frame::<ToWorker>(input)? {
-        let ToWorker::Task(chunk) = message else {
-            return Err(Error::new(ErrorKind::Protocol, "unexpected second Hello"));
+        let (pass_id, chunk) = match message {
+            ToWorker::Pass(next) => {
+                plan.check_pass(&next)?;
+                if let Some(Action::Exit) = fault::find_pass(&faults, worker, next.id) {
+                    std::process::exit(3);
+                }
+                pass = Some(next);
+                continue;
+            }
+            ToWorker::Task { pass, chunk } => (pass, chunk),
+            ToWorker::Hello { .. } => return Err(Error::new(ErrorKind::Protocol, "unexpected second Hello")),
         };
+        let current = pass.as_ref().filter(|p| p.id == pass_id).ok_or_else(|| {
+            Error::new(ErrorKind::Protocol, format!("task for pass {pass_id} before that pass was sent"))
+        })?;
         if chunk.rows.end > plan.num_rows || chunk.rows.start > chunk.rows.end {
             return Err(Error::new(ErrorKind::Protocol, format!("chunk {} rows out of range", chunk.id)));
         }
@@ -104,11 +123,14 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
             None => {}
         }
         let started = Instant::now();
-        let partial = compute_chunk(&plan, &store, &chunk);
-        write_frame(output, &ToParent::Done { chunk: chunk.id, partial })?;
-        if verbose {
+        let partial = compute_chunk(&plan, current, &store, &chunk);
+        write_frame(output, &ToParent::Done { pass: pass_id, chunk: chunk.id, partial })?;
+        if verbose >= 2 {
             let (rows, ms) = (chunk.rows.end - chunk.rows.start, started.elapsed().as_secs_f64() * 1e3);
-            eprintln!("chunk {} (rows {}..{}): {rows} rows in {ms:.2} ms", chunk.id, chunk.rows.start, chunk.rows.end);
+            eprintln!(
+                "pass {pass_id} chunk {} (rows {}..{}): {rows} rows in {ms:.2} ms",
+                chunk.id, chunk.rows.start, chunk.rows.end
+            );
         }
     }
     Ok(())
@@ -118,6 +140,10 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
 fn open_store(spec: &InputSpec, plan: &Plan) -> Result<Store> {
     let file = match spec {
         InputSpec::Path(path) => IpcFile::open(path)?,
+        InputSpec::File { fd, device, inode, label } => {
+            let file = claim_inherited_file(*fd, *device, *inode)?;
+            IpcFile::from_file(&file, Path::new(label))?
+        }
         InputSpec::Segment { fd, label } => {
             IpcFile::from_segment(Arc::new(SealedSegment::from_inherited_fd(*fd)?), Path::new(label))?
         }

@@ -1,0 +1,99 @@
+//! `corr`: Pearson correlation (or covariance) matrix of numeric columns, pairwise-complete, one pass.
+
+use arrow_schema::Schema;
+use serde::{Deserialize, Serialize};
+
+use super::describe::DescribedColumn;
+use super::{Resolved, Step, numeric_column, position};
+use crate::error::{Error, Result};
+use crate::plan::{Plan, StatEntry};
+use crate::report::InputInfo;
+use crate::stats::comoments::CorrResult;
+use crate::stats::{AnyPartial, PartialSet, Stat};
+
+/// `tally corr`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CorrRequest {
+    pub columns: Vec<String>,
+    /// Report the covariance matrix instead of the correlation.
+    pub cov: bool,
+    pub ddof: u64,
+}
+
+impl CorrRequest {
+    pub(super) fn validate(&self, schema: &Schema) -> Result<CorrJob> {
+        if self.columns.len() < 2 {
+            return Err(Error::input(format!(
+                "corr needs at least two columns, got {} (--columns a,b,...)",
+                self.columns.len()
+            )));
+        }
+        let columns = self.columns.iter().map(|c| numeric_column(schema, c)).collect::<Result<_>>()?;
+        Ok(CorrJob { request: self.clone(), columns, done: false })
+    }
+}
+
+#[derive(Debug)]
+pub struct CorrJob {
+    request: CorrRequest,
+    pub(super) columns: Vec<usize>,
+    done: bool,
+}
+
+impl CorrJob {
+    pub(super) fn step(&mut self, plan: &Plan, _previous: Option<&PartialSet>) -> Result<Step> {
+        let positions = self.columns.iter().map(|&c| position(plan, c)).collect::<Result<Vec<_>>>()?;
+        if self.done {
+            let columns = positions
+                .iter()
+                .map(|&p| DescribedColumn {
+                    name: plan.columns[p].name.clone(),
+                    type_name: plan.columns[p].type_name.clone(),
+                })
+                .collect();
+            return Ok(Step::Done(Resolved::Corr(ResolvedCorr {
+                columns,
+                cov: self.request.cov,
+                ddof: self.request.ddof,
+            })));
+        }
+        self.done = true;
+        Ok(Step::Pass(vec![StatEntry { columns: positions, stat: Stat::CoMoments }]))
+    }
+}
+
+/// A correlation whose final state is one co-moment matrix over `columns`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedCorr {
+    pub columns: Vec<DescribedColumn>,
+    pub cov: bool,
+    pub ddof: u64,
+}
+
+/// The finished matrices.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CorrReport {
+    pub input: InputInfo,
+    pub rows: u64,
+    pub columns: Vec<DescribedColumn>,
+    /// `"pearson"`, or `"cov"` with `--cov`.
+    pub method: &'static str,
+    pub ddof: u64,
+    pub result: CorrResult,
+}
+
+impl ResolvedCorr {
+    pub(super) fn finish(&self, state: &PartialSet, input: InputInfo) -> Result<CorrReport> {
+        match state.stats.as_slice() {
+            [AnyPartial::CoMoments(m)] if m.k == self.columns.len() => Ok(CorrReport {
+                input,
+                rows: state.rows,
+                columns: self.columns.clone(),
+                method: if self.cov { "cov" } else { "pearson" },
+                ddof: self.ddof,
+                result: m.finish(self.ddof),
+            }),
+            _ => Err(Error::internal("a correlation finished without its co-moment state")),
+        }
+    }
+}

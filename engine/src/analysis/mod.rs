@@ -1,0 +1,162 @@
+//! Analyses: what a user asks for, validated against the schema, lowered to passes, finished into results.
+//!
+//! ```text
+//!  Analysis ──validate(schema)──► Job ──step()──► Pass ─► (Session, Aggregator) ─► PartialSet ─┐
+//!                                  ▲                                                         │
+//!                                  └──────────────── step(previous result) ◄─────────────────┘
+//!                                  step() = Done(Resolved) ──► finish(Resolved, last PartialSet) ──► AnalysisResult
+//! ```
+//!
+//! An [`Analysis`] is a closed enum of typed requests. [`Analysis::validate`] checks it against the input's
+//! schema (naming the column or option at fault) and returns a [`Job`]: the columns it reads and a small
+//! state machine that yields one pass at a time, each possibly shaped by the finished result of the previous
+//! one (a histogram without `--range` first finds the range). When the job is done it hands back the
+//! [`Resolved`] analysis: everything its final state depends on (column names and types, options, edges).
+//! `Resolved` plus the final [`PartialSet`] is exactly what a state file stores, so finishing a saved state
+//! (`tally merge`) and finishing a fresh run are one code path.
+//!
+//! Adding an analysis: a variant here, its file in this folder (validate, passes, finish), its statistics in
+//! `stats/`, its result type and renderers; the run loop in `run.rs` does not change.
+
+pub mod corr;
+pub mod describe;
+pub mod hist;
+
+use arrow_schema::Schema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::plan::{Plan, StatEntry};
+use crate::report::{InputInfo, Report};
+use crate::stats::PartialSet;
+use crate::store::ColumnKind;
+
+pub use corr::{CorrReport, CorrRequest};
+pub use describe::DescribeRequest;
+pub use hist::{Bins, HistReport, HistRequest};
+
+/// What the user asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Analysis {
+    Describe(DescribeRequest),
+    Hist(HistRequest),
+    Corr(CorrRequest),
+}
+
+impl Analysis {
+    /// Checks the request against `schema` and prepares its passes.
+    pub fn validate(&self, schema: &Schema) -> Result<Job> {
+        match self {
+            Analysis::Describe(r) => Ok(Job::Describe(r.validate(schema)?)),
+            Analysis::Hist(r) => Ok(Job::Hist(r.validate(schema)?)),
+            Analysis::Corr(r) => Ok(Job::Corr(r.validate(schema)?)),
+        }
+    }
+
+    /// The subcommand name, as state files and messages say it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Analysis::Describe(_) => "describe",
+            Analysis::Hist(_) => "hist",
+            Analysis::Corr(_) => "corr",
+        }
+    }
+}
+
+/// A validated analysis in progress.
+#[derive(Debug)]
+pub enum Job {
+    Describe(describe::DescribeJob),
+    Hist(hist::HistJob),
+    Corr(corr::CorrJob),
+}
+
+/// What a job wants next.
+#[derive(Debug)]
+pub enum Step {
+    /// Run this pass and call [`Job::step`] again with its merged result.
+    Pass(Vec<StatEntry>),
+    /// The last pass's result is the final state of this resolved analysis.
+    Done(Resolved),
+}
+
+impl Job {
+    /// Source-schema indices of the columns the analysis reads, in output order.
+    pub fn columns(&self) -> &[usize] {
+        match self {
+            Job::Describe(j) => &j.columns,
+            Job::Hist(j) => std::slice::from_ref(&j.column),
+            Job::Corr(j) => &j.columns,
+        }
+    }
+
+    /// The next pass given the merged result of the previous one (`None` before the first pass).
+    pub fn step(&mut self, plan: &Plan, previous: Option<&PartialSet>) -> Result<Step> {
+        match self {
+            Job::Describe(j) => j.step(plan, previous),
+            Job::Hist(j) => j.step(plan, previous),
+            Job::Corr(j) => j.step(plan, previous),
+        }
+    }
+}
+
+/// An analysis with everything its final state depends on resolved: serialised in state files, compared
+/// before two states are merged (different options or columns must never mix).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Resolved {
+    Describe(describe::ResolvedDescribe),
+    Hist(hist::ResolvedHist),
+    Corr(corr::ResolvedCorr),
+}
+
+impl Resolved {
+    /// The finished result of `state`, the final pass's merged partials.
+    pub fn finish(&self, state: &PartialSet, input: InputInfo) -> Result<AnalysisResult> {
+        match self {
+            Resolved::Describe(r) => Ok(AnalysisResult::Describe(r.finish(state, input)?)),
+            Resolved::Hist(r) => Ok(AnalysisResult::Hist(r.finish(state, input)?)),
+            Resolved::Corr(r) => Ok(AnalysisResult::Corr(r.finish(state, input)?)),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Resolved::Describe(_) => "describe",
+            Resolved::Hist(_) => "hist",
+            Resolved::Corr(_) => "corr",
+        }
+    }
+}
+
+/// The finished result of any analysis; each variant has its own renderers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnalysisResult {
+    Describe(Report),
+    Hist(HistReport),
+    Corr(CorrReport),
+}
+
+/// Source index of column `name`, which must be numeric (the error lists the numeric columns).
+pub(crate) fn numeric_column(schema: &Schema, name: &str) -> Result<usize> {
+    let index = crate::plan::find_column(schema, name)?;
+    if ColumnKind::of(schema.field(index).data_type()) == ColumnKind::Other {
+        let numeric: Vec<&str> = schema
+            .fields()
+            .iter()
+            .filter(|f| ColumnKind::of(f.data_type()) != ColumnKind::Other)
+            .map(|f| f.name().as_str())
+            .collect();
+        return Err(Error::input(format!(
+            "column {name:?} is {}, not a number; the numeric columns are: {}",
+            schema.field(index).data_type(),
+            numeric.join(", ")
+        ))
+        .with_column(name));
+    }
+    Ok(index)
+}
+
+/// The store position of source column `index` in `plan`.
+pub(crate) fn position(plan: &Plan, index: usize) -> Result<usize> {
+    plan.position(index).ok_or_else(|| Error::internal(format!("column {index} is not in the plan")))
+}

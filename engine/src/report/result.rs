@@ -1,0 +1,36 @@
+//! One renderer entry point for every analysis: [`render`] picks the analysis's table, JSON, CSV or
+//! Arrow form.
+
+use std::io::Write;
+
+use arrow_array::RecordBatch;
+
+use super::{Format, corr, hist};
+use crate::analysis::AnalysisResult;
+
+/// Renders `result` as `format`; `width` is the terminal width tables fit into.
+pub fn render(result: &AnalysisResult, format: Format, width: usize, out: &mut dyn Write) -> std::io::Result<()> {
+    match (result, format) {
+        (AnalysisResult::Describe(r), Format::Arrow) => write_arrow(&super::describe_batch(r), out),
+        (AnalysisResult::Describe(r), f) => r.render(f, out),
+        (AnalysisResult::Hist(r), Format::Table) => hist::table(r, width, out),
+        (AnalysisResult::Hist(r), Format::Json) => hist::json(r, out),
+        (AnalysisResult::Hist(r), Format::Csv) => hist::csv(r, out),
+        (AnalysisResult::Hist(r), Format::Arrow) => write_arrow(&hist::record_batch(r), out),
+        (AnalysisResult::Corr(r), Format::Table) => corr::table(r, out),
+        (AnalysisResult::Corr(r), Format::Json) => corr::json(r, out),
+        (AnalysisResult::Corr(r), Format::Csv) => corr::csv(r, out),
+        (AnalysisResult::Corr(r), Format::Arrow) => write_arrow(&corr::record_batch(r), out),
+    }
+}
+
+/// An Arrow IPC file holding one record batch.
+fn write_arrow(batch: &RecordBatch, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut bytes = Vec::new();
+    let mut writer =
+        arrow_ipc::writer::FileWriter::try_new(&mut bytes, &batch.schema()).map_err(std::io::Error::other)?;
+    writer.write(batch).map_err(std::io::Error::other)?;
+    writer.finish().map_err(std::io::Error::other)?;
+    drop(writer);
+    out.write_all(&bytes)
+}

@@ -1,0 +1,171 @@
+//! The one entry point that runs any analysis: open → validate → plan → start a Session → per pass,
+//! aggregate in the canonical tree → finish.
+//!
+//! ```text
+//!  path ─► source::open ─► Analysis::validate(schema) ─► Plan (columns read, fixed chunks) ─► Store
+//!                                                                                     │
+//!        ┌────────────── Executor::start(plan, store): workers spawned once ◄─────────┘
+//!        ▼
+//!   loop job.step(previous) ── Pass ─► session.run_pass ─► (chunk, partial)* ─► Aggregator ─► previous
+//!        └── Done(resolved) ─► resolved.finish(last partials) ─► AnalysisResult (+ the state to save)
+//! ```
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::aggregate::Aggregator;
+use crate::analysis::{Analysis, AnalysisResult, Resolved, Step};
+use crate::error::{Error, Result};
+use crate::exec::processes::WorkerCommand;
+use crate::exec::{Cancel, ExecOptions, ExecReport, ExecutorKind};
+use crate::filter::Filter;
+use crate::plan::{DEFAULT_CHUNK_ROWS, Pass, Plan};
+use crate::report::InputInfo;
+use crate::source;
+use crate::stats::PartialSet;
+use crate::store::Store;
+
+/// Progress callback: `(chunks done, chunks total, bytes of column data done)`, per pass.
+pub type ProgressFn = Arc<dyn Fn(usize, usize, u64) + Send + Sync>;
+
+/// How to run an analysis: the options every analysis shares.
+#[derive(Clone)]
+pub struct RunOptions {
+    pub executor: ExecutorKind,
+    pub workers: usize,
+    pub chunk_rows: u64,
+    /// Checked between chunks; set by the CLI's signal handlers.
+    pub cancel: Cancel,
+    /// How to start worker processes (required by [`ExecutorKind::Processes`]).
+    pub worker_command: Option<WorkerCommand>,
+    pub chunk_timeout: Option<Duration>,
+    /// Called after each finished chunk.
+    pub progress: Option<ProgressFn>,
+    /// `--where`: a SQL expression selecting the rows every statistic sees.
+    pub filter: Option<String>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("executor", &self.executor)
+            .field("workers", &self.workers)
+            .field("chunk_rows", &self.chunk_rows)
+            .field("chunk_timeout", &self.chunk_timeout)
+            .field("filter", &self.filter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            executor: ExecutorKind::Threads,
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            chunk_rows: DEFAULT_CHUNK_ROWS,
+            cancel: Cancel::default(),
+            worker_command: None,
+            chunk_timeout: None,
+            progress: None,
+            filter: None,
+        }
+    }
+}
+
+/// A finished run: the result, the state behind it, and what the run did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub result: AnalysisResult,
+    /// The resolved analysis and the final pass's merged partials: what `--save-state` writes.
+    pub resolved: Resolved,
+    pub state: PartialSet,
+    pub input: InputInfo,
+    pub exec: ExecReport,
+    /// One-line notices, e.g. batches that had to be copied because the file's buffers were misaligned.
+    pub notes: Vec<String>,
+}
+
+/// Opens `path` and runs `analysis` over it.
+pub fn run(path: &Path, analysis: &Analysis, options: &RunOptions) -> Result<Outcome> {
+    let file = source::open(path)?;
+    let mut job = analysis.validate(file.schema()).map_err(|e| e.with_file(path))?;
+    let filter = parse_filter(options, file.schema()).map_err(|e| e.with_file(path))?;
+    let plan = Plan::try_with_filter(file.schema(), job.columns(), filter, file.num_rows(), options.chunk_rows)?;
+    let input = InputInfo {
+        path: path.display().to_string(),
+        format: file.format().as_str(),
+        bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+        batches: file.num_batches(),
+    };
+    let store = file.into_store(&plan.projection())?;
+    drive(&mut job, &plan, &store, input, options)
+}
+
+/// Runs `analysis` over an opened store (benchmarks and tests leave file opening out this way).
+pub fn run_store(store: &Store, input: InputInfo, analysis: &Analysis, options: &RunOptions) -> Result<Outcome> {
+    let mut job = analysis.validate(store.schema())?;
+    // Store column i must be plan column i: plan every column the store holds and let the job pick.
+    let all: Vec<usize> = (0..store.schema().fields().len()).collect();
+    let filter = parse_filter(options, store.schema())?;
+    let plan = Plan::try_with_filter(store.schema(), &all, filter, store.num_rows(), options.chunk_rows)?;
+    drive(&mut job, &plan, store, input, options)
+}
+
+fn parse_filter(options: &RunOptions, schema: &arrow_schema::Schema) -> Result<Option<Filter>> {
+    options.filter.as_deref().map(|text| Filter::try_parse(text, schema)).transpose()
+}
+
+fn drive(
+    job: &mut crate::analysis::Job,
+    plan: &Plan,
+    store: &Store,
+    input: InputInfo,
+    options: &RunOptions,
+) -> Result<Outcome> {
+    let mut notes = Vec::new();
+    if store.copied_batches() > 0 {
+        notes.push(format!(
+            "{}: {} of {} record batches have misaligned buffers (written by an old or foreign Arrow writer) \
+             and were copied; rewrite the file for zero-copy reads",
+            store.path().display(),
+            store.copied_batches(),
+            store.batches().len()
+        ));
+    }
+    let executor = options.executor.build(&ExecOptions {
+        workers: options.workers,
+        cancel: options.cancel.clone(),
+        worker_command: options.worker_command.clone(),
+        chunk_timeout: options.chunk_timeout,
+    })?;
+    let mut session = executor.start(plan, store)?;
+    let chunks = plan.chunks();
+    let bytes_per_row = plan.bytes_per_row();
+    let mut previous: Option<PartialSet> = None;
+    let mut id = 0u32;
+    let resolved = loop {
+        let entries = match job.step(plan, previous.as_ref())? {
+            Step::Pass(entries) => entries,
+            Step::Done(resolved) => break resolved,
+        };
+        let pass = Pass { id, entries };
+        id += 1;
+        let mut aggregator = Aggregator::new(chunks.len());
+        let (mut done, mut bytes, total) = (0usize, 0u64, chunks.len());
+        session.run_pass(&pass, &mut |chunk, partial| {
+            aggregator.push(chunk, partial)?;
+            done += 1;
+            if let Some(progress) = &options.progress {
+                bytes += (chunks[chunk].rows.end - chunks[chunk].rows.start) * bytes_per_row;
+                progress(done, total, bytes);
+            }
+            Ok(())
+        })?;
+        previous = Some(aggregator.finish(plan.empty_partials(&pass))?);
+    };
+    let exec = session.close();
+    let state = previous.ok_or_else(|| Error::internal("an analysis finished without running a pass"))?;
+    let result = resolved.finish(&state, input.clone())?;
+    Ok(Outcome { result, resolved, state, input, exec, notes })
+}

@@ -1,0 +1,245 @@
+//! Histogram bin edges: [`HistogramSpec`], built exactly as NumPy 2.x builds them, and the lookup of a
+//! value's bin.
+//!
+//! Owns the edge arithmetic (`numpy.linspace`, `_get_outer_edges`), the validation of user-given edges and
+//! the bin rule: bin `i` holds `edges[i] <= x < edges[i+1]`, the last bin also holds `x == edges[n]`.
+//! Does not own counting (see `histogram.rs`).
+//!
+//! References: `numpy/_core/function_base.py` (`linspace`: `step = delta / div`, `y = arange(num) * step +
+//! start`, the `step == 0` branch for denormal deltas, gh-5437, and `y[-1] = stop`) and
+//! `numpy/lib/_histograms_impl.py` (`_get_outer_edges`: a constant range becomes `lo - 0.5, hi + 0.5`; an
+//! empty array gets `0, 1`; `_get_bin_edges`: user edges must increase monotonically).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The bins of a histogram: `bins() + 1` finite, non-decreasing edges.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistogramSpec {
+    edges: Vec<f64>,
+    /// Built by [`HistogramSpec::equal_width`]: the counting kernel may estimate the bin arithmetically.
+    uniform: bool,
+}
+
+/// `numpy.linspace(lo, hi, num)` with `endpoint=True` in float64, bit for bit.
+pub fn linspace(lo: f64, hi: f64, num: usize) -> Vec<f64> {
+    if num == 0 {
+        return Vec::new();
+    }
+    let div = num - 1;
+    let delta = hi - lo;
+    let mut y: Vec<f64> = (0..num).map(|i| i as f64).collect();
+    if div > 0 {
+        let step = delta / div as f64;
+        if step == 0.0 {
+            // NumPy's branch for denormal deltas (gh-5437): divide first, then scale.
+            y.iter_mut().for_each(|v| *v = *v / div as f64 * delta);
+        } else {
+            y.iter_mut().for_each(|v| *v *= step);
+        }
+    } else {
+        // One point: NumPy multiplies by delta (step is undefined).
+        y.iter_mut().for_each(|v| *v *= delta);
+    }
+    y.iter_mut().for_each(|v| *v += lo);
+    if num > 1 {
+        y[num - 1] = hi;
+    }
+    y
+}
+
+impl HistogramSpec {
+    /// `bins` equal-width bins over `[lo, hi]`, as `numpy.histogram(a, bins, range=(lo, hi))` makes them.
+    /// A constant range (`lo == hi`) becomes `[lo - 0.5, hi + 0.5]` as in NumPy's `_get_outer_edges`.
+    pub fn equal_width(lo: f64, hi: f64, bins: usize) -> Result<Self> {
+        if bins == 0 {
+            return Err(Error::input("histogram needs at least 1 bin, got 0"));
+        }
+        if !lo.is_finite() || !hi.is_finite() {
+            return Err(Error::input(format!("histogram range [{lo}, {hi}] is not finite")));
+        }
+        if lo > hi {
+            return Err(Error::input(format!(
+                "histogram range [{lo}, {hi}]: the maximum must not be below the minimum"
+            )));
+        }
+        let (lo, hi) = if lo == hi { (lo - 0.5, hi + 0.5) } else { (lo, hi) };
+        if !(hi - lo).is_finite() {
+            // NumPy would compute `inf` steps and NaN edges here; tally refuses.
+            return Err(Error::input(format!("histogram range [{lo}, {hi}] is wider than the largest float")));
+        }
+        Ok(HistogramSpec { edges: linspace(lo, hi, bins + 1), uniform: true })
+    }
+
+    /// Equal-width bins over the finite range a first pass found: `None` (no finite value) gives NumPy's
+    /// `[0, 1]` for empty input.
+    pub fn from_data_range(range: Option<(f64, f64)>, bins: usize) -> Result<Self> {
+        let (lo, hi) = range.unwrap_or((0.0, 1.0));
+        Self::equal_width(lo, hi, bins)
+    }
+
+    /// Bins from explicit edges: at least two, finite, non-decreasing (NumPy: "`bins` must increase
+    /// monotonically"). Repeated edges make empty bins, as in NumPy.
+    pub fn from_edges(edges: Vec<f64>) -> Result<Self> {
+        if edges.len() < 2 {
+            return Err(Error::input(format!("histogram needs at least 2 edges, got {}", edges.len())));
+        }
+        if let Some(i) = edges.iter().position(|e| !e.is_finite()) {
+            return Err(Error::input(format!("histogram edge {i} is {} (edges must be finite)", edges[i])));
+        }
+        if let Some(i) = edges.windows(2).position(|w| w[0] > w[1]) {
+            return Err(Error::input(format!(
+                "histogram edges must increase monotonically: edge {} ({}) > edge {} ({})",
+                i,
+                edges[i],
+                i + 1,
+                edges[i + 1]
+            )));
+        }
+        Ok(HistogramSpec { edges, uniform: false })
+    }
+
+    pub fn edges(&self) -> &[f64] {
+        &self.edges
+    }
+
+    pub fn bins(&self) -> usize {
+        self.edges.len() - 1
+    }
+
+    pub fn lo(&self) -> f64 {
+        self.edges[0]
+    }
+
+    pub fn hi(&self) -> f64 {
+        self.edges[self.edges.len() - 1]
+    }
+
+    /// The arithmetic bin estimator for equal-width specs, when it is usable.
+    pub(crate) fn uniform(&self) -> Option<Uniform<'_>> {
+        let scale = self.bins() as f64 / (self.hi() - self.lo());
+        // Denormal ranges give an infinite scale; enormous bin counts lose the ±1 guarantee: search instead.
+        (self.uniform && scale.is_finite() && self.bins() < 1 << 40).then_some(Uniform {
+            lo: self.lo(),
+            scale,
+            last: self.bins() - 1,
+            edges: &self.edges,
+        })
+    }
+
+    /// The bin of a value in `[lo, hi]` by binary search over the edges (the rule itself).
+    #[inline]
+    pub fn search(&self, x: f64) -> usize {
+        if x == self.hi() { self.bins() - 1 } else { self.edges.partition_point(|&e| e <= x) - 1 }
+    }
+}
+
+/// NumPy's fast path for equal-width bins: an arithmetic estimate, then corrections against the edges
+/// ("the index computation is not guaranteed to give exactly consistent results within ~1 ULP of the bin
+/// edges", `_histograms_impl.py`). The estimate multiplies by `bins / (hi - lo)` where NumPy divides by
+/// `hi - lo`; both land within one bin of the truth and the corrections make the result the bin rule
+/// exactly, so the counts are NumPy's.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Uniform<'a> {
+    pub(crate) lo: f64,
+    pub(crate) scale: f64,
+    pub(crate) last: usize,
+    pub(crate) edges: &'a [f64],
+}
+
+impl Uniform<'_> {
+    /// The bin of `x`, for `lo <= x <= hi` (never NaN).
+    #[inline(always)]
+    pub(crate) fn bin(&self, x: f64) -> usize {
+        // `as usize` saturates, and `x >= lo` makes the estimate non-negative.
+        let mut i = (((x - self.lo) * self.scale) as usize).min(self.last);
+        // Loops rather than NumPy's single steps: never taken twice in practice, and they make the result
+        // the bin rule by construction. `edges[0] == lo <= x` stops the first one at 0.
+        while x < self.edges[i] {
+            i -= 1;
+        }
+        while i != self.last && x >= self.edges[i + 1] {
+            i += 1;
+        }
+        i
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linspace_matches_known_numpy_outputs() {
+        // np.linspace(0, 1, 11): repr of each element in NumPy 2.x.
+        let expected =
+            [0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6000000000000001, 0.7000000000000001, 0.8, 0.9, 1.0];
+        assert_eq!(linspace(0.0, 1.0, 11), expected);
+        // np.linspace(2.0, 3.0, num=5) from the linspace docstring.
+        assert_eq!(linspace(2.0, 3.0, 5), [2.0, 2.25, 2.5, 2.75, 3.0]);
+        // np.linspace(-4, 4, 51): NumPy prints -4., -3.84, -3.68, -3.52, ..., 3.84, 4.
+        let e = linspace(-4.0, 4.0, 51);
+        assert_eq!(e[0], -4.0);
+        assert_eq!(e[25], 25.0 * 0.16 - 4.0);
+        assert_eq!(e[25], 0.0);
+        assert_eq!(e[1], -3.84);
+        assert_eq!(e[3], -3.52);
+        assert_eq!(e[49], 3.84);
+        assert_eq!(e[50], 4.0);
+    }
+
+    #[test]
+    fn linspace_denormal_delta_divides_first() {
+        let tiny = f64::from_bits(1); // 5e-324: tiny / 2 rounds to 0, so NumPy takes the gh-5437 branch
+        let e = linspace(0.0, tiny, 3);
+        assert_eq!(e, [0.0, 0.5 * tiny, tiny]);
+        assert_eq!(linspace(1.0, 2.0, 1), [1.0]);
+        assert!(linspace(1.0, 2.0, 0).is_empty());
+    }
+
+    #[test]
+    fn constant_range_widens_by_half() {
+        let s = HistogramSpec::equal_width(3.0, 3.0, 2).unwrap();
+        assert_eq!(s.edges(), [2.5, 3.0, 3.5]);
+        assert_eq!(HistogramSpec::from_data_range(None, 2).unwrap().edges(), [0.0, 0.5, 1.0]);
+    }
+
+    #[test]
+    fn bad_specs_are_errors() {
+        assert!(HistogramSpec::equal_width(0.0, 1.0, 0).unwrap_err().to_string().contains("at least 1 bin"));
+        assert!(HistogramSpec::equal_width(1.0, 0.0, 3).unwrap_err().to_string().contains("minimum"));
+        assert!(HistogramSpec::equal_width(f64::NAN, 1.0, 3).is_err());
+        assert!(HistogramSpec::equal_width(0.0, f64::INFINITY, 3).is_err());
+        assert!(HistogramSpec::equal_width(-f64::MAX, f64::MAX, 3).unwrap_err().to_string().contains("wider"));
+        assert!(HistogramSpec::from_edges(vec![1.0]).is_err());
+        assert!(HistogramSpec::from_edges(vec![0.0, f64::NAN]).is_err());
+        let e = HistogramSpec::from_edges(vec![0.0, 2.0, 1.0]).unwrap_err().to_string();
+        assert!(e.contains("monotonically") && e.contains("edge 1"), "{e}");
+        assert!(HistogramSpec::from_edges(vec![0.0, 1.0, 1.0, 2.0]).is_ok());
+    }
+
+    #[test]
+    fn search_follows_the_rule_with_repeated_edges() {
+        let s = HistogramSpec::from_edges(vec![0.0, 1.0, 1.0, 2.0, 2.0]).unwrap();
+        assert_eq!(s.search(0.0), 0);
+        assert_eq!(s.search(0.999), 0);
+        assert_eq!(s.search(1.0), 2); // [1, 1) is empty: 1 goes to [1, 2)
+        assert_eq!(s.search(2.0), 3); // the closed last bin [2, 2]
+    }
+
+    #[test]
+    fn uniform_estimate_equals_search_next_to_every_edge() {
+        for (lo, hi, bins) in [(0.0, 1.0, 10), (-4.0, 4.0, 50), (-3.7, 1e-3, 100), (1e9, 1e9 + 7.0, 13)] {
+            let s = HistogramSpec::equal_width(lo, hi, bins).unwrap();
+            let u = s.uniform().unwrap();
+            for &e in s.edges() {
+                for x in [e.next_down(), e, e.next_up()] {
+                    if (lo..=hi).contains(&x) {
+                        assert_eq!(u.bin(x), s.search(x), "x = {x:e} in {lo}..{hi} / {bins}");
+                    }
+                }
+            }
+        }
+    }
+}
