@@ -174,7 +174,8 @@ mod tests {
             (o.executor, o.workers, o.chunk_rows, o.worker_command.is_none()),
             (ExecutorKind::Threads, 3, 7, true)
         );
-        assert!(engine_options(&run_args(&["--where", "a > 1"]), &Cancel::default()).is_err());
+        let (o, _) = engine_options(&run_args(&["--where", "a > 1"]), &Cancel::default()).unwrap();
+        assert_eq!(o.filter.as_deref(), Some("a > 1"), "the expression goes to the engine as written");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub(crate) struct AnalysisArgs {
     #[arg(long, value_parser = parse_seconds, value_name = "SECS", help_heading = "Execution")]
     pub(crate) chunk_timeout: Option<std::time::Duration>,
     /// Keep only the rows where this SQL expression is true, e.g. "k1 < 500 and c is not null"
-    /// (comparisons, and/or/not, in, between, is [not] null; NaN sorts above +inf and equals itself).
+    /// (comparisons, and/or/not, in, between, `is [not] null`; NaN sorts above +inf and equals itself).
     /// Dropped rows count neither as values nor as nulls [default: every row].
     #[arg(long = "where", value_name = "EXPR", help_heading = "Execution")]
     pub(crate) filter: Option<String>,
