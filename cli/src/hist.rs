@@ -10,7 +10,7 @@ use crate::args::HistArgs;
 pub(crate) fn run(args: HistArgs, cancel: &Cancel) -> anyhow::Result<()> {
     let bins = match (&args.edges, args.bins) {
         (Some(_), Some(_)) => anyhow::bail!("--bins and --edges exclude each other"),
-        (Some(edges), None) => Bins::Edges(edges.clone()),
+        (Some(edges), None) => Bins::Edges(edges.0.clone()),
         (None, bins) => Bins::Count(bins.unwrap_or(10)),
     };
     let request = HistRequest { column: args.column.clone(), bins, range: args.range };

@@ -77,7 +77,7 @@ pub(crate) struct HistArgs {
     pub(crate) bins: Option<usize>,
     /// Explicit bin edges, comma-separated and non-decreasing (instead of --bins and --range).
     #[arg(long, value_parser = parse_edges, value_name = "E0,E1,...")]
-    pub(crate) edges: Option<Vec<f64>>,
+    pub(crate) edges: Option<Edges>,
     /// The range the bins cover, `LO,HI` [default: the column's finite min and max (one more pass)].
     #[arg(long, value_parser = parse_range, value_name = "LO,HI", allow_hyphen_values = true)]
     pub(crate) range: Option<(f64, f64)>,
@@ -118,6 +118,8 @@ pub(crate) struct MergeArgs {
     pub(crate) save_state: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
 }
 
 fn parse_bins(s: &str) -> Result<usize, String> {
@@ -134,8 +136,12 @@ fn parse_number(s: &str) -> Result<f64, String> {
     if x.is_finite() { Ok(x) } else { Err(format!("{:?} is not finite", s.trim())) }
 }
 
-fn parse_edges(s: &str) -> Result<Vec<f64>, String> {
-    s.split(',').map(parse_number).collect()
+/// `--edges` as one value (clap would take a bare `Vec` for a repeated flag).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Edges(pub(crate) Vec<f64>);
+
+fn parse_edges(s: &str) -> Result<Edges, String> {
+    s.split(',').map(parse_number).collect::<Result<_, _>>().map(Edges)
 }
 
 fn parse_range(s: &str) -> Result<(f64, f64), String> {
