@@ -79,7 +79,7 @@ pub(crate) fn warn_on_many_chunks(inner: ProgressFn, chunk_rows: u64) -> Progres
 }
 
 /// Warnings always; `-v` DEBUG (run summary, worker lifecycle); `-vv` TRACE (one line per chunk). On
-/// stderr, without colours.
+/// stderr, without colours, in the same shape as tally's other messages (`tally: warning: ...`).
 pub(crate) fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => tracing::Level::WARN,
@@ -89,9 +89,36 @@ pub(crate) fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
+        .event_format(TallyFormat)
         .try_init();
+}
+
+/// `tally: warning: <message>` for warnings, `tally: <message>` for everything else.
+struct TallyFormat;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for TallyFormat
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let level = *event.metadata().level();
+        let prefix = if level == tracing::Level::WARN {
+            "tally: warning: "
+        } else if level == tracing::Level::ERROR {
+            "tally: error: "
+        } else {
+            "tally: "
+        };
+        writer.write_str(prefix)?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }
 
 /// `--format`, or the one the `--output` extension names (with a note to print once it is written), or the
