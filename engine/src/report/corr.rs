@@ -38,13 +38,13 @@ pub fn json(r: &CorrReport, out: &mut dyn Write) -> std::io::Result<()> {
         "analysis": "corr",
         "input": input_json(&r.input),
         "rows": r.rows,
-        "where": r.filter.as_ref().map(|f| serde_json::json!({"expression": f.text, "input_rows": f.input_rows})),
         "method": r.method,
         "ddof": r.ddof,
         "columns": r.columns.iter().map(|c| &c.name).collect::<Vec<_>>(),
         "matrix": rows,
         "n_pairs": n_pairs,
     });
+    let doc = super::with_where(doc, r.filter.as_ref());
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

@@ -27,7 +27,6 @@ pub fn json(r: &HistReport, out: &mut dyn Write) -> std::io::Result<()> {
         "analysis": "hist",
         "input": input_json(&r.input),
         "rows": r.rows,
-        "where": r.filter.as_ref().map(|f| serde_json::json!({"expression": f.text, "input_rows": f.input_rows})),
         "column": r.column,
         "type": r.type_name,
         "edges": h.edges,
@@ -37,6 +36,7 @@ pub fn json(r: &HistReport, out: &mut dyn Write) -> std::io::Result<()> {
         "null_count": h.null_count,
         "nan_count": h.nan_count,
     });
+    let doc = super::with_where(doc, r.filter.as_ref());
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

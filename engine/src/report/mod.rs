@@ -51,6 +51,14 @@ impl RowFilter {
     }
 }
 
+/// Adds `"where": {"expression", "input_rows"}` when the result was filtered.
+pub(crate) fn with_where(mut doc: serde_json::Value, filter: Option<&RowFilter>) -> serde_json::Value {
+    if let (Some(f), Some(map)) = (filter, doc.as_object_mut()) {
+        map.insert("where".into(), serde_json::json!({"expression": f.text, "input_rows": f.input_rows}));
+    }
+    doc
+}
+
 /// The finished statistics of one column.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnReport {
