@@ -8,7 +8,7 @@ use crate::analysis::run_and_render;
 use crate::args::CorrArgs;
 
 pub(crate) fn run(args: CorrArgs, cancel: &Cancel) -> anyhow::Result<()> {
-    let columns: Vec<String> = args.columns.iter().chain(&args.column).cloned().collect();
+    let columns = args.select.selection().unwrap_or_default();
     let request = CorrRequest { columns, cov: args.cov, ddof: args.ddof };
     run_and_render(&args.path, &Analysis::Corr(request), &args.run, cancel).map(drop)
 }

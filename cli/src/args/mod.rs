@@ -40,13 +40,8 @@ pub(crate) struct DescribeArgs {
     /// Input: an Arrow IPC file or stream (detected by content, not extension), a pipe, or `-` for
     /// standard input.
     pub(crate) path: PathBuf,
-    /// Comma-separated column names, in output order [default: all columns]. Spaces around names are
-    /// ignored; `#N` is the column at position N (0-based, as `tally schema` numbers them).
-    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
-    pub(crate) columns: Vec<String>,
-    /// One column name, taken as it is (commas included); repeatable, appended after --columns.
-    #[arg(long, value_name = "NAME")]
-    pub(crate) column: Vec<String>,
+    #[command(flatten)]
+    pub(crate) select: ColumnArgs,
     /// Correctly rounded sum and mean of float columns (exact accumulation; slower).
     #[arg(long)]
     pub(crate) exact: bool,
@@ -57,11 +52,30 @@ pub(crate) struct DescribeArgs {
     pub(crate) run: AnalysisArgs,
 }
 
-impl DescribeArgs {
-    /// The selected columns in order (`None`: all).
+/// Column selection shared by the analyses over several columns.
+#[derive(Debug, Args)]
+pub(crate) struct ColumnArgs {
+    /// Comma-separated column names, in output order [default: all columns] (corr: at least two). Spaces around
+    /// names are ignored; `#N` is the column at position N (0-based, as `tally schema` numbers them).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub(crate) columns: Vec<String>,
+    /// One column name, taken as it is (commas included); repeatable, appended after --columns.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) column: Vec<String>,
+}
+
+impl ColumnArgs {
+    /// The selected columns in order (`None`: none named).
     pub(crate) fn selection(&self) -> Option<Vec<String>> {
         let all: Vec<String> = self.columns.iter().chain(&self.column).cloned().collect();
         (!all.is_empty()).then_some(all)
+    }
+}
+
+impl DescribeArgs {
+    /// The selected columns in order (`None`: all).
+    pub(crate) fn selection(&self) -> Option<Vec<String>> {
+        self.select.selection()
     }
 }
 
@@ -92,12 +106,9 @@ pub(crate) struct HistArgs {
 pub(crate) struct CorrArgs {
     /// Input: an Arrow IPC file or stream, a pipe, or `-` for standard input.
     pub(crate) path: PathBuf,
-    /// Comma-separated numeric column names (at least two), in matrix order.
-    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
-    pub(crate) columns: Vec<String>,
-    /// One column name, taken as it is; repeatable, appended after --columns.
-    #[arg(long, value_name = "NAME")]
-    pub(crate) column: Vec<String>,
+    /// The numeric columns (at least two), in matrix order.
+    #[command(flatten)]
+    pub(crate) select: ColumnArgs,
     /// The sample covariance matrix instead of the correlation.
     #[arg(long)]
     pub(crate) cov: bool,

@@ -4,7 +4,7 @@ use arrow_schema::Schema;
 use serde::{Deserialize, Serialize};
 
 use super::describe::DescribedColumn;
-use super::{Resolved, Step, numeric_column, position};
+use super::{Resolved, Step, described_columns, numeric_column, positions};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry};
 use crate::report::{InputInfo, RowFilter};
@@ -42,15 +42,9 @@ pub struct CorrJob {
 
 impl CorrJob {
     pub(super) fn step(&mut self, plan: &Plan, _previous: Option<&PartialSet>) -> Result<Step> {
-        let positions = self.columns.iter().map(|&c| position(plan, c)).collect::<Result<Vec<_>>>()?;
+        let positions = positions(plan, &self.columns)?;
         if self.done {
-            let columns = positions
-                .iter()
-                .map(|&p| DescribedColumn {
-                    name: plan.columns[p].name.clone(),
-                    type_name: plan.columns[p].type_name.clone(),
-                })
-                .collect();
+            let columns = described_columns(plan, &positions);
             return Ok(Step::Done(Resolved::Corr(ResolvedCorr {
                 columns,
                 cov: self.request.cov,

@@ -5,7 +5,7 @@ use std::path::Path;
 use arrow_schema::Schema;
 use serde::{Deserialize, Serialize};
 
-use super::{Analysis, AnalysisResult, Resolved, Step, position};
+use super::{Analysis, AnalysisResult, Resolved, Step, described_columns, positions};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry, resolve_columns};
 use crate::report::{ColumnReport, InputInfo, Report};
@@ -43,15 +43,9 @@ pub struct DescribeJob {
 
 impl DescribeJob {
     pub(super) fn step(&mut self, plan: &Plan, _previous: Option<&PartialSet>) -> Result<Step> {
-        let positions = self.columns.iter().map(|&c| position(plan, c)).collect::<Result<Vec<_>>>()?;
+        let positions = positions(plan, &self.columns)?;
         if self.done {
-            let columns = positions
-                .iter()
-                .map(|&p| DescribedColumn {
-                    name: plan.columns[p].name.clone(),
-                    type_name: plan.columns[p].type_name.clone(),
-                })
-                .collect();
+            let columns = described_columns(plan, &positions);
             return Ok(Step::Done(Resolved::Describe(ResolvedDescribe {
                 columns,
                 exact: self.request.exact,

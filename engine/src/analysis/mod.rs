@@ -167,6 +167,22 @@ pub(crate) fn numeric_column(schema: &Schema, name: &str) -> Result<usize> {
     Ok(index)
 }
 
+/// The store positions of source columns `indices` in `plan`.
+pub(crate) fn positions(plan: &Plan, indices: &[usize]) -> Result<Vec<usize>> {
+    indices.iter().map(|&c| position(plan, c)).collect()
+}
+
+/// Names and types of the planned columns at `positions`, as resolved analyses record them.
+pub(crate) fn described_columns(plan: &Plan, positions: &[usize]) -> Vec<describe::DescribedColumn> {
+    positions
+        .iter()
+        .map(|&p| describe::DescribedColumn {
+            name: plan.columns[p].name.clone(),
+            type_name: plan.columns[p].type_name.clone(),
+        })
+        .collect()
+}
+
 /// The store position of source column `index` in `plan`.
 pub(crate) fn position(plan: &Plan, index: usize) -> Result<usize> {
     plan.position(index).ok_or_else(|| Error::internal(format!("column {index} is not in the plan")))
