@@ -201,9 +201,6 @@ pub fn count_kept(len: usize, mask: Option<&[u64]>) -> u64 {
     mask.map_or(len as u64, |m| m.iter().map(|w| u64::from(w.count_ones())).sum())
 }
 
-/// Clear bits per 64-slot word up to which [`fill_masked`] visits them one by one.
-const SPARSE_CLEAR: u32 = 8;
-
 /// Copies `xs` into `out` with every slot whose mask bit is clear replaced by `fill`; returns how many
 /// slots were kept.
 pub fn fill_masked(xs: &[f64], mask: &[u64], fill: f64, out: &mut Vec<f64>) -> u64 {
@@ -212,22 +209,15 @@ pub fn fill_masked(xs: &[f64], mask: &[u64], fill: f64, out: &mut Vec<f64>) -> u
     let mut kept = 0;
     for (&word, chunk) in mask.iter().zip(out.chunks_mut(64)) {
         kept += u64::from(word.count_ones());
+        // Visit only the clear bits: nulls are usually rare. (A branch-free select per slot measured
+        // 2.4x slower on a half-selected `--where` mask, benches/README.md.)
         let mut clear = !word;
-        if clear.count_ones() <= SPARSE_CLEAR {
-            // Visit only the clear bits: nulls are usually rare.
-            while clear != 0 {
-                let i = clear.trailing_zeros() as usize;
-                if let Some(x) = chunk.get_mut(i) {
-                    *x = fill;
-                }
-                clear &= clear - 1;
+        while clear != 0 {
+            let i = clear.trailing_zeros() as usize;
+            if let Some(x) = chunk.get_mut(i) {
+                *x = fill;
             }
-        } else {
-            // Dense masks (a `--where` keeping about half the rows): a branch-free select per slot, where
-            // the bit loop above would mispredict on every other bit.
-            for (i, x) in chunk.iter_mut().enumerate() {
-                *x = if (word >> i) & 1 == 1 { *x } else { fill };
-            }
+            clear &= clear - 1;
         }
     }
     kept
