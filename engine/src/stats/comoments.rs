@@ -8,9 +8,11 @@
 //! planner folds `--where` into validity).
 //!
 //! ## Accuracy
-//! * Never `Σxy − ΣxΣy/n`. Each block of [`BLOCK`] rows is reduced two-pass (block mean, then sums of
-//!   centered products) and merged with Chan, Golub & LeVeque (1979) / Pébay (2008, SAND2008-6212, eq. for
-//!   the covariance): `C = Ca + Cb + δx·δy·na·nb/n`.
+//! * Never `Σxy − ΣxΣy/n` on raw values. Each block of [`BLOCK`] rows is centered on each column's block
+//!   mean, reduced in one pass of pair sums with the shift correction (error bound in `comoments/block.rs`,
+//!   falling back to two passes around the pair's means when the bound would not hold), and merged with
+//!   Chan, Golub & LeVeque (1979) / Pébay (2008, SAND2008-6212, eq. for the covariance):
+//!   `C = Ca + Cb + δx·δy·na·nb/n`.
 //! * Integer columns are taken relative to a per-chunk integer shift (the first valid value) in i128
 //!   before the conversion to f64, as `describe_int` does, so values near `i64::MAX` keep their spread;
 //!   states with different shifts merge through the exact shift difference.
@@ -26,8 +28,10 @@
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use super::lanes::{LANES, sum_lanes};
 use super::numeric::{NumericChunk, numeric_dispatch};
+use block::ColumnBlock;
+
+mod block;
 
 /// Rows per block: k columns × 8 KiB of centered values stay in L2.
 pub const BLOCK: usize = 1024;
@@ -124,7 +128,7 @@ impl CoMoments {
         while start < len {
             let rows = BLOCK.min(len - start);
             for (c, b) in blocks.iter_mut().enumerate() {
-                b.load(&columns[c], shifts[c], start, rows);
+                load(b, &columns[c], shifts[c], start, rows);
             }
             self.add_block(&blocks, &shifts, columns, start);
             start += rows;
@@ -134,34 +138,16 @@ impl CoMoments {
     fn add_block(&mut self, blocks: &[ColumnBlock], shifts: &[i128], columns: &[NumericChunk<'_>], start: usize) {
         let k = blocks.len();
         for i in 0..k {
-            let (bi, si) = (&blocks[i], shifts[i]);
-            let diag = PairMoments {
-                n: bi.n,
-                shift_x: si,
-                shift_y: si,
-                mean_x: bi.mean,
-                mean_y: bi.mean,
-                m2x: bi.m2,
-                m2y: bi.m2,
-                cxy: bi.m2,
-            };
+            let mut diag = blocks[i].diagonal();
+            (diag.shift_x, diag.shift_y) = (shifts[i], shifts[i]);
             self.pairs[pair_index(self.k, i, i)].merge(&diag);
             for j in i + 1..k {
-                let bj = &blocks[j];
-                let mut pm = if bi.full() && bj.full() {
-                    PairMoments {
-                        n: bi.n,
-                        mean_x: bi.mean,
-                        mean_y: bj.mean,
-                        m2x: bi.m2,
-                        m2y: bj.m2,
-                        cxy: dot(&bi.d, &bj.d),
-                        ..PairMoments::default()
-                    }
-                } else {
-                    masked_pair(bi, bj, |c, row| raw_delta(&columns[c], shifts[c], start + row), (i, j))
+                let raw = |side: usize, row: usize| {
+                    let c = if side == 0 { i } else { j };
+                    raw_delta(&columns[c], shifts[c], start + row)
                 };
-                (pm.shift_x, pm.shift_y) = (si, shifts[j]);
+                let mut pm = block::pair(&blocks[i], &blocks[j], raw);
+                (pm.shift_x, pm.shift_y) = (shifts[i], shifts[j]);
                 self.pairs[pair_index(self.k, i, j)].merge(&pm);
             }
         }
@@ -209,55 +195,25 @@ impl CoMoments {
     }
 }
 
-/// One column's block: centered usable values (0 elsewhere), usable flags as 0/1, count, mean, M2.
-struct ColumnBlock {
-    d: Vec<f64>,
-    w: Vec<f64>,
-    n: u64,
-    mean: f64,
-    m2: f64,
-    constant: bool,
-}
-
-impl ColumnBlock {
-    fn new(cap: usize) -> Self {
-        ColumnBlock { d: Vec::with_capacity(cap), w: Vec::with_capacity(cap), n: 0, mean: 0.0, m2: 0.0, constant: true }
-    }
-
-    fn full(&self) -> bool {
-        self.n == self.d.len() as u64
-    }
-
-    fn load(&mut self, chunk: &NumericChunk<'_>, shift: i128, start: usize, rows: usize) {
-        let validity = chunk.validity();
-        self.d.resize(rows, 0.0);
-        self.w.resize(rows, 0.0);
-        numeric_dispatch!(chunk, c => {
-            let xs = &c.values[start..start + rows];
-            // Every slot is converted without a per-row bit test (the loop vectorises), then the null
-            // slots are cleared word by word: nulls are rare, and all-valid words cost one compare.
-            self.d.iter_mut().zip(self.w.iter_mut()).zip(xs).for_each(|((d, w), &x)| {
-                let x = x.delta(shift);
-                let ok = !x.is_nan();
-                *d = if ok { x } else { 0.0 };
-                *w = f64::from(u8::from(ok));
-            });
+/// Fills `block` with rows `start..start + rows` of `chunk`, relative to `shift`, and reduces it.
+fn load(block: &mut ColumnBlock, chunk: &NumericChunk<'_>, shift: i128, start: usize, rows: usize) {
+    block.d.resize(rows, 0.0);
+    block.w.resize(rows, 0.0);
+    numeric_dispatch!(chunk, c => {
+        let xs = &c.values[start..start + rows];
+        // Every slot is converted without a per-row bit test (the loop vectorises), then the null
+        // slots are cleared word by word: nulls are rare, and all-valid words cost one compare.
+        block.d.iter_mut().zip(block.w.iter_mut()).zip(xs).for_each(|((d, w), &x)| {
+            let x = x.delta(shift);
+            let ok = !x.is_nan();
+            *d = if ok { x } else { 0.0 };
+            *w = f64::from(u8::from(ok));
         });
-        if let Some(words) = validity {
-            clear_nulls(words, start, &mut self.d, &mut self.w);
-        }
-        let (n, lo, hi, sum) = summary(&self.d, &self.w);
-        self.n = n;
-        self.constant = lo == hi;
-        self.mean = if n == 0 {
-            0.0
-        } else if self.constant {
-            lo // exact: the deviations below are exactly 0
-        } else {
-            (sum / n as f64).clamp(lo, hi)
-        };
-        self.m2 = center(&mut self.d, &self.w, self.mean);
+    });
+    if let Some(words) = chunk.validity() {
+        clear_nulls(words, start, &mut block.d, &mut block.w);
     }
+    block.reduce();
 }
 
 /// Zeroes the slots of rows `start..start + d.len()` whose validity bit is clear.
@@ -279,139 +235,9 @@ fn clear_nulls(words: &[u64], start: usize, d: &mut [f64], w: &mut [f64]) {
     }
 }
 
-/// One pass over a block: usable count, min, max (`(0, 0)` when none is usable) and fixed-lane sum.
-/// Row `r` goes to lane `r % LANES`; the loops are written over `LANES`-wide groups so they vectorise.
-fn summary(d: &[f64], w: &[f64]) -> (u64, f64, f64, f64) {
-    let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
-    let (mut n, mut acc) = ([0.0f64; LANES], [0.0f64; LANES]);
-    let step = |l: usize,
-                x: f64,
-                w: f64,
-                n: &mut [f64; LANES],
-                acc: &mut [f64; LANES],
-                lo: &mut [f64; LANES],
-                hi: &mut [f64; LANES]| {
-        n[l] += w;
-        acc[l] += x * w;
-        lo[l] = if w != 0.0 && x < lo[l] { x } else { lo[l] };
-        hi[l] = if w != 0.0 && x > hi[l] { x } else { hi[l] };
-    };
-    let (dg, wg) = (d.chunks_exact(LANES), w.chunks_exact(LANES));
-    let (dt, wt) = (dg.remainder(), wg.remainder());
-    for (x, w) in dg.zip(wg) {
-        for l in 0..LANES {
-            step(l, x[l], w[l], &mut n, &mut acc, &mut lo, &mut hi);
-        }
-    }
-    for (l, (&x, &w)) in dt.iter().zip(wt).enumerate() {
-        step(l, x, w, &mut n, &mut acc, &mut lo, &mut hi);
-    }
-    let lo = lo.iter().fold(f64::INFINITY, |a, &b| a.min(b));
-    let hi = hi.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-    let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
-    (sum_lanes(&n) as u64, lo, hi, sum_lanes(&acc))
-}
-
-/// Centers the usable values on `mean` in place (unusable slots stay 0) and returns `Σ d²`.
-fn center(d: &mut [f64], w: &[f64], mean: f64) -> f64 {
-    let mut acc = [0.0f64; LANES];
-    let mut dg = d.chunks_exact_mut(LANES);
-    let wg = w.chunks_exact(LANES);
-    let wt = wg.remainder();
-    for (x, w) in (&mut dg).zip(wg) {
-        for l in 0..LANES {
-            x[l] = (x[l] - mean) * w[l];
-            acc[l] += x[l] * x[l];
-        }
-    }
-    for (l, (x, &w)) in dg.into_remainder().iter_mut().zip(wt).enumerate() {
-        *x = (*x - mean) * w;
-        acc[l] += *x * *x;
-    }
-    sum_lanes(&acc)
-}
-
-/// The co-moments of a pair over the rows where both columns are usable. `raw(c, row)` re-reads one
-/// value (relative to its chunk shift) so a column constant over these rows gets its exact value as mean.
-fn masked_pair(
-    bi: &ColumnBlock,
-    bj: &ColumnBlock,
-    raw: impl Fn(usize, usize) -> f64,
-    cols: (usize, usize),
-) -> PairMoments {
-    // Pass 1: count, sums and extrema over the pair's rows (no allocation: this runs per block and pair).
-    let (mut n, mut sx, mut sy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
-    let (mut x_lo, mut x_hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
-    let (mut y_lo, mut y_hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
-    let mut first = usize::MAX;
-    let len = bi.d.len().min(bj.d.len());
-    let (xs, ys, wxs, wys) = (&bi.d[..len], &bj.d[..len], &bi.w[..len], &bj.w[..len]);
-    // Rows in LANES-wide groups, row r in lane r % LANES, branch-free selects: the loop vectorises.
-    for r in 0..len {
-        let (x, y, w, l) = (xs[r], ys[r], wxs[r] * wys[r], r % LANES);
-        let keep = w != 0.0;
-        n[l] += w;
-        sx[l] += x * w;
-        sy[l] += y * w;
-        first = if keep && r < first { r } else { first };
-        x_lo[l] = if keep && x < x_lo[l] { x } else { x_lo[l] };
-        x_hi[l] = if keep && x > x_hi[l] { x } else { x_hi[l] };
-        y_lo[l] = if keep && y < y_lo[l] { y } else { y_lo[l] };
-        y_hi[l] = if keep && y > y_hi[l] { y } else { y_hi[l] };
-    }
-    let lowest = |v: [f64; LANES]| v.iter().fold(f64::INFINITY, |a, &b| a.min(b));
-    let highest = |v: [f64; LANES]| v.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-    let (x_lo, x_hi, y_lo, y_hi) = (lowest(x_lo), highest(x_hi), lowest(y_lo), highest(y_hi));
-    let count = sum_lanes(&n);
-    if count == 0.0 {
-        return PairMoments::default();
-    }
-    // A column constant over these rows gets its exact value as mean and exactly zero deviations.
-    let center = |lo: f64, hi: f64, sum: f64, mean: f64, c: usize| {
-        if lo == hi { (lo, raw(c, first)) } else { ((sum / count).clamp(lo, hi), mean + (sum / count).clamp(lo, hi)) }
-    };
-    let (ax, mean_x) = center(x_lo, x_hi, sum_lanes(&sx), bi.mean, cols.0);
-    let (ay, mean_y) = center(y_lo, y_hi, sum_lanes(&sy), bj.mean, cols.1);
-    // Pass 2: centered sums of squares and products.
-    let (mut m2x, mut m2y, mut cxy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
-    for r in 0..len {
-        let (w, l) = (wxs[r] * wys[r], r % LANES);
-        let (dx, dy) = ((xs[r] - ax) * w, (ys[r] - ay) * w);
-        m2x[l] += dx * dx;
-        m2y[l] += dy * dy;
-        cxy[l] += dx * dy;
-    }
-    PairMoments {
-        n: count as u64,
-        mean_x,
-        mean_y,
-        m2x: sum_lanes(&m2x),
-        m2y: sum_lanes(&m2y),
-        cxy: sum_lanes(&cxy),
-        ..PairMoments::default()
-    }
-}
-
 #[inline(always)]
 fn is_valid(validity: Option<&[u64]>, i: usize) -> bool {
     validity.is_none_or(|v| (v[i / 64] >> (i % 64)) & 1 == 1)
-}
-
-/// Fixed-lane `Σ aᵢ·bᵢ` (the same bits for every SIMD width).
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; LANES];
-    let (ga, gb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let (ta, tb) = (ga.remainder(), gb.remainder());
-    for (x, y) in ga.zip(gb) {
-        for l in 0..LANES {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    for (l, (x, y)) in ta.iter().zip(tb).enumerate() {
-        acc[l] += x * y;
-    }
-    sum_lanes(&acc)
 }
 
 /// The chunk's shift: its first valid value for integer columns (exact in i128), 0 for floats.

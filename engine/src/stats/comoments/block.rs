@@ -1,0 +1,276 @@
+//! The block kernel of the co-moments: one block of at most [`super::BLOCK`] rows of k columns in, one
+//! [`PairMoments`] per pair out.
+//!
+//! Owns the per-column block ([`ColumnBlock`]: values relative to the block's mean, usable flags, mean,
+//! extrema, sums) and the pair sums over the rows where both columns are usable.
+//!
+//! ## How a pair is reduced, and its error bound
+//! Each column is centered once per block on its own block mean `m` (two passes over the L1/L2-resident
+//! block: sum, then deviations `d = x − m`). A pair then needs one pass of fixed-lane sums over its rows
+//! (`w = wx·wy`): `n = Σw`, `Sx = Σw·dx`, `Sy`, `Sxx = Σw·dx²`, `Syy`, `Sxy = Σdx·dy`, and
+//! `M2x = Sxx − Sx²/n`, `C = Sxy − Sx·Sy/n` (the exact shift identity, with the shift `m` next to the data).
+//! A pair whose columns are both fully usable in the block reuses the columns' own `Sx`, `Sxx` (`Sx` is
+//! then a rounding residue) and only computes `Sxy`.
+//!
+//! With [`LANES`] lanes, the rounding error of each sum is at most `γ·Σ|term|`, `γ = (n/LANES + 3)·ε`.
+//! The subtraction is benign while the pair's mean offset is small: when `Sx² <= n·Sxx/2` (checked for
+//! both columns) `Sxx <= 2·M2x`, so `|ΔM2x| <= 4γ·M2x` and `|ΔC| <= 4γ·√(M2x·M2y)`, the bound of a
+//! two-pass reduction up to a factor 4. When a column's values on the pair's rows sit far from its block
+//! mean (its other rows, where the partner is null, differ), the check fails and the pair is reduced
+//! two-pass around its own means instead ([`recentered`]): rare, and as accurate as before.
+//!
+//! A column constant over the pair's rows gets `M2 = 0` and `C = 0` exactly and its value as mean: it is
+//! constant over the block (`lo == hi`, then every `d` is exactly 0), or, in a masked pair, its computed
+//! `M2` is within the rounding bound of 0 and a scan of the pair's rows confirms every `d` is the same.
+
+use super::PairMoments;
+use crate::stats::lanes::{LANES, sum_lanes};
+
+/// One column's block: centered usable values (0 elsewhere), usable flags as 0/1, count, mean, extrema,
+/// and the sums `Σd`, `Σd²` of the centered values.
+pub(super) struct ColumnBlock {
+    pub(super) d: Vec<f64>,
+    pub(super) w: Vec<f64>,
+    pub(super) n: u64,
+    pub(super) mean: f64,
+    lo: f64,
+    hi: f64,
+    sum: f64,
+    sq: f64,
+}
+
+impl ColumnBlock {
+    pub(super) fn new(cap: usize) -> Self {
+        ColumnBlock {
+            d: Vec::with_capacity(cap),
+            w: Vec::with_capacity(cap),
+            n: 0,
+            mean: 0.0,
+            lo: 0.0,
+            hi: 0.0,
+            sum: 0.0,
+            sq: 0.0,
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.n == self.d.len() as u64
+    }
+
+    fn constant(&self) -> bool {
+        self.lo == self.hi
+    }
+
+    /// Reduces the block after `d` (values relative to the chunk shift, 0 where unusable) and `w` (1.0
+    /// where usable) were filled: count, extrema, mean, then centers `d` in place.
+    pub(super) fn reduce(&mut self) {
+        let (n, lo, hi, sum) = summary(&self.d, &self.w);
+        (self.n, self.lo, self.hi) = (n, lo, hi);
+        self.mean = if n == 0 {
+            0.0
+        } else if lo == hi {
+            lo // exact: the deviations below are exactly 0
+        } else {
+            (sum / n as f64).clamp(lo, hi)
+        };
+        (self.sum, self.sq) = center(&mut self.d, &self.w, self.mean);
+    }
+
+    /// The column with itself: its diagonal entry.
+    pub(super) fn diagonal(&self) -> PairMoments {
+        let m2 =
+            if self.n == 0 || self.constant() { 0.0 } else { (self.sq - self.sum * self.sum / self.n as f64).max(0.0) };
+        let mean = if self.n == 0 { 0.0 } else { (self.mean + self.sum / self.n as f64).clamp(self.lo, self.hi) };
+        PairMoments { n: self.n, mean_x: mean, mean_y: mean, m2x: m2, m2y: m2, cxy: m2, ..PairMoments::default() }
+    }
+}
+
+/// Sums of one pair over its rows, in deviations `dx, dy` from `center` (the columns' block means plus an
+/// offset, 0 unless [`recentered`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(super) struct PairSums {
+    pub(super) n: f64,
+    pub(super) sx: f64,
+    pub(super) sy: f64,
+    pub(super) sxx: f64,
+    pub(super) syy: f64,
+    pub(super) sxy: f64,
+    center: (f64, f64),
+}
+
+/// The pair `(bi, bj)` of one block. `raw(side, row)` re-reads one value of column `bi` (side 0) or `bj`
+/// (side 1) relative to its chunk shift, for the exact mean of a column constant over the pair's rows.
+pub(super) fn pair(bi: &ColumnBlock, bj: &ColumnBlock, raw: impl Fn(usize, usize) -> f64) -> PairMoments {
+    let masked = !(bi.full() && bj.full());
+    let mut s = if masked {
+        masked_sums(bi, bj)
+    } else {
+        PairSums {
+            n: bi.n as f64,
+            sx: bi.sum,
+            sy: bj.sum,
+            sxx: bi.sq,
+            syy: bj.sq,
+            sxy: dot(&bi.d, &bj.d),
+            center: (0.0, 0.0),
+        }
+    };
+    if s.n == 0.0 {
+        return PairMoments::default();
+    }
+    let n = s.n;
+    // Constant over the pair's rows: the exact value (row `first`) as mean, or None.
+    let constant = |c: &ColumnBlock, other: &ColumnBlock, sum: f64, sq: f64, side: usize| -> Option<f64> {
+        if c.constant() {
+            return Some(c.mean);
+        }
+        let m2 = sq - sum * sum / n;
+        // Within the rounding bound of 0 (module doc: `|ΔM2| <= 3γ·Sxx` for constant deviations)?
+        if !masked || m2 > 2.0 * (n + 16.0) * f64::EPSILON * sq {
+            return None;
+        }
+        constant_over(&c.d, &c.w, &other.w).map(|first| raw(side, first))
+    };
+    let cx = constant(bi, bj, s.sx, s.sxx, 0);
+    let cy = constant(bj, bi, s.sy, s.syy, 1);
+    let far = |sum: f64, sq: f64| sum * sum > 0.5 * n * sq;
+    if (cx.is_none() && far(s.sx, s.sxx)) || (cy.is_none() && far(s.sy, s.syy)) {
+        s = recentered(bi, bj, s.sx / n, s.sy / n);
+    }
+    let side = |c: &ColumnBlock, exact: Option<f64>, sum: f64, sq: f64, center: f64| match exact {
+        Some(mean) => (mean, 0.0),
+        None => ((c.mean + (center + sum / n)).clamp(c.lo, c.hi), (sq - sum * sum / n).max(0.0)),
+    };
+    let (mean_x, m2x) = side(bi, cx, s.sx, s.sxx, s.center.0);
+    let (mean_y, m2y) = side(bj, cy, s.sy, s.syy, s.center.1);
+    let cxy = if cx.is_some() || cy.is_some() { 0.0 } else { s.sxy - s.sx * s.sy / n };
+    PairMoments { n: n as u64, mean_x, mean_y, m2x, m2y, cxy, ..PairMoments::default() }
+}
+
+/// The first of the pair's rows when `d` takes one value on all of them.
+fn constant_over(d: &[f64], w: &[f64], other: &[f64]) -> Option<usize> {
+    let mut rows = (0..d.len()).filter(|&r| w[r] * other[r] != 0.0);
+    let first = rows.next()?;
+    rows.all(|r| d[r] == d[first]).then_some(first)
+}
+
+/// One pass of the six pair sums over the rows where both columns are usable. Unusable slots hold
+/// `d = 0`, so `Σdx·dy` needs no mask; rows in `LANES`-wide groups, row `r` in lane `r % LANES`.
+pub(super) fn masked_sums(bi: &ColumnBlock, bj: &ColumnBlock) -> PairSums {
+    let mut acc = [[0.0f64; LANES]; 6];
+    #[inline(always)]
+    fn step(acc: &mut [[f64; LANES]; 6], l: usize, x: f64, y: f64, wx: f64, wy: f64) {
+        let (xw, yw) = (x * wy, y * wx);
+        acc[0][l] += wx * wy;
+        acc[1][l] += xw;
+        acc[2][l] += yw;
+        acc[3][l] += xw * x;
+        acc[4][l] += yw * y;
+        acc[5][l] += x * y;
+    }
+    let len = bi.d.len().min(bj.d.len());
+    let (xs, ys, wxs, wys) = (&bi.d[..len], &bj.d[..len], &bi.w[..len], &bj.w[..len]);
+    let (gx, gy, gwx, gwy) =
+        (xs.chunks_exact(LANES), ys.chunks_exact(LANES), wxs.chunks_exact(LANES), wys.chunks_exact(LANES));
+    let (tx, ty, twx, twy) = (gx.remainder(), gy.remainder(), gwx.remainder(), gwy.remainder());
+    for (((x, y), wx), wy) in gx.zip(gy).zip(gwx).zip(gwy) {
+        for l in 0..LANES {
+            step(&mut acc, l, x[l], y[l], wx[l], wy[l]);
+        }
+    }
+    for l in 0..tx.len() {
+        step(&mut acc, l, tx[l], ty[l], twx[l], twy[l]);
+    }
+    let [n, sx, sy, sxx, syy, sxy] = acc.map(|a| sum_lanes(&a));
+    PairSums { n, sx, sy, sxx, syy, sxy, center: (0.0, 0.0) }
+}
+
+/// The pair sums in deviations from `(mx, my)` more (a second pass around the pair's own means).
+fn recentered(bi: &ColumnBlock, bj: &ColumnBlock, mx: f64, my: f64) -> PairSums {
+    let mut acc = [[0.0f64; LANES]; 6];
+    let len = bi.d.len().min(bj.d.len());
+    for r in 0..len {
+        let (w, l) = (bi.w[r] * bj.w[r], r % LANES);
+        let (ex, ey) = ((bi.d[r] - mx) * w, (bj.d[r] - my) * w);
+        acc[0][l] += w;
+        acc[1][l] += ex;
+        acc[2][l] += ey;
+        acc[3][l] += ex * ex;
+        acc[4][l] += ey * ey;
+        acc[5][l] += ex * ey;
+    }
+    let [n, sx, sy, sxx, syy, sxy] = acc.map(|a| sum_lanes(&a));
+    PairSums { n, sx, sy, sxx, syy, sxy, center: (mx, my) }
+}
+
+/// One pass over a block: usable count, min, max (`(0, 0)` when none is usable) and fixed-lane sum.
+fn summary(d: &[f64], w: &[f64]) -> (u64, f64, f64, f64) {
+    let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+    let (mut n, mut acc) = ([0.0f64; LANES], [0.0f64; LANES]);
+    #[inline(always)]
+    fn step(
+        l: usize,
+        x: f64,
+        w: f64,
+        n: &mut [f64; LANES],
+        acc: &mut [f64; LANES],
+        lo: &mut [f64; LANES],
+        hi: &mut [f64; LANES],
+    ) {
+        n[l] += w;
+        acc[l] += x * w;
+        lo[l] = if w != 0.0 && x < lo[l] { x } else { lo[l] };
+        hi[l] = if w != 0.0 && x > hi[l] { x } else { hi[l] };
+    }
+    let (dg, wg) = (d.chunks_exact(LANES), w.chunks_exact(LANES));
+    let (dt, wt) = (dg.remainder(), wg.remainder());
+    for (x, w) in dg.zip(wg) {
+        for l in 0..LANES {
+            step(l, x[l], w[l], &mut n, &mut acc, &mut lo, &mut hi);
+        }
+    }
+    for (l, (&x, &w)) in dt.iter().zip(wt).enumerate() {
+        step(l, x, w, &mut n, &mut acc, &mut lo, &mut hi);
+    }
+    let lo = lo.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+    let hi = hi.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+    let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
+    (sum_lanes(&n) as u64, lo, hi, sum_lanes(&acc))
+}
+
+/// Centers the usable values on `mean` in place (unusable slots stay 0); returns `(Σd, Σd²)`.
+fn center(d: &mut [f64], w: &[f64], mean: f64) -> (f64, f64) {
+    let (mut s1, mut s2) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let mut dg = d.chunks_exact_mut(LANES);
+    let wg = w.chunks_exact(LANES);
+    let wt = wg.remainder();
+    for (x, w) in (&mut dg).zip(wg) {
+        for l in 0..LANES {
+            x[l] = (x[l] - mean) * w[l];
+            s1[l] += x[l];
+            s2[l] += x[l] * x[l];
+        }
+    }
+    for (l, (x, &w)) in dg.into_remainder().iter_mut().zip(wt).enumerate() {
+        *x = (*x - mean) * w;
+        s1[l] += *x;
+        s2[l] += *x * *x;
+    }
+    (sum_lanes(&s1), sum_lanes(&s2))
+}
+
+/// Fixed-lane `Σ aᵢ·bᵢ` (the same bits for every SIMD width).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let (ga, gb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ta, tb) = (ga.remainder(), gb.remainder());
+    for (x, y) in ga.zip(gb) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    for (l, (x, y)) in ta.iter().zip(tb).enumerate() {
+        acc[l] += x * y;
+    }
+    sum_lanes(&acc)
+}
