@@ -198,26 +198,20 @@ impl CoMoments {
 /// Fills `block` with rows `start..start + rows` of `chunk`, relative to `shift`, and reduces it.
 fn load(block: &mut ColumnBlock, chunk: &NumericChunk<'_>, shift: i128, start: usize, rows: usize) {
     block.d.resize(rows, 0.0);
-    block.w.resize(rows, 0.0);
     numeric_dispatch!(chunk, c => {
         let xs = &c.values[start..start + rows];
-        // Every slot is converted without a per-row bit test (the loop vectorises), then the null
-        // slots are cleared word by word: nulls are rare, and all-valid words cost one compare.
-        block.d.iter_mut().zip(block.w.iter_mut()).zip(xs).for_each(|((d, w), &x)| {
-            let x = x.delta(shift);
-            let ok = !x.is_nan();
-            *d = if ok { x } else { 0.0 };
-            *w = f64::from(u8::from(ok));
-        });
+        // A plain conversion (it vectorises); null slots become NaN word by word below (nulls are rare,
+        // all-valid words cost one compare), and the block reduction treats NaN as unusable.
+        block.d.iter_mut().zip(xs).for_each(|(d, &x)| *d = x.delta(shift));
     });
     if let Some(words) = chunk.validity() {
-        clear_nulls(words, start, &mut block.d, &mut block.w);
+        mark_nulls(words, start, &mut block.d);
     }
     block.reduce();
 }
 
-/// Zeroes the slots of rows `start..start + d.len()` whose validity bit is clear.
-fn clear_nulls(words: &[u64], start: usize, d: &mut [f64], w: &mut [f64]) {
+/// Sets the slots of rows `start..start + d.len()` whose validity bit is clear to NaN.
+fn mark_nulls(words: &[u64], start: usize, d: &mut [f64]) {
     let end = start + d.len();
     if d.is_empty() {
         return;
@@ -228,8 +222,7 @@ fn clear_nulls(words: &[u64], start: usize, d: &mut [f64], w: &mut [f64]) {
             let g = wi * 64 + clear.trailing_zeros() as usize;
             clear &= clear - 1;
             if (start..end).contains(&g) {
-                d[g - start] = 0.0;
-                w[g - start] = 0.0;
+                d[g - start] = f64::NAN;
             }
         }
     }

@@ -30,7 +30,7 @@ use crate::stats::lanes::{LANES, sum_lanes};
 /// and the sums `Σd`, `Σd²` of the centered values.
 pub(super) struct ColumnBlock {
     pub(super) d: Vec<f64>,
-    pub(super) w: Vec<f64>,
+    w: Vec<f64>,
     pub(super) n: u64,
     pub(super) mean: f64,
     lo: f64,
@@ -61,10 +61,10 @@ impl ColumnBlock {
         self.lo == self.hi
     }
 
-    /// Reduces the block after `d` (values relative to the chunk shift, 0 where unusable) and `w` (1.0
-    /// where usable) were filled: count, extrema, mean, then centers `d` in place.
+    /// Reduces the block after `d` was filled with the values relative to the chunk shift (NaN where
+    /// unusable): count, extrema, mean, then centers `d` in place and fills the usable flags `w`.
     pub(super) fn reduce(&mut self) {
-        let (n, lo, hi, sum) = summary(&self.d, &self.w);
+        let (n, lo, hi, sum) = summary(&self.d);
         (self.n, self.lo, self.hi) = (n, lo, hi);
         self.mean = if n == 0 {
             0.0
@@ -73,7 +73,7 @@ impl ColumnBlock {
         } else {
             (sum / n as f64).clamp(lo, hi)
         };
-        (self.sum, self.sq) = center(&mut self.d, &self.w, self.mean);
+        (self.sum, self.sq) = center(&mut self.d, &mut self.w, self.mean);
     }
 
     /// The column with itself: its diagonal entry.
@@ -102,7 +102,14 @@ pub(super) struct PairSums {
 /// (side 1) relative to its chunk shift, for the exact mean of a column constant over the pair's rows.
 pub(super) fn pair(bi: &ColumnBlock, bj: &ColumnBlock, raw: impl Fn(usize, usize) -> f64) -> PairMoments {
     let masked = !(bi.full() && bj.full());
-    let mut s = if masked {
+    let mut s = if bi.full() && !bj.full() {
+        // One column fully usable: the pair's rows are the other's, whose own sums are the pair's.
+        let (sx, sxx, sxy) = restricted_sums(&bi.d, &bj.d, &bj.w);
+        PairSums { n: bj.n as f64, sx, sy: bj.sum, sxx, syy: bj.sq, sxy, center: (0.0, 0.0) }
+    } else if bj.full() && !bi.full() {
+        let (sy, syy, sxy) = restricted_sums(&bj.d, &bi.d, &bi.w);
+        PairSums { n: bi.n as f64, sx: bi.sum, sy, sxx: bi.sq, syy, sxy, center: (0.0, 0.0) }
+    } else if masked {
         masked_sums(bi, bj)
     } else {
         PairSums {
@@ -156,6 +163,7 @@ fn constant_over(d: &[f64], w: &[f64], other: &[f64]) -> Option<usize> {
 
 /// One pass of the six pair sums over the rows where both columns are usable. Unusable slots hold
 /// `d = 0`, so `Σdx·dy` needs no mask; rows in `LANES`-wide groups, row `r` in lane `r % LANES`.
+#[inline(never)]
 pub(super) fn masked_sums(bi: &ColumnBlock, bj: &ColumnBlock) -> PairSums {
     let mut acc = [[0.0f64; LANES]; 6];
     #[inline(always)]
@@ -185,6 +193,31 @@ pub(super) fn masked_sums(bi: &ColumnBlock, bj: &ColumnBlock) -> PairSums {
     PairSums { n, sx, sy, sxx, syy, sxy, center: (0.0, 0.0) }
 }
 
+/// `(Σw·a, Σw·a², Σa·b)` for a fully usable column `a` restricted to the usable rows `w` of `b` (whose
+/// unusable slots hold 0, so the product needs no mask).
+#[inline(never)]
+fn restricted_sums(a: &[f64], b: &[f64], w: &[f64]) -> (f64, f64, f64) {
+    let (mut s1, mut s2, mut p) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+    let len = a.len().min(b.len()).min(w.len());
+    let (ga, gb, gw) = (a[..len].chunks_exact(LANES), b[..len].chunks_exact(LANES), w[..len].chunks_exact(LANES));
+    let (ta, tb, tw) = (ga.remainder(), gb.remainder(), gw.remainder());
+    for ((a, b), w) in ga.zip(gb).zip(gw) {
+        for l in 0..LANES {
+            let aw = a[l] * w[l];
+            s1[l] += aw;
+            s2[l] += aw * a[l];
+            p[l] += a[l] * b[l];
+        }
+    }
+    for l in 0..ta.len() {
+        let aw = ta[l] * tw[l];
+        s1[l] += aw;
+        s2[l] += aw * ta[l];
+        p[l] += ta[l] * tb[l];
+    }
+    (sum_lanes(&s1), sum_lanes(&s2), sum_lanes(&p))
+}
+
 /// The pair sums in deviations from `(mx, my)` more (a second pass around the pair's own means).
 fn recentered(bi: &ColumnBlock, bj: &ColumnBlock, mx: f64, my: f64) -> PairSums {
     let mut acc = [[0.0f64; LANES]; 6];
@@ -203,34 +236,36 @@ fn recentered(bi: &ColumnBlock, bj: &ColumnBlock, mx: f64, my: f64) -> PairSums 
     PairSums { n, sx, sy, sxx, syy, sxy, center: (mx, my) }
 }
 
-/// One pass over a block: usable count, min, max (`(0, 0)` when none is usable) and fixed-lane sum.
-fn summary(d: &[f64], w: &[f64]) -> (u64, f64, f64, f64) {
+/// One pass over a block of values, NaN where unusable: usable count, min, max (`(0, 0)` when none is
+/// usable) and fixed-lane sum. Written with selects (NaN fails every compare) so that it vectorises.
+#[inline(never)]
+fn summary(d: &[f64]) -> (u64, f64, f64, f64) {
     let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
     let (mut n, mut acc) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let groups = d.chunks_exact(LANES);
+    let tail = groups.remainder();
     #[inline(always)]
     fn step(
         l: usize,
         x: f64,
-        w: f64,
         n: &mut [f64; LANES],
         acc: &mut [f64; LANES],
         lo: &mut [f64; LANES],
         hi: &mut [f64; LANES],
     ) {
-        n[l] += w;
-        acc[l] += x * w;
-        lo[l] = if w != 0.0 && x < lo[l] { x } else { lo[l] };
-        hi[l] = if w != 0.0 && x > hi[l] { x } else { hi[l] };
+        let ok = !x.is_nan();
+        n[l] += if ok { 1.0 } else { 0.0 };
+        acc[l] += if ok { x } else { 0.0 };
+        lo[l] = if x < lo[l] { x } else { lo[l] };
+        hi[l] = if x > hi[l] { x } else { hi[l] };
     }
-    let (dg, wg) = (d.chunks_exact(LANES), w.chunks_exact(LANES));
-    let (dt, wt) = (dg.remainder(), wg.remainder());
-    for (x, w) in dg.zip(wg) {
+    for x in groups {
         for l in 0..LANES {
-            step(l, x[l], w[l], &mut n, &mut acc, &mut lo, &mut hi);
+            step(l, x[l], &mut n, &mut acc, &mut lo, &mut hi);
         }
     }
-    for (l, (&x, &w)) in dt.iter().zip(wt).enumerate() {
-        step(l, x, w, &mut n, &mut acc, &mut lo, &mut hi);
+    for (l, &x) in tail.iter().enumerate() {
+        step(l, x, &mut n, &mut acc, &mut lo, &mut hi);
     }
     let lo = lo.iter().fold(f64::INFINITY, |a, &b| a.min(b));
     let hi = hi.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
@@ -238,28 +273,35 @@ fn summary(d: &[f64], w: &[f64]) -> (u64, f64, f64, f64) {
     (sum_lanes(&n) as u64, lo, hi, sum_lanes(&acc))
 }
 
-/// Centers the usable values on `mean` in place (unusable slots stay 0); returns `(Σd, Σd²)`.
-fn center(d: &mut [f64], w: &[f64], mean: f64) -> (f64, f64) {
+/// Centers the usable values on `mean` in place (unusable slots, NaN, become 0), fills the usable flags
+/// `w` (1.0 or 0.0); returns `(Σd, Σd²)`.
+#[inline(never)]
+fn center(d: &mut [f64], w: &mut Vec<f64>, mean: f64) -> (f64, f64) {
+    w.resize(d.len(), 0.0);
     let (mut s1, mut s2) = ([0.0f64; LANES], [0.0f64; LANES]);
-    let mut dg = d.chunks_exact_mut(LANES);
-    let wg = w.chunks_exact(LANES);
-    let wt = wg.remainder();
-    for (x, w) in (&mut dg).zip(wg) {
-        for l in 0..LANES {
-            x[l] = (x[l] - mean) * w[l];
-            s1[l] += x[l];
-            s2[l] += x[l] * x[l];
-        }
-    }
-    for (l, (x, &w)) in dg.into_remainder().iter_mut().zip(wt).enumerate() {
-        *x = (*x - mean) * w;
+    #[inline(always)]
+    fn step(l: usize, x: &mut f64, w: &mut f64, mean: f64, s1: &mut [f64; LANES], s2: &mut [f64; LANES]) {
+        let ok = !x.is_nan();
+        *x = if ok { *x - mean } else { 0.0 };
+        *w = if ok { 1.0 } else { 0.0 };
         s1[l] += *x;
         s2[l] += *x * *x;
+    }
+    let mut dg = d.chunks_exact_mut(LANES);
+    let mut wg = w.chunks_exact_mut(LANES);
+    for (x, w) in (&mut dg).zip(&mut wg) {
+        for l in 0..LANES {
+            step(l, &mut x[l], &mut w[l], mean, &mut s1, &mut s2);
+        }
+    }
+    for (l, (x, w)) in dg.into_remainder().iter_mut().zip(wg.into_remainder()).enumerate() {
+        step(l, x, w, mean, &mut s1, &mut s2);
     }
     (sum_lanes(&s1), sum_lanes(&s2))
 }
 
 /// Fixed-lane `Σ aᵢ·bᵢ` (the same bits for every SIMD width).
+#[inline(never)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0f64; LANES];
     let (ga, gb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
