@@ -273,3 +273,97 @@ macro_rules! delta {
 delta!(float: f64, f32);
 delta!(narrow: i8, i16, i32, u8, u16, u32);
 delta!(wide: i64, u64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ColumnChunk;
+
+    fn chunk(values: &[f64], validity: Option<&[u64]>) -> NumericChunk<'static> {
+        let values: &'static [f64] = Box::leak(values.to_vec().into_boxed_slice());
+        let validity = validity.map(|v| &*Box::leak(v.to_vec().into_boxed_slice()));
+        NumericChunk::F64(ColumnChunk::new(values, validity))
+    }
+
+    /// Exact `(n, M2x, M2y, Cxy)` over the rows where both integers are present, from i128 power sums:
+    /// `n·C = n·Σxy − Σx·Σy` holds exactly.
+    fn exact(x: &[Option<i64>], y: &[Option<i64>]) -> (u64, f64, f64, f64) {
+        let rows: Vec<(i128, i128)> =
+            x.iter().zip(y).filter_map(|(a, b)| Some((i128::from((*a)?), i128::from((*b)?)))).collect();
+        let n = rows.len() as i128;
+        let (sx, sy) = (rows.iter().map(|r| r.0).sum::<i128>(), rows.iter().map(|r| r.1).sum::<i128>());
+        let co = |f: fn(&(i128, i128)) -> i128, s1: i128, s2: i128| {
+            (n * rows.iter().map(f).sum::<i128>() - s1 * s2) as f64 / n as f64
+        };
+        (n as u64, co(|r| r.0 * r.0, sx, sx), co(|r| r.1 * r.1, sy, sy), co(|r| r.0 * r.1, sx, sy))
+    }
+
+    fn check(x: &[Option<i64>], y: &[Option<i64>], nan_for_none: bool) {
+        let as_f = |v: &[Option<i64>]| -> Vec<f64> {
+            v.iter().map(|v| v.map_or(if nan_for_none { f64::NAN } else { 12345.0 }, |v| v as f64)).collect()
+        };
+        let words = |v: &[Option<i64>]| -> Vec<u64> {
+            let mut w = vec![0u64; v.len().div_ceil(64)];
+            v.iter().enumerate().filter(|(_, v)| v.is_some()).for_each(|(i, _)| w[i / 64] |= 1 << (i % 64));
+            w
+        };
+        let (wx, wy) = (words(x), words(y));
+        let columns = if nan_for_none {
+            [chunk(&as_f(x), None), chunk(&as_f(y), None)]
+        } else {
+            [chunk(&as_f(x), Some(&wx)), chunk(&as_f(y), Some(&wy))]
+        };
+        let mut co = CoMoments::new(2);
+        co.update(&columns);
+        let (n, m2x, m2y, c) = exact(x, y);
+        let p = co.pair(0, 1);
+        assert_eq!(p.n, n);
+        let close = |got: f64, want: f64, scale: f64| (got - want).abs() <= 1e-12 * scale;
+        assert!(close(p.m2x, m2x, m2x), "M2x {} vs {m2x}", p.m2x);
+        assert!(close(p.m2y, m2y, m2y), "M2y {} vs {m2y}", p.m2y);
+        assert!(close(p.cxy, c, (m2x * m2y).sqrt()), "C {} vs {c}", p.cxy);
+    }
+
+    #[test]
+    fn values_far_from_the_block_mean_on_the_pairs_rows_are_recentered() {
+        // Where y is missing x is -10^9, elsewhere 1000 + small: the pair's mean of x sits ~10^9 from the
+        // block mean of x, so the one-pass shift correction would cancel; the pair is reduced two-pass.
+        let len = 3000;
+        let x: Vec<Option<i64>> =
+            (0..len).map(|i| Some(if i % 2 == 0 { -1_000_000_000 } else { 1000 + i % 7 })).collect();
+        let y: Vec<Option<i64>> = (0..len).map(|i| (i % 2 == 1).then_some((i * 31 % 101) - 50)).collect();
+        check(&x, &y, true);
+        check(&x, &y, false);
+        // Both columns masked (the general kernel), with a level shift between blocks (the next block's
+        // guess is far off, so the column is recentered too).
+        let x: Vec<Option<i64>> =
+            (0..len).map(|i| (i % 5 != 0).then_some(if i < 1500 { i % 13 } else { 1 << 40 | (i % 17) })).collect();
+        let y: Vec<Option<i64>> =
+            (0..len).map(|i| (i % 3 != 0).then_some(i * 7 % 19 - (i / 1000) * 1_000_000)).collect();
+        check(&x, &y, true);
+        check(&x, &y, false);
+        // Fully usable columns (the unmasked kernel), drifting.
+        let x: Vec<Option<i64>> = (0..len).map(|i| Some(i * i)).collect();
+        let y: Vec<Option<i64>> = (0..len).map(|i| Some((i * 37 % 1001) + i * 1000)).collect();
+        check(&x, &y, true);
+    }
+
+    #[test]
+    fn constant_over_the_pairs_rows_only_is_exact_in_every_kernel() {
+        // x is 7 wherever y is usable, and varies elsewhere: M2x = 0 and C = 0 exactly, mean exactly 7.
+        let len = 2100usize;
+        let x: Vec<f64> = (0..len).map(|i| if i % 4 == 0 { i as f64 } else { 0.7 }).collect();
+        let y: Vec<f64> = (0..len).map(|i| if i % 4 == 0 { f64::NAN } else { (i % 9) as f64 }).collect();
+        let mut co = CoMoments::new(2);
+        co.update(&[chunk(&x, None), chunk(&y, None)]);
+        let p = co.pair(0, 1);
+        assert_eq!((p.m2x, p.cxy, p.mean_x, p.n), (0.0, 0.0, 0.7, (len - len / 4) as u64));
+        // y masked by validity and x NaN elsewhere: the general kernel.
+        let words: Vec<u64> = vec![!0x1111_1111_1111_1111; len.div_ceil(64)];
+        let x: Vec<f64> = (0..len).map(|i| if i % 8 == 1 { f64::NAN } else { x[i] }).collect();
+        let mut co = CoMoments::new(2);
+        co.update(&[chunk(&x, None), chunk(&y, Some(&words))]);
+        let p = co.pair(0, 1);
+        assert_eq!((p.m2x, p.cxy, p.mean_x), (0.0, 0.0, 0.7));
+    }
+}

@@ -37,6 +37,8 @@ pub(super) struct ColumnBlock {
     hi: f64,
     sum: f64,
     sq: f64,
+    /// The center for the next block of the chunk: this block's mean.
+    next: Option<f64>,
 }
 
 impl ColumnBlock {
@@ -50,6 +52,7 @@ impl ColumnBlock {
             hi: 0.0,
             sum: 0.0,
             sq: 0.0,
+            next: None,
         }
     }
 
@@ -62,18 +65,38 @@ impl ColumnBlock {
     }
 
     /// Reduces the block after `d` was filled with the values relative to the chunk shift (NaN where
-    /// unusable): count, extrema, mean, then centers `d` in place and fills the usable flags `w`.
+    /// unusable): count, extrema, then centers `d` in place on `mean` (the block's mean, or, from the
+    /// second block of a chunk on, the previous block's mean when it is close enough) and fills the usable
+    /// flags `w`.
     pub(super) fn reduce(&mut self) {
-        let (n, lo, hi, sum) = summary(&self.d);
-        (self.n, self.lo, self.hi) = (n, lo, hi);
-        self.mean = if n == 0 {
-            0.0
-        } else if lo == hi {
-            lo // exact: the deviations below are exactly 0
-        } else {
-            (sum / n as f64).clamp(lo, hi)
+        let guess = self.next;
+        let (n, lo, hi, sum, sq) = match guess {
+            // One fused pass around the previous block's mean.
+            Some(c) => {
+                self.mean = c;
+                fused(&mut self.d, &mut self.w, c)
+            }
+            // Two passes: the block mean, then the deviations.
+            None => {
+                let (n, lo, hi, sum) = summary(&self.d);
+                self.mean = if n == 0 { 0.0 } else { (sum / n as f64).clamp(lo, hi) };
+                let (s1, s2) = center(&mut self.d, &mut self.w, self.mean);
+                (n, lo, hi, s1, s2)
+            }
         };
-        (self.sum, self.sq) = center(&mut self.d, &mut self.w, self.mean);
+        (self.n, self.lo, self.hi, self.sum, self.sq) = (n, lo, hi, sum, sq);
+        if n > 0 && lo == hi {
+            // Constant: the value itself as center, every deviation exactly 0.
+            self.mean = lo;
+            self.d.iter_mut().for_each(|d| *d = 0.0);
+            (self.sum, self.sq) = (0.0, 0.0);
+        } else if n > 0 && sum * sum > 0.5 * n as f64 * sq {
+            // The guess was too far from the data (module doc): center on the block mean after all.
+            let offset = sum / n as f64;
+            self.mean += offset;
+            (self.sum, self.sq) = shift_usable(&mut self.d, &self.w, offset);
+        }
+        self.next = (n > 0).then(|| (self.mean + self.sum / n as f64).clamp(lo, hi));
     }
 
     /// The column with itself: its diagonal entry.
@@ -260,8 +283,8 @@ fn summary(d: &[f64]) -> (u64, f64, f64, f64) {
         hi[l] = if x > hi[l] { x } else { hi[l] };
     }
     for x in groups {
-        for l in 0..LANES {
-            step(l, x[l], &mut n, &mut acc, &mut lo, &mut hi);
+        for (l, &x) in x.iter().enumerate() {
+            step(l, x, &mut n, &mut acc, &mut lo, &mut hi);
         }
     }
     for (l, &x) in tail.iter().enumerate() {
@@ -300,6 +323,52 @@ fn center(d: &mut [f64], w: &mut Vec<f64>, mean: f64) -> (f64, f64) {
     (sum_lanes(&s1), sum_lanes(&s2))
 }
 
+/// [`summary`] and [`center`] in one pass around a given `center`: `(n, min, max, Σd, Σd²)`.
+#[inline(never)]
+fn fused(d: &mut [f64], w: &mut Vec<f64>, center: f64) -> (u64, f64, f64, f64, f64) {
+    w.resize(d.len(), 0.0);
+    let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+    let (mut n, mut s1, mut s2) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+    #[inline(always)]
+    fn step(l: usize, x: &mut f64, w: &mut f64, c: f64, acc: [&mut [f64; LANES]; 5]) {
+        let [n, s1, s2, lo, hi] = acc;
+        let v = *x;
+        let ok = !v.is_nan();
+        lo[l] = if v < lo[l] { v } else { lo[l] };
+        hi[l] = if v > hi[l] { v } else { hi[l] };
+        *x = if ok { v - c } else { 0.0 };
+        *w = if ok { 1.0 } else { 0.0 };
+        n[l] += *w;
+        s1[l] += *x;
+        s2[l] += *x * *x;
+    }
+    let mut dg = d.chunks_exact_mut(LANES);
+    let mut wg = w.chunks_exact_mut(LANES);
+    for (x, w) in (&mut dg).zip(&mut wg) {
+        for l in 0..LANES {
+            step(l, &mut x[l], &mut w[l], center, [&mut n, &mut s1, &mut s2, &mut lo, &mut hi]);
+        }
+    }
+    for (l, (x, w)) in dg.into_remainder().iter_mut().zip(wg.into_remainder()).enumerate() {
+        step(l, x, w, center, [&mut n, &mut s1, &mut s2, &mut lo, &mut hi]);
+    }
+    let lo = lo.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+    let hi = hi.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+    let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
+    (sum_lanes(&n) as u64, lo, hi, sum_lanes(&s1), sum_lanes(&s2))
+}
+
+/// Moves the usable deviations by `offset` (unusable slots stay 0); returns `(Σd, Σd²)`.
+fn shift_usable(d: &mut [f64], w: &[f64], offset: f64) -> (f64, f64) {
+    let (mut s1, mut s2) = ([0.0f64; LANES], [0.0f64; LANES]);
+    for (r, (x, &w)) in d.iter_mut().zip(w).enumerate() {
+        *x = (*x - offset) * w;
+        s1[r % LANES] += *x;
+        s2[r % LANES] += *x * *x;
+    }
+    (sum_lanes(&s1), sum_lanes(&s2))
+}
+
 /// Fixed-lane `Σ aᵢ·bᵢ` (the same bits for every SIMD width).
 #[inline(never)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -315,4 +384,56 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
         acc[l] += x * y;
     }
     sum_lanes(&acc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(values: impl Iterator<Item = f64>) -> ColumnBlock {
+        let mut b = ColumnBlock::new(0);
+        b.d = values.collect();
+        b.reduce();
+        b
+    }
+
+    #[test]
+    fn the_three_pair_kernels_agree() {
+        let len = 1021; // not a multiple of LANES
+        let x = || (0..len).map(|i| ((i * 7919) % 1000) as f64 * 0.37 + 5.0);
+        let y = || (0..len).map(|i| ((i * 104_729) % 997) as f64 * -1.3);
+        let (bx, by) = (block(x()), block(y()));
+        // Unmasked pair (column sums plus Σdx·dy) against the general masked kernel on the same data:
+        // within the bound of the module doc, 4γ·Σ|terms|.
+        let m = masked_sums(&bx, &by);
+        let gamma = (len as f64 / LANES as f64 + 3.0) * f64::EPSILON;
+        assert_eq!(m.n, len as f64);
+        for (got, want, scale) in [
+            (m.sx, bx.sum, bx.sq.sqrt() * (len as f64).sqrt()),
+            (m.sxx, bx.sq, bx.sq),
+            (m.syy, by.sq, by.sq),
+            (m.sxy, dot(&bx.d, &by.d), (bx.sq * by.sq).sqrt()),
+        ] {
+            assert!((got - want).abs() <= 4.0 * gamma * scale, "{got} vs {want}");
+        }
+        // The one-sided kernel does the masked kernel's operations in the same lanes: the same bits.
+        let by = block(y().enumerate().map(|(i, v)| if i % 10 == 3 { f64::NAN } else { v }));
+        let m = masked_sums(&bx, &by);
+        assert_eq!(restricted_sums(&bx.d, &by.d, &by.w), (m.sx, m.sxx, m.sxy));
+        assert_eq!((m.n, m.sy, m.syy), (by.n as f64, by.sum, by.sq));
+        let p = pair(&bx, &by, |_, _| unreachable!("no constant column"));
+        assert_eq!(p.n, by.n);
+    }
+
+    #[test]
+    fn a_constant_block_has_zero_deviations_and_its_value_as_mean() {
+        let mut b = block((0..100).map(|_| 0.1));
+        assert_eq!((b.mean, b.sum, b.sq), (0.1, 0.0, 0.0));
+        assert!(b.d.iter().all(|&d| d == 0.0));
+        // The next block starts from the previous mean and a constant block still comes out exact.
+        b.d = (0..100).map(|i| if i % 3 == 0 { f64::NAN } else { 0.3 }).collect();
+        b.reduce();
+        assert_eq!((b.mean, b.sum, b.sq, b.n), (0.3, 0.0, 0.0, 66));
+        assert_eq!(b.diagonal().m2x, 0.0);
+    }
 }
