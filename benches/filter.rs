@@ -13,7 +13,7 @@ use tally_engine::generate::{demo_batch, demo_schema};
 fn filter_eval(c: &mut Criterion) {
     let (pieces, piece_rows) = (4u64, 1usize << 20);
     let ids: Vec<i64> = (0..1000).collect();
-    let batches: Vec<_> = (0..pieces).map(|b| demo_batch(1, b, b * piece_rows as u64, piece_rows, &ids)).collect();
+    let batches: Vec<_> = (0..pieces).map(|b| demo_batch(1, b * piece_rows as u64, piece_rows, &ids)).collect();
     let schema = demo_schema();
     let mut group = c.benchmark_group("filter");
     group.throughput(Throughput::Elements(pieces * piece_rows as u64));

@@ -1,104 +1,149 @@
 #!/usr/bin/env python3
-"""Side-by-side timing of tally against Polars, DuckDB and NumPy on the same Arrow file and statistics.
+"""Scoreboard: tally against Polars, DuckDB, NumPy and NumPy + shared_memory + Pool on one Arrow file.
 
-    python3 -m venv .venv && .venv/bin/pip install -r benches/compare/requirements.txt
-    .venv/bin/python benches/compare/compare.py demo.arrow --tally target/release/tally --runs 7
+    benches/compare/run.sh FILE [--runs N] [--tasks describe,hist,corr]    (sets up the venv, then runs this)
 
-Statistics: count, null_count, mean, std, min, max of the given columns (default a,b,c,d of `tally gen`).
-The other tools are timed in-process with the file already opened (memory-mapped, zero-copy), which favours
-them; tally is timed as a whole process (start-up, open, validate, compute, render JSON). Every tool runs
-once to warm the page cache, then the runs interleave so machine noise hits all of them alike. Reports the
-median and the spread (min..max) and the ratio to the fastest other tool, and checks that the means agree.
+Every tool is timed two ways, hyperfine-style (one warm-up, then N runs, median and min..max):
+- in-process: the file already open/loaded in this interpreter (tools.py `open`), only the task is timed:
+  what the engine costs. For tally, the executor time printed by `-v` (spawn workers, compute, merge).
+- whole process: a fresh `python -c` (imports, open, task, print) or `tally ...` per run: what a user waits for.
+Runs interleave tool by tool, so drift of a shared machine hits every tool alike. Results are checked against
+a reference (tally where it ran the task, else NumPy) and disagreements flagged. Prints one markdown table
+and writes a JSON export with a context block (report.py).
 """
 import argparse
 import json
-import statistics
+import os
+import re
 import subprocess
+import sys
 import time
 
+import report
+import tools
 
-def time_runs(fn, runs):
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return out
+HERE = os.path.dirname(os.path.abspath(__file__))
+TASK_COLS = {"describe": "a,b,c,d", "hist": "a", "corr": "a,b,c,d"}
+
+
+def tally_cmd(tally, task, path, cols):
+    if task == "describe":
+        return [tally, "describe", path, "--columns", cols, "--format", "json", "-q"]
+    if task == "hist":
+        return [tally, "hist", path, "--column", cols, "--bins", str(tools.BINS), "--format", "json", "-q"]
+    return [tally, "corr", path, "--columns", cols, "--format", "json", "-q"]
+
+
+def tally_has(tally, task):
+    if task == "describe":
+        return True
+    return subprocess.run([tally, task, "--help"], capture_output=True).returncode == 0
+
+
+def tally_result(task, out):
+    j = json.loads(out)
+    if task == "describe":
+        keys = ["count", "null_count", "min", "max", "sum", "mean", "std"]
+        return {c["name"]: {k: c[k] for k in keys} for c in j["columns"]}
+    if task == "hist":
+        return {"lo": j["edges"][0], "hi": j["edges"][-1], "counts": j["counts"]}
+    return {"matrix": j["matrix"]}
+
+
+EXEC_TIME = re.compile(r"executor, .*?([0-9.]+) s\s*$", re.M)
+
+
+def tally_in_process(cmd):
+    """The executor's own time from `-v` (workers spawned, chunks computed and merged), last one if several."""
+    err = subprocess.run(cmd + ["-v"], check=True, capture_output=True, text=True).stderr
+    found = EXEC_TIME.findall(err)
+    return sum(float(t) for t in found) if found else None
+
+
+def python_cmd(tool, task, path, cols):
+    code = f"import sys; sys.path.insert(0, {HERE!r}); import tools; tools.main()"
+    return [sys.executable, "-c", code, tool, task, path, cols]
+
+
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def measure(args, task, states):
+    """{(tool, mode): [seconds]}, results {tool: normalised result}; interleaved runs after one warm-up each."""
+    cols = TASK_COLS[task]
+    runners, results = {}, {}
+    if tally_has(args.tally, task):
+        tcmd = tally_cmd(args.tally, task, args.path, cols)
+        runners[("tally", "in-process")] = lambda: (tally_in_process(tcmd), None)
+        runners[("tally", "whole")] = lambda: timed(lambda: subprocess.run(tcmd, check=True, capture_output=True))
+    else:
+        print(f"  {task}: `tally {task} --help` fails: tally n/a (not built)", file=sys.stderr)
+    for tool in args.tools:
+        fn = tools.TOOLS[tool][1][task]
+        runners[(tool, "in-process")] = (lambda fn=fn, tool=tool: timed(lambda: fn(states[tool])))
+        cmd = python_cmd(tool, task, args.path, cols)
+        runners[(tool, "whole")] = lambda c=cmd: timed(lambda: subprocess.run(c, check=True, capture_output=True))
+    times = {k: [] for k in runners}
+    if ("tally", "whole") not in runners:
+        times = {("tally", "in-process"): [], ("tally", "whole"): [], **times}
+    for key, run in runners.items():  # warm-up: page cache, lazy initialisation; keep the results
+        t, out = run()
+        if key[1] == "whole":
+            stdout = out.stdout
+            # The last line: a tool that prints a warning or progress on stdout must not break the check.
+            results[key[0]] = tally_result(task, stdout) if key[0] == "tally" else json.loads(stdout.splitlines()[-1])
+    for i in range(args.runs):
+        for key, run in runners.items():
+            t, _ = run()
+            if t is not None:
+                times[key].append(t)
+        print(f"  {task}: run {i + 1}/{args.runs} done", file=sys.stderr)
+    return times, results
+
+
+def membw(args):
+    out = subprocess.run([args.membw], check=True, capture_output=True, text=True).stdout
+    return {int(m[0]): float(m[1]) for m in re.findall(r"(\d+) thread\(s\): ([0-9.]+) GB/s", out)}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("path")
     ap.add_argument("--tally", default="target/release/tally")
-    ap.add_argument("--columns", default="a,b,c,d")
-    ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--tally-args", default="", help="extra tally describe arguments, e.g. '--executor threads'")
+    ap.add_argument("--membw", default="target/release/membw")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--tasks", default="describe,hist,corr")
+    ap.add_argument("--tools", default=",".join(tools.TOOLS), help="Python tools, of: " + ",".join(tools.TOOLS))
+    ap.add_argument("--export-json", default=None, help="default: compare-<date>.json next to the input's name")
     args = ap.parse_args()
-    cols = args.columns.split(",")
+    args.tools = args.tools.split(",")
+    tasks = args.tasks.split(",")
+    for t in tasks:
+        if t not in TASK_COLS:
+            sys.exit(f"unknown task {t!r}: expected some of {','.join(TASK_COLS)}")
 
-    import duckdb
-    import numpy as np
-    import polars as pl
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    table = pa.ipc.open_file(pa.memory_map(args.path)).read_all()
-    df = pl.read_ipc(args.path, memory_map=True)
-    con = duckdb.connect()
-    con.execute("SET threads TO %d" % len(__import__("os").sched_getaffinity(0)))
-    con.register("t", table)
-    arrays = {c: table.column(c).combine_chunks() for c in cols}
-
-    def tally():
-        cmd = [args.tally, "describe", args.path, "--columns", args.columns, "--format", "json", "-q"]
-        cmd += args.tally_args.split()
-        return json.loads(subprocess.run(cmd, check=True, capture_output=True).stdout)
-
-    def polars():
-        exprs = []
-        for c in cols:
-            col = pl.col(c)
-            exprs += [col.count().alias(c + "_n"), col.null_count().alias(c + "_z"), col.mean().alias(c + "_mean"),
-                      col.std().alias(c + "_std"), col.min().alias(c + "_min"), col.max().alias(c + "_max")]
-        return df.select(exprs)
-
-    def duck():
-        parts = []
-        for c in cols:
-            parts += [f"count({c})", f"count(*) - count({c})", f"avg({c})", f"stddev_samp({c})", f"min({c})", f"max({c})"]
-        return con.execute("SELECT " + ", ".join(parts) + " FROM t").fetchall()
-
-    def numpy():
-        res = []
-        for c, arr in arrays.items():
-            values = np.asarray(arr.fill_null(np.nan) if arr.null_count else arr)
-            valid = values[~np.isnan(values)] if arr.null_count else values
-            res += [valid.size, arr.null_count, valid.mean(), valid.std(ddof=1), valid.min(), valid.max()]
-        return res
-
-    tools = {"tally": tally, "polars": polars, "duckdb": duck, "numpy": numpy}
-    for fn in tools.values():
-        fn()  # warm the page cache and any lazy initialisation
-    times = {name: [] for name in tools}
-    for _ in range(args.runs):
-        for name, fn in tools.items():
-            times[name] += time_runs(fn, 1)
-
-    t = tally()
-    means = {c["name"]: c["mean"] for c in t["columns"]}
-    p = polars()
-    for c in cols:
-        ref = p[c + "_mean"][0]
-        assert abs(means[c] - ref) <= 1e-9 * max(1.0, abs(ref)), f"mean of {c}: tally {means[c]} polars {ref}"
-
-    fastest_other = min(statistics.median(v) for k, v in times.items() if k != "tally")
-    size = sum(arrays[c].nbytes for c in cols)
-    print(f"file {args.path}, columns {args.columns} ({size / 1e9:.2f} GB of column data), {args.runs} runs each")
-    print("| tool | median s | min..max s | GB/s | fastest other / tool |")
-    print("|---|---|---|---|---|")
-    for name, v in times.items():
-        med = statistics.median(v)
-        print(f"| {name} | {med:.3f} | {min(v):.3f}..{max(v):.3f} | {size / med / 1e9:.1f} | {fastest_other / med:.2f}x |")
+    ceiling = membw(args)  # first, while no tool holds a loaded copy of the data
+    print(f"membw: {ceiling}", file=sys.stderr)
+    states = {tool: tools.TOOLS[tool][0](args.path, TASK_COLS["describe"].split(",")) for tool in args.tools}
+    try:
+        runs = {}
+        for task in tasks:
+            runs[task] = measure(args, task, states)
+    finally:
+        for tool, st in states.items():
+            tools.close(tool, st)
+    ctx = report.context(args, ceiling)
+    rows = report.rows(args, runs, ceiling)
+    text = report.markdown(ctx, rows)
+    print(text)
+    path = args.export_json or f"compare-{time.strftime('%Y-%m-%dT%H%M')}.json"
+    with open(path, "w") as f:
+        json.dump({"context": ctx, "results": rows, "raw": {t: {f"{k[0]}/{k[1]}": v for k, v in runs[t][0].items()}
+                                                              for t in runs}}, f, indent=1, default=tools.plain)
+    print(f"\nJSON export: {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

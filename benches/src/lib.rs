@@ -14,7 +14,7 @@ pub fn demo_store(rows: u64, batch_rows: u64, columns: &[&str], exact: bool) -> 
     let batches: Vec<_> = (0..rows.div_ceil(batch_rows))
         .map(|b| {
             let start = b * batch_rows;
-            demo_batch(1, b, start, batch_rows.min(rows - start) as usize, &ids)
+            demo_batch(1, start, batch_rows.min(rows - start) as usize, &ids)
         })
         .collect();
     let names: Vec<String> = columns.iter().map(|c| c.to_string()).collect();

@@ -2,9 +2,14 @@
 //! failures to exit codes: 0 ok, 1 data or runtime error, 2 usage error, 128 + signal when interrupted
 //! (130 for Ctrl-C, 143 for SIGTERM). A closed stdout (`tally ... | head`) ends the program quietly with 0.
 
+mod analysis;
 mod args;
+mod corr;
 mod describe;
 mod generate;
+mod hist;
+mod merge;
+mod options;
 mod output;
 mod progress;
 mod schema;
@@ -59,7 +64,10 @@ fn main() -> ExitCode {
 fn run(cli: args::Cli, cancel: &tally_engine::exec::Cancel) -> anyhow::Result<()> {
     match cli.command {
         args::Command::Describe(a) => describe::run(a, cancel),
-        args::Command::Schema(a) => schema::run(a),
+        args::Command::Hist(a) => hist::run(a, cancel),
+        args::Command::Corr(a) => corr::run(a, cancel),
+        args::Command::Merge(a) => merge::run(a),
+        args::Command::Schema(a) => schema::run(a, cancel),
         args::Command::Gen(a) => generate::run(a, cancel),
         args::Command::Worker => unreachable!("handled before signal setup"),
     }

@@ -1,21 +1,24 @@
-//! Where results go: standard output or `--output FILE`.
+//! Where results go: standard output, or `--output FILE` through the engine's [`OutputFile`] (never the
+//! input, replaced only when complete; see `tally_engine::output`).
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use anyhow::Context;
+use tally_engine::output::OutputFile;
 
-/// Runs `write` against stdout or a freshly created file, flushing at the end so errors surface here.
+/// Runs `write` against stdout or a new version of `path` that replaces it only on success; `inputs` are
+/// the files the result was computed from, which `path` may not be.
 pub(crate) fn with_output(
     path: Option<&Path>,
+    inputs: &[&Path],
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     match path {
         Some(path) => {
-            let file = File::create(path).with_context(|| format!("{}: cannot create output file", path.display()))?;
-            let mut out = BufWriter::new(file);
-            write(&mut out).and_then(|()| out.flush()).with_context(|| format!("{}: cannot write", path.display()))
+            let mut file = OutputFile::create(path, inputs)?;
+            write(file.writer()).with_context(|| format!("{}: cannot write", path.display()))?;
+            Ok(file.commit()?)
         }
         None => {
             let mut out = BufWriter::new(std::io::stdout().lock());

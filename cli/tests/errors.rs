@@ -254,7 +254,7 @@ fn bad_flag_values_are_usage_errors() {
         (&["describe", "g.arrow", "--executor", "gpu", "--workers", "2"], "gpu"),
         (&["describe", "g.arrow", "--chunk-timeout", "0"], "--chunk-timeout"),
         (&["describe", "g.arrow", "--chunk-timeout", "soon"], "--chunk-timeout"),
-        (&["schema", "g.arrow", "--format", "csv"], "csv"),
+        (&["schema", "g.arrow", "--format", "xml"], "xml"),
         (&["gen", "x.arrow"], "--rows"),
         (&["gen", "x.arrow", "--rows", "ten"], "--rows"),
         (&["gen", "x.arrow", "--rows", "10", "--batch-rows", "0"], "--batch-rows"),

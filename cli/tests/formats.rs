@@ -93,7 +93,7 @@ fn csv_output() {
     expect_success(&out, "describe --format csv");
     let text = lossy(&out.stdout);
     let rows = parse_csv(&text);
-    let mut header = vec!["column".to_string(), "type".to_string()];
+    let mut header = vec!["name".to_string(), "type".to_string()];
     header.extend(STAT_NAMES.iter().map(|s| s.to_string()));
     assert_eq!(rows[0], header);
     assert_eq!(rows.len(), 1 + 5, "one record per column:\n{text}");
@@ -135,36 +135,35 @@ fn csv_output() {
     assert!(text.contains("\"x,\"\"y\"\"\",Int64,"), "RFC 4180 quoting of the column name:\n{text}");
 }
 
-/// The table: a title line, a header with the column names, then one row per statistic, labelled.
+/// The table: a title line, a header with the statistic names, then one row per column (DuckDB
+/// `SUMMARIZE` orientation), fitted to a wide terminal here so every statistic shows.
 #[test]
 fn table_output() {
     let dir = Dir::new();
     known_file(&dir);
     for args in [&["describe", "known.arrow"][..], &["describe", "known.arrow", "--format", "table"]] {
-        let out = dir.tally().args(args).output().unwrap();
+        let out = dir.tally().args(args).env("COLUMNS", "400").output().unwrap();
         expect_success(&out, "describe --format table");
         let text = lossy(&out.stdout);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].contains("known.arrow") && lines[0].contains("6 rows"), "title:\n{text}");
-        for name in ["x", "n", "s", "inf", "x,\"y\""] {
-            assert!(lines[1].split_whitespace().any(|w| w == name), "header names {name}:\n{text}");
-        }
-        let labels: Vec<&str> = lines.iter().filter_map(|l| l.split_whitespace().next()).collect();
-        let mut at = 0;
-        for stat in STAT_NAMES {
-            let found = labels[at..].iter().position(|l| *l == stat);
-            assert!(found.is_some(), "row {stat} in order:\n{text}");
-            at += found.unwrap() + 1;
-        }
-        let row = |stat: &str| -> Vec<&str> {
-            lines.iter().find(|l| l.split_whitespace().next() == Some(stat)).unwrap().split_whitespace().collect()
+        let header: Vec<&str> = lines[1].split_whitespace().collect();
+        let mut expected = vec!["name", "type"];
+        expected.extend(STAT_NAMES);
+        assert_eq!(header, expected, "{text}");
+        let row = |name: &str| -> Vec<&str> {
+            let line =
+                lines.iter().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}: {text}"));
+            line[name.len()..].split_whitespace().collect()
         };
-        // Columns in order x, n, s, inf, x,"y".
-        assert_eq!(row("count"), ["count", "4", "3", "4", "5", "6"]);
-        assert_eq!(row("nan_count"), ["nan_count", "1", "0", "0", "0", "0"]);
-        assert_eq!(row("sum")[2], (3 * i64::MAX as i128).to_string(), "exact integer sum in the table");
-        assert_eq!(row("mean")[3], "-", "absent statistic:\n{text}");
-        assert_eq!(row("max")[4], "inf");
+        let stat =
+            |name: &str, stat: &str| row(name)[1 + STAT_NAMES.iter().position(|s| *s == stat).unwrap()].to_string();
+        assert_eq!(["x", "n", "s", "inf", "x,\"y\""].map(|c| stat(c, "count")), ["4", "3", "4", "5", "6"]);
+        assert_eq!(["x", "n", "s", "inf"].map(|c| stat(c, "nan_count")), ["1", "0", "0", "0"]);
+        assert_eq!(stat("n", "sum"), (3 * i64::MAX as i128).to_string(), "exact integer sum in the table");
+        assert_eq!(stat("s", "mean"), "-", "absent statistic:\n{text}");
+        assert_eq!(stat("inf", "max"), "inf");
+        assert_eq!(row("n")[0], "Int64");
     }
 }
 

@@ -197,18 +197,23 @@ fn verbose_runs_forward_worker_logs_prefixed_with_the_worker() {
 #[test]
 fn ctrl_c_during_gen_removes_the_partial_file() {
     let dir = Dir::new();
-    let mut child =
-        dir.std_tally().args(["gen", "big.arrow", "--rows", "200000000", "--quiet"]).spawn().expect("start gen");
+    let mut child = dir
+        .std_tally()
+        .args(["gen", "big.arrow", "--rows", "200000000", "--quiet"])
+        .env("TALLY_FREE_BYTES", "100000000000000")
+        .spawn()
+        .expect("start gen");
+    // gen writes into a temporary file beside the target, renamed into place only when complete.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !dir.join("big.arrow").exists() {
-        assert!(Instant::now() < deadline, "gen never created its file");
+    while std::fs::read_dir(dir.path()).unwrap().next().is_none() {
+        assert!(Instant::now() < deadline, "gen never created its temporary file");
         std::thread::sleep(Duration::from_millis(5));
     }
     std::thread::sleep(Duration::from_millis(100));
     signal(child.id(), "INT");
     let status = child.wait().expect("wait for gen");
     assert_eq!(status.code(), Some(130));
-    assert!(!dir.join("big.arrow").exists(), "the half-written file was removed");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "the half-written file was removed");
 }
 
 #[test]

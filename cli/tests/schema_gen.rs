@@ -24,12 +24,12 @@ fn gen_writes_the_documented_schema() {
     let doc = schema_json(&dir, "g.arrow");
     let mut keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["batches", "columns", "format", "path", "rows", "schema_version"]);
+    assert_eq!(keys, ["columns", "input", "rows", "schema_version"]);
     assert_eq!(doc["schema_version"], 1);
-    assert_eq!(doc["path"], "g.arrow");
-    assert_eq!(doc["format"], "arrow-ipc-file");
+    assert_eq!(doc["input"]["path"], "g.arrow");
+    assert_eq!(doc["input"]["format"], "arrow-ipc-file");
     assert_eq!(doc["rows"], 10_001);
-    assert_eq!(doc["batches"], 5, "ceil(10001 / 2500) batches");
+    assert_eq!(doc["input"]["batches"], 5, "ceil(10001 / 2500) batches");
     let columns: Vec<(String, String, bool, String)> = doc["columns"]
         .as_array()
         .unwrap()
@@ -115,13 +115,17 @@ fn gen_row_and_batch_counts() {
     {
         dir.gen_file("g.arrow", rows, 1, batch);
         let doc = schema_json(&dir, "g.arrow");
-        assert_eq!((doc["rows"].as_u64(), doc["batches"].as_u64()), (Some(rows), Some(batches)), "{rows}/{batch}");
+        assert_eq!(
+            (doc["rows"].as_u64(), doc["input"]["batches"].as_u64()),
+            (Some(rows), Some(batches)),
+            "{rows}/{batch}"
+        );
         let described = dir.describe_json("g.arrow", &[]);
         assert_eq!(column(&described, "id")["max"], rows - 1);
     }
     dir.gen_file("zero.arrow", 0, 1, 1_000);
     let doc = schema_json(&dir, "zero.arrow");
-    assert_eq!((doc["rows"].as_u64(), doc["batches"].as_u64()), (Some(0), Some(0)));
+    assert_eq!((doc["rows"].as_u64(), doc["input"]["batches"].as_u64()), (Some(0), Some(0)));
     let described = dir.describe_json("zero.arrow", &[]);
     assert_eq!(described["rows"], 0);
     assert_eq!(column(&described, "a")["count"], 0);
@@ -137,7 +141,7 @@ fn gen_is_silent_when_not_on_a_terminal() {
         .success()
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::is_empty());
-    // Overwrites an existing file.
+    // Replaces an existing file (once the new one is complete).
     dir.write("o.arrow", b"not arrow at all");
     dir.tally().args(["gen", "o.arrow", "--rows", "5", "-q"]).assert().success();
     assert_eq!(schema_json(&dir, "o.arrow")["rows"], 5);
@@ -163,7 +167,7 @@ fn schema_of_a_custom_file() {
     dir.write_schema_and_batches("t.arrow", &schema, &[batch.clone(), batch]);
 
     let doc = schema_json(&dir, "t.arrow");
-    assert_eq!((doc["rows"].as_u64(), doc["batches"].as_u64()), (Some(4), Some(2)));
+    assert_eq!((doc["rows"].as_u64(), doc["input"]["batches"].as_u64()), (Some(4), Some(2)));
     let summary: Vec<String> = doc["columns"]
         .as_array()
         .unwrap()

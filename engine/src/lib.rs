@@ -59,6 +59,7 @@ pub mod exec;
 pub mod filter;
 pub mod generate;
 pub mod kernel;
+pub mod output;
 pub mod plan;
 pub mod report;
 pub mod run;

@@ -21,7 +21,7 @@ use crate::exec::processes::WorkerCommand;
 use crate::exec::{Cancel, ExecOptions, ExecReport, ExecutorKind};
 use crate::filter::Filter;
 use crate::plan::{DEFAULT_CHUNK_ROWS, Pass, Plan};
-use crate::report::InputInfo;
+use crate::report::{InputInfo, RowFilter};
 use crate::source;
 use crate::stats::PartialSet;
 use crate::store::Store;
@@ -81,6 +81,10 @@ pub struct Outcome {
     pub resolved: Resolved,
     pub state: PartialSet,
     pub input: InputInfo,
+    /// Rows of the input, before any filter (`state.rows` counts the rows that passed).
+    pub input_rows: u64,
+    /// The `--where` filter, if any.
+    pub filter: Option<RowFilter>,
     pub exec: ExecReport,
     /// One-line notices, e.g. batches that had to be copied because the file's buffers were misaligned.
     pub notes: Vec<String>,
@@ -88,7 +92,7 @@ pub struct Outcome {
 
 /// Opens `path` and runs `analysis` over it.
 pub fn run(path: &Path, analysis: &Analysis, options: &RunOptions) -> Result<Outcome> {
-    let file = source::open(path)?;
+    let file = source::open_with(path, &options.cancel)?;
     let mut job = analysis.validate(file.schema()).map_err(|e| e.with_file(path))?;
     let filter = parse_filter(options, file.schema()).map_err(|e| e.with_file(path))?;
     let plan = Plan::try_with_filter(file.schema(), job.columns(), filter, file.num_rows(), options.chunk_rows)?;
@@ -166,6 +170,9 @@ fn drive(
     };
     let exec = session.close();
     let state = previous.ok_or_else(|| Error::internal("an analysis finished without running a pass"))?;
-    let result = resolved.finish(&state, input.clone())?;
-    Ok(Outcome { result, resolved, state, input, exec, notes })
+    let mut result = resolved.finish(&state, input.clone())?;
+    let filter =
+        plan.filter.as_ref().map(|f| RowFilter { text: f.filter.text().to_string(), input_rows: plan.num_rows });
+    result.set_filter(filter.clone());
+    Ok(Outcome { result, resolved, state, input, input_rows: plan.num_rows, filter, exec, notes })
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::{AnalysisResult, Resolved};
 use crate::error::{Error, Result};
-use crate::report::InputInfo;
+use crate::report::{InputInfo, RowFilter};
 use crate::stats::{self, PartialSet};
 
 const MAGIC: &[u8; 8] = b"TALLYST\0";
@@ -39,6 +39,8 @@ pub struct StateFile {
     /// The tally release that wrote it (informational; compatibility is the codec's format version).
     pub tally_version: String,
     pub analysis: Resolved,
+    /// The `--where` expression the state was computed under: part of what must match to merge.
+    pub filter: Option<String>,
     pub inputs: Vec<Fingerprint>,
     pub state: PartialSet,
 }
@@ -47,7 +49,19 @@ impl StateFile {
     pub fn new(analysis: Resolved, input: &InputInfo, rows: u64, state: PartialSet) -> Self {
         let input =
             Fingerprint { path: input.path.clone(), format: input.format.to_string(), bytes: input.bytes, rows };
-        StateFile { tally_version: env!("CARGO_PKG_VERSION").into(), analysis, inputs: vec![input], state }
+        StateFile {
+            tally_version: env!("CARGO_PKG_VERSION").into(),
+            analysis,
+            filter: None,
+            inputs: vec![input],
+            state,
+        }
+    }
+
+    /// Records the `--where` expression the state was computed under.
+    pub fn with_filter(mut self, filter: Option<String>) -> Self {
+        self.filter = filter;
+        self
     }
 
     /// The file's bytes.
@@ -84,6 +98,16 @@ impl StateFile {
 
     /// Folds `other` (read from `other_path`) into `self` (first read from `self_path`).
     pub fn merge(&mut self, other: &StateFile, self_path: &Path, other_path: &Path) -> Result<()> {
+        if self.filter != other.filter {
+            let show = |f: &Option<String>| f.as_ref().map_or("no --where".to_string(), |t| format!("--where {t:?}"));
+            return Err(Error::input(format!(
+                "cannot merge {} with {}: they were filtered differently ({} vs {})",
+                self_path.display(),
+                other_path.display(),
+                show(&self.filter),
+                show(&other.filter)
+            )));
+        }
         if self.analysis != other.analysis {
             return Err(Error::input(format!(
                 "cannot merge {} with {}: {}",
@@ -107,7 +131,10 @@ impl StateFile {
             bytes: self.inputs.iter().map(|i| i.bytes).sum(),
             batches: 0,
         };
-        self.analysis.finish(&self.state, input)
+        let mut result = self.analysis.finish(&self.state, input)?;
+        let input_rows = self.inputs.iter().map(|i| i.rows).sum();
+        result.set_filter(self.filter.clone().map(|text| RowFilter { text, input_rows }));
+        Ok(result)
     }
 }
 

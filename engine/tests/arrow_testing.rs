@@ -12,6 +12,8 @@
 //! 4. every golden stream gives the same outcome as its `.arrow_file` twin, and when both load, bit-identical
 //!    statistics; compressed files and streams are decoded into a shared-memory segment (`source/convert.rs`).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -30,9 +32,10 @@ use tally_engine::{DescribeOptions, describe, source};
 /// Overall limit for one pass over the folder (about 600 files, 9 MB; a few seconds when healthy).
 const DEADLINE: Duration = Duration::from_secs(120);
 
-/// `$TALLY_TESTDATA/arrow-testing`; `None` with a notice when the variable is unset, except on CI.
+/// `$TALLY_TESTDATA/arrow-testing` (a relative value is taken from the workspace root, see
+/// `common::testdata_dir`); `None` with a notice when there is no test data, except on CI.
 fn arrow_testing() -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("TALLY_TESTDATA") else {
+    let Some(root) = common::testdata_dir() else {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI is set but TALLY_TESTDATA is not: the arrow-testing tests would be skipped (.ci/run sets it)"
@@ -40,9 +43,19 @@ fn arrow_testing() -> Option<PathBuf> {
         println!("note: TALLY_TESTDATA is not set; skipping the arrow-testing tests");
         return None;
     };
-    let dir = PathBuf::from(root).join("arrow-testing");
+    let dir = root.join("arrow-testing");
     assert!(dir.join("MANIFEST.tsv").is_file(), "TALLY_TESTDATA is set but {} has no MANIFEST.tsv", dir.display());
     Some(dir)
+}
+
+#[test]
+fn relative_testdata_is_taken_from_the_workspace_root() {
+    let root = std::path::Path::new("/ws/tally");
+    let resolved = common::resolve_testdata(Some("../shared/testdata".into()), root);
+    assert_eq!(resolved, Some(PathBuf::from("/ws/tally/../shared/testdata")));
+    assert_eq!(common::resolve_testdata(Some("/abs/td".into()), root), Some(PathBuf::from("/abs/td")));
+    assert_eq!(common::resolve_testdata(None, std::path::Path::new("/nonexistent/ws")), None);
+    assert!(common::workspace_root().join("Cargo.toml").is_file() && common::workspace_root().join("engine").is_dir());
 }
 
 /// What tally did with one file.

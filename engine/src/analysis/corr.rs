@@ -7,7 +7,7 @@ use super::describe::DescribedColumn;
 use super::{Resolved, Step, numeric_column, position};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry};
-use crate::report::InputInfo;
+use crate::report::{InputInfo, RowFilter};
 use crate::stats::comoments::CorrResult;
 use crate::stats::{AnyPartial, PartialSet, Stat};
 
@@ -75,6 +75,7 @@ pub struct ResolvedCorr {
 pub struct CorrReport {
     pub input: InputInfo,
     pub rows: u64,
+    pub filter: Option<RowFilter>,
     pub columns: Vec<DescribedColumn>,
     /// `"pearson"`, or `"cov"` with `--cov`.
     pub method: &'static str,
@@ -88,6 +89,7 @@ impl ResolvedCorr {
             [AnyPartial::CoMoments(m)] if m.k == self.columns.len() => Ok(CorrReport {
                 input,
                 rows: state.rows,
+                filter: None,
                 columns: self.columns.clone(),
                 method: if self.cov { "cov" } else { "pearson" },
                 ddof: self.ddof,

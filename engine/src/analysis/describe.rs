@@ -100,7 +100,7 @@ impl ResolvedDescribe {
                 Ok(ColumnReport { name: c.name.clone(), type_name: c.type_name.clone(), summary })
             })
             .collect::<Result<_>>()?;
-        Ok(Report { input, rows: state.rows, ddof: self.ddof, exact: self.exact, columns })
+        Ok(Report { input, rows: state.rows, filter: None, ddof: self.ddof, exact: self.exact, columns })
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Resolved, Step, numeric_column, position};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry};
-use crate::report::InputInfo;
+use crate::report::{InputInfo, RowFilter};
 use crate::stats::histogram::HistogramResult;
 use crate::stats::{AnyPartial, HistogramSpec, PartialSet, Stat};
 
@@ -109,6 +109,7 @@ pub struct HistReport {
     pub input: InputInfo,
     /// Rows that passed the filter (all rows without one).
     pub rows: u64,
+    pub filter: Option<RowFilter>,
     pub column: String,
     pub type_name: String,
     pub histogram: HistogramResult,
@@ -120,6 +121,7 @@ impl ResolvedHist {
             [AnyPartial::Histogram(h)] => Ok(HistReport {
                 input,
                 rows: state.rows,
+                filter: None,
                 column: self.column.clone(),
                 type_name: self.type_name.clone(),
                 histogram: h.finish(&self.spec),

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry};
-use crate::report::{InputInfo, Report};
+use crate::report::{InputInfo, Report, RowFilter};
 use crate::stats::PartialSet;
 use crate::store::ColumnKind;
 
@@ -134,6 +134,17 @@ pub enum AnalysisResult {
     Describe(Report),
     Hist(HistReport),
     Corr(CorrReport),
+}
+
+impl AnalysisResult {
+    /// Records the `--where` filter the result was computed under.
+    pub fn set_filter(&mut self, filter: Option<RowFilter>) {
+        match self {
+            AnalysisResult::Describe(r) => r.filter = filter,
+            AnalysisResult::Hist(r) => r.filter = filter,
+            AnalysisResult::Corr(r) => r.filter = filter,
+        }
+    }
 }
 
 /// Source index of column `name`, which must be numeric (the error lists the numeric columns).

@@ -169,19 +169,14 @@ impl Plan {
     }
 }
 
-/// Source-schema indices of `names`, in order (every column when `None`).
+/// Source-schema indices of `names`, in order (every column when `None`): `source::columns::resolve_all`.
 pub fn resolve_columns(schema: &Schema, names: Option<&[String]>) -> Result<Vec<usize>> {
-    match names {
-        None => Ok((0..schema.fields().len()).collect()),
-        Some(names) => names.iter().map(|n| find_column(schema, n)).collect(),
-    }
+    crate::source::columns::resolve_all(schema, names)
 }
 
+/// One rule for every analysis: trimming, `#N` positions, duplicates, suggestions (`source::columns`).
 pub fn find_column(schema: &Schema, name: &str) -> Result<usize> {
-    schema.index_of(name).map_err(|_| {
-        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        Error::input(format!("no column named {name:?}; the columns are: {}", names.join(", "))).with_column(name)
-    })
+    crate::source::columns::resolve(schema, name)
 }
 
 #[cfg(test)]
@@ -210,6 +205,10 @@ mod tests {
         let schema = Schema::new(vec![Field::new("a", DataType::Float64, true), Field::new("b", DataType::Utf8, true)]);
         let err = Plan::try_with_names(&schema, Some(&["zz".into()]), 0, 10).unwrap_err();
         assert_eq!(err.to_string(), "column \"zz\": no column named \"zz\"; the columns are: a, b");
+        let err = Plan::try_with_names(&schema, Some(&["bb".into()]), 0, 10).unwrap_err();
+        assert!(err.to_string().contains("(did you mean \"b\"?)"), "{err}");
+        let plan = Plan::try_with_names(&schema, Some(&[" a".into(), "#1".into()]), 0, 10).unwrap();
+        assert_eq!(plan.projection(), vec![0, 1]);
         let plan = Plan::try_with_names(&schema, Some(&["b".into(), "a".into()]), 0, 10).unwrap();
         assert_eq!(plan.projection(), vec![1, 0]);
         assert_eq!((plan.kind(0), plan.kind(1)), (ColumnKind::Other, ColumnKind::Float));

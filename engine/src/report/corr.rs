@@ -13,7 +13,7 @@ use arrow_schema::{DataType, Field, Schema};
 use ndarray::Array2;
 
 use super::hist::input_json;
-use super::{SCHEMA_VERSION, float_text};
+use super::{RowFilter, SCHEMA_VERSION, float_text};
 use crate::analysis::CorrReport;
 
 fn matrix(r: &CorrReport) -> &Array2<Option<f64>> {
@@ -38,6 +38,7 @@ pub fn json(r: &CorrReport, out: &mut dyn Write) -> std::io::Result<()> {
         "analysis": "corr",
         "input": input_json(&r.input),
         "rows": r.rows,
+        "where": r.filter.as_ref().map(|f| serde_json::json!({"expression": f.text, "input_rows": f.input_rows})),
         "method": r.method,
         "ddof": r.ddof,
         "columns": r.columns.iter().map(|c| &c.name).collect::<Vec<_>>(),
@@ -98,7 +99,8 @@ pub fn table(r: &CorrReport, out: &mut dyn Write) -> std::io::Result<()> {
     let first = names.iter().map(|n| n.len()).max().unwrap_or(0);
     let width = text.iter().flatten().map(String::len).chain(names.iter().map(|n| n.len())).max().unwrap_or(1);
     let label = if r.method == "cov" { "covariance" } else { "Pearson correlation" };
-    writeln!(out, "{label} of {} columns over {} rows (pairwise-complete)", names.len(), r.rows)?;
+    let rows = RowFilter::rows_text(r.filter.as_ref(), r.rows);
+    writeln!(out, "{label} of {} columns over {rows} (pairwise-complete)", names.len())?;
     write!(out, "{:first$}", "")?;
     for n in &names {
         write!(out, "  {n:>width$}")?;

@@ -8,7 +8,7 @@ use std::io::Write;
 use super::{Cell, Report, STAT_NAMES, float_text};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "column,type,{}", STAT_NAMES.join(","))?;
+    writeln!(out, "name,type,{}", STAT_NAMES.join(","))?;
     for c in &report.columns {
         let mut line = format!("{},{}", quote(&c.name), quote(&c.type_name));
         for i in 0..STAT_NAMES.len() {
@@ -26,7 +26,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 /// RFC 4180 quoting, only where needed.
-pub(crate) fn quote(field: &str) -> String {
+pub fn quote(field: &str) -> String {
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
 
-use super::{SCHEMA_VERSION, float_text};
+use super::{RowFilter, SCHEMA_VERSION, float_text};
 use crate::analysis::HistReport;
 use crate::report::InputInfo;
 
@@ -27,6 +27,7 @@ pub fn json(r: &HistReport, out: &mut dyn Write) -> std::io::Result<()> {
         "analysis": "hist",
         "input": input_json(&r.input),
         "rows": r.rows,
+        "where": r.filter.as_ref().map(|f| serde_json::json!({"expression": f.text, "input_rows": f.input_rows})),
         "column": r.column,
         "type": r.type_name,
         "edges": h.edges,
@@ -81,18 +82,16 @@ pub fn table(r: &HistReport, width: usize, out: &mut dyn Write) -> std::io::Resu
     let h = &r.histogram;
     writeln!(
         out,
-        "{} ({}): {} values in {} bins",
+        "{} ({}) over {}: {} values in {} bins",
         r.column,
         r.type_name,
+        RowFilter::rows_text(r.filter.as_ref(), r.rows),
         h.counts.iter().sum::<u64>(),
         h.counts.len()
     )?;
+    // The bar lines end with the underflow, overflow, null and NaN counts.
     for line in super::bars::render_bars(h, width) {
         writeln!(out, "{line}")?;
     }
-    writeln!(
-        out,
-        "underflow {}  overflow {}  null_count {}  nan_count {}",
-        h.underflow, h.overflow, h.null_count, h.nan_count
-    )
+    Ok(())
 }

@@ -34,6 +34,9 @@ impl Serialize for JsonReport<'_> {
             }),
         )?;
         map.serialize_entry("rows", &r.rows)?;
+        if let Some(f) = &r.filter {
+            map.serialize_entry("where", &serde_json::json!({"expression": f.text, "input_rows": f.input_rows}))?;
+        }
         map.serialize_entry(
             "options",
             &serde_json::json!({"ddof": r.ddof, "exact": r.exact, "nulls": "excluded", "nan": "excluded"}),

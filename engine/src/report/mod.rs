@@ -19,6 +19,8 @@ use std::io::Write;
 
 use crate::stats::{Summary, Value};
 
+pub use table::{Notation, ResultTable, TableCell, TableColumn, TableOptions};
+
 /// Version of the JSON output layout.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -29,6 +31,24 @@ pub struct InputInfo {
     pub format: &'static str,
     pub bytes: u64,
     pub batches: usize,
+}
+
+/// A `--where` filter as results report it: the expression and the rows before filtering (the result's
+/// own `rows` counts those that passed).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RowFilter {
+    pub text: String,
+    pub input_rows: u64,
+}
+
+impl RowFilter {
+    /// `"197970 of 400000 rows where k1 < 500"`, or `"400000 rows"` without a filter.
+    pub fn rows_text(filter: Option<&RowFilter>, rows: u64) -> String {
+        match filter {
+            Some(f) => format!("{rows} of {} where {}", plural(f.input_rows as usize, "row"), f.text),
+            None => plural(rows as usize, "row"),
+        }
+    }
 }
 
 /// The finished statistics of one column.
@@ -43,7 +63,9 @@ pub struct ColumnReport {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     pub input: InputInfo,
+    /// Rows that passed the filter (all rows without one).
     pub rows: u64,
+    pub filter: Option<RowFilter>,
     pub ddof: u64,
     pub exact: bool,
     pub columns: Vec<ColumnReport>,
@@ -59,15 +81,82 @@ pub enum Format {
     Arrow,
 }
 
-impl Report {
-    pub fn render(&self, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
-        match format {
-            Format::Table => table::render(self, out),
-            Format::Json => json::render(self, out),
-            Format::Csv => csv::render(self, out),
-            Format::Arrow => result::render(&crate::analysis::AnalysisResult::Describe(self.clone()), format, 0, out),
+impl Format {
+    /// The format a file name asks for by its extension (`.json`, `.csv`; `.txt` for the table).
+    pub fn from_extension(path: &std::path::Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "txt" => Some(Format::Table),
+            "arrow" | "feather" => Some(Format::Arrow),
+            _ => None,
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Arrow => "arrow",
+        }
+    }
+}
+
+impl Report {
+    pub fn render(&self, format: Format, table: &TableOptions, out: &mut dyn Write) -> std::io::Result<()> {
+        match format {
+            Format::Table => table::render(&self.table(), table, out),
+            Format::Json => json::render(self, out),
+            Format::Csv => csv::render(self, out),
+            Format::Arrow => {
+                result::render(&crate::analysis::AnalysisResult::Describe(self.clone()), format, table, out)
+            }
+        }
+    }
+
+    /// The describe table: one row per column, the statistics as table columns (DuckDB `SUMMARIZE`).
+    pub fn table(&self) -> ResultTable {
+        let mut columns = vec![TableColumn::new("name", 0), TableColumn::new("type", 2)];
+        columns.extend(STAT_NAMES.iter().zip(STAT_PRIORITY).map(|(n, p)| TableColumn::new(*n, p)));
+        let rows = self
+            .columns
+            .iter()
+            .map(|c| {
+                let f32_values = c.type_name == "Float32";
+                let mut row = vec![TableCell::Text(c.name.clone()), TableCell::Text(c.type_name.clone())];
+                row.extend((0..STAT_NAMES.len()).map(|i| match c.summary.cell(i) {
+                    Cell::Missing => TableCell::Missing,
+                    Cell::Count(n) => TableCell::Int(n.into()),
+                    Cell::Int(v) => TableCell::Int(v),
+                    // min and max are values of the column: at its own precision (exact in f32).
+                    Cell::Float(x) if f32_values && (i == 3 || i == 4) && f64::from(x as f32) == x => {
+                        TableCell::Float32(x as f32)
+                    }
+                    Cell::Float(x) => TableCell::Float(x),
+                }));
+                row
+            })
+            .collect();
+        let title = format!(
+            "{}: {}, {}",
+            self.input.path,
+            RowFilter::rows_text(self.filter.as_ref(), self.rows),
+            plural(self.columns.len(), "column")
+        );
+        ResultTable { title: Some(title), columns, rows, notation: Notation::PerRow }
+    }
+}
+
+/// How easily each statistic is left out of a narrow table (see [`TableColumn::priority`]): count, min,
+/// max and mean stay; kurtosis and skewness go first.
+const STAT_PRIORITY: [u8; 11] = [0, 1, 2, 0, 0, 3, 0, 3, 1, 4, 4];
+
+/// `1 row`, `2 rows`, `0 rows`, `3 record batches`.
+pub fn plural(n: usize, word: &str) -> String {
+    let suffix = if word.ends_with("ch") || word.ends_with('s') || word.ends_with('x') { "es" } else { "s" };
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}{suffix}") }
 }
 
 /// The statistics in output order, with their stable names.

@@ -5,15 +5,20 @@ use std::io::Write;
 
 use arrow_array::RecordBatch;
 
-use super::{Format, corr, hist};
+use super::{Format, TableOptions, corr, hist};
 use crate::analysis::AnalysisResult;
 
-/// Renders `result` as `format`; `width` is the terminal width tables fit into.
-pub fn render(result: &AnalysisResult, format: Format, width: usize, out: &mut dyn Write) -> std::io::Result<()> {
+/// Renders `result` as `format`; tables fit `table.width` (80 columns when unlimited, for the bar chart).
+pub fn render(
+    result: &AnalysisResult,
+    format: Format,
+    table: &TableOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match (result, format) {
         (AnalysisResult::Describe(r), Format::Arrow) => write_arrow(&super::describe_batch(r), out),
-        (AnalysisResult::Describe(r), f) => r.render(f, out),
-        (AnalysisResult::Hist(r), Format::Table) => hist::table(r, width, out),
+        (AnalysisResult::Describe(r), f) => r.render(f, table, out),
+        (AnalysisResult::Hist(r), Format::Table) => hist::table(r, table.width.unwrap_or(80), out),
         (AnalysisResult::Hist(r), Format::Json) => hist::json(r, out),
         (AnalysisResult::Hist(r), Format::Csv) => hist::csv(r, out),
         (AnalysisResult::Hist(r), Format::Arrow) => write_arrow(&hist::record_batch(r), out),

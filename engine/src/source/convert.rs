@@ -17,8 +17,7 @@
 //! arrow-rs is called under `catch_unwind` (`ipc::guarded`): fuzzed streams must be errors naming the file,
 //! the record batch and the byte offset where its messages start, never a panic.
 
-use std::fs::File;
-use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom};
+use std::io::{BufReader, Cursor, ErrorKind, Read};
 use std::path::Path;
 
 use arrow_array::RecordBatch;
@@ -53,10 +52,18 @@ pub(crate) fn file_to_segment(file: &IpcFile) -> Result<SealedSegment> {
 
 /// Reads an Arrow IPC stream (continuation-marker or pre-1.0 framing) into a segment, batch by batch.
 pub(crate) fn stream_to_segment(path: &Path) -> Result<SealedSegment> {
-    let mut file = super::open_input(path)?;
-    check_schema_message(&mut file, path)?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| Error::input(format!("cannot read: {e}")).with_file(path))?;
-    let counted = Counted { inner: BufReader::new(file), pos: 0 };
+    let file = super::open_input(path)?;
+    let size = file.metadata().map(|m| m.len()).ok();
+    read_stream_to_segment(file, size, path)
+}
+
+/// Same, from any reader (a pipe, standard input): nothing is seeked, the first message is read once, checked,
+/// and handed on to the stream reader. `size` bounds the first message's length when the input's size is
+/// known; `label` names the input in errors.
+pub(crate) fn read_stream_to_segment(mut input: impl Read, size: Option<u64>, label: &Path) -> Result<SealedSegment> {
+    let path = label;
+    let head = check_schema_message(&mut input, size, path)?;
+    let counted = Counted { inner: BufReader::new(Cursor::new(head).chain(input)), pos: 0 };
     let malformed = |e: ArrowError| match e {
         ArrowError::IoError(_, io) if io.kind() == ErrorKind::UnexpectedEof => {
             Error::input("truncated Arrow IPC stream: the file ends inside a message (was the write interrupted?)")
@@ -79,33 +86,47 @@ pub(crate) fn stream_to_segment(path: &Path) -> Result<SealedSegment> {
     out.seal()
 }
 
+/// Longest first message accepted when the input's size is unknown (a pipe): a schema is kilobytes.
+const MAX_SCHEMA_MESSAGE: u64 = 1 << 30;
+
 /// arrow-rs's stream reader checks neither the schema's endianness (it would read a big-endian stream as
 /// wrong numbers, arrow-rs issue 3459) nor its metadata version, so the first message is read here first.
-/// Anything unreadable is left for the stream reader to report.
-fn check_schema_message(file: &mut File, path: &Path) -> Result<()> {
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut word = [0u8; 4];
-    if file.read_exact(&mut word).is_err() {
-        return Ok(());
-    }
-    if word == [0xFF; 4] && file.read_exact(&mut word).is_err() {
-        return Ok(());
-    }
-    let Some(len) = u64::try_from(i32::from_le_bytes(word)).ok().filter(|&n| n > 0 && n <= size) else {
-        return Ok(());
+/// Anything unreadable is left for the stream reader to report. Returns the bytes it consumed.
+fn check_schema_message(input: &mut impl Read, size: Option<u64>, path: &Path) -> Result<Vec<u8>> {
+    let mut head = Vec::new();
+    let take = |input: &mut dyn Read, n: usize, head: &mut Vec<u8>| -> bool {
+        let start = head.len();
+        head.resize(start + n, 0);
+        let got = super::pipe::read_head(input, &mut head[start..]).unwrap_or(0);
+        head.truncate(start + got);
+        got == n
     };
-    let mut meta = vec![0u8; len as usize];
-    if file.read_exact(&mut meta).is_err() {
-        return Ok(());
+    if !take(input, 4, &mut head) {
+        return Ok(head);
     }
-    let Ok(message) = arrow_ipc::root_as_message(&meta) else { return Ok(()) };
+    let mut word: [u8; 4] = head[0..4].try_into().expect("4 bytes");
+    if word == [0xFF; 4] {
+        if !take(input, 4, &mut head) {
+            return Ok(head);
+        }
+        word = head[4..8].try_into().expect("4 bytes");
+    }
+    let limit = size.unwrap_or(MAX_SCHEMA_MESSAGE);
+    let Some(len) = u64::try_from(i32::from_le_bytes(word)).ok().filter(|&n| n > 0 && n <= limit) else {
+        return Ok(head);
+    };
+    let start = head.len();
+    if !take(input, len as usize, &mut head) {
+        return Ok(head);
+    }
+    let Ok(message) = arrow_ipc::root_as_message(&head[start..]) else { return Ok(head) };
     let refuse = |why: &str| Err(Error::input(why).with_file(path).with_byte_offset(0));
     if let Err(why) = super::check_metadata_version(message.version()) {
         return refuse(&why);
     }
     match message.header_as_schema() {
         Some(schema) if !schema.endianness().equals_to_target_endianness() => refuse(super::BIG_ENDIAN),
-        _ => Ok(()),
+        _ => Ok(head),
     }
 }
 

@@ -13,16 +13,24 @@
 //! Inputs that cannot be mapped as they are get decoded once into a sealed shared-memory segment laid out
 //! as an uncompressed IPC file, so one reader serves everything and worker processes never decode or
 //! decompress. Parquet and `.npy` are recognised so the error says what the file is rather than "not Arrow".
+//!
+//! `-` (standard input), pipes and FIFOs are read once into a segment as well (`pipe.rs`: never blocking in
+//! `open` and honouring Ctrl-C while waiting); directories and devices are refused before anything is
+//! opened, so nothing can hang on `/dev/tty` or a FIFO without a writer.
 
+pub mod columns;
 pub mod convert;
 pub mod ipc;
+mod pipe;
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Cursor, Read};
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::exec::Cancel;
 
 /// What an input file is, judged by its first bytes (never by its extension).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,16 +130,13 @@ fn invalid_type(data_type: &arrow_schema::DataType) -> Option<String> {
 pub fn sniff(path: &Path) -> Result<Format> {
     let mut file = open_input(path)?;
     let mut head = [0u8; 8];
-    let mut filled = 0;
-    while filled < head.len() {
-        match file.read(&mut head[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::input(format!("cannot read: {e}")).with_file(path)),
-        }
-    }
-    let head = &head[..filled];
+    let filled =
+        pipe::read_head(&mut file, &mut head).map_err(|e| Error::input(format!("cannot read: {e}")).with_file(path))?;
+    sniff_bytes(&head[..filled], path)
+}
+
+/// Names the format whose first bytes are `head` (up to 8).
+fn sniff_bytes(head: &[u8], path: &Path) -> Result<Format> {
     if head.starts_with(b"ARROW1") {
         Ok(Format::ArrowFile)
     } else if head.starts_with(&[0xFF, 0xFF, 0xFF, 0xFF]) || looks_like_legacy_stream(head) {
@@ -140,11 +145,12 @@ pub fn sniff(path: &Path) -> Result<Format> {
         Ok(Format::Parquet)
     } else if head.starts_with(b"\x93NUMPY") {
         Ok(Format::Npy)
-    } else if filled == 0 {
-        Err(Error::input("empty file: not an Arrow IPC file").with_file(path))
+    } else if head.is_empty() {
+        Err(Error::input("empty input: not an Arrow IPC file or stream").with_file(path))
     } else {
         Err(Error::input(format!(
-            "not an Arrow IPC file (first bytes {}; an Arrow file starts with \"ARROW1\")",
+            "not an Arrow IPC file or stream (first bytes {}; an Arrow file starts with \"ARROW1\", a stream with \
+             ff ff ff ff; CSV and other text formats are not read yet)",
             hex(head)
         ))
         .with_file(path)
@@ -152,20 +158,43 @@ pub fn sniff(path: &Path) -> Result<Format> {
     }
 }
 
-/// Opens an input file, turning the OS error into one that names the file.
-pub(crate) fn open_input(path: &Path) -> Result<File> {
-    let file = File::open(path).map_err(|e| {
-        let what = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            _ => format!("cannot open: {e}"),
-        };
-        Error::input(what).with_file(path)
-    })?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+/// What kind of thing `path` names, refusing what tally cannot read (checked with `stat`, which never
+/// blocks, before anything is opened).
+fn input_kind(path: &Path) -> Result<std::fs::FileType> {
+    let meta = std::fs::metadata(path).map_err(|e| open_error(&e, path))?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
         return Err(Error::input("is a directory, not a file").with_file(path));
     }
-    Ok(file)
+    if kind.is_block_device() || kind.is_char_device() {
+        return Err(Error::input(
+            "is a device, not a file or pipe (to read standard input, pipe an Arrow IPC stream into `-`)",
+        )
+        .with_file(path));
+    }
+    Ok(kind)
+}
+
+/// Opens a regular input file, turning the OS error into one that names the file. Pipes and FIFOs are
+/// refused here (they would block in `open`): [`open_with`] reads them through `pipe.rs`.
+pub(crate) fn open_input(path: &Path) -> Result<File> {
+    let kind = input_kind(path)?;
+    if kind.is_fifo() || kind.is_socket() {
+        return Err(
+            Error::input("is a pipe; tally reads pipes as Arrow IPC streams through `describe`").with_file(path)
+        );
+    }
+    File::open(path).map_err(|e| open_error(&e, path))
+}
+
+/// The OS error of opening or `stat`ing an input, in words, naming the file.
+fn open_error(e: &std::io::Error, path: &Path) -> Error {
+    let what = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => format!("cannot open: {e}"),
+    };
+    Error::input(what).with_file(path)
 }
 
 /// Pre-1.0 Arrow streams (e.g. arrow-testing's `0.14.1/*.stream`) have no continuation marker: they start with
@@ -185,28 +214,113 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Opens any supported input as a Source: an Arrow IPC file is mapped as it is, unless its bodies are
 /// compressed; those and Arrow IPC streams are decoded once into a sealed segment (see the module docs).
-/// [`ipc::IpcFile::format`] says which.
+/// [`ipc::IpcFile::format`] says which. `-` is standard input.
 pub fn open(path: &Path) -> Result<ipc::IpcFile> {
-    match sniff(path)? {
-        Format::ArrowFile => {
-            let file = ipc::IpcFile::open(path)?;
-            if !file.is_compressed() {
-                return Ok(file);
-            }
-            let segment = convert::file_to_segment(&file)?;
-            drop(file);
-            let decoded = ipc::IpcFile::from_segment(Arc::new(segment), path)?;
-            Ok(decoded.with_format(InputFormat::ArrowFileCompressed))
+    open_with(path, &Cancel::default())
+}
+
+/// [`open`], giving up with `Cancelled` when `cancel` fires while waiting for a pipe.
+pub fn open_with(path: &Path, cancel: &Cancel) -> Result<ipc::IpcFile> {
+    if path.as_os_str() == "-" {
+        let stdin = rustix::io::dup(std::io::stdin())
+            .map_err(|e| Error::io("cannot read standard input", e.into()).with_file(path))?;
+        let file = File::from(stdin);
+        let kind = file.metadata().map_err(|e| Error::io(format!("cannot read standard input: {e}"), e))?.file_type();
+        if kind.is_char_device() || kind.is_block_device() {
+            return Err(Error::input(
+                "standard input is a terminal or device; pipe an Arrow IPC stream or file into tally \
+                 (e.g. `cat x.arrows | tally describe -`)",
+            )
+            .with_file(path));
         }
+        if kind.is_file() {
+            // `< x.arrow`: a real file, mapped like any other.
+            return open_file(&file, path);
+        }
+        return from_pipe(file, path, cancel);
+    }
+    let kind = input_kind(path)?;
+    if kind.is_fifo() || kind.is_socket() {
+        return from_pipe(pipe::open_fifo(path)?, path, cancel);
+    }
+    match sniff(path)? {
+        Format::ArrowFile => decompressed(ipc::IpcFile::open(path)?, path),
         Format::ArrowStream => {
             let segment = convert::stream_to_segment(path)?;
             let decoded = ipc::IpcFile::from_segment(Arc::new(segment), path)?;
             Ok(decoded.with_format(InputFormat::ArrowStream))
         }
-        other => Err(Error::input(format!(
-            "{} input is not supported yet; convert it to an Arrow IPC file (e.g. pyarrow.feather.write_feather)",
-            other.name()
-        ))
-        .with_file(path)),
+        other => Err(unsupported(other, path)),
     }
+}
+
+/// A regular file given as an open descriptor (standard input redirected from a file).
+fn open_file(file: &File, path: &Path) -> Result<ipc::IpcFile> {
+    let mut head = [0u8; 8];
+    let filled = rustix::io::pread(file, &mut head, 0)
+        .map_err(|e| Error::io("cannot read standard input", e.into()).with_file(path))?;
+    match sniff_bytes(&head[..filled], path)? {
+        Format::ArrowFile => decompressed(ipc::IpcFile::from_file(file, path)?, path),
+        Format::ArrowStream => {
+            let reader = std::io::BufReader::new(
+                rustix::io::dup(file)
+                    .map(File::from)
+                    .map_err(|e| Error::io("cannot read standard input", e.into()).with_file(path))?,
+            );
+            let segment = convert::read_stream_to_segment(reader, file.metadata().ok().map(|m| m.len()), path)?;
+            Ok(ipc::IpcFile::from_segment(Arc::new(segment), path)?.with_format(InputFormat::ArrowStream))
+        }
+        other => Err(unsupported(other, path)),
+    }
+}
+
+/// Reads a pipe to its end into a segment: a stream batch by batch, a file as it is.
+fn from_pipe(file: File, path: &Path, cancel: &Cancel) -> Result<ipc::IpcFile> {
+    let result = read_pipe(pipe::Waiting { file, cancel }, path);
+    // A wait that ended because of Ctrl-C is a cancellation, whatever the reader made of it.
+    cancel.check()?;
+    result
+}
+
+fn read_pipe(mut input: pipe::Waiting<'_>, path: &Path) -> Result<ipc::IpcFile> {
+    let mut head = [0u8; 8];
+    let filled = pipe::read_head(&mut input, &mut head)
+        .map_err(|e| Error::input(format!("cannot read: {e}")).with_file(path))?;
+    let head = &head[..filled];
+    match sniff_bytes(head, path)? {
+        Format::ArrowStream => {
+            let segment = convert::read_stream_to_segment(Cursor::new(head.to_vec()).chain(input), None, path)?;
+            Ok(ipc::IpcFile::from_segment(Arc::new(segment), path)?.with_format(InputFormat::ArrowStream))
+        }
+        Format::ArrowFile => {
+            // The footer is at the end: keep the bytes as they are, then read them like a mapped file.
+            let name = path.to_string_lossy();
+            let mut segment = crate::store::segment::SegmentWriter::create(&name).map_err(|e| e.with_file(path))?;
+            let copied = std::io::Write::write_all(&mut segment, head)
+                .and_then(|()| std::io::copy(&mut input, &mut segment).map(|_| ()));
+            copied.map_err(|e| Error::io(format!("cannot read: {e}"), e).with_file(path))?;
+            let segment = segment.seal().map_err(|e| e.with_file(path))?;
+            decompressed(ipc::IpcFile::from_segment(Arc::new(segment), path)?, path)
+        }
+        other => Err(unsupported(other, path)),
+    }
+}
+
+/// `file` as it is, or decompressed into a segment when its bodies are LZ4/ZSTD-compressed.
+fn decompressed(file: ipc::IpcFile, path: &Path) -> Result<ipc::IpcFile> {
+    if !file.is_compressed() {
+        return Ok(file);
+    }
+    let segment = convert::file_to_segment(&file)?;
+    drop(file);
+    let decoded = ipc::IpcFile::from_segment(Arc::new(segment), path)?;
+    Ok(decoded.with_format(InputFormat::ArrowFileCompressed))
+}
+
+fn unsupported(format: Format, path: &Path) -> Error {
+    let how = match format {
+        Format::Npy => "load it with numpy.load and write it with pyarrow (pyarrow.ipc.new_file)",
+        _ => "convert it to an Arrow IPC file (e.g. pyarrow.feather.write_feather(pyarrow.parquet.read_table(...)))",
+    };
+    Error::input(format!("{} input is not supported yet; {how}", format.name())).with_file(path)
 }

@@ -6,19 +6,25 @@
 //! values, so one infinity cannot poison the finite bookkeeping of a chunk.
 //!
 //! Each block of [`BLOCK`] values gets a fast scan assuming all valid values are finite (true for almost
-//! all data); a non-finite Σ(x − shift) reveals NaN or ±inf, and only then is the block rescanned with a
-//! finite-value mask.
+//! all data); a non-finite Σ(x − shift − center) reveals NaN or ±inf, and only then is the block rescanned
+//! with a finite-value mask. `sum` and `mean` come from the compensated sum of the raw values
+//! ([`CompensatedSum`]), never from the shifted moments (issue 7). Blocks with magnitudes beyond 2^±200
+//! take a plain scaled path so that the moments of values near ±f64::MAX or 1e-300 stay finite and
+//! non-zero (`Moments::scale`).
 
 use serde::{Deserialize, Serialize};
 
 use super::exact_sum::ExactSum;
+use super::extract;
 use super::float_sum::CompensatedSum;
 use super::lanes;
-use super::moments::{BLOCK, Moments, block_moments};
+use super::moments::{self, BLOCK, Moments, block_moments};
 use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, FloatElem};
 
 const WORDS_PER_BLOCK: usize = BLOCK / 64;
+// Exact extraction covers blocks up to its headroom.
+const _: () = assert!(BLOCK <= extract::MAX_BLOCK);
 
 /// Describe state of a float column.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,24 +36,16 @@ pub struct FloatDescribe {
     /// Over all non-NaN values (±inf included); `+inf`/`-inf` while there are none.
     pub min: f64,
     pub max: f64,
-    /// Over finite values.
+    /// Compensated Σx of the raw finite values: `sum` and, divided by the count, `mean`.
     pub sum: CompensatedSum,
     /// Present when `--exact` asked for a correctly rounded sum and mean.
     pub exact: Option<Box<ExactSum>>,
-    /// Over finite values.
+    /// Over finite values, scaled by a power of two when they are huge or tiny (see `Moments::scale`).
     pub moments: Moments,
-    /// Finite values kept out of `moments` because their distance to the shift overflows f64 (|x − s| >
-    /// f64::MAX): the true variance then exceeds f64::MAX too, and the mean comes from `scaled_sum`.
-    pub overflow_n: u64,
-    /// Σx · 2^-512 over all finite values: a mean that survives sums beyond f64::MAX.
-    pub scaled_sum: CompensatedSum,
 }
 
-/// 2^-512: scales huge values down exactly (they are far above the subnormal range).
-const SCALE_DOWN: f64 = f64::from_bits((1023 - 512) << 52);
-const SCALE_UP: f64 = 1.0 / SCALE_DOWN;
-
 impl Default for FloatDescribe {
+    /// The empty state without the exact accumulator; [`FloatDescribe::new`] chooses.
     fn default() -> Self {
         FloatDescribe {
             null_count: 0,
@@ -59,8 +57,6 @@ impl Default for FloatDescribe {
             sum: CompensatedSum::default(),
             exact: None,
             moments: Moments::default(),
-            overflow_n: 0,
-            scaled_sum: CompensatedSum::default(),
         }
     }
 }
@@ -100,23 +96,34 @@ impl FloatDescribe {
     pub fn update<T: FloatElem>(&mut self, chunk: ColumnChunk<'_, T>) {
         self.null_count += chunk.null_count() as u64;
         let (mut widened, mut filled) = (Vec::new(), Vec::new());
+        let mut scratch = [Vec::new(), Vec::new()];
         for (b, block) in chunk.values.chunks(BLOCK).enumerate() {
             let xs = T::widen(block, &mut widened);
             let mask = chunk.validity.map(|v| {
                 let start = b * WORDS_PER_BLOCK;
                 &v[start..(start + WORDS_PER_BLOCK).min(v.len())]
             });
-            self.update_block(xs, mask, &mut filled);
+            self.update_block(xs, mask, &mut filled, &mut scratch);
         }
     }
 
-    fn update_block(&mut self, xs: &[f64], validity: Option<&[u64]>, filled: &mut Vec<f64>) {
+    fn update_block(
+        &mut self,
+        xs: &[f64],
+        validity: Option<&[u64]>,
+        filled: &mut Vec<f64>,
+        scratch: &mut [Vec<f64>; 2],
+    ) {
         if self.moments.n == 0 {
             // The shift is the first finite value: deviations from it are small for clustered data.
             match (0..xs.len()).find(|&i| keep(validity, i) && xs[i].is_finite()) {
-                Some(i) => self.moments = Moments::with_shift(xs[i], 0.0),
+                Some(i) if moments::scale_for(xs[i].abs()) == 0 => self.moments = Moments::with_shift(xs[i], 0.0),
+                Some(_) => return self.update_scaled(xs, validity, true),
                 None => return self.update_without_finite(xs, validity),
             }
+        }
+        if self.moments.scale != 0 {
+            return self.update_scaled(xs, validity, true);
         }
         let shift = self.moments.shift_hi;
         // The running mean is the center of the fused pass: close to every block's mean for stationary data.
@@ -124,49 +131,76 @@ impl FloatDescribe {
         // Null slots become `shift`: being a value this state already holds, it cannot move min or max,
         // and the moment kernels take their known deviations back out.
         let (mut data, mut n) = dense(xs, validity, shift, filled);
-        let (mut block, first, mut sum_rel) = block_moments(data, shift, center, n, xs.len() as u64 - n);
+        let (mut block, first) = block_moments(data, shift, center, n, xs.len() as u64 - n);
         self.min = self.min.min(first.min);
         self.max = self.max.max(first.max);
+        let mut fused = first;
         let mut finite_mask = [0u64; WORDS_PER_BLOCK];
         let mut mask = validity;
-        if !first.sums[0].is_finite() {
-            // NaN or ±inf in the block: count them, then redo the finite values only.
+        let redone = !first.sums[0].is_finite();
+        if redone {
+            // NaN or ±inf in the block (or deviations that overflow): count them, then redo the finite values.
             self.count_non_finite(xs, validity, &mut finite_mask);
             mask = Some(&finite_mask[..xs.len().div_ceil(64)]);
             (data, n) = dense(xs, mask, shift, filled);
-            (block, _, sum_rel) = block_moments(data, shift, center, n, xs.len() as u64 - n);
+            (block, fused) = block_moments(data, shift, center, n, xs.len() as u64 - n);
         }
         if n == 0 {
             return;
         }
-        if !sum_rel.is_finite() {
-            return self.update_overflowing(xs, mask);
+        if moments::scale_for(fused.min.abs().max(fused.max.abs())) != 0 {
+            // Values beyond 2^±200 in this block: its moments need the scaled path (NaN/inf already counted).
+            return self.update_scaled(xs, mask, !redone);
         }
-        // Σx = n·shift + Σ(x − shift): the product is added with its rounding error, the deviations are small.
-        self.sum.add_product(n as f64, shift);
-        self.sum.add(sum_rel);
-        self.scaled_sum.add_product(n as f64, shift * SCALE_DOWN);
-        self.scaled_sum.add(sum_rel * SCALE_DOWN);
+        self.sum.add_pair(fused.sum, fused.comp);
+        let fills = xs.len() as u64 - n;
+        if fills > 0 {
+            // The fills added `fills · shift` to the raw sum: taken back out exactly (TwoProduct).
+            self.sum.add_product(-(fills as f64), shift);
+        }
         if let Some(exact) = &mut self.exact {
             // The dense copy holds `shift` in each filled slot: exact arithmetic takes them back out exactly.
-            exact.add_slice(data);
-            for _ in n..xs.len() as u64 {
+            extract::add_block(exact, data, fused.min.abs().max(fused.max.abs()), scratch);
+            for _ in 0..fills {
                 exact.add(-shift);
             }
         }
         self.moments.add_block(&block);
     }
 
-    /// A block of finite values so far apart that `x − shift` overflows: sums value by value, no moments.
-    fn update_overflowing(&mut self, xs: &[f64], mask: Option<&[u64]>) {
-        for x in xs.iter().enumerate().filter(|&(i, _)| keep(mask, i)).map(|(_, &x)| x) {
-            self.overflow_n += 1;
-            self.sum.add(x);
-            self.scaled_sum.add(x * SCALE_DOWN);
-            if let Some(exact) = &mut self.exact {
-                exact.add(x);
+    /// A block whose values lie beyond `2^±RANGE` (or a state already scaled): the raw values feed min,
+    /// max and the sums, and a copy scaled by `2^-scale` feeds the moments. Rare, so written plainly.
+    /// `count_specials` says whether NaN and ±inf of the block still have to be counted.
+    fn update_scaled(&mut self, xs: &[f64], mask: Option<&[u64]>, count_specials: bool) {
+        let kept = || xs.iter().enumerate().filter(|&(i, _)| keep(mask, i)).map(|(_, &x)| x);
+        if count_specials {
+            let mut unused = [0u64; WORDS_PER_BLOCK];
+            self.count_non_finite(xs, mask, &mut unused);
+        }
+        let mut amax = 0.0f64;
+        for x in kept().filter(|x| !x.is_nan()) {
+            self.min = self.min.min(x);
+            self.max = self.max.max(x);
+            if x.is_finite() {
+                amax = amax.max(x.abs());
+                self.sum.add(x);
+                if let Some(exact) = &mut self.exact {
+                    exact.add(x);
+                }
             }
         }
+        let finite: Vec<f64> = kept().filter(|x| x.is_finite()).collect();
+        let Some(&first) = finite.first() else { return };
+        let scale = moments::scale_for(amax);
+        if self.moments.n == 0 {
+            self.moments = Moments { scale, ..Moments::with_shift(first * moments::pow2(-scale), 0.0) };
+        } else if scale > self.moments.scale {
+            self.moments.rescale(scale);
+        }
+        let factor = moments::pow2(-self.moments.scale);
+        let scaled: Vec<f64> = finite.iter().map(|&x| x * factor).collect();
+        let (shift, center) = (self.moments.shift_hi, self.moments.mean_rel);
+        self.moments.add_block(&block_moments(&scaled, shift, center, scaled.len() as u64, 0).0);
     }
 
     /// Counts NaN and ±inf among the valid values and marks the finite ones in `finite_mask`.
@@ -201,7 +235,7 @@ impl FloatDescribe {
 
     /// Values counted: finite values and infinities (not nulls, not NaN).
     pub fn count(&self) -> u64 {
-        self.moments.n + self.overflow_n + self.pos_inf + self.neg_inf
+        self.moments.n + self.pos_inf + self.neg_inf
     }
 
     /// What infinities do to `sum` and `mean`: `None` when there are none.
@@ -230,8 +264,6 @@ impl Partial for FloatDescribe {
             _ => {}
         }
         self.moments.merge(&other.moments);
-        self.overflow_n += other.overflow_n;
-        self.scaled_sum.merge(&other.scaled_sum);
     }
 
     fn finish(&self, options: &FinishOptions) -> Summary {
@@ -252,30 +284,20 @@ impl Partial for FloatDescribe {
             return out;
         }
         let m = &self.moments;
-        let finite = m.n + self.overflow_n;
         match &self.exact {
             Some(exact) => {
                 out.sum = Some(Value::Float(exact.to_f64()));
-                out.mean = Some(exact.div_to_f64(finite));
+                out.mean = Some(exact.div_to_f64(m.n));
             }
             None => {
-                out.sum = Some(Value::Float(self.sum.value()));
-                out.mean = if self.overflow_n > 0 {
-                    Some(self.scaled_sum.value() / finite as f64 * SCALE_UP)
-                } else {
-                    m.mean()
-                };
+                let sum = self.sum.value();
+                out.sum = Some(Value::Float(sum));
+                // A sum beyond f64::MAX of finite values: the mean comes from the (scaled) moments.
+                out.mean = if sum.is_finite() { Some(self.sum.mean(m.n)) } else { m.mean() };
             }
         }
-        if self.overflow_n > 0 {
-            // Two values more than f64::MAX apart: the variance is beyond f64::MAX as well.
-            out.var = (finite > options.ddof).then_some(f64::INFINITY);
-            out.std = out.var;
-            (out.skewness, out.kurtosis) = (Some(f64::NAN), Some(f64::NAN));
-            return out;
-        }
         out.var = m.variance(options.ddof);
-        out.std = out.var.map(f64::sqrt);
+        out.std = m.std(options.ddof);
         out.skewness = m.skewness();
         out.kurtosis = m.kurtosis();
         out

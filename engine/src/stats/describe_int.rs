@@ -4,9 +4,17 @@
 //! `min`/`max` are exact integers, and `mean` is the exact sum divided by the count, correctly rounded.
 //! Moments use the deviations from the chunk's first value computed exactly in i128, so columns near
 //! `i64::MAX` keep their small spread instead of collapsing to multiples of 2048.
+//!
+//! `var` and `std` are correctly rounded: the state also keeps Σx² exactly ([`Wide`], 256-bit), so the
+//! variance `(n·Σx² − (Σx)²) / (n·(n − ddof))` is an exact rational rounded once ([`exact_ratio`]); the
+//! f64 moments only serve skewness and kurtosis (issue 7: `id` = 0..10^7 gave 8333333333333.249 for the
+//! exact 8333333333333.25).
 
 use serde::{Deserialize, Serialize};
 
+use num_bigint::{BigInt, BigUint};
+
+use super::exact_ratio;
 use super::exact_sum::ExactSum;
 use super::lanes;
 use super::moments::{BLOCK, Moments, block_moments};
@@ -14,6 +22,67 @@ use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, IntElem};
 
 const WORDS_PER_BLOCK: usize = BLOCK / 64;
+/// How a spread tier of [`IntDescribe::narrow_deltas`] sums d², wrapping, so that null slots taken back
+/// out cancel exactly.
+trait Squares: Copy + Default {
+    fn plus(self, d: i64) -> Self;
+    fn minus(self, d: i64) -> Self;
+    fn total(self) -> u128;
+}
+
+/// Spreads below 2^25: d² < 2^50 and a block's Σd² < 2^62 fit u64, whose lanes vectorise.
+#[derive(Clone, Copy, Default)]
+struct Tiny(u64);
+/// Below 2^32: each d² fits u64 (`(d mod 2^64)² mod 2^64` is d², no absolute value), the sum takes u128.
+#[derive(Clone, Copy, Default)]
+struct Small(u128);
+/// Below 2^50: d² < 2^100 in u128.
+#[derive(Clone, Copy, Default)]
+struct Narrow(u128);
+
+impl Squares for Tiny {
+    #[inline(always)]
+    fn plus(self, d: i64) -> Self {
+        Tiny(self.0.wrapping_add((d as u64).wrapping_mul(d as u64)))
+    }
+    #[inline(always)]
+    fn minus(self, d: i64) -> Self {
+        Tiny(self.0.wrapping_sub((d as u64).wrapping_mul(d as u64)))
+    }
+    fn total(self) -> u128 {
+        self.0.into()
+    }
+}
+
+impl Squares for Small {
+    #[inline(always)]
+    fn plus(self, d: i64) -> Self {
+        Small(self.0.wrapping_add(u128::from((d as u64).wrapping_mul(d as u64))))
+    }
+    #[inline(always)]
+    fn minus(self, d: i64) -> Self {
+        Small(self.0.wrapping_sub(u128::from((d as u64).wrapping_mul(d as u64))))
+    }
+    fn total(self) -> u128 {
+        self.0
+    }
+}
+
+impl Squares for Narrow {
+    #[inline(always)]
+    fn plus(self, d: i64) -> Self {
+        let a = u128::from(d.unsigned_abs());
+        Narrow(self.0.wrapping_add(a.wrapping_mul(a)))
+    }
+    #[inline(always)]
+    fn minus(self, d: i64) -> Self {
+        let a = u128::from(d.unsigned_abs());
+        Narrow(self.0.wrapping_sub(a.wrapping_mul(a)))
+    }
+    fn total(self) -> u128 {
+        self.0
+    }
+}
 
 /// Describe state of an integer column.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,6 +95,57 @@ pub struct IntDescribe {
     pub moments: Moments,
     /// The shift of `moments` as an exact integer (its `hi + lo` form only serves the float math).
     pub shift: i128,
+    /// Σx² of the values, exactly.
+    pub sum_sq: Wide,
+}
+
+/// A 256-bit two's complement integer, little-endian 64-bit words: Σx² of up to 2^64 values below 2^64
+/// in magnitude fits (< 2^192), and the signed pieces it is built from add with wrapping carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wide(pub [u64; 4]);
+
+impl Wide {
+    /// Adds `x` sign-extended to 256 bits.
+    #[inline]
+    pub fn add_i128(&mut self, x: i128) {
+        let ext = if x < 0 { u64::MAX } else { 0 };
+        self.add_words([x as u64, (x >> 64) as u64, ext, ext]);
+    }
+
+    #[inline]
+    pub fn add_u128(&mut self, x: u128) {
+        self.add_words([x as u64, (x >> 64) as u64, 0, 0]);
+    }
+
+    /// Adds `a · b` exactly.
+    pub fn add_mul(&mut self, a: u128, b: u64) {
+        let lo = (a as u64 as u128) * b as u128;
+        let hi = (a >> 64) * b as u128;
+        // a·b = hi·2^64 + lo, hi < 2^128.
+        self.add_words([lo as u64, (lo >> 64) as u64, 0, 0]);
+        self.add_words([0, hi as u64, (hi >> 64) as u64, 0]);
+    }
+
+    pub fn add(&mut self, other: &Wide) {
+        self.add_words(other.0);
+    }
+
+    #[inline]
+    fn add_words(&mut self, w: [u64; 4]) {
+        let mut carry = false;
+        for (a, b) in self.0.iter_mut().zip(w) {
+            let (s1, c1) = a.overflowing_add(b);
+            let (s2, c2) = s1.overflowing_add(u64::from(carry));
+            *a = s2;
+            carry = c1 | c2;
+        }
+    }
+
+    /// The value, read as a non-negative integer (a sum of squares is one).
+    pub fn to_biguint(self) -> BigUint {
+        let bytes: Vec<u8> = self.0.iter().flat_map(|w| w.to_le_bytes()).collect();
+        BigUint::from_bytes_le(&bytes)
+    }
 }
 
 /// Min and max of the kept values, or `None` when there are none.
@@ -53,7 +173,15 @@ fn extrema<T: IntElem>(xs: &[T], mask: Option<&[u64]>) -> Option<(T, T)> {
 
 impl Default for IntDescribe {
     fn default() -> Self {
-        IntDescribe { null_count: 0, min: i128::MAX, max: i128::MIN, sum: 0, moments: Moments::default(), shift: 0 }
+        IntDescribe {
+            null_count: 0,
+            min: i128::MAX,
+            max: i128::MIN,
+            sum: 0,
+            moments: Moments::default(),
+            shift: 0,
+            sum_sq: Wide::default(),
+        }
     }
 }
 
@@ -93,9 +221,15 @@ impl IntDescribe {
         self.min = self.min.min(lo);
         self.max = self.max.max(hi);
         // Deviations below 2^50 make i64 arithmetic exact and every delta an exact f64, and 4096 of them
-        // sum without overflow: the fast path for any realistic column. Wider blocks take i128 per value.
-        let n = if hi - self.shift < 1 << 50 && self.shift - lo < 1 << 50 {
-            self.narrow_deltas(xs, mask, deltas)
+        // sum without overflow: the fast path for any realistic column. How Σd² is accumulated depends on
+        // the spread (see the tiers). Wider blocks take i128 per value.
+        let spread = (hi - self.shift).max(self.shift - lo);
+        let n = if spread < 1 << 25 {
+            self.narrow_deltas::<T, Tiny>(xs, mask, deltas)
+        } else if spread < 1 << 32 {
+            self.narrow_deltas::<T, Small>(xs, mask, deltas)
+        } else if spread < 1 << 50 {
+            self.narrow_deltas::<T, Narrow>(xs, mask, deltas)
         } else {
             self.wide_deltas(xs, mask, deltas)
         };
@@ -104,16 +238,19 @@ impl IntDescribe {
         self.moments.add_block(&block_moments(deltas, 0.0, center, n, xs.len() as u64 - n).0);
     }
 
-    /// Deltas and sum in i64; returns the number of kept values. Every slot is converted (null slots
-    /// hold arbitrary values: wrapping arithmetic keeps that harmless), then null slots are taken back out,
-    /// so the main loop has no per-value branch.
-    fn narrow_deltas<T: IntElem>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
+    /// Deltas, Σd and Σd² in integers; returns the number of kept values. Every slot is converted (null
+    /// slots hold arbitrary values: wrapping arithmetic keeps that harmless), then null slots are taken
+    /// back out with the same wrapping expressions, so the main loop has no per-value branch. `S` is the
+    /// tier of the block's spread, which decides how Σd² is accumulated.
+    fn narrow_deltas<T: IntElem, S: Squares>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
         let shift = self.shift as i64;
         let shift_f64 = shift as f64;
-        let mut sum = 0i64;
+        let (mut sum, mut sq) = (0i64, S::default());
         for (&x, d) in xs.iter().zip(deltas.iter_mut()) {
             *d = x.delta_f64(shift, shift_f64);
-            sum = sum.wrapping_add(x.to_i64_wrapping().wrapping_sub(shift));
+            let di = x.to_i64_wrapping().wrapping_sub(shift);
+            sum = sum.wrapping_add(di);
+            sq = sq.plus(di);
         }
         if let Some(mask) = mask {
             for (w, &word) in mask.iter().enumerate() {
@@ -122,15 +259,27 @@ impl IntDescribe {
                     let i = w * 64 + clear.trailing_zeros() as usize;
                     clear &= clear - 1;
                     if let (Some(x), Some(d)) = (xs.get(i), deltas.get_mut(i)) {
-                        sum = sum.wrapping_sub(x.to_i64_wrapping().wrapping_sub(shift));
+                        let di = x.to_i64_wrapping().wrapping_sub(shift);
+                        sum = sum.wrapping_sub(di);
+                        sq = sq.minus(di);
                         *d = 0.0;
                     }
                 }
             }
         }
         let n = lanes::count_kept(xs.len(), mask);
-        self.sum += sum as i128 + n as i128 * self.shift;
+        self.add_block_sums(n, sum, sq.total());
         n
+    }
+
+    /// Adds a block's Σx (= n·s + Σd) and Σx² (= n·s² + 2·s·Σd + Σd²); |s| <= 2^64 and |Σd| < 2^62, so
+    /// the middle term fits i128.
+    fn add_block_sums(&mut self, n: u64, sum_d: i64, sum_d2: u128) {
+        self.sum += sum_d as i128 + n as i128 * self.shift;
+        let s = self.shift.unsigned_abs();
+        self.sum_sq.add_mul(s * s, n);
+        self.sum_sq.add_i128(2 * self.shift * sum_d as i128);
+        self.sum_sq.add_u128(sum_d2);
     }
 
     /// Deltas and sum in i128, for blocks spread over more than 2^50.
@@ -142,10 +291,24 @@ impl IntDescribe {
             if keep(mask, i) {
                 *d = (v - self.shift) as f64;
                 self.sum += v;
+                let a = v.unsigned_abs();
+                self.sum_sq.add_u128(a * a);
                 n += 1;
             }
         }
         n
+    }
+
+    /// The variance as an exact ratio `(n·Σx² − (Σx)²) / (n·(n − ddof))`, or `None` when `n <= ddof`.
+    fn variance_ratio(&self, ddof: u64) -> Option<(BigUint, BigUint)> {
+        let n = self.moments.n;
+        if n <= ddof {
+            return None;
+        }
+        let num = BigInt::from(n) * BigInt::from(self.sum_sq.to_biguint()) - BigInt::from(self.sum).pow(2);
+        // Non-negative by Cauchy–Schwarz; `to_biguint` fails only on a negative (corrupt) state.
+        let num = num.to_biguint().unwrap_or_default();
+        Some((num, BigUint::from(n) * BigUint::from(n - ddof)))
     }
 
     /// The exact mean `sum / n`, correctly rounded: the i128 sum splits into three exactly representable
@@ -166,6 +329,7 @@ impl Partial for IntDescribe {
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
         self.sum += other.sum;
+        self.sum_sq.add(&other.sum_sq);
         if self.moments.n == 0 {
             self.shift = other.shift;
         }
@@ -182,8 +346,10 @@ impl Partial for IntDescribe {
         out.min = Some(Value::Int(self.min));
         out.max = Some(Value::Int(self.max));
         out.mean = Some(self.exact_mean());
-        out.var = m.variance(options.ddof);
-        out.std = out.var.map(f64::sqrt);
+        if let Some((num, den)) = self.variance_ratio(options.ddof) {
+            out.var = Some(exact_ratio::ratio_to_f64(&num, &den));
+            out.std = Some(exact_ratio::sqrt_ratio_to_f64(&num, &den));
+        }
         out.skewness = m.skewness();
         out.kurtosis = m.kurtosis();
         out

@@ -1,8 +1,20 @@
-//! Compensated (Neumaier) summation of block sums: the default, fast float `sum`.
+//! Compensated summation: the default, fast float `sum` and `mean`.
 //!
-//! Each block's lane sums are combined in a fixed order, then added here with Neumaier's improvement
-//! of Kahan summation (Neumaier 1974), so the error grows with the block length (512 adds per lane),
-//! not with the column length. `--exact` adds an [`ExactSum`](super::exact_sum::ExactSum) on top.
+//! The fused kernel ([`lanes::fused`](super::lanes::fused)) adds the raw values of a block with Knuth's
+//! TwoSum in fixed lanes and hands over the pair `(sum, comp)`; here the blocks' pairs are added with
+//! Neumaier's improvement of Kahan summation (Neumaier 1974). Every rounding error of the additions is
+//! captured exactly and only the error terms are summed plainly, so the result is the sum computed in
+//! about twice the working precision ("Accurate sum and dot product", Ogita, Rump & Oishi 2005, Sum2):
+//!
+//! ```text
+//!   |value − Σx| ≤ eps·|Σx| + γ(n)²·Σ|x|,   eps = 2^-53, γ(n) = n·eps / (1 − n·eps), n ≤ 4096 + blocks
+//! ```
+//!
+//! The first term is the final rounding: when there is no heavy cancellation (`Σ|x|` within ~2^50 of
+//! `|Σx|`) the result is the correctly rounded sum except in the rare case of a near-tie, and data whose
+//! partial sums are all exact (integer-valued floats, most decimals with few digits at this scale) gives
+//! exactly the correctly rounded sum. NumPy's pairwise summation guarantees only `O(eps·log n)·Σ|x|`.
+//! `--exact` adds an [`ExactSum`](super::exact_sum::ExactSum) on top.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +46,30 @@ impl CompensatedSum {
         if e.is_finite() {
             self.add(e);
         }
+    }
+
+    /// Adds an unevaluated pair `hi + lo` (a block's compensated sum).
+    #[inline]
+    pub fn add_pair(&mut self, hi: f64, lo: f64) {
+        self.add(hi);
+        self.comp += lo;
+    }
+
+    /// `(sum + comp) / n` from the unevaluated pair: the quotient of the rounded value, corrected by the
+    /// exact remainder (Dekker's division step), so the mean is as good as the pair and not rounded twice.
+    pub fn mean(&self, n: u64) -> f64 {
+        let nf = n as f64;
+        let q = self.sum / nf;
+        if self.comp == 0.0 || !q.is_finite() {
+            return q;
+        }
+        let (p, e) = two_product(q, nf);
+        if !e.is_finite() {
+            // Beyond ~1e300 the split overflows: the correction is far below the last bit anyway.
+            return q + self.comp / nf;
+        }
+        // sum − p is exact (Sterbenz: p is within a few ulps of sum).
+        q + (((self.sum - p) - e) + self.comp) / nf
     }
 
     pub fn merge(&mut self, other: &CompensatedSum) {

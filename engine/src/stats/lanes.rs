@@ -14,11 +14,11 @@
 //! The kernels take dense slices: blocks with nulls (whose slots Arrow leaves undefined) are first copied
 //! with every masked-out slot replaced by a neutral value ([`fill_masked`]), and the callers correct for
 //! the fills. Per-element mask tests in the hot loops cost more than the copy (measured in
-//! benches/README.md), and so did runtime-dispatched AVX2/AVX-512 clones of these loops: LLVM vectorised
-//! them worse than the portable build, so there is none.
+//! benches/README.md). The two loops also exist as AVX2 intrinsics (`lanes_avx2.rs`), chosen at run time
+//! ([`fused`]): the same lanes, the same operations and this file's tail and combination, so the same
+//! bits; compiling this loop for AVX2 instead left it scalar (LLVM's SLP vectoriser, benches/README.md).
 
-/// Independent accumulators per statistic: two SSE2 registers of f64. The fused pass keeps six
-/// statistics, so 6 × 2 of the 16 vector registers hold accumulators and none spill (eight lanes did).
+/// Independent accumulators per statistic: two SSE2 registers of f64, or one AVX2 register.
 pub const LANES: usize = 4;
 
 /// Combines lane accumulators in a fixed pairwise order.
@@ -27,9 +27,21 @@ pub fn sum_lanes(l: &[f64; LANES]) -> f64 {
     (l[0] + l[1]) + (l[2] + l[3])
 }
 
-/// Raw power sums of the deviations `d = (x − shift) − center`: `[Σd, Σd², Σd³, Σd⁴]`.
+/// Raw power sums of the deviations `d = (x − shift) − center`: `[Σd, Σd², Σd³, Σd⁴]`; AVX2 where the
+/// CPU has it, with the same bits (see [`fused`]).
 #[inline]
 pub fn power_sums(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `power_sums_avx2`.
+        return unsafe { super::lanes_avx2::power_sums(xs, shift, center) };
+    }
+    power_sums_portable(xs, shift, center)
+}
+
+/// The second pass for the build's baseline target.
+#[inline(always)]
+pub fn power_sums_portable(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
     let mut s1 = [0.0f64; LANES];
     let mut s2 = [0.0f64; LANES];
     let mut s3 = [0.0f64; LANES];
@@ -46,38 +58,83 @@ pub fn power_sums(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
             s4[j] += d2 * d2;
         }
     }
+    power_sums_finish([s1, s2, s3, s4], tail, shift, center)
+}
+
+/// The tail (fewer than [`LANES`] values, value `j` to lane `j`) and the fixed combination of the lane
+/// accumulators of [`power_sums`]: shared by every build so the bits cannot differ.
+#[inline(always)]
+pub fn power_sums_finish(mut s: [[f64; LANES]; 4], tail: &[f64], shift: f64, center: f64) -> [f64; 4] {
     for (j, &x) in tail.iter().enumerate() {
         let d = (x - shift) - center;
         let d2 = d * d;
-        s1[j] += d;
-        s2[j] += d2;
-        s3[j] += d2 * d;
-        s4[j] += d2 * d2;
+        s[0][j] += d;
+        s[1][j] += d2;
+        s[2][j] += d2 * d;
+        s[3][j] += d2 * d2;
     }
-    [sum_lanes(&s1), sum_lanes(&s2), sum_lanes(&s3), sum_lanes(&s4)]
+    s.map(|l| sum_lanes(&l))
 }
 
-/// The single fused pass: power sums of `d = (x − shift) − center` together with min and max.
+/// The single fused pass: power sums of `d = (x − shift) − center` together with min, max and the
+/// compensated sum of the raw values.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Fused {
     /// `[Σd, Σd², Σd³, Σd⁴]`.
     pub sums: [f64; 4],
-    /// Σ(x − shift), kept apart from Σd: for clustered data each `x − shift` is exact (Sterbenz), so the
-    /// sum of the block is as good as one rounding per value, whatever `center` is.
-    pub sum_rel: f64,
+    /// Σx of the raw values as an unevaluated pair `sum + comp`: every lane adds with Knuth's TwoSum,
+    /// so each addition's rounding error is kept exactly (in `comp`, which is then summed plainly). The
+    /// shift plays no part: `x − shift` is only error-free near the shift (Sterbenz), and issue 7 showed
+    /// sums of `x − shift` several hundred ulps off for data spread over orders of magnitude.
+    pub sum: f64,
+    pub comp: f64,
     pub min: f64,
     pub max: f64,
 }
 
+/// Knuth's branch-free TwoSum: `s + e == a + b` exactly, `s = fl(a + b)` (no overflow assumed).
+#[inline(always)]
+pub fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let z = s - a;
+    (s, (a - (s - z)) + (b - z))
+}
+
+/// Adds lane pairs `(s[j], c[j])` in the fixed pairwise order of [`sum_lanes`], keeping the errors.
+#[inline(always)]
+pub fn sum_lanes_compensated(s: &[f64; LANES], c: &[f64; LANES]) -> (f64, f64) {
+    let (a, ea) = two_sum(s[0], s[1]);
+    let (b, eb) = two_sum(s[2], s[3]);
+    let (t, et) = two_sum(a, b);
+    (t, ((ea + eb) + et) + sum_lanes(c))
+}
+
 /// Power sums, min and max in one read of the block: when `center` is already close to the block's mean
 /// (the running mean of the chunk so far, for all blocks but the first), no second pass is needed.
+///
+/// Runs the AVX2 loop of `lanes_avx2.rs` where the CPU has it (one 256-bit register per statistic, lane
+/// `j` of a register being lane `j` here). It performs the same IEEE operations per lane in the same
+/// order, shares the tail and the lane combination ([`FusedLanes::finish`]), and Rust never contracts
+/// into FMA: the bits are the same as this portable loop's (tested on random data).
 #[inline]
 pub fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `fused_avx2`.
+        return unsafe { super::lanes_avx2::fused(xs, shift, center) };
+    }
+    fused_portable(xs, shift, center)
+}
+
+/// The fused pass for the build's baseline target (SSE2 on x86-64).
+#[inline(always)]
+pub fn fused_portable(xs: &[f64], shift: f64, center: f64) -> Fused {
     let mut s1 = [0.0f64; LANES];
     let mut s2 = [0.0f64; LANES];
     let mut s3 = [0.0f64; LANES];
     let mut s4 = [0.0f64; LANES];
-    let mut rel = [0.0f64; LANES];
+    let mut raw = [0.0f64; LANES];
+    let mut comp = [0.0f64; LANES];
     let mut lo = [f64::INFINITY; LANES];
     let mut hi = [f64::NEG_INFINITY; LANES];
     let groups = xs.chunks_exact(LANES);
@@ -87,7 +144,9 @@ pub fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
             let x = group[j];
             lo[j] = if x < lo[j] { x } else { lo[j] };
             hi[j] = if x > hi[j] { x } else { hi[j] };
-            rel[j] += x - shift;
+            let (t, e) = two_sum(raw[j], x);
+            raw[j] = t;
+            comp[j] += e;
             let d = (x - shift) - center;
             let d2 = d * d;
             s1[j] += d;
@@ -96,20 +155,44 @@ pub fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
             s4[j] += d2 * d2;
         }
     }
-    for (j, &x) in tail.iter().enumerate() {
-        lo[j] = if x < lo[j] { x } else { lo[j] };
-        hi[j] = if x > hi[j] { x } else { hi[j] };
-        rel[j] += x - shift;
-        let d = (x - shift) - center;
-        let d2 = d * d;
-        s1[j] += d;
-        s2[j] += d2;
-        s3[j] += d2 * d;
-        s4[j] += d2 * d2;
+    FusedLanes { s: [s1, s2, s3, s4], raw, comp, lo, hi }.finish(tail, shift, center)
+}
+
+/// The lane accumulators of [`fused`] after its main loop, in every build.
+#[derive(Clone, Copy, Debug)]
+pub struct FusedLanes {
+    /// Power sums `[Σd, Σd², Σd³, Σd⁴]` per lane.
+    pub s: [[f64; LANES]; 4],
+    pub raw: [f64; LANES],
+    pub comp: [f64; LANES],
+    pub lo: [f64; LANES],
+    pub hi: [f64; LANES],
+}
+
+impl FusedLanes {
+    /// The tail (value `j` to lane `j`) and the fixed combination of the lanes: shared by every build so
+    /// the bits cannot differ.
+    #[inline(always)]
+    pub fn finish(mut self, tail: &[f64], shift: f64, center: f64) -> Fused {
+        let Self { s, raw, comp, lo, hi } = &mut self;
+        for (j, &x) in tail.iter().enumerate() {
+            lo[j] = if x < lo[j] { x } else { lo[j] };
+            hi[j] = if x > hi[j] { x } else { hi[j] };
+            let (t, e) = two_sum(raw[j], x);
+            raw[j] = t;
+            comp[j] += e;
+            let d = (x - shift) - center;
+            let d2 = d * d;
+            s[0][j] += d;
+            s[1][j] += d2;
+            s[2][j] += d2 * d;
+            s[3][j] += d2 * d2;
+        }
+        let min = lo.iter().fold(f64::INFINITY, |a, &b| if b < a { b } else { a });
+        let max = hi.iter().fold(f64::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+        let (sum, comp) = sum_lanes_compensated(raw, comp);
+        Fused { sums: s.map(|l| sum_lanes(&l)), sum, comp, min, max }
     }
-    let min = lo.iter().fold(f64::INFINITY, |a, &b| if b < a { b } else { a });
-    let max = hi.iter().fold(f64::NEG_INFINITY, |a, &b| if b > a { b } else { a });
-    Fused { sums: [sum_lanes(&s1), sum_lanes(&s2), sum_lanes(&s3), sum_lanes(&s4)], sum_rel: sum_lanes(&rel), min, max }
 }
 
 /// Number of set bits: the kept values of a block.
@@ -148,9 +231,9 @@ mod tests {
         // Small integers keep every sum exact, so any lane order must agree with the scalar loop exactly.
         for len in [0usize, 1, 7, 8, 9, 63, 64, 65, 200] {
             let xs: Vec<f64> = (0..len).map(|i| ((i * 37) % 11) as f64 - 5.0).collect();
-            let (mut rel, mut lo, mut hi, mut p) = (0.0, f64::INFINITY, f64::NEG_INFINITY, [0.0; 4]);
+            let (mut raw, mut lo, mut hi, mut p) = (0.0, f64::INFINITY, f64::NEG_INFINITY, [0.0; 4]);
             for &x in &xs {
-                rel += x - 1.0;
+                raw += x;
                 lo = lo.min(x);
                 hi = hi.max(x);
                 let d = (x - 1.0) - 2.0;
@@ -161,7 +244,74 @@ mod tests {
             let f = fused(&xs, 1.0, 2.0);
             assert_eq!((f.sums, f.min, f.max), (p, lo, hi), "len {len}");
             assert_eq!(power_sums(&xs, 1.0, 2.0), p, "len {len}");
-            assert_eq!(f.sum_rel, rel, "len {len}");
+            assert_eq!((f.sum, f.comp), (raw, 0.0), "len {len}");
+        }
+    }
+
+    /// Bits of a kernel result; every NaN as one canonical NaN: Rust leaves the sign and payload of a NaN
+    /// result unspecified (LLVM may commute an addition of two NaNs), and tally only ever tests `is_nan`.
+    fn canonical(x: f64) -> u64 {
+        if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() }
+    }
+
+    fn bits(f: &Fused) -> Vec<u64> {
+        let mut v: Vec<u64> = f.sums.iter().map(|&x| canonical(x)).collect();
+        v.extend([f.sum, f.comp, f.min, f.max].map(canonical));
+        v
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_and_portable_builds_give_the_same_bits() {
+        use super::super::lanes_avx2;
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("no AVX2 on this CPU: only the portable build runs here");
+            return;
+        }
+        // xorshift data of every source type the kernels see (f64, f32 widened, integer deltas), with
+        // null slots filled as the callers do, NaN and ±inf, over lengths that cross the lane groups.
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for round in 0..400 {
+            let len: usize = [0, 1, 3, 4, 5, 63, 64, 65, 1000, 4096][round % 10];
+            let kind = round % 4;
+            let mut xs: Vec<f64> = (0..len)
+                .map(|_| {
+                    let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
+                    match kind {
+                        0 => (u - 0.5) * 10f64.powi((next() % 40) as i32 - 20),
+                        1 => ((u - 0.5) as f32 * 1e3) as f64,
+                        2 => (next() % 100_000) as f64 - 50_000.0,
+                        _ => 1e9 + (u - 0.5),
+                    }
+                })
+                .collect();
+            for x in xs.iter_mut() {
+                match next() % 50 {
+                    0 => *x = f64::NAN,
+                    1 => *x = f64::INFINITY,
+                    2 => *x = f64::NEG_INFINITY,
+                    _ => {}
+                }
+            }
+            let mask: Vec<u64> = (0..len.div_ceil(64)).map(|_| next() | next()).collect();
+            let mut filled = Vec::new();
+            let shift = xs.iter().copied().find(|x| x.is_finite()).unwrap_or(0.0);
+            fill_masked(&xs, &mask, shift, &mut filled);
+            for data in [&xs, &filled] {
+                let center = (next() % 7) as f64 * 0.25;
+                // SAFETY: AVX2 support was checked at the top of the test.
+                let (wide, wide_sums) =
+                    unsafe { (lanes_avx2::fused(data, shift, center), lanes_avx2::power_sums(data, shift, center)) };
+                assert_eq!(bits(&wide), bits(&fused_portable(data, shift, center)), "fused, round {round}");
+                let narrow_sums = power_sums_portable(data, shift, center);
+                assert_eq!(wide_sums.map(canonical), narrow_sums.map(canonical), "power sums, round {round}");
+            }
         }
     }
 

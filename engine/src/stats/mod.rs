@@ -14,11 +14,15 @@
 pub mod comoments;
 pub mod describe_float;
 pub mod describe_int;
+pub mod exact_ratio;
 pub mod exact_sum;
+pub mod extract;
 pub mod float_sum;
 pub mod histogram;
 pub mod histogram_edges;
 pub mod lanes;
+#[cfg(target_arch = "x86_64")]
+mod lanes_avx2;
 pub mod moments;
 pub mod numeric;
 pub mod range;
@@ -244,7 +248,7 @@ impl PartialSet {
 }
 
 /// Version of the serialised state format; bumped whenever any state's fields change.
-pub const STATE_FORMAT_VERSION: u16 = 2;
+pub const STATE_FORMAT_VERSION: u16 = 3;
 
 /// Encodes a state for a pipe or a file: the format version, then the postcard body.
 pub fn encode<T: Serialize>(state: &T) -> Result<Vec<u8>> {

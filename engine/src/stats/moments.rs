@@ -14,6 +14,10 @@
 //!   within a few hundredths of a standard deviation of a block's mean for stationary data; when it is not
 //!   within a tenth ([`center_is_close`]: first blocks, drifting or sorted data), a second pass around the
 //!   block's own mean is made. Never the naive `E[x²] − E[x]²`.
+//! * Values beyond 2^±200 in magnitude enter **scaled by a power of two** ([`Moments::scale`], exact), so
+//!   moments of values near ±f64::MAX (variance beyond f64::MAX, std not) or near 1e-300 (squares below
+//!   the subnormals) stay finite and non-zero, and states of different scales merge at the larger one:
+//!   shifts 2e308 apart never overflow (issue 7).
 //! * Blocks and chunks merge with the pairwise update of **Pébay (2008)**, "Formulas for robust, one-pass
 //!   parallel computation of covariances and arbitrary-order statistical moments", SAND2008-6212,
 //!   which generalises Chan et al.'s variance merge to M3 and M4.
@@ -43,6 +47,52 @@ pub struct Moments {
     pub m2: f64,
     pub m3: f64,
     pub m4: f64,
+    /// Every value of this state was multiplied by `2^-scale` (exactly: a power of two) before it entered
+    /// the moments, so that deviations of values near ±f64::MAX (whose variance may exceed f64::MAX) or
+    /// near 1e-300 (whose squares underflow) stay in range; 0 for all ordinary data. See [`scale_for`].
+    pub scale: i32,
+}
+
+/// Magnitudes up to `2^RANGE` (and down to `2^-RANGE`) are taken unscaled: their deviations' fourth
+/// powers, summed over any realistic count, stay far inside the f64 range.
+pub const RANGE: i32 = 200;
+
+/// The scale a block whose largest finite magnitude is `amax` needs: 0 inside `[2^-RANGE, 2^RANGE]`
+/// (and for all-zero blocks), else the exponent of `amax`, so scaled values lie in `[1, 2)`. Clamped at
+/// to `[-960, 1022]` so that `2^-scale` is itself a normal f64 (values below 2^-960 are scaled into
+/// `[2^-114, 1)`, values near f64::MAX into `[2, 4)`).
+pub fn scale_for(amax: f64) -> i32 {
+    if amax == 0.0 || (pow2(-RANGE)..=pow2(RANGE)).contains(&amax) {
+        return 0;
+    }
+    ilogb(amax).clamp(-960, 1022)
+}
+
+/// `floor(log2 |x|)` of a finite, non-zero `x` (subnormals included).
+pub fn ilogb(x: f64) -> i32 {
+    let bits = x.to_bits() & !(1 << 63);
+    let biased = (bits >> 52) as i32;
+    if biased == 0 { -1011 - bits.leading_zeros() as i32 } else { biased - 1023 }
+}
+
+/// `2^e` for `e` in `[-1022, 1023]`.
+#[inline]
+pub fn pow2(e: i32) -> f64 {
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+/// `x · 2^e` for any `e`, in steps that keep every factor a normal power of two; rounds only when the
+/// result leaves the normal range.
+pub fn ldexp(mut x: f64, mut e: i64) -> f64 {
+    while e > 1000 && x.is_finite() && x != 0.0 {
+        x *= pow2(1000);
+        e -= 1000;
+    }
+    while e < -1000 && x != 0.0 {
+        x *= pow2(-1000);
+        e += 1000;
+    }
+    x * pow2(e as i32)
 }
 
 /// Moments of one block relative to the caller's shift (`mean_rel`), before merging.
@@ -75,6 +125,7 @@ impl Moments {
             m2: b.m2,
             m3: b.m3,
             m4: b.m4,
+            scale: self.scale,
         };
         self.merge(&other);
     }
@@ -88,6 +139,14 @@ impl Moments {
             *self = *other;
             return;
         }
+        // States of different scales meet at the larger one: the smaller state's contributions that
+        // underflow there are below the larger one's rounding anyway.
+        let mut other = *other;
+        if other.scale > self.scale {
+            self.rescale(other.scale);
+        } else if other.scale < self.scale {
+            other.rescale(self.scale);
+        }
         // Difference of the shifts first: both are close for clustered data, so the subtraction is exact.
         let shift_delta = (other.shift_hi - self.shift_hi) + (other.shift_lo - self.shift_lo);
         let delta = shift_delta + (other.mean_rel - self.mean_rel);
@@ -99,14 +158,32 @@ impl Moments {
         (self.n, self.mean_rel, self.m2, self.m3, self.m4) = merged;
     }
 
-    /// The mean, or `None` for no values.
-    pub fn mean(&self) -> Option<f64> {
-        (self.n > 0).then_some(self.shift_hi + (self.shift_lo + self.mean_rel))
+    /// Re-expresses the state at the coarser scale `scale` (> `self.scale`).
+    pub fn rescale(&mut self, scale: i32) {
+        let e = i64::from(self.scale) - i64::from(scale);
+        self.shift_hi = ldexp(self.shift_hi, e);
+        self.shift_lo = ldexp(self.shift_lo, e);
+        self.mean_rel = ldexp(self.mean_rel, e);
+        self.m2 = ldexp(self.m2, 2 * e);
+        self.m3 = ldexp(self.m3, 3 * e);
+        self.m4 = ldexp(self.m4, 4 * e);
+        self.scale = scale;
     }
 
-    /// Variance with `ddof` delta degrees of freedom; `None` when `n <= ddof`.
+    /// The mean, or `None` for no values.
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| ldexp(self.shift_hi + (self.shift_lo + self.mean_rel), self.scale.into()))
+    }
+
+    /// Variance with `ddof` delta degrees of freedom; `None` when `n <= ddof`. Beyond f64::MAX it is
+    /// `inf`, the correctly rounded value.
     pub fn variance(&self, ddof: u64) -> Option<f64> {
-        (self.n > ddof).then(|| non_negative(self.m2 / (self.n - ddof) as f64))
+        (self.n > ddof).then(|| ldexp(non_negative(self.m2 / (self.n - ddof) as f64), 2 * i64::from(self.scale)))
+    }
+
+    /// Standard deviation, taken on the scaled variance so that it stays finite when the variance is not.
+    pub fn std(&self, ddof: u64) -> Option<f64> {
+        (self.n > ddof).then(|| ldexp(non_negative(self.m2 / (self.n - ddof) as f64).sqrt(), self.scale.into()))
     }
 
     /// Population (biased) skewness `g1 = sqrt(n) M3 / M2^1.5`, as scipy.stats.skew and polars by
@@ -127,10 +204,10 @@ impl Moments {
     }
 }
 
-/// Clamps rounding noise below zero to zero but lets NaN through (`f64::max` would hide it as 0).
+/// Clamps rounding noise below zero (and -0.0) to zero but lets NaN through (`f64::max` would hide it as 0).
 #[inline]
 fn non_negative(x: f64) -> f64 {
-    if x < 0.0 { 0.0 } else { x }
+    if x <= 0.0 { 0.0 } else { x }
 }
 
 /// Pébay (2008) eq. 3.1 and its third/fourth-order analogues: merges `(n_a, mean_a, M2..M4)` with
@@ -206,21 +283,20 @@ pub fn block_from_sums(sums: [f64; 4], center: f64, n: u64, filled: u64) -> Bloc
 
 /// The moments of one block of `n` kept values and `filled` slots equal to `shift`: one fused pass around
 /// `center` (pass the running mean relative to `shift`, or 0), and a second pass around the block's own
-/// mean only when `center` proved too far from it. Also returns the pass's min, max and Σ(x − shift).
+/// mean only when `center` proved too far from it. Also returns the fused pass (min, max, raw Σx).
 #[inline]
-pub fn block_moments(xs: &[f64], shift: f64, center: f64, n: u64, filled: u64) -> (BlockMoments, lanes::Fused, f64) {
+pub fn block_moments(xs: &[f64], shift: f64, center: f64, n: u64, filled: u64) -> (BlockMoments, lanes::Fused) {
     let fused = lanes::fused(xs, shift, center);
     if n == 0 {
-        return (BlockMoments { n: 0, mean_rel: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 }, fused, 0.0);
+        return (BlockMoments { n: 0, mean_rel: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 }, fused);
     }
-    // Fills equal `shift` exactly, so they add nothing to Σ(x − shift).
-    let sum_rel = fused.sum_rel;
-    let block = if center_is_close(remove_fills(fused.sums, center, filled), n) {
+    let sums = remove_fills(fused.sums, center, filled);
+    let block = if center_is_close(sums, n) {
         block_from_sums(fused.sums, center, n, filled)
     } else {
-        block_central(xs, shift, sum_rel / n as f64, n, filled)
+        block_central(xs, shift, center + sums[0] / n as f64, n, filled)
     };
-    (block, fused, sum_rel)
+    (block, fused)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Shared test helpers: exact reference statistics in big-integer arithmetic, and in-memory stores.
+//! Shared test helpers: exact reference statistics in big-integer arithmetic, in-memory stores, and where
+//! the golden test data lives.
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::Arc;
@@ -95,4 +96,25 @@ pub fn store_of(names: &[&str], batches: Vec<Vec<ArrayRef>>) -> Store {
 pub fn options_of(executor: ExecutorKind, workers: usize, chunk_rows: u64, exact: bool, ddof: u64) -> DescribeOptions {
     let run = RunOptions { executor, workers, chunk_rows, ..RunOptions::default() };
     DescribeOptions { columns: None, exact, ddof, run }
+}
+
+/// The workspace root (cargo runs each test with its crate directory as the working directory).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("engine/ is inside the workspace").to_path_buf()
+}
+
+/// The golden test data directory: `$TALLY_TESTDATA`, a relative value taken from the workspace root (as
+/// README's `TALLY_TESTDATA=../shared/testdata cargo test` means it, issue 6 item 4); when unset,
+/// `../shared/testdata` beside the workspace if it exists. `None` when there is none.
+pub fn testdata_dir() -> Option<std::path::PathBuf> {
+    resolve_testdata(std::env::var_os("TALLY_TESTDATA").map(std::path::PathBuf::from), &workspace_root())
+}
+
+/// [`testdata_dir`] for a given variable value and root (separate so it can be tested).
+pub fn resolve_testdata(var: Option<std::path::PathBuf>, root: &std::path::Path) -> Option<std::path::PathBuf> {
+    match var {
+        Some(dir) if dir.is_absolute() => Some(dir),
+        Some(dir) => Some(root.join(dir)),
+        None => Some(root.join("../shared/testdata")).filter(|d| d.is_dir()),
+    }
 }

@@ -30,6 +30,8 @@ use crate::store::{Origin, Store};
 const IN_FLIGHT: usize = 2;
 /// How often the loop wakes to check cancellation and timeouts.
 const TICK: Duration = Duration::from_millis(20);
+/// The least time a starting worker gets to report ready under `--chunk-timeout`.
+const STARTUP_GRACE: Duration = Duration::from_secs(2);
 /// Workers that die before doing any work, in a row, before we stop respawning.
 const MAX_STARTUP_FAILURES: u32 = 3;
 
@@ -245,8 +247,9 @@ impl Schedule {
                 seconds(pool.exec.chunk_timeout.unwrap_or_default())
             ),
             (true, false) => format!(
-                "was killed: it did not become ready within --chunk-timeout of {}",
-                seconds(pool.exec.chunk_timeout.unwrap_or_default())
+                "was killed: it did not become ready within {} (the --chunk-timeout, at least {})",
+                seconds(pool.exec.chunk_timeout.unwrap_or_default().max(STARTUP_GRACE)),
+                seconds(STARTUP_GRACE)
             ),
             (false, _) => exit_description(status, error.as_ref()),
         };
@@ -379,9 +382,12 @@ impl Pool<'_> {
     fn kill_overdue(&mut self) {
         let Some(limit) = self.exec.chunk_timeout else { return };
         for w in &mut self.workers {
-            // `busy_since` is the spawn time until the worker is ready: a hang at start-up times out too.
+            // `busy_since` is the spawn time until the worker is ready: a hang at start-up times out too,
+            // but starting (exec, map, validate) gets at least STARTUP_GRACE, so a timeout meant for
+            // chunks never kills every worker before its first chunk.
+            let allowed = if w.ready { limit } else { limit.max(STARTUP_GRACE) };
             let busy = !w.in_flight.is_empty() || !w.ready;
-            if !w.timed_out && busy && w.busy_since.elapsed() > limit {
+            if !w.timed_out && busy && w.busy_since.elapsed() > allowed {
                 w.timed_out = true;
                 let _ = w.child.kill();
             }

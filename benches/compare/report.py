@@ -1,0 +1,152 @@
+"""Statistics, agreement checks and the markdown/JSON rendering of a compare.py run.
+
+Agreement is checked against one reference per task: tally's result where tally ran the task, NumPy's
+otherwise. Tolerances: counts, null counts, min, max and histogram counts exactly equal; sum and mean within
+1e-12 relative (what a pairwise or compensated sum gives here); std within 1e-9 relative; correlations within
+1e-9 absolute (the values are ~1e-3, so relative error is meaningless). The largest deviation is printed.
+"""
+import datetime
+import math
+import os
+import platform
+import statistics
+import subprocess
+
+import tools
+
+REL = {"count": 0.0, "null_count": 0.0, "min": 0.0, "max": 0.0, "sum": 1e-12, "mean": 1e-12, "std": 1e-9}
+CORR_ABS = 1e-9
+
+
+def _rel(a, b):
+    if a is None or b is None:
+        return 0.0 if a is b else math.inf
+    return abs(a - b) / max(abs(b), 1e-300) if a != b else 0.0
+
+
+def agreement(task, res, ref):
+    """(ok, text): does `res` agree with `ref` within the tolerances above, and by how much it deviates."""
+    if task == "describe":
+        worst, ok = 0.0, True
+        for col, stats in ref.items():
+            for k, tol in REL.items():
+                d = _rel(res[col][k], stats[k])
+                ok &= d <= tol
+                worst = max(worst, d if k in ("sum", "mean", "std") else 0.0)
+                if d > tol:
+                    return False, f"DIFFERS: {col}.{k} {res[col][k]!r} vs {stats[k]!r}"
+        return ok, f"ok (max rel. dev. {worst:.0e})"
+    if task == "hist":
+        if res["lo"] != ref["lo"] or res["hi"] != ref["hi"]:
+            return False, f"DIFFERS: range {res['lo']}..{res['hi']}"
+        diff = sum(abs(a - b) for a, b in zip(res["counts"], ref["counts"]))
+        return (diff == 0, "ok (counts equal)" if diff == 0 else f"DIFFERS: {diff} values in other bins")
+    worst = 0.0
+    for ra, rb in zip(res["matrix"], ref["matrix"]):
+        for a, b in zip(ra, rb):
+            worst = max(worst, math.inf if (a is None) != (b is None) else abs(a - b) if a is not None else 0.0)
+    return (worst <= CORR_ABS, f"{'ok' if worst <= CORR_ABS else 'DIFFERS'} (max abs. dev. {worst:.0e})")
+
+
+def _cpu():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor()
+
+
+def _mem_gib():
+    try:
+        with open("/proc/meminfo") as f:
+            return round(int(next(l.split()[1] for l in f if l.startswith("MemTotal"))) / 2**20, 1)
+    except (OSError, StopIteration):
+        return None
+
+
+def column_bytes(path, cols):
+    return tools._mmap_table(path, cols.split(",")).nbytes
+
+
+def context(args, ceiling):
+    import duckdb
+    import numpy
+    import polars
+    import pyarrow
+
+    tally_v = subprocess.run([args.tally, "--version"], capture_output=True, text=True).stdout.strip()
+    import pyarrow as pa
+
+    rows = pa.ipc.open_file(pa.memory_map(args.path)).read_all().num_rows
+    return {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "cpu": _cpu(), "cores": tools.cores(), "memory_gib": _mem_gib(), "kernel": platform.release(),
+        "python": platform.python_version(),
+        "versions": {"tally": tally_v, "polars": polars.__version__, "duckdb": duckdb.__version__,
+                     "numpy": numpy.__version__, "pyarrow": pyarrow.__version__},
+        "file": {"name": os.path.basename(args.path), "bytes": os.path.getsize(args.path), "rows": rows},
+        "runs": args.runs, "membw_gbps": ceiling,
+    }
+
+
+def rows(args, runs, ceiling):
+    """One record per (task, tool, mode) with median, spread, ratio to the fastest, GB/s and agreement."""
+    top = ceiling[max(ceiling)] if ceiling else None
+    out = []
+    for task, (times, results) in runs.items():
+        nbytes = column_bytes(args.path, {"hist": "a"}.get(task, "a,b,c,d"))
+        ref_tool = "tally" if "tally" in results else "numpy"
+        ref = results.get(ref_tool)
+        best = {}
+        for (tool, mode), v in times.items():
+            if v:
+                best[mode] = min(best.get(mode, math.inf), statistics.median(v))
+        for (tool, mode), v in times.items():
+            rec = {"task": task, "tool": tool, "mode": mode, "runs": len(v), "bytes": nbytes}
+            if v:
+                med = statistics.median(v)
+                rec.update(median=med, min=min(v), max=max(v), mad=statistics.median(abs(x - med) for x in v),
+                           ratio=med / best[mode], gbps=nbytes / med / 1e9)
+                rec["ceiling_frac"] = rec["gbps"] / top if top else None
+            if tool == "tally" and not v:
+                rec["agreement"] = "n/a (not built)"
+            elif mode == "whole" and ref is not None and tool in results:
+                ok, text = (True, "reference") if tool == ref_tool else agreement(task, results[tool], ref)
+                rec.update(agrees=ok, agreement=text)
+            out.append(rec)
+    return out
+
+
+def _fmt(r):
+    if "median" not in r:
+        return "n/a", "", ""
+    return f"{r['median']:.3f} s", f"{r['min']:.3f} … {r['max']:.3f}", f"{r['ratio']:.2f}×"
+
+
+def markdown(ctx, rows):
+    v = ctx["versions"]
+    bw = ", ".join(f"{k} thread(s) {g:.1f} GB/s" for k, g in sorted(ctx["membw_gbps"].items()))
+    lines = [
+        f"{ctx['date']}, {ctx['cpu']}, {ctx['cores']} cores, {ctx['memory_gib']} GiB, Linux {ctx['kernel']}",
+        f"{v['tally']}, polars {v['polars']}, duckdb {v['duckdb']}, numpy {v['numpy']}, pyarrow {v['pyarrow']}, "
+        f"Python {ctx['python']}",
+        f"file {ctx['file']['name']}: {ctx['file']['bytes'] / 1e9:.2f} GB, {ctx['file']['rows']:,} rows; "
+        f"{ctx['runs']} runs each after one warm-up, interleaved; membw: {bw}",
+        "",
+        "| task | tool | in-process median | min … max | ÷ fastest | GB/s (of membw) | whole process median "
+        "| min … max | ÷ fastest | result |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    by = {(r["task"], r["tool"], r["mode"]): r for r in rows}
+    seen = []
+    for r in rows:
+        if (r["task"], r["tool"]) not in seen:
+            seen.append((r["task"], r["tool"]))
+    for task, tool in seen:
+        ip = by.get((task, tool, "in-process"), {})
+        wh = by.get((task, tool, "whole"), {})
+        gb = f"{ip['gbps']:.1f} ({ip['ceiling_frac']:.0%})" if "gbps" in ip and ip.get("ceiling_frac") else ""
+        lines.append(f"| {task} | {tool} | " + " | ".join(_fmt(ip)) + f" | {gb} | " + " | ".join(_fmt(wh))
+                     + f" | {wh.get('agreement', '')} |")
+    return "\n".join(lines)
+

@@ -1,0 +1,238 @@
+"""The three tasks (describe, hist, corr) written as a user of each Python tool would write them.
+
+Every tool has `open(path, cols)` (load or map the file: not timed in-process) and one function per task that
+takes the opened state and returns a normalised result, so compare.py can check the tools against each other:
+
+    describe -> {col: {count, null_count, min, max, sum, mean, std}}   (std with ddof=1)
+    hist     -> {lo, hi, counts}        100 equal-width bins of the first column over its min..max
+    corr     -> {matrix}                Pearson, pairwise-complete (null in either value drops the row)
+
+`python -c "import tools; tools.main()" TOOL TASK FILE COLS` runs open + task in a fresh interpreter and prints
+the result as JSON: the whole-process measurement (what a user waits for, imports included).
+"""
+import json
+import os
+import sys
+
+BINS = 100
+
+
+def cores():
+    return len(os.sched_getaffinity(0))
+
+
+def _mmap_table(path, cols):
+    import pyarrow as pa
+
+    # Zero-copy: the record batches point into the mapped file.
+    return pa.ipc.open_file(pa.memory_map(path)).read_all().select(cols)
+
+
+# ---------------------------------------------------------------- Polars
+def polars_open(path, cols):
+    import polars as pl
+
+    # Polars 2 removed read_ipc(memory_map=...): read_ipc loads the columns into Polars' own buffers.
+    return pl.read_ipc(path, columns=cols)
+
+
+def polars_describe(df):
+    import polars as pl
+
+    exprs = []
+    for c in df.columns:
+        x = pl.col(c)
+        exprs += [x.count().alias(c + ".count"), x.null_count().alias(c + ".null_count"), x.min().alias(c + ".min"),
+                  x.max().alias(c + ".max"), x.sum().alias(c + ".sum"), x.mean().alias(c + ".mean"),
+                  x.std().alias(c + ".std")]
+    row = df.select(exprs).row(0, named=True)
+    return {c: {k.split(".", 1)[1]: v for k, v in row.items() if k.split(".", 1)[0] == c} for c in df.columns}
+
+
+def polars_hist(df):
+    s = df[df.columns[0]]
+    # Series.hist: bins (lo, hi] with the first one closed, numpy's are [lo, hi) with the last one closed, so
+    # a value exactly on an inner edge lands one bin apart (the agreement check would flag it).
+    h = s.hist(bin_count=BINS, include_category=False, include_breakpoint=False)
+    return {"lo": s.min(), "hi": s.max(), "counts": h.to_series(h.width - 1).to_list()}
+
+
+def polars_corr(df):
+    import polars as pl
+
+    cols = df.columns
+    pairs = [(i, j) for i in range(len(cols)) for j in range(i + 1, len(cols))]
+    # pl.corr drops the rows where either value is null (pairwise-complete).
+    row = df.select([pl.corr(cols[i], cols[j]).alias(f"{i},{j}") for i, j in pairs]).row(0)
+    return {"matrix": _symmetric(len(cols), pairs, row)}
+
+
+# ---------------------------------------------------------------- DuckDB
+def duckdb_open(path, cols):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET threads TO {cores()}")
+    con.execute("SET enable_progress_bar = false")  # it draws on stdout, which carries the result
+    # DuckDB reads the mapped Arrow table in place (replacement scan); it has no built-in Arrow IPC file reader.
+    con.register("t", _mmap_table(path, cols))
+    return con, cols
+
+
+def duckdb_describe(state):
+    con, cols = state
+    parts = []
+    for c in cols:
+        parts += [f"count({c})", f"count(*) - count({c})", f"min({c})", f"max({c})", f"sum({c})", f"avg({c})",
+                  f"stddev_samp({c})"]
+    row = con.execute("SELECT " + ", ".join(parts) + " FROM t").fetchone()
+    keys = ["count", "null_count", "min", "max", "sum", "mean", "std"]
+    return {c: dict(zip(keys, row[i * 7:(i + 1) * 7])) for i, c in enumerate(cols)}
+
+
+def duckdb_hist(state):
+    con, cols = state
+    a = cols[0]
+    # numpy.histogram's rule in SQL: edges e_k = lo + k*step (linspace), first guess floor((x-lo)/(hi-lo)*N),
+    # then one step down when x < e_i and one up when x >= e_{i+1} (the last bin is closed). DuckDB's own
+    # histogram() takes explicit boundaries with x <= boundary bins, not numpy's semantics.
+    q = f"""
+    WITH r AS (SELECT min({a}) AS lo, max({a}) AS hi FROM t),
+    g AS (SELECT {a} AS x, lo, hi, (hi - lo) / {BINS} AS step,
+                 least(CAST(floor(({a} - lo) / (hi - lo) * {BINS}) AS BIGINT), {BINS - 1}) AS i
+          FROM t, r WHERE {a} IS NOT NULL)
+    SELECT i - CAST(x < i * step + lo AS BIGINT)
+             + CAST(i < {BINS - 1} AND x >= (i + 1) * step + lo AS BIGINT) AS bin, count(*) AS n,
+           any_value(lo), any_value(hi)
+    FROM g GROUP BY bin ORDER BY bin"""
+    rows = con.execute(q).fetchall()
+    counts = [0] * BINS
+    for b, n, _, _ in rows:
+        counts[b] = n
+    return {"lo": rows[0][2], "hi": rows[0][3], "counts": counts}
+
+
+def duckdb_corr(state):
+    con, cols = state
+    pairs = [(i, j) for i in range(len(cols)) for j in range(i + 1, len(cols))]
+    # corr(x, y) is an aggregate: rows with a NULL in either argument are skipped (pairwise-complete).
+    row = con.execute("SELECT " + ", ".join(f"corr({cols[i]}, {cols[j]})" for i, j in pairs) + " FROM t").fetchone()
+    return {"matrix": _symmetric(len(cols), pairs, row)}
+
+
+# ---------------------------------------------------------------- NumPy (pyarrow mmap -> numpy)
+def numpy_open(path, cols):
+    import numpy as np
+
+    table = _mmap_table(path, cols)
+    out = {}
+    for c in cols:
+        col = table.column(c)
+        # 50 record batches: combine_chunks copies them into one buffer (np arrays are contiguous); nulls
+        # become NaN plus a validity mask, as a NumPy user would hold them.
+        arr = col.combine_chunks()
+        if arr.null_count:
+            valid = np.asarray(arr.is_valid())
+            out[c] = (np.asarray(arr.fill_null(float("nan"))), valid)
+        else:
+            out[c] = (np.asarray(arr), None)
+    return out
+
+
+def numpy_describe(arrays):
+    res = {}
+    for c, (x, valid) in arrays.items():
+        v = x if valid is None else x[valid]
+        s = v.sum()
+        res[c] = {"count": v.size, "null_count": x.size - v.size, "min": v.min(), "max": v.max(), "sum": s,
+                  "mean": s / v.size, "std": v.std(ddof=1)}
+    return res
+
+
+def numpy_hist(arrays):
+    import numpy as np
+
+    x, valid = next(iter(arrays.values()))
+    v = x if valid is None else x[valid]
+    counts, edges = np.histogram(v, bins=BINS)
+    return {"lo": edges[0], "hi": edges[-1], "counts": counts.tolist()}
+
+
+def numpy_corr(arrays):
+    import numpy as np
+
+    cols = list(arrays)
+    pairs = [(i, j) for i in range(len(cols)) for j in range(i + 1, len(cols))]
+    vals = []
+    for i, j in pairs:
+        (x, vx), (y, vy) = arrays[cols[i]], arrays[cols[j]]
+        # np.corrcoef has no null handling (a NaN poisons the whole row of the matrix): keep the rows where
+        # both are valid, pair by pair. Listwise deletion (np.corrcoef of the complete rows) would change
+        # every pair by the 1% of rows where c is null.
+        m = vx if vy is None else (vy if vx is None else vx & vy)
+        if m is not None:
+            x, y = x[m], y[m]
+        vals.append(np.corrcoef(x, y)[0, 1])
+    return {"matrix": _symmetric(len(cols), pairs, vals)}
+
+
+def _symmetric(n, pairs, vals):
+    m = [[1.0 if i == j else None for j in range(n)] for i in range(n)]
+    for (i, j), v in zip(pairs, vals):
+        m[i][j] = m[j][i] = None if v is None else float(v)
+    return m
+
+
+def shm_open(path, cols):
+    import shm_pool
+
+    return shm_pool.open_pool(path, cols)
+
+
+def shm_task(task):
+    def run(state):
+        import shm_pool
+
+        return getattr(shm_pool, task)(state)
+
+    return run
+
+
+TOOLS = {
+    "polars": (polars_open, {"describe": polars_describe, "hist": polars_hist, "corr": polars_corr}),
+    "duckdb": (duckdb_open, {"describe": duckdb_describe, "hist": duckdb_hist, "corr": duckdb_corr}),
+    "numpy": (numpy_open, {"describe": numpy_describe, "hist": numpy_hist, "corr": numpy_corr}),
+    "numpy-shm-pool2": (shm_open, {t: shm_task(t) for t in ("describe", "hist", "corr")}),
+}
+
+
+def close(tool, state):
+    if tool == "numpy-shm-pool2":
+        import shm_pool
+
+        shm_pool.close_pool(state)
+
+
+def plain(v):
+    """JSON-ready copy of a result (NumPy scalars to Python numbers)."""
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def main():
+    tool, task, path, cols = sys.argv[1:5]
+    opener, tasks = TOOLS[tool]
+    state = opener(path, cols.split(","))
+    try:
+        print(json.dumps(plain(tasks[task](state))))
+    finally:
+        close(tool, state)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+//! The run every analysis subcommand shares: shared flags → engine options, progress, the run, notes,
+//! `-v` summary, `--save-state`, rendering. A subcommand file only builds its [`Analysis`].
+
+use std::path::Path;
+
+use tally_engine::exec::Cancel;
+use tally_engine::report::{plural, result};
+use tally_engine::state_file::StateFile;
+use tally_engine::{Analysis, Outcome, run};
+
+use crate::args::{AnalysisArgs, OutputArgs};
+use crate::options::{engine_options, format, init_logging, table_options, warn_on_many_chunks};
+use crate::output::with_output;
+use crate::progress;
+
+/// Runs `analysis` over `path` with the shared flags and prints or writes its result.
+pub(crate) fn run_and_render(
+    path: &Path,
+    analysis: &Analysis,
+    args: &AnalysisArgs,
+    cancel: &Cancel,
+) -> anyhow::Result<Outcome> {
+    init_logging(args.log.verbose);
+    let (mut options, warnings) = engine_options(args, cancel)?;
+    for w in warnings {
+        eprintln!("tally: warning: {w}");
+    }
+    // Refuse `-o INPUT` / `--save-state INPUT` before reading anything (the output module checks again).
+    for out in args.output.output.iter().chain(&args.save_state) {
+        tally_engine::output::refuse_inputs(out, &[path])?;
+    }
+    let bar = progress::bar(0, args.log.quiet, "{spinner} {pos}/{len} chunks [{bar:30}] {msg} ETA {eta}");
+    options.progress = Some(warn_on_many_chunks(progress::describe_callback(bar.clone()), options.chunk_rows));
+    let outcome = run(path, analysis, &options);
+    bar.finish_and_clear();
+    let outcome = outcome?;
+    for note in &outcome.notes {
+        eprintln!("tally: note: {note}");
+    }
+    if args.log.verbose > 0 {
+        let e = &outcome.exec;
+        eprintln!(
+            "tally: {:?} executor, {}, {} of {} in {}, {} passed, {:.3} s",
+            options.executor,
+            plural(e.workers, "worker"),
+            plural(e.chunks, "chunk"),
+            plural(options.chunk_rows as usize, "row"),
+            plural(e.passes, "pass"),
+            plural(outcome.state.rows as usize, "row"),
+            e.elapsed.as_secs_f64()
+        );
+    }
+    if let Some(state_path) = &args.save_state {
+        let file = StateFile::new(outcome.resolved.clone(), &outcome.input, outcome.input_rows, outcome.state.clone())
+            .with_filter(outcome.filter.as_ref().map(|f| f.text.clone()));
+        let bytes = file.to_bytes()?;
+        with_output(Some(state_path), &[path], |out| out.write_all(&bytes))?;
+    }
+    render(&outcome.result, &args.output, &[path])?;
+    Ok(outcome)
+}
+
+/// Prints or writes a finished result per the output flags; `inputs` may not be overwritten.
+pub(crate) fn render(result: &tally_engine::AnalysisResult, args: &OutputArgs, inputs: &[&Path]) -> anyhow::Result<()> {
+    let (format, note) = format(args);
+    let table = table_options(args);
+    with_output(args.output.as_deref(), inputs, |out| result::render(result, format, &table, out))?;
+    if let Some(note) = note {
+        eprintln!("tally: note: {note}");
+    }
+    Ok(())
+}

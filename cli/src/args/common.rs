@@ -1,0 +1,103 @@
+//! The flags every analysis shares (issue 8, item 2), defined once and flattened into each subcommand
+//! (`#[command(flatten)]`), so `describe` today and `hist`, `corr`, `quantile` later parse, document and
+//! validate them identically. `crate::options` maps them to engine options in one place.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, ValueEnum};
+
+/// How an analysis runs, where its result goes, and what it says on stderr.
+#[derive(Debug, Args)]
+pub(crate) struct AnalysisArgs {
+    /// How chunks are run: `processes` (a pool of worker processes over shared memory), `threads` (one
+    /// process), or `serial` (one thread, the reference). Results are bit-identical.
+    #[arg(long, value_enum, default_value_t = ExecutorArg::Processes, help_heading = "Execution")]
+    pub(crate) executor: ExecutorArg,
+    /// Worker processes or threads, 1 to 1024 [default: the number of cores]. Ignored (with a warning) by
+    /// `--executor serial`.
+    #[arg(long, value_parser = parse_workers, help_heading = "Execution")]
+    pub(crate) workers: Option<u64>,
+    /// Rows per chunk, the unit of work; results do not depend on the worker count for a fixed value.
+    #[arg(long, default_value_t = tally_engine::plan::DEFAULT_CHUNK_ROWS, value_parser = parse_at_least_one,
+          help_heading = "Execution")]
+    pub(crate) chunk_rows: u64,
+    /// Seconds a worker process may spend on one chunk before it is killed and the chunk retried
+    /// (`--executor processes` only) [default: no chunk timeout].
+    #[arg(long, value_parser = parse_seconds, value_name = "SECS", help_heading = "Execution")]
+    pub(crate) chunk_timeout: Option<std::time::Duration>,
+    /// Keep only the rows where this SQL expression is true, e.g. "k1 < 500 and c is not null"
+    /// (comparisons, and/or/not, in, between, is [not] null; NaN sorts above +inf and equals itself).
+    /// Dropped rows count neither as values nor as nulls [default: every row].
+    #[arg(long = "where", value_name = "EXPR", help_heading = "Execution")]
+    pub(crate) filter: Option<String>,
+    /// Also write the merged state to this file, for `tally merge` (see README, "State files").
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub(crate) save_state: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+}
+
+/// Where a result goes and how it looks.
+#[derive(Debug, Args)]
+pub(crate) struct OutputArgs {
+    /// Output format [default: from the --output file's extension (.json, .csv, .arrow, .txt), else table].
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub(crate) format: Option<FormatArg>,
+    /// Write the result to this file instead of standard output; the file is replaced only when the run
+    /// succeeds, and never if it is the input.
+    #[arg(long, short, value_name = "FILE", help_heading = "Output")]
+    pub(crate) output: Option<PathBuf>,
+    /// Table with one row per statistic and one column per input column (the pandas `describe`
+    /// orientation) instead of one row per input column.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) transpose: bool,
+}
+
+/// What is said on stderr.
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// More detail on stderr: `-v` the run summary and worker lifecycle, `-vv` also one line per chunk.
+    #[arg(long, short, action = ArgAction::Count, help_heading = "Messages")]
+    pub(crate) verbose: u8,
+    /// No progress bar (warnings and errors are still printed).
+    #[arg(long, short, help_heading = "Messages")]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExecutorArg {
+    Processes,
+    Threads,
+    Serial,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FormatArg {
+    Table,
+    Json,
+    Csv,
+    /// An Arrow IPC file of the result table, for pipelines.
+    Arrow,
+}
+
+/// A whole number of at least 1 (clap's own range check says "0 is not in 1..18446744073709551615").
+pub(crate) fn parse_at_least_one(s: &str) -> Result<u64, String> {
+    let n: u64 = s.trim().parse().map_err(|_| format!("{s:?} is not a whole number"))?;
+    if n == 0 { Err("must be at least 1".into()) } else { Ok(n) }
+}
+
+fn parse_workers(s: &str) -> Result<u64, String> {
+    let n = parse_at_least_one(s)?;
+    if n > 1024 { Err("must be at most 1024".into()) } else { Ok(n) }
+}
+
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if secs.is_finite() && secs > 0.0 && secs < 1e9 {
+        Ok(std::time::Duration::from_secs_f64(secs))
+    } else {
+        Err("must be a positive number of seconds".into())
+    }
+}

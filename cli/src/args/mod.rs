@@ -1,0 +1,341 @@
+//! Command-line arguments (clap derive). Parsing only: validation that needs the data lives in the engine.
+//! The shared flags are in `common.rs`; each subcommand adds only its own.
+
+mod common;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+pub(crate) use common::{AnalysisArgs, ExecutorArg, FormatArg, LogArgs, OutputArgs};
+
+/// Fast, exact, parallel statistics over Arrow files.
+#[derive(Debug, Parser)]
+#[command(name = "tally", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Count, nulls, NaN, min, max, sum, mean, var, std, skewness and kurtosis of each column.
+    Describe(DescribeArgs),
+    /// Histogram of one numeric column: NumPy's equal-width bins (or explicit edges), under/overflow apart.
+    Hist(HistArgs),
+    /// Pearson correlation (or covariance) matrix of numeric columns, pairwise-complete.
+    Corr(CorrArgs),
+    /// Merge states saved with --save-state (in the order given) and print the finished result.
+    Merge(MergeArgs),
+    /// The columns of a file: names, types, and whether tally computes statistics on them.
+    Schema(SchemaArgs),
+    /// Write a deterministic synthetic Arrow file (the benchmark and example data set).
+    Gen(GenArgs),
+    /// Internal: run as a worker process of `--executor processes` (frames on stdin/stdout).
+    #[command(name = "__worker", hide = true)]
+    Worker,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DescribeArgs {
+    /// Input: an Arrow IPC file or stream (detected by content, not extension), a pipe, or `-` for
+    /// standard input.
+    pub(crate) path: PathBuf,
+    /// Comma-separated column names, in output order [default: all columns]. Spaces around names are
+    /// ignored; `#N` is the column at position N (0-based, as `tally schema` numbers them).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub(crate) columns: Vec<String>,
+    /// One column name, taken as it is (commas included); repeatable, appended after --columns.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) column: Vec<String>,
+    /// Correctly rounded sum and mean of float columns (exact accumulation; slower).
+    #[arg(long)]
+    pub(crate) exact: bool,
+    /// Delta degrees of freedom of var and std: 1 for the sample variance, 0 for the population variance.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) ddof: u64,
+    #[command(flatten)]
+    pub(crate) run: AnalysisArgs,
+}
+
+impl DescribeArgs {
+    /// The selected columns in order (`None`: all).
+    pub(crate) fn selection(&self) -> Option<Vec<String>> {
+        let all: Vec<String> = self.columns.iter().chain(&self.column).cloned().collect();
+        (!all.is_empty()).then_some(all)
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HistArgs {
+    /// Input: an Arrow IPC file or stream, a pipe, or `-` for standard input.
+    pub(crate) path: PathBuf,
+    /// The numeric column to count.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) column: String,
+    /// Number of equal-width bins [default: 10, as NumPy].
+    #[arg(long, value_parser = parse_bins, value_name = "N")]
+    pub(crate) bins: Option<usize>,
+    /// Explicit bin edges, comma-separated and non-decreasing (instead of --bins and --range).
+    #[arg(long, value_parser = parse_edges, value_name = "E0,E1,...")]
+    pub(crate) edges: Option<Vec<f64>>,
+    /// The range the bins cover, `LO,HI` [default: the column's finite min and max (one more pass)].
+    #[arg(long, value_parser = parse_range, value_name = "LO,HI", allow_hyphen_values = true)]
+    pub(crate) range: Option<(f64, f64)>,
+    /// Also draw the histogram into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub(crate) plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) run: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CorrArgs {
+    /// Input: an Arrow IPC file or stream, a pipe, or `-` for standard input.
+    pub(crate) path: PathBuf,
+    /// Comma-separated numeric column names (at least two), in matrix order.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub(crate) columns: Vec<String>,
+    /// One column name, taken as it is; repeatable, appended after --columns.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) column: Vec<String>,
+    /// The sample covariance matrix instead of the correlation.
+    #[arg(long)]
+    pub(crate) cov: bool,
+    /// Delta degrees of freedom of the covariance: 1 for the sample covariance, 0 for the population one.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) ddof: u64,
+    #[command(flatten)]
+    pub(crate) run: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// State files written by --save-state, merged in this order.
+    #[arg(required = true, value_name = "STATE")]
+    pub(crate) states: Vec<PathBuf>,
+    /// Also write the merged state to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) save_state: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+fn parse_bins(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) if n <= 10_000_000 => Ok(n),
+        Ok(_) => Err("at most 10000000 bins".into()),
+        Err(_) => Err(format!("{s:?} is not a number of bins")),
+    }
+}
+
+fn parse_number(s: &str) -> Result<f64, String> {
+    let x: f64 = s.trim().parse().map_err(|_| format!("{:?} is not a number", s.trim()))?;
+    if x.is_finite() { Ok(x) } else { Err(format!("{:?} is not finite", s.trim())) }
+}
+
+fn parse_edges(s: &str) -> Result<Vec<f64>, String> {
+    s.split(',').map(parse_number).collect()
+}
+
+fn parse_range(s: &str) -> Result<(f64, f64), String> {
+    let (lo, hi) = s.split_once(',').ok_or_else(|| format!("{s:?} is not LO,HI"))?;
+    let (lo, hi) = (parse_number(lo)?, parse_number(hi)?);
+    if lo > hi {
+        return Err(format!("the low end {lo} is above the high end {hi}"));
+    }
+    Ok((lo, hi))
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SchemaArgs {
+    /// Input: an Arrow IPC file or stream, a pipe, or `-` for standard input.
+    pub(crate) path: PathBuf,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenArgs {
+    /// Output file; an existing file is replaced only when the new one is complete.
+    pub(crate) path: PathBuf,
+    /// Number of rows to write (the file takes about 52 bytes per row).
+    #[arg(long)]
+    pub(crate) rows: u64,
+    /// Random seed: the same rows and seed give the same values.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Rows per record batch: changes the file layout, never the values.
+    #[arg(long, default_value_t = 1_000_000, value_parser = common::parse_at_least_one)]
+    pub(crate) batch_rows: u64,
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    //! One test per flag (ripgrep style): its default, a value, and what it refuses.
+    use std::time::Duration;
+
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("tally").chain(args.iter().copied()))
+    }
+
+    fn describe(args: &[&str]) -> DescribeArgs {
+        let argv: Vec<&str> = ["describe", "x.arrow"].iter().chain(args).copied().collect();
+        match parse(&argv).unwrap().command {
+            Command::Describe(d) => d,
+            other => panic!("expected describe, got {other:?}"),
+        }
+    }
+
+    fn refused(args: &[&str]) -> String {
+        let argv: Vec<&str> = ["describe", "x.arrow"].iter().chain(args).copied().collect();
+        parse(&argv).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn flag_columns() {
+        assert_eq!(describe(&[]).selection(), None);
+        assert_eq!(describe(&["--columns", "a,d"]).selection(), Some(vec!["a".into(), "d".into()]));
+        assert_eq!(describe(&["--columns", "a", "--columns", "b"]).selection(), Some(vec!["a".into(), "b".into()]));
+    }
+
+    #[test]
+    fn flag_column() {
+        let d = describe(&["--columns", "a", "--column", "x,y", "--column", "z"]);
+        assert_eq!(d.selection(), Some(vec!["a".into(), "x,y".into(), "z".into()]));
+    }
+
+    #[test]
+    fn flag_workers() {
+        assert_eq!(describe(&[]).run.workers, None);
+        assert_eq!(describe(&["--workers", "3"]).run.workers, Some(3));
+        assert!(refused(&["--workers", "0"]).contains("must be at least 1"));
+        assert!(refused(&["--workers", "2000"]).contains("must be at most 1024"));
+    }
+
+    #[test]
+    fn flag_executor() {
+        assert_eq!(describe(&[]).run.executor, ExecutorArg::Processes);
+        assert_eq!(describe(&["--executor", "serial"]).run.executor, ExecutorArg::Serial);
+        assert_eq!(describe(&["--executor", "threads"]).run.executor, ExecutorArg::Threads);
+        assert!(parse(&["describe", "x", "--executor", "gpu"]).is_err());
+    }
+
+    #[test]
+    fn flag_chunk_rows() {
+        assert_eq!(describe(&[]).run.chunk_rows, tally_engine::plan::DEFAULT_CHUNK_ROWS);
+        assert_eq!(describe(&["--chunk-rows", "10"]).run.chunk_rows, 10);
+        assert!(refused(&["--chunk-rows", "0"]).contains("must be at least 1"));
+        assert!(refused(&["--chunk-rows", "many"]).contains("is not a whole number"));
+    }
+
+    #[test]
+    fn flag_chunk_timeout() {
+        assert_eq!(describe(&[]).run.chunk_timeout, None);
+        assert_eq!(describe(&["--chunk-timeout", "1.5"]).run.chunk_timeout, Some(Duration::from_millis(1500)));
+        assert!(refused(&["--chunk-timeout", "0"]).contains("positive number of seconds"));
+        assert!(parse(&["describe", "x", "--chunk-timeout", "soon"]).is_err());
+    }
+
+    #[test]
+    fn flag_where_and_save_state_are_reserved() {
+        let d = describe(&[]);
+        assert_eq!((d.run.filter, d.run.save_state), (None, None));
+        let d = describe(&["--where", "k1 < 5", "--save-state", "s.tstate"]);
+        assert_eq!(d.run.filter.as_deref(), Some("k1 < 5"));
+        assert_eq!(d.run.save_state, Some(PathBuf::from("s.tstate")));
+    }
+
+    #[test]
+    fn flag_format() {
+        assert_eq!(describe(&[]).run.output.format, None);
+        assert_eq!(describe(&["--format", "csv"]).run.output.format, Some(FormatArg::Csv));
+        assert_eq!(describe(&["--format", "json"]).run.output.format, Some(FormatArg::Json));
+        assert!(parse(&["describe", "x", "--format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn flag_output() {
+        assert_eq!(describe(&[]).run.output.output, None);
+        assert_eq!(describe(&["-o", "r.json"]).run.output.output, Some(PathBuf::from("r.json")));
+        assert_eq!(describe(&["--output", "r.csv"]).run.output.output, Some(PathBuf::from("r.csv")));
+    }
+
+    #[test]
+    fn flag_transpose() {
+        assert!(!describe(&[]).run.output.transpose);
+        assert!(describe(&["--transpose"]).run.output.transpose);
+    }
+
+    #[test]
+    fn flag_verbose_counts() {
+        assert_eq!(describe(&[]).run.log.verbose, 0);
+        assert_eq!(describe(&["-v"]).run.log.verbose, 1);
+        assert_eq!(describe(&["-vv"]).run.log.verbose, 2);
+        assert_eq!(describe(&["--verbose", "-v"]).run.log.verbose, 2);
+    }
+
+    #[test]
+    fn flag_quiet() {
+        assert!(!describe(&[]).run.log.quiet);
+        assert!(describe(&["-q"]).run.log.quiet);
+    }
+
+    #[test]
+    fn flag_exact() {
+        assert!(!describe(&[]).exact);
+        assert!(describe(&["--exact"]).exact);
+    }
+
+    #[test]
+    fn flag_ddof() {
+        assert_eq!(describe(&[]).ddof, 1);
+        assert_eq!(describe(&["--ddof", "0"]).ddof, 0);
+        assert!(parse(&["describe", "x", "--ddof", "-1"]).is_err());
+    }
+
+    #[test]
+    fn worker_subcommand_is_hidden_but_parses() {
+        assert!(matches!(parse(&["__worker"]).unwrap().command, Command::Worker));
+        let help = Cli::command().render_help().to_string();
+        assert!(!help.contains("__worker"));
+    }
+
+    #[test]
+    fn gen_flags() {
+        assert!(parse(&["gen", "out.arrow"]).is_err());
+        match parse(&["gen", "out.arrow", "--rows", "10", "--seed", "7"]).unwrap().command {
+            Command::Gen(g) => assert_eq!((g.rows, g.seed, g.batch_rows), (10, 7, 1_000_000)),
+            other => panic!("expected gen, got {other:?}"),
+        }
+        let err = parse(&["gen", "out.arrow", "--rows", "10", "--batch-rows", "0"]).unwrap_err().to_string();
+        assert!(err.contains("must be at least 1"), "{err}");
+    }
+
+    #[test]
+    fn help_states_every_default() {
+        let mut cmd = Cli::command();
+        let help = cmd.find_subcommand_mut("describe").unwrap().render_long_help().to_string();
+        for needle in [
+            "[default: processes]",
+            "[default: the number of cores]",
+            "[default: 1048576]",
+            "[default: no chunk timeout]",
+            "[default: from the --output",
+            "[default: all columns]",
+            "[default: 1]",
+        ] {
+            assert!(help.contains(needle), "describe --help lacks {needle:?}:\n{help}");
+        }
+        let help = cmd.find_subcommand_mut("gen").unwrap().render_long_help().to_string();
+        for needle in ["Number of rows", "Random seed", "[default: 1000000]"] {
+            assert!(help.contains(needle), "gen --help lacks {needle:?}:\n{help}");
+        }
+    }
+}

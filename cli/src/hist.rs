@@ -1,0 +1,23 @@
+//! `tally hist`: its own flags (column, bins or edges, range, plot) on top of the shared ones.
+
+use tally_engine::Analysis;
+use tally_engine::analysis::{AnalysisResult, Bins, HistRequest};
+use tally_engine::exec::Cancel;
+
+use crate::analysis::run_and_render;
+use crate::args::HistArgs;
+
+pub(crate) fn run(args: HistArgs, cancel: &Cancel) -> anyhow::Result<()> {
+    let bins = match (&args.edges, args.bins) {
+        (Some(_), Some(_)) => anyhow::bail!("--bins and --edges exclude each other"),
+        (Some(edges), None) => Bins::Edges(edges.clone()),
+        (None, bins) => Bins::Count(bins.unwrap_or(10)),
+    };
+    let request = HistRequest { column: args.column.clone(), bins, range: args.range };
+    let outcome = run_and_render(&args.path, &Analysis::Hist(request), &args.run, cancel)?;
+    if let (Some(plot), AnalysisResult::Hist(h)) = (&args.plot, &outcome.result) {
+        let title = format!("{} ({})", h.column, h.type_name);
+        tally_engine::report::plot::render_histogram_titled(&h.histogram, &title, plot)?;
+    }
+    Ok(())
+}
