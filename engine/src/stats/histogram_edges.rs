@@ -156,7 +156,7 @@ impl HistogramSpec {
 /// Why one step is enough: the estimate `(x − lo)·scale` differs from the exact position
 /// `(x − lo)/(hi − lo)·bins` by at most `4ε·bins + ulp·scale/2`, and each rounded edge from its exact
 /// position by at most `3ε·bins + ulp·scale/2` (`linspace`'s `i·step + lo`); [`HistogramSpec::uniform`]
-/// keeps the sum below 1/2, so the truncated estimate is within one slot of the rule's slot. The estimate
+/// keeps the sum below 1/2, so the floor of the estimate is within one slot of the rule's slot. The estimate
 /// multiplies by `bins / (hi − lo)` where NumPy divides by `hi − lo`; after the corrections both give the
 /// bin rule exactly, so the counts are NumPy's.
 #[derive(Clone, Debug)]
@@ -173,10 +173,16 @@ impl Uniform {
     #[inline(always)]
     pub(crate) fn slot(&self, x: f64) -> usize {
         let est = (x - self.lo) * self.scale;
-        // Clamp to [−1, bins] (NaN becomes −1), truncate: slot estimate in [0, bins + 1].
-        let est = if est > -1.0 { est } else { -1.0 };
+        // Clamp to [−1/2, bins] (NaN becomes −1/2): slot estimate in [0, bins + 1].
+        let est = if est > -0.5 { est } else { -0.5 };
         let est = if est < self.bins { est } else { self.bins };
-        let mut s = (est as i64 + 1) as usize;
+        // floor(est) + 1 without the saturating float-to-int conversion (a compare and a branch on x86):
+        // adding 1.5·2⁵² rounds `est − 0.5` to an integer in the low mantissa bits. That is floor(est),
+        // except for an integral `est` rounded down (ties to even), one below: still within one slot of
+        // the rule's slot, since the estimate is off by less than half a bin (doc of `Uniform`).
+        const MAGIC: f64 = 6_755_399_441_055_744.0;
+        let r = ((est - 0.5) + MAGIC).to_bits().wrapping_sub(MAGIC.to_bits());
+        let mut s = r.wrapping_add(1) as usize;
         s -= usize::from(x < self.ext[s]);
         s += usize::from(x >= self.ext[s + 1]);
         if x.is_nan() { self.nan } else { s }
@@ -252,17 +258,25 @@ mod tests {
         {
             let s = HistogramSpec::equal_width(lo, hi, bins).unwrap();
             let u = s.uniform().unwrap();
+            let rule = |x: f64| {
+                if x < s.lo() {
+                    0
+                } else if x > s.hi() {
+                    bins + 1
+                } else {
+                    1 + s.search(x)
+                }
+            };
             for &e in s.edges() {
                 for x in [e.next_down(), e, e.next_up()] {
-                    let want = if x < s.lo() {
-                        0
-                    } else if x > s.hi() {
-                        bins + 1
-                    } else {
-                        1 + s.search(x)
-                    };
-                    assert_eq!(u.slot(x), want, "x = {x:e} in {lo}..{hi} / {bins}");
+                    assert_eq!(u.slot(x), rule(x), "x = {x:e} in {lo}..{hi} / {bins}");
                 }
+            }
+            // Points at multiples of a quarter bin: estimates that are integral or half-integral (the ties
+            // of the rounding in `slot`).
+            for q in -8..=(4 * bins as i64 + 8) {
+                let x = lo + (hi - lo) * (q as f64 / (4 * bins) as f64);
+                assert_eq!(u.slot(x), rule(x), "x = {x:e} in {lo}..{hi} / {bins}");
             }
             assert_eq!(u.slot(f64::NEG_INFINITY), 0);
             assert_eq!(u.slot(f64::INFINITY), bins + 1);
