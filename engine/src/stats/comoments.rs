@@ -13,9 +13,10 @@
 //!   falling back to two passes around the pair's means when the bound would not hold), and merged with
 //!   Chan, Golub & LeVeque (1979) / Pébay (2008, SAND2008-6212, eq. for the covariance):
 //!   `C = Ca + Cb + δx·δy·na·nb/n`.
-//! * Integer columns are taken relative to a per-chunk integer shift (the first valid value) in i128
-//!   before the conversion to f64, as `describe_int` does, so values near `i64::MAX` keep their spread;
-//!   states with different shifts merge through the exact shift difference.
+//! * Columns are taken relative to a per-chunk integer shift (the first usable value; truncated for
+//!   floats) before the reduction, in exact i128 arithmetic for integers as `describe_int` does, so values
+//!   near `i64::MAX` or `1e15` keep their spread in the means; states with different shifts merge through
+//!   the exact shift difference.
 //! * A column constant over a pair's rows gets its mean exactly (the value itself, not a rounded sum / n),
 //!   so its `M2` is exactly 0 and its correlation `None`, never 1e-16 noise.
 //! * Merge terms are formed as `(δx·g)·(δy·g)` with `g = sqrt(na·nb/n)` so they do not overflow before the
@@ -40,7 +41,7 @@ pub const BLOCK: usize = 1024;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PairMoments {
     pub n: u64,
-    /// Means are `shift + mean` (shift 0 for float columns).
+    /// Means are `shift + mean` (the shifts are per-chunk integers, see `chunk_shift`).
     pub shift_x: i128,
     pub shift_y: i128,
     pub mean_x: f64,
@@ -233,41 +234,48 @@ fn is_valid(validity: Option<&[u64]>, i: usize) -> bool {
     validity.is_none_or(|v| (v[i / 64] >> (i % 64)) & 1 == 1)
 }
 
-/// The chunk's shift: its first valid value for integer columns (exact in i128), 0 for floats.
+/// The chunk's shift: its first usable value, exactly in i128 for integer columns, truncated to an integer
+/// for float columns (0 when that is non-finite or beyond ±2^100), so that means far from 0 keep their
+/// fraction bits: a state stores `shift + mean` with a small `mean`, and merges subtract shifts exactly.
 fn chunk_shift(chunk: &NumericChunk<'_>) -> i128 {
-    if !chunk.is_integer() {
-        return 0;
-    }
     let validity = chunk.validity();
-    numeric_dispatch!(chunk, c => (0..c.values.len()).find(|&i| is_valid(validity, i)).map_or(0, |i| c.values[i].shift_of()))
+    numeric_dispatch!(chunk, c => (0..c.values.len())
+        .find(|&i| is_valid(validity, i) && c.values[i].shift_of().is_some())
+        .and_then(|i| c.values[i].shift_of())
+        .unwrap_or(0))
 }
 
 fn raw_delta(chunk: &NumericChunk<'_>, shift: i128, row: usize) -> f64 {
     numeric_dispatch!(chunk, c => c.values[row].delta(shift))
 }
 
-/// Element conversion for the co-moments: `x − shift` as f64 (exact i128 subtraction for integers).
+/// Element conversion for the co-moments: `x − shift` as f64 (exact i128 subtraction for integers; for
+/// floats exact by Sterbenz's lemma wherever `x` is within a factor 2 of the shift, rounded once elsewhere).
 trait Delta: Copy {
     fn delta(self, shift: i128) -> f64;
-    fn shift_of(self) -> i128;
+    /// The shift this value proposes (`None`: not usable as one, NaN and infinities).
+    fn shift_of(self) -> Option<i128>;
 }
 
 macro_rules! delta {
     (float: $($t:ty),*) => { $(impl Delta for $t {
         #[inline(always)]
-        fn delta(self, _: i128) -> f64 { self as f64 }
-        fn shift_of(self) -> i128 { 0 }
+        fn delta(self, shift: i128) -> f64 { self as f64 - shift as f64 }
+        fn shift_of(self) -> Option<i128> {
+            let x = self as f64;
+            (x.abs() < 2f64.powi(100)).then(|| x.trunc() as i128) // NaN fails the compare
+        }
     })* };
     (narrow: $($t:ty),*) => { $(impl Delta for $t {
         // Exact in f64 for types of at most 32 bits; vectorises.
         #[inline(always)]
         fn delta(self, shift: i128) -> f64 { self as f64 - shift as f64 }
-        fn shift_of(self) -> i128 { self as i128 }
+        fn shift_of(self) -> Option<i128> { Some(self as i128) }
     })* };
     (wide: $($t:ty),*) => { $(impl Delta for $t {
         #[inline(always)]
         fn delta(self, shift: i128) -> f64 { (self as i128 - shift) as f64 }
-        fn shift_of(self) -> i128 { self as i128 }
+        fn shift_of(self) -> Option<i128> { Some(self as i128) }
     })* };
 }
 delta!(float: f64, f32);
@@ -346,6 +354,18 @@ mod tests {
         let x: Vec<Option<i64>> = (0..len).map(|i| Some(i * i)).collect();
         let y: Vec<Option<i64>> = (0..len).map(|i| Some((i * 37 % 1001) + i * 1000)).collect();
         check(&x, &y, true);
+    }
+
+    #[test]
+    fn large_offsets_keep_their_spread() {
+        // Float columns near 1e15 (spacing 0.125, so these integers are exact): block sums of the raw values
+        // would round by hundreds, far more than the spread; deviations from a nearby center are exact.
+        let len = 5000;
+        let x: Vec<Option<i64>> = (0..len).map(|i| Some(1_000_000_000_000_000 + i * 37 % 101)).collect();
+        let y: Vec<Option<i64>> =
+            (0..len).map(|i| (i % 11 != 4).then_some(-999_999_999_999_000 + i * 13 % 97 + i / 50)).collect();
+        check(&x, &y, true);
+        check(&x, &y, false);
     }
 
     #[test]
