@@ -80,8 +80,7 @@ impl ColumnBlock {
             None => {
                 let (n, lo, hi, sum) = summary(&self.d);
                 self.mean = if n == 0 { 0.0 } else { (sum / n as f64).clamp(lo, hi) };
-                let (s1, s2) = center(&mut self.d, &mut self.w, self.mean);
-                (n, lo, hi, s1, s2)
+                fused(&mut self.d, &mut self.w, self.mean)
             }
         };
         (self.n, self.lo, self.hi, self.sum, self.sq) = (n, lo, hi, sum, sq);
@@ -296,34 +295,8 @@ fn summary(d: &[f64]) -> (u64, f64, f64, f64) {
     (sum_lanes(&n) as u64, lo, hi, sum_lanes(&acc))
 }
 
-/// Centers the usable values on `mean` in place (unusable slots, NaN, become 0), fills the usable flags
-/// `w` (1.0 or 0.0); returns `(Σd, Σd²)`.
-#[inline(never)]
-fn center(d: &mut [f64], w: &mut Vec<f64>, mean: f64) -> (f64, f64) {
-    w.resize(d.len(), 0.0);
-    let (mut s1, mut s2) = ([0.0f64; LANES], [0.0f64; LANES]);
-    #[inline(always)]
-    fn step(l: usize, x: &mut f64, w: &mut f64, mean: f64, s1: &mut [f64; LANES], s2: &mut [f64; LANES]) {
-        let ok = !x.is_nan();
-        *x = if ok { *x - mean } else { 0.0 };
-        *w = if ok { 1.0 } else { 0.0 };
-        s1[l] += *x;
-        s2[l] += *x * *x;
-    }
-    let mut dg = d.chunks_exact_mut(LANES);
-    let mut wg = w.chunks_exact_mut(LANES);
-    for (x, w) in (&mut dg).zip(&mut wg) {
-        for l in 0..LANES {
-            step(l, &mut x[l], &mut w[l], mean, &mut s1, &mut s2);
-        }
-    }
-    for (l, (x, w)) in dg.into_remainder().iter_mut().zip(wg.into_remainder()).enumerate() {
-        step(l, x, w, mean, &mut s1, &mut s2);
-    }
-    (sum_lanes(&s1), sum_lanes(&s2))
-}
-
-/// [`summary`] and [`center`] in one pass around a given `center`: `(n, min, max, Σd, Σd²)`.
+/// Centers the usable values on `center` in place (unusable slots, NaN, become 0) and fills the usable
+/// flags `w` (1.0 or 0.0), with [`summary`]'s count and extrema in the same pass: `(n, min, max, Σd, Σd²)`.
 #[inline(never)]
 fn fused(d: &mut [f64], w: &mut Vec<f64>, center: f64) -> (u64, f64, f64, f64, f64) {
     w.resize(d.len(), 0.0);
