@@ -8,12 +8,15 @@
 //! planner folds `--where` into validity).
 //!
 //! ## Accuracy
-//! * Never `Σxy − ΣxΣy/n`. Each block of [`BLOCK`] rows is reduced two-pass (block mean, then sums of
-//!   centered products) and merged with Chan, Golub & LeVeque (1979) / Pébay (2008, SAND2008-6212, eq. for
-//!   the covariance): `C = Ca + Cb + δx·δy·na·nb/n`.
-//! * Integer columns are taken relative to a per-chunk integer shift (the first valid value) in i128
-//!   before the conversion to f64, as `describe_int` does, so values near `i64::MAX` keep their spread;
-//!   states with different shifts merge through the exact shift difference.
+//! * Never `Σxy − ΣxΣy/n` on raw values. Each block of [`BLOCK`] rows is centered on each column's block
+//!   mean, reduced in one pass of pair sums with the shift correction (error bound in `comoments/block.rs`,
+//!   falling back to two passes around the pair's means when the bound would not hold), and merged with
+//!   Chan, Golub & LeVeque (1979) / Pébay (2008, SAND2008-6212, eq. for the covariance):
+//!   `C = Ca + Cb + δx·δy·na·nb/n`.
+//! * Columns are taken relative to a per-chunk integer shift (the first usable value; truncated for
+//!   floats) before the reduction, in exact i128 arithmetic for integers as `describe_int` does, so values
+//!   near `i64::MAX` or `1e15` keep their spread in the means; states with different shifts merge through
+//!   the exact shift difference.
 //! * A column constant over a pair's rows gets its mean exactly (the value itself, not a rounded sum / n),
 //!   so its `M2` is exactly 0 and its correlation `None`, never 1e-16 noise.
 //! * Merge terms are formed as `(δx·g)·(δy·g)` with `g = sqrt(na·nb/n)` so they do not overflow before the
@@ -26,8 +29,10 @@
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use super::lanes::{LANES, sum_lanes};
 use super::numeric::{NumericChunk, numeric_dispatch};
+use block::ColumnBlock;
+
+mod block;
 
 /// Rows per block: k columns × 8 KiB of centered values stay in L2.
 pub const BLOCK: usize = 1024;
@@ -36,7 +41,7 @@ pub const BLOCK: usize = 1024;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PairMoments {
     pub n: u64,
-    /// Means are `shift + mean` (shift 0 for float columns).
+    /// Means are `shift + mean` (the shifts are per-chunk integers, see `chunk_shift`).
     pub shift_x: i128,
     pub shift_y: i128,
     pub mean_x: f64,
@@ -124,7 +129,7 @@ impl CoMoments {
         while start < len {
             let rows = BLOCK.min(len - start);
             for (c, b) in blocks.iter_mut().enumerate() {
-                b.load(&columns[c], shifts[c], start, rows);
+                load(b, &columns[c], shifts[c], start, rows);
             }
             self.add_block(&blocks, &shifts, columns, start);
             start += rows;
@@ -134,34 +139,16 @@ impl CoMoments {
     fn add_block(&mut self, blocks: &[ColumnBlock], shifts: &[i128], columns: &[NumericChunk<'_>], start: usize) {
         let k = blocks.len();
         for i in 0..k {
-            let (bi, si) = (&blocks[i], shifts[i]);
-            let diag = PairMoments {
-                n: bi.n,
-                shift_x: si,
-                shift_y: si,
-                mean_x: bi.mean,
-                mean_y: bi.mean,
-                m2x: bi.m2,
-                m2y: bi.m2,
-                cxy: bi.m2,
-            };
+            let mut diag = blocks[i].diagonal();
+            (diag.shift_x, diag.shift_y) = (shifts[i], shifts[i]);
             self.pairs[pair_index(self.k, i, i)].merge(&diag);
             for j in i + 1..k {
-                let bj = &blocks[j];
-                let mut pm = if bi.full() && bj.full() {
-                    PairMoments {
-                        n: bi.n,
-                        mean_x: bi.mean,
-                        mean_y: bj.mean,
-                        m2x: bi.m2,
-                        m2y: bj.m2,
-                        cxy: dot(&bi.d, &bj.d),
-                        ..PairMoments::default()
-                    }
-                } else {
-                    masked_pair(bi, bj, |c, row| raw_delta(&columns[c], shifts[c], start + row), (i, j))
+                let raw = |side: usize, row: usize| {
+                    let c = if side == 0 { i } else { j };
+                    raw_delta(&columns[c], shifts[c], start + row)
                 };
-                (pm.shift_x, pm.shift_y) = (si, shifts[j]);
+                let mut pm = block::pair(&blocks[i], &blocks[j], raw);
+                (pm.shift_x, pm.shift_y) = (shifts[i], shifts[j]);
                 self.pairs[pair_index(self.k, i, j)].merge(&pm);
             }
         }
@@ -209,59 +196,23 @@ impl CoMoments {
     }
 }
 
-/// One column's block: centered usable values (0 elsewhere), usable flags as 0/1, count, mean, M2.
-struct ColumnBlock {
-    d: Vec<f64>,
-    w: Vec<f64>,
-    n: u64,
-    mean: f64,
-    m2: f64,
-    constant: bool,
+/// Fills `block` with rows `start..start + rows` of `chunk`, relative to `shift`, and reduces it.
+fn load(block: &mut ColumnBlock, chunk: &NumericChunk<'_>, shift: i128, start: usize, rows: usize) {
+    block.d.resize(rows, 0.0);
+    numeric_dispatch!(chunk, c => {
+        let xs = &c.values[start..start + rows];
+        // A plain conversion (it vectorises); null slots become NaN word by word below (nulls are rare,
+        // all-valid words cost one compare), and the block reduction treats NaN as unusable.
+        block.d.iter_mut().zip(xs).for_each(|(d, &x)| *d = x.delta(shift));
+    });
+    if let Some(words) = chunk.validity() {
+        mark_nulls(words, start, &mut block.d);
+    }
+    block.reduce();
 }
 
-impl ColumnBlock {
-    fn new(cap: usize) -> Self {
-        ColumnBlock { d: Vec::with_capacity(cap), w: Vec::with_capacity(cap), n: 0, mean: 0.0, m2: 0.0, constant: true }
-    }
-
-    fn full(&self) -> bool {
-        self.n == self.d.len() as u64
-    }
-
-    fn load(&mut self, chunk: &NumericChunk<'_>, shift: i128, start: usize, rows: usize) {
-        let validity = chunk.validity();
-        self.d.resize(rows, 0.0);
-        self.w.resize(rows, 0.0);
-        numeric_dispatch!(chunk, c => {
-            let xs = &c.values[start..start + rows];
-            // Every slot is converted without a per-row bit test (the loop vectorises), then the null
-            // slots are cleared word by word: nulls are rare, and all-valid words cost one compare.
-            self.d.iter_mut().zip(self.w.iter_mut()).zip(xs).for_each(|((d, w), &x)| {
-                let x = x.delta(shift);
-                let ok = !x.is_nan();
-                *d = if ok { x } else { 0.0 };
-                *w = f64::from(u8::from(ok));
-            });
-        });
-        if let Some(words) = validity {
-            clear_nulls(words, start, &mut self.d, &mut self.w);
-        }
-        let (n, lo, hi, sum) = summary(&self.d, &self.w);
-        self.n = n;
-        self.constant = lo == hi;
-        self.mean = if n == 0 {
-            0.0
-        } else if self.constant {
-            lo // exact: the deviations below are exactly 0
-        } else {
-            (sum / n as f64).clamp(lo, hi)
-        };
-        self.m2 = center(&mut self.d, &self.w, self.mean);
-    }
-}
-
-/// Zeroes the slots of rows `start..start + d.len()` whose validity bit is clear.
-fn clear_nulls(words: &[u64], start: usize, d: &mut [f64], w: &mut [f64]) {
+/// Sets the slots of rows `start..start + d.len()` whose validity bit is clear to NaN.
+fn mark_nulls(words: &[u64], start: usize, d: &mut [f64]) {
     let end = start + d.len();
     if d.is_empty() {
         return;
@@ -272,123 +223,9 @@ fn clear_nulls(words: &[u64], start: usize, d: &mut [f64], w: &mut [f64]) {
             let g = wi * 64 + clear.trailing_zeros() as usize;
             clear &= clear - 1;
             if (start..end).contains(&g) {
-                d[g - start] = 0.0;
-                w[g - start] = 0.0;
+                d[g - start] = f64::NAN;
             }
         }
-    }
-}
-
-/// One pass over a block: usable count, min, max (`(0, 0)` when none is usable) and fixed-lane sum.
-/// Row `r` goes to lane `r % LANES`; the loops are written over `LANES`-wide groups so they vectorise.
-fn summary(d: &[f64], w: &[f64]) -> (u64, f64, f64, f64) {
-    let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
-    let (mut n, mut acc) = ([0.0f64; LANES], [0.0f64; LANES]);
-    let step = |l: usize,
-                x: f64,
-                w: f64,
-                n: &mut [f64; LANES],
-                acc: &mut [f64; LANES],
-                lo: &mut [f64; LANES],
-                hi: &mut [f64; LANES]| {
-        n[l] += w;
-        acc[l] += x * w;
-        lo[l] = if w != 0.0 && x < lo[l] { x } else { lo[l] };
-        hi[l] = if w != 0.0 && x > hi[l] { x } else { hi[l] };
-    };
-    let (dg, wg) = (d.chunks_exact(LANES), w.chunks_exact(LANES));
-    let (dt, wt) = (dg.remainder(), wg.remainder());
-    for (x, w) in dg.zip(wg) {
-        for l in 0..LANES {
-            step(l, x[l], w[l], &mut n, &mut acc, &mut lo, &mut hi);
-        }
-    }
-    for (l, (&x, &w)) in dt.iter().zip(wt).enumerate() {
-        step(l, x, w, &mut n, &mut acc, &mut lo, &mut hi);
-    }
-    let lo = lo.iter().fold(f64::INFINITY, |a, &b| a.min(b));
-    let hi = hi.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-    let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
-    (sum_lanes(&n) as u64, lo, hi, sum_lanes(&acc))
-}
-
-/// Centers the usable values on `mean` in place (unusable slots stay 0) and returns `Σ d²`.
-fn center(d: &mut [f64], w: &[f64], mean: f64) -> f64 {
-    let mut acc = [0.0f64; LANES];
-    let mut dg = d.chunks_exact_mut(LANES);
-    let wg = w.chunks_exact(LANES);
-    let wt = wg.remainder();
-    for (x, w) in (&mut dg).zip(wg) {
-        for l in 0..LANES {
-            x[l] = (x[l] - mean) * w[l];
-            acc[l] += x[l] * x[l];
-        }
-    }
-    for (l, (x, &w)) in dg.into_remainder().iter_mut().zip(wt).enumerate() {
-        *x = (*x - mean) * w;
-        acc[l] += *x * *x;
-    }
-    sum_lanes(&acc)
-}
-
-/// The co-moments of a pair over the rows where both columns are usable. `raw(c, row)` re-reads one
-/// value (relative to its chunk shift) so a column constant over these rows gets its exact value as mean.
-fn masked_pair(
-    bi: &ColumnBlock,
-    bj: &ColumnBlock,
-    raw: impl Fn(usize, usize) -> f64,
-    cols: (usize, usize),
-) -> PairMoments {
-    // Pass 1: count, sums and extrema over the pair's rows (no allocation: this runs per block and pair).
-    let (mut n, mut sx, mut sy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
-    let (mut x_lo, mut x_hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
-    let (mut y_lo, mut y_hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
-    let mut first = usize::MAX;
-    let len = bi.d.len().min(bj.d.len());
-    let (xs, ys, wxs, wys) = (&bi.d[..len], &bj.d[..len], &bi.w[..len], &bj.w[..len]);
-    // Rows in LANES-wide groups, row r in lane r % LANES, branch-free selects: the loop vectorises.
-    for r in 0..len {
-        let (x, y, w, l) = (xs[r], ys[r], wxs[r] * wys[r], r % LANES);
-        let keep = w != 0.0;
-        n[l] += w;
-        sx[l] += x * w;
-        sy[l] += y * w;
-        first = if keep && r < first { r } else { first };
-        x_lo[l] = if keep && x < x_lo[l] { x } else { x_lo[l] };
-        x_hi[l] = if keep && x > x_hi[l] { x } else { x_hi[l] };
-        y_lo[l] = if keep && y < y_lo[l] { y } else { y_lo[l] };
-        y_hi[l] = if keep && y > y_hi[l] { y } else { y_hi[l] };
-    }
-    let lowest = |v: [f64; LANES]| v.iter().fold(f64::INFINITY, |a, &b| a.min(b));
-    let highest = |v: [f64; LANES]| v.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-    let (x_lo, x_hi, y_lo, y_hi) = (lowest(x_lo), highest(x_hi), lowest(y_lo), highest(y_hi));
-    let count = sum_lanes(&n);
-    if count == 0.0 {
-        return PairMoments::default();
-    }
-    // A column constant over these rows gets its exact value as mean and exactly zero deviations.
-    let center = |lo: f64, hi: f64, sum: f64, mean: f64, c: usize| {
-        if lo == hi { (lo, raw(c, first)) } else { ((sum / count).clamp(lo, hi), mean + (sum / count).clamp(lo, hi)) }
-    };
-    let (ax, mean_x) = center(x_lo, x_hi, sum_lanes(&sx), bi.mean, cols.0);
-    let (ay, mean_y) = center(y_lo, y_hi, sum_lanes(&sy), bj.mean, cols.1);
-    // Pass 2: centered sums of squares and products.
-    let (mut m2x, mut m2y, mut cxy) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
-    for r in 0..len {
-        let (w, l) = (wxs[r] * wys[r], r % LANES);
-        let (dx, dy) = ((xs[r] - ax) * w, (ys[r] - ay) * w);
-        m2x[l] += dx * dx;
-        m2y[l] += dy * dy;
-        cxy[l] += dx * dy;
-    }
-    PairMoments {
-        n: count as u64,
-        mean_x,
-        mean_y,
-        m2x: sum_lanes(&m2x),
-        m2y: sum_lanes(&m2y),
-        cxy: sum_lanes(&cxy),
-        ..PairMoments::default()
     }
 }
 
@@ -397,60 +234,156 @@ fn is_valid(validity: Option<&[u64]>, i: usize) -> bool {
     validity.is_none_or(|v| (v[i / 64] >> (i % 64)) & 1 == 1)
 }
 
-/// Fixed-lane `Σ aᵢ·bᵢ` (the same bits for every SIMD width).
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; LANES];
-    let (ga, gb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let (ta, tb) = (ga.remainder(), gb.remainder());
-    for (x, y) in ga.zip(gb) {
-        for l in 0..LANES {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    for (l, (x, y)) in ta.iter().zip(tb).enumerate() {
-        acc[l] += x * y;
-    }
-    sum_lanes(&acc)
-}
-
-/// The chunk's shift: its first valid value for integer columns (exact in i128), 0 for floats.
+/// The chunk's shift: its first usable value, exactly in i128 for integer columns, truncated to an integer
+/// for float columns (0 when that is non-finite or beyond ±2^100), so that means far from 0 keep their
+/// fraction bits: a state stores `shift + mean` with a small `mean`, and merges subtract shifts exactly.
 fn chunk_shift(chunk: &NumericChunk<'_>) -> i128 {
-    if !chunk.is_integer() {
-        return 0;
-    }
     let validity = chunk.validity();
-    numeric_dispatch!(chunk, c => (0..c.values.len()).find(|&i| is_valid(validity, i)).map_or(0, |i| c.values[i].shift_of()))
+    numeric_dispatch!(chunk, c => (0..c.values.len())
+        .find(|&i| is_valid(validity, i) && c.values[i].shift_of().is_some())
+        .and_then(|i| c.values[i].shift_of())
+        .unwrap_or(0))
 }
 
 fn raw_delta(chunk: &NumericChunk<'_>, shift: i128, row: usize) -> f64 {
     numeric_dispatch!(chunk, c => c.values[row].delta(shift))
 }
 
-/// Element conversion for the co-moments: `x − shift` as f64 (exact i128 subtraction for integers).
+/// Element conversion for the co-moments: `x − shift` as f64 (exact i128 subtraction for integers; for
+/// floats exact by Sterbenz's lemma wherever `x` is within a factor 2 of the shift, rounded once elsewhere).
 trait Delta: Copy {
     fn delta(self, shift: i128) -> f64;
-    fn shift_of(self) -> i128;
+    /// The shift this value proposes (`None`: not usable as one, NaN and infinities).
+    fn shift_of(self) -> Option<i128>;
 }
 
 macro_rules! delta {
     (float: $($t:ty),*) => { $(impl Delta for $t {
         #[inline(always)]
-        fn delta(self, _: i128) -> f64 { self as f64 }
-        fn shift_of(self) -> i128 { 0 }
+        fn delta(self, shift: i128) -> f64 { self as f64 - shift as f64 }
+        fn shift_of(self) -> Option<i128> {
+            let x = self as f64;
+            (x.abs() < 2f64.powi(100)).then(|| x.trunc() as i128) // NaN fails the compare
+        }
     })* };
     (narrow: $($t:ty),*) => { $(impl Delta for $t {
         // Exact in f64 for types of at most 32 bits; vectorises.
         #[inline(always)]
         fn delta(self, shift: i128) -> f64 { self as f64 - shift as f64 }
-        fn shift_of(self) -> i128 { self as i128 }
+        fn shift_of(self) -> Option<i128> { Some(self as i128) }
     })* };
     (wide: $($t:ty),*) => { $(impl Delta for $t {
         #[inline(always)]
         fn delta(self, shift: i128) -> f64 { (self as i128 - shift) as f64 }
-        fn shift_of(self) -> i128 { self as i128 }
+        fn shift_of(self) -> Option<i128> { Some(self as i128) }
     })* };
 }
 delta!(float: f64, f32);
 delta!(narrow: i8, i16, i32, u8, u16, u32);
 delta!(wide: i64, u64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ColumnChunk;
+
+    fn chunk(values: &[f64], validity: Option<&[u64]>) -> NumericChunk<'static> {
+        let values: &'static [f64] = Box::leak(values.to_vec().into_boxed_slice());
+        let validity = validity.map(|v| &*Box::leak(v.to_vec().into_boxed_slice()));
+        NumericChunk::F64(ColumnChunk::new(values, validity))
+    }
+
+    /// Exact `(n, M2x, M2y, Cxy)` over the rows where both integers are present, from i128 power sums:
+    /// `n·C = n·Σxy − Σx·Σy` holds exactly.
+    fn exact(x: &[Option<i64>], y: &[Option<i64>]) -> (u64, f64, f64, f64) {
+        let rows: Vec<(i128, i128)> =
+            x.iter().zip(y).filter_map(|(a, b)| Some((i128::from((*a)?), i128::from((*b)?)))).collect();
+        let n = rows.len() as i128;
+        let (sx, sy) = (rows.iter().map(|r| r.0).sum::<i128>(), rows.iter().map(|r| r.1).sum::<i128>());
+        let co = |f: fn(&(i128, i128)) -> i128, s1: i128, s2: i128| {
+            (n * rows.iter().map(f).sum::<i128>() - s1 * s2) as f64 / n as f64
+        };
+        (n as u64, co(|r| r.0 * r.0, sx, sx), co(|r| r.1 * r.1, sy, sy), co(|r| r.0 * r.1, sx, sy))
+    }
+
+    fn check(x: &[Option<i64>], y: &[Option<i64>], nan_for_none: bool) {
+        let as_f = |v: &[Option<i64>]| -> Vec<f64> {
+            v.iter().map(|v| v.map_or(if nan_for_none { f64::NAN } else { 12345.0 }, |v| v as f64)).collect()
+        };
+        let words = |v: &[Option<i64>]| -> Vec<u64> {
+            let mut w = vec![0u64; v.len().div_ceil(64)];
+            v.iter().enumerate().filter(|(_, v)| v.is_some()).for_each(|(i, _)| w[i / 64] |= 1 << (i % 64));
+            w
+        };
+        let (wx, wy) = (words(x), words(y));
+        let columns = if nan_for_none {
+            [chunk(&as_f(x), None), chunk(&as_f(y), None)]
+        } else {
+            [chunk(&as_f(x), Some(&wx)), chunk(&as_f(y), Some(&wy))]
+        };
+        let mut co = CoMoments::new(2);
+        co.update(&columns);
+        let (n, m2x, m2y, c) = exact(x, y);
+        let p = co.pair(0, 1);
+        assert_eq!(p.n, n);
+        let close = |got: f64, want: f64, scale: f64| (got - want).abs() <= 1e-12 * scale;
+        assert!(close(p.m2x, m2x, m2x), "M2x {} vs {m2x}", p.m2x);
+        assert!(close(p.m2y, m2y, m2y), "M2y {} vs {m2y}", p.m2y);
+        assert!(close(p.cxy, c, (m2x * m2y).sqrt()), "C {} vs {c}", p.cxy);
+    }
+
+    #[test]
+    fn values_far_from_the_block_mean_on_the_pairs_rows_are_recentered() {
+        // Where y is missing x is -10^9, elsewhere 1000 + small: the pair's mean of x sits ~10^9 from the
+        // block mean of x, so the one-pass shift correction would cancel; the pair is reduced two-pass.
+        let len = 3000;
+        let x: Vec<Option<i64>> =
+            (0..len).map(|i| Some(if i % 2 == 0 { -1_000_000_000 } else { 1000 + i % 7 })).collect();
+        let y: Vec<Option<i64>> = (0..len).map(|i| (i % 2 == 1).then_some((i * 31 % 101) - 50)).collect();
+        check(&x, &y, true);
+        check(&x, &y, false);
+        // Both columns masked (the general kernel), with a level shift between blocks (the next block's
+        // guess is far off, so the column is recentered too).
+        let x: Vec<Option<i64>> =
+            (0..len).map(|i| (i % 5 != 0).then_some(if i < 1500 { i % 13 } else { 1 << 40 | (i % 17) })).collect();
+        let y: Vec<Option<i64>> =
+            (0..len).map(|i| (i % 3 != 0).then_some(i * 7 % 19 - (i / 1000) * 1_000_000)).collect();
+        check(&x, &y, true);
+        check(&x, &y, false);
+        // Fully usable columns (the unmasked kernel), drifting.
+        let x: Vec<Option<i64>> = (0..len).map(|i| Some(i * i)).collect();
+        let y: Vec<Option<i64>> = (0..len).map(|i| Some((i * 37 % 1001) + i * 1000)).collect();
+        check(&x, &y, true);
+    }
+
+    #[test]
+    fn large_offsets_keep_their_spread() {
+        // Float columns near 1e15 (spacing 0.125, so these integers are exact): block sums of the raw values
+        // would round by hundreds, far more than the spread; deviations from a nearby center are exact.
+        let len = 5000;
+        let x: Vec<Option<i64>> = (0..len).map(|i| Some(1_000_000_000_000_000 + i * 37 % 101)).collect();
+        let y: Vec<Option<i64>> =
+            (0..len).map(|i| (i % 11 != 4).then_some(-999_999_999_999_000 + i * 13 % 97 + i / 50)).collect();
+        check(&x, &y, true);
+        check(&x, &y, false);
+    }
+
+    #[test]
+    fn constant_over_the_pairs_rows_only_is_exact_in_every_kernel() {
+        // x is 7 wherever y is usable, and varies elsewhere: M2x = 0 and C = 0 exactly, mean exactly 7.
+        let len = 2100usize;
+        let x: Vec<f64> = (0..len).map(|i| if i % 4 == 0 { i as f64 } else { 0.7 }).collect();
+        let y: Vec<f64> = (0..len).map(|i| if i % 4 == 0 { f64::NAN } else { (i % 9) as f64 }).collect();
+        let mut co = CoMoments::new(2);
+        co.update(&[chunk(&x, None), chunk(&y, None)]);
+        let p = co.pair(0, 1);
+        assert_eq!((p.m2x, p.cxy, p.mean_x, p.n), (0.0, 0.0, 0.7, (len - len / 4) as u64));
+        // y masked by validity and x NaN elsewhere: the general kernel.
+        let words: Vec<u64> = vec![!0x1111_1111_1111_1111; len.div_ceil(64)];
+        let x: Vec<f64> = (0..len).map(|i| if i % 8 == 1 { f64::NAN } else { x[i] }).collect();
+        let mut co = CoMoments::new(2);
+        co.update(&[chunk(&x, None), chunk(&y, Some(&words))]);
+        let p = co.pair(0, 1);
+        assert_eq!((p.m2x, p.cxy, p.mean_x), (0.0, 0.0, 0.7));
+    }
+}

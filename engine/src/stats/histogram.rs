@@ -10,8 +10,10 @@
 //! array: `numpy.histogram(a.astype(np.float64))` is the reference).
 //!
 //! Speed: one pass, four interleaved count arrays (consecutive values hit different arrays, so repeated
-//! bins do not serialise on one counter) and, for equal-width bins, NumPy's arithmetic estimate instead of
-//! a search. Counts are integers: merging is exact and order-free.
+//! bins do not serialise on one counter), out-of-range, NaN and masked rows counted in slots of their own
+//! (no branch on the value), and, for equal-width bins, NumPy's arithmetic estimate with branch-free
+//! corrections instead of a search (see `histogram_edges.rs`). Counts are integers: merging is exact and
+//! order-free.
 
 use serde::{Deserialize, Serialize};
 
@@ -49,49 +51,24 @@ impl HistogramResult {
     }
 }
 
-/// Per-call scratch: `WAYS` count arrays side by side, and the out-of-range tallies.
-struct Tally {
-    ways: Vec<u64>,
-    bins: usize,
-    under: u64,
-    over: u64,
-    nan: u64,
-}
-
-impl Tally {
-    /// Counts one value. `in_bin` is only called for `lo <= x <= hi`.
-    #[inline(always)]
-    fn add(&mut self, way: usize, x: f64, lo: f64, hi: f64, in_bin: impl Fn(f64) -> usize) {
-        if x >= lo && x <= hi {
-            self.ways[way * self.bins + in_bin(x)] += 1;
-        } else if x < lo {
-            self.under += 1;
-        } else if x > hi {
-            self.over += 1;
-        } else {
-            self.nan += 1;
-        }
-    }
-}
-
 impl Histogram {
     /// Counts the rows of `chunk` whose validity bit is set.
     pub fn update(&mut self, spec: &HistogramSpec, chunk: NumericChunk<'_>) {
         self.null_count += chunk.null_count() as u64;
+        let bins = spec.bins();
         if self.counts.is_empty() {
-            self.counts = vec![0; spec.bins()];
+            self.counts = vec![0; bins];
         }
-        let mut tally = Tally { ways: vec![0; WAYS * spec.bins()], bins: spec.bins(), under: 0, over: 0, nan: 0 };
+        let mut slots = Slots::new(bins);
         match spec.uniform() {
-            Some(u) => numeric_dispatch!(chunk, c => count(&mut tally, c.values, c.validity, spec, |x| u.bin(x))),
-            None => numeric_dispatch!(chunk, c => count(&mut tally, c.values, c.validity, spec, |x| spec.search(x))),
+            Some(u) => numeric_dispatch!(chunk, c => slots.count(c.values, c.validity, |x| u.slot(x))),
+            None => numeric_dispatch!(chunk, c => slots.count(c.values, c.validity, |x| search_slot(spec, x))),
         }
-        for way in tally.ways.chunks_exact(spec.bins()) {
-            self.counts.iter_mut().zip(way).for_each(|(c, w)| *c += w);
-        }
-        self.underflow += tally.under;
-        self.overflow += tally.over;
-        self.nan_count += tally.nan;
+        let total = slots.total();
+        self.counts.iter_mut().zip(&total[1..=bins]).for_each(|(c, t)| *c += t);
+        self.underflow += total[0];
+        self.overflow += total[bins + 1];
+        self.nan_count += total[bins + 2];
     }
 
     /// Adds `other`'s counts. Both must come from the same spec (the plan and the state header see to it);
@@ -122,43 +99,79 @@ impl Histogram {
     }
 }
 
-/// The counting loop: dense groups of `WAYS` values without validity tests; 64-row validity words that
-/// are all set take the dense loop too, others visit their set bits.
+/// The slot of a value by the bin rule itself (binary search), in the layout of [`Slots`].
 #[inline(always)]
-fn count<T: AsF64>(
-    tally: &mut Tally,
-    values: &[T],
-    validity: Option<&[u64]>,
-    spec: &HistogramSpec,
-    in_bin: impl Fn(f64) -> usize + Copy,
-) {
-    let (lo, hi) = (spec.lo(), spec.hi());
-    let dense = |tally: &mut Tally, xs: &[T]| {
+fn search_slot(spec: &HistogramSpec, x: f64) -> usize {
+    if x >= spec.lo() && x <= spec.hi() {
+        1 + spec.search(x)
+    } else if x < spec.lo() {
+        0
+    } else if x > spec.hi() {
+        spec.bins() + 1
+    } else {
+        spec.bins() + 2
+    }
+}
+
+/// Per-call scratch: `WAYS` count arrays side by side, each of `bins + 4` slots: underflow, the bins,
+/// overflow, NaN, and a discard slot for masked rows. Every row increments exactly one slot, so the
+/// counting loop has no branch on the value (out-of-range, NaN and masked rows are slots like the bins).
+struct Slots {
+    ways: Vec<u64>,
+    stride: usize,
+}
+
+impl Slots {
+    fn new(bins: usize) -> Self {
+        Slots { ways: vec![0; WAYS * (bins + 4)], stride: bins + 4 }
+    }
+
+    /// The discard slot of masked-out rows.
+    fn masked(&self) -> usize {
+        self.stride - 1
+    }
+
+    /// The counting loop: dense groups of `WAYS` values, one count array each (consecutive values do not
+    /// serialise on one counter). 64-row validity words that are all set take the dense loop; the others
+    /// send masked rows to the discard slot with a select rather than a branch.
+    #[inline(always)]
+    fn count<T: AsF64>(&mut self, values: &[T], validity: Option<&[u64]>, slot: impl Fn(f64) -> usize + Copy) {
+        let Some(words) = validity else { return self.dense(values, slot) };
+        let masked = self.masked();
+        for (xs, &word) in values.chunks(64).zip(words) {
+            if word == u64::MAX {
+                self.dense(xs, slot);
+                continue;
+            }
+            for (i, &x) in xs.iter().enumerate() {
+                let s = if (word >> i) & 1 == 1 { slot(x.as_f64()) } else { masked };
+                self.ways[(i % WAYS) * self.stride + s] += 1;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn dense<T: AsF64>(&mut self, xs: &[T], slot: impl Fn(f64) -> usize + Copy) {
+        let stride = self.stride;
         let groups = xs.chunks_exact(WAYS);
         let tail = groups.remainder();
         for group in groups {
             for (way, &x) in group.iter().enumerate() {
-                tally.add(way, x.as_f64(), lo, hi, in_bin);
+                self.ways[way * stride + slot(x.as_f64())] += 1;
             }
         }
         for &x in tail {
-            tally.add(0, x.as_f64(), lo, hi, in_bin);
+            self.ways[slot(x.as_f64())] += 1;
         }
-    };
-    let Some(words) = validity else { return dense(tally, values) };
-    for (xs, &word) in values.chunks(64).zip(words) {
-        if word == u64::MAX || (xs.len() < 64 && word == (1u64 << xs.len()) - 1) {
-            dense(tally, xs);
-            continue;
+    }
+
+    /// The `WAYS` arrays summed slot by slot.
+    fn total(&self) -> Vec<u64> {
+        let mut total = vec![0; self.stride];
+        for way in self.ways.chunks_exact(self.stride) {
+            total.iter_mut().zip(way).for_each(|(t, w)| *t += w);
         }
-        let mut bits = word;
-        while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            if let Some(&x) = xs.get(i) {
-                tally.add(0, x.as_f64(), lo, hi, in_bin);
-            }
-        }
+        total
     }
 }
 

@@ -116,15 +116,24 @@ impl HistogramSpec {
         self.edges[self.edges.len() - 1]
     }
 
-    /// The arithmetic bin estimator for equal-width specs, when it is usable.
-    pub(crate) fn uniform(&self) -> Option<Uniform<'_>> {
-        let scale = self.bins() as f64 / (self.hi() - self.lo());
-        // Denormal ranges give an infinite scale; enormous bin counts lose the ±1 guarantee: search instead.
-        (self.uniform && scale.is_finite() && self.bins() < 1 << 40).then_some(Uniform {
-            lo: self.lo(),
-            scale,
-            last: self.bins() - 1,
-            edges: &self.edges,
+    /// The arithmetic slot estimator for equal-width specs, when it is exact after one correction step.
+    pub(crate) fn uniform(&self) -> Option<Uniform> {
+        let bins = self.bins();
+        let scale = bins as f64 / (self.hi() - self.lo());
+        // Error of the estimate against the edges, in bins (module doc of `Uniform`): at most
+        // 7·ε·bins + ulp·scale, where ulp is that of the widest edge. Below 1/2 one correction step is
+        // enough; denormal ranges (infinite scale), huge bin counts, or bins narrower than a few ulps
+        // (NumPy's loops would step many bins) search instead.
+        let widest = self.lo().abs().max(self.hi().abs());
+        let ulp = 2.0 * (widest - widest.next_down()); // an upper bound of the ulps of every edge
+        let ok = self.uniform && scale.is_finite() && bins < 1 << 31 && ulp * scale <= 0.25;
+        ok.then(|| {
+            let mut ext = Vec::with_capacity(bins + 3);
+            ext.push(f64::NEG_INFINITY);
+            ext.extend_from_slice(&self.edges[..bins]);
+            ext.push(self.hi().next_up());
+            ext.push(f64::NAN);
+            Uniform { lo: self.lo(), scale, bins: bins as f64, nan: bins + 2, ext }
         })
     }
 
@@ -137,32 +146,46 @@ impl HistogramSpec {
 
 /// NumPy's fast path for equal-width bins: an arithmetic estimate, then corrections against the edges
 /// ("the index computation is not guaranteed to give exactly consistent results within ~1 ULP of the bin
-/// edges", `_histograms_impl.py`). The estimate multiplies by `bins / (hi - lo)` where NumPy divides by
-/// `hi - lo`; both land within one bin of the truth and the corrections make the result the bin rule
-/// exactly, so the counts are NumPy's.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Uniform<'a> {
-    pub(crate) lo: f64,
-    pub(crate) scale: f64,
-    pub(crate) last: usize,
-    pub(crate) edges: &'a [f64],
+/// edges", `_histograms_impl.py`), written without branches.
+///
+/// Slots (see `histogram.rs`): 0 underflow, `1..=bins` the bins, `bins + 1` overflow, `bins + 2` NaN. Slot
+/// `s` holds `ext[s] <= x < ext[s + 1]` with `ext = [−inf, edges[0..bins], next_up(hi), NaN]`: the closed
+/// last bin is `[edges[bins − 1], next_up(hi))`, overflow starts at `next_up(hi)`, and the NaN sentinel
+/// makes the upward correction of the overflow slot always false (+inf stays there).
+///
+/// Why one step is enough: the estimate `(x − lo)·scale` differs from the exact position
+/// `(x − lo)/(hi − lo)·bins` by at most `4ε·bins + ulp·scale/2`, and each rounded edge from its exact
+/// position by at most `3ε·bins + ulp·scale/2` (`linspace`'s `i·step + lo`); [`HistogramSpec::uniform`]
+/// keeps the sum below 1/2, so the floor of the estimate is within one slot of the rule's slot. The estimate
+/// multiplies by `bins / (hi − lo)` where NumPy divides by `hi − lo`; after the corrections both give the
+/// bin rule exactly, so the counts are NumPy's.
+#[derive(Clone, Debug)]
+pub(crate) struct Uniform {
+    lo: f64,
+    scale: f64,
+    bins: f64,
+    nan: usize,
+    ext: Vec<f64>,
 }
 
-impl Uniform<'_> {
-    /// The bin of `x`, for `lo <= x <= hi` (never NaN).
+impl Uniform {
+    /// The slot of any `x`, NaN and infinities included.
     #[inline(always)]
-    pub(crate) fn bin(&self, x: f64) -> usize {
-        // `as usize` saturates, and `x >= lo` makes the estimate non-negative.
-        let mut i = (((x - self.lo) * self.scale) as usize).min(self.last);
-        // Loops rather than NumPy's single steps: never taken twice in practice, and they make the result
-        // the bin rule by construction. `edges[0] == lo <= x` stops the first one at 0.
-        while x < self.edges[i] {
-            i -= 1;
-        }
-        while i != self.last && x >= self.edges[i + 1] {
-            i += 1;
-        }
-        i
+    pub(crate) fn slot(&self, x: f64) -> usize {
+        let est = (x - self.lo) * self.scale;
+        // Clamp to [−1/2, bins] (NaN becomes −1/2): slot estimate in [0, bins + 1].
+        let est = if est > -0.5 { est } else { -0.5 };
+        let est = if est < self.bins { est } else { self.bins };
+        // floor(est) + 1 without the saturating float-to-int conversion (a compare and a branch on x86):
+        // adding 1.5·2⁵² rounds `est − 0.5` to an integer in the low mantissa bits. That is floor(est),
+        // except for an integral `est` rounded down (ties to even), one below: still within one slot of
+        // the rule's slot, since the estimate is off by less than half a bin (doc of `Uniform`).
+        const MAGIC: f64 = 6_755_399_441_055_744.0;
+        let r = ((est - 0.5) + MAGIC).to_bits().wrapping_sub(MAGIC.to_bits());
+        let mut s = r.wrapping_add(1) as usize;
+        s -= usize::from(x < self.ext[s]);
+        s += usize::from(x >= self.ext[s + 1]);
+        if x.is_nan() { self.nan } else { s }
     }
 }
 
@@ -229,17 +252,44 @@ mod tests {
     }
 
     #[test]
-    fn uniform_estimate_equals_search_next_to_every_edge() {
-        for (lo, hi, bins) in [(0.0, 1.0, 10), (-4.0, 4.0, 50), (-3.7, 1e-3, 100), (1e9, 1e9 + 7.0, 13)] {
+    fn uniform_slot_equals_search_next_to_every_edge() {
+        for (lo, hi, bins) in
+            [(0.0, 1.0, 10), (-4.0, 4.0, 50), (-3.7, 1e-3, 100), (1e9, 1e9 + 7.0, 13), (f64::MAX / 2.0, f64::MAX, 7)]
+        {
             let s = HistogramSpec::equal_width(lo, hi, bins).unwrap();
             let u = s.uniform().unwrap();
+            let rule = |x: f64| {
+                if x < s.lo() {
+                    0
+                } else if x > s.hi() {
+                    bins + 1
+                } else {
+                    1 + s.search(x)
+                }
+            };
             for &e in s.edges() {
                 for x in [e.next_down(), e, e.next_up()] {
-                    if (lo..=hi).contains(&x) {
-                        assert_eq!(u.bin(x), s.search(x), "x = {x:e} in {lo}..{hi} / {bins}");
-                    }
+                    assert_eq!(u.slot(x), rule(x), "x = {x:e} in {lo}..{hi} / {bins}");
                 }
             }
+            // Points at multiples of a quarter bin: estimates that are integral or half-integral (the ties
+            // of the rounding in `slot`).
+            for q in -8..=(4 * bins as i64 + 8) {
+                let x = lo + (hi - lo) * (q as f64 / (4 * bins) as f64);
+                assert_eq!(u.slot(x), rule(x), "x = {x:e} in {lo}..{hi} / {bins}");
+            }
+            assert_eq!(u.slot(f64::NEG_INFINITY), 0);
+            assert_eq!(u.slot(f64::INFINITY), bins + 1);
+            assert_eq!(u.slot(f64::NAN), bins + 2);
+            assert_eq!(u.slot(-f64::MAX), 0);
         }
+    }
+
+    #[test]
+    fn bins_of_a_few_ulps_search_instead() {
+        // ulp(1e15) = 0.125 > bin width 0.001: the rounded edges repeat, the estimate can be many bins off.
+        let s = HistogramSpec::equal_width(1e15, 1e15 + 1.0, 1000).unwrap();
+        assert!(s.uniform().is_none());
+        assert!(HistogramSpec::equal_width(1e15, 1e15 + 8.0, 2).unwrap().uniform().is_some());
     }
 }
