@@ -96,8 +96,8 @@ impl Lanes {
     fn dense<T: Copy>(&mut self, xs: &[T], f: impl Fn(T) -> f64) {
         let mut groups = xs.chunks_exact(LANES);
         for g in &mut groups {
-            for l in 0..LANES {
-                self.lane(l, f(g[l]));
+            for (l, &x) in g.iter().enumerate() {
+                self.lane(l, f(x));
             }
         }
         for &x in groups.remainder() {
