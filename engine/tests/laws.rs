@@ -211,3 +211,78 @@ proptest! {
         }
     }
 }
+
+// The statistics of the other analyses (Range, Histogram, CoMoments), through the closed `AnyPartial` the
+// executors move: identity, split and round trip, over random data with nulls, NaN and ±inf.
+
+use tally_engine::stats::numeric::NumericChunk;
+use tally_engine::stats::{CoMoments, Histogram, HistogramSpec, Range};
+
+fn special(x: f64, k: u8) -> f64 {
+    match k % 16 {
+        0 => f64::NAN,
+        1 => f64::INFINITY,
+        2 => f64::NEG_INFINITY,
+        _ => x,
+    }
+}
+
+/// The three states over `xs[range]` (with `ys` as the second co-moment column).
+fn other_states(xs: &[f64], ys: &[f64], valid: &[bool], spec: &HistogramSpec) -> [AnyPartial; 3] {
+    let w = words(valid);
+    let mut r = Range::default();
+    r.update_float(ColumnChunk::new(xs, Some(&w)));
+    let mut h = Histogram::default();
+    h.update(spec, NumericChunk::F64(ColumnChunk::new(xs, Some(&w))));
+    let mut c = CoMoments::new(2);
+    c.update(&[NumericChunk::F64(ColumnChunk::new(xs, Some(&w))), NumericChunk::F64(ColumnChunk::new(ys, None))]);
+    [AnyPartial::Range(r), AnyPartial::Histogram(h), AnyPartial::CoMoments(c)]
+}
+
+fn any_merged(a: &AnyPartial, b: &AnyPartial) -> AnyPartial {
+    let mut m = a.clone();
+    m.merge(b).unwrap();
+    m
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+    #[test]
+    fn range_histogram_and_comoments_obey_the_laws(
+        rows in proptest::collection::vec((-1e3f64..1e3, any::<u8>(), any::<bool>(), -1e3f64..1e3), 1..400),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let xs: Vec<f64> = rows.iter().map(|r| special(r.0, r.1)).collect();
+        let ys: Vec<f64> = rows.iter().map(|r| r.3).collect();
+        let valid: Vec<bool> = rows.iter().map(|r| r.2 || r.1 % 3 == 0).collect();
+        let spec = HistogramSpec::equal_width(-800.0, 800.0, 13).unwrap();
+        let cut = cut.index(xs.len() + 1);
+        let whole = other_states(&xs, &ys, &valid, &spec);
+        let left = other_states(&xs[..cut], &ys[..cut], &valid[..cut], &spec);
+        let right = other_states(&xs[cut..], &ys[cut..], &valid[cut..], &spec);
+        let empties = [AnyPartial::Range(Range::default()), AnyPartial::Histogram(Histogram::default()), AnyPartial::CoMoments(CoMoments::new(2))];
+        for i in 0..3 {
+            // Identity, both sides, bit for bit (NaN moments of columns holding ±inf compare unequal with ==).
+            let bits = |s: &AnyPartial| encode(s).unwrap();
+            prop_assert_eq!(bits(&any_merged(&whole[i], &empties[i])), bits(&whole[i]));
+            prop_assert_eq!(bits(&any_merged(&empties[i], &whole[i])), bits(&whole[i]));
+            // Round trip.
+            let bytes = encode(&whole[i]).unwrap();
+            let back: AnyPartial = decode(&bytes).unwrap();
+            prop_assert_eq!(encode(&back).unwrap(), bytes);
+        }
+        // Split: range and histogram exactly; co-moments within 1e-9 relative on n, means and sums.
+        let split: Vec<AnyPartial> = (0..3).map(|i| any_merged(&left[i], &right[i])).collect();
+        prop_assert_eq!(&split[0], &whole[0]);
+        prop_assert_eq!(&split[1], &whole[1]);
+        let (AnyPartial::CoMoments(a), AnyPartial::CoMoments(b)) = (&split[2], &whole[2]) else { unreachable!() };
+        let (fa, fb) = (a.finish(1), b.finish(1));
+        prop_assert_eq!(&fa.n_pairs, &fb.n_pairs);
+        for (p, q) in fa.cov.iter().zip(fb.cov.iter()) {
+            match (p, q) {
+                (Some(p), Some(q)) => prop_assert!((p - q).abs() <= 1e-9 * q.abs().max(1.0), "{} vs {}", p, q),
+                (p, q) => prop_assert_eq!(p, q),
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Pearson correlation and covariance of k columns from mergeable co-moment states, with
 //! **pairwise-complete** observations: the pair (i, j) uses the rows where both values are non-null and
-//! non-NaN, so each pair has its own count `n_pairs[i][j]`, means and sums (like pandas' `DataFrame.corr`,
+//! finite (NaN and ±inf are not usable: moments over an infinite value do not exist), so each pair has its own count `n_pairs[i][j]`, means and sums (like pandas' `DataFrame.corr`,
 //! unlike NumPy's `corrcoef`, which propagates NaN).
 //!
 //! Owns the co-moment state of every pair `i <= j` (`n, mean_x, mean_y, M2x, M2y, Cxy`), the block kernel
@@ -203,7 +203,12 @@ fn load(block: &mut ColumnBlock, chunk: &NumericChunk<'_>, shift: i128, start: u
         let xs = &c.values[start..start + rows];
         // A plain conversion (it vectorises); null slots become NaN word by word below (nulls are rare,
         // all-valid words cost one compare), and the block reduction treats NaN as unusable.
-        block.d.iter_mut().zip(xs).for_each(|(d, &x)| *d = x.delta(shift));
+        // ±inf are not usable either: a pair's co-moments over an infinite value do not exist, and keeping
+        // them would make the result depend on where chunks split (inf − inf).
+        block.d.iter_mut().zip(xs).for_each(|(d, &x)| {
+            let v = x.delta(shift);
+            *d = if v.is_finite() { v } else { f64::NAN };
+        });
     });
     if let Some(words) = chunk.validity() {
         mark_nulls(words, start, &mut block.d);
