@@ -1,7 +1,8 @@
 //! Pearson correlation and covariance of k columns from mergeable co-moment states, with
 //! **pairwise-complete** observations: the pair (i, j) uses the rows where both values are non-null and
-//! finite (NaN and ±inf are not usable: moments over an infinite value do not exist), so each pair has its own count `n_pairs[i][j]`, means and sums (like pandas' `DataFrame.corr`,
-//! unlike NumPy's `corrcoef`, which propagates NaN).
+//! finite (NaN and ±inf are not usable: moments over an infinite value do not exist), so each pair has
+//! its own count `n_pairs[i][j]`, means and sums (like pandas' `DataFrame.corr`, unlike NumPy's
+//! `corrcoef`, which propagates NaN).
 //!
 //! Owns the co-moment state of every pair `i <= j` (`n, mean_x, mean_y, M2x, M2y, Cxy`), the block kernel
 //! that feeds it and the finish into matrices. Does not own null counting beyond what validity says (the
