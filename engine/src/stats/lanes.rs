@@ -201,23 +201,54 @@ pub fn count_kept(len: usize, mask: Option<&[u64]>) -> u64 {
     mask.map_or(len as u64, |m| m.iter().map(|w| u64::from(w.count_ones())).sum())
 }
 
+/// Clear bits per 64-slot word up to which [`fill_masked`] visits them one by one (rare nulls); denser
+/// masks (a `--where` keeping about half the rows) take the byte-table select instead.
+const SPARSE_CLEAR: u32 = 8;
+
+/// `BYTE_LANES[b][l]` is all ones when bit `l` of `b` is set: eight slots selected by one mask byte with
+/// bitwise operations only (no branch per slot, which mispredicts on every other bit of a half mask).
+static BYTE_LANES: [[u64; 8]; 256] = {
+    let mut t = [[0u64; 8]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut l = 0;
+        while l < 8 {
+            if (b >> l) & 1 == 1 {
+                t[b][l] = u64::MAX;
+            }
+            l += 1;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Copies `xs` into `out` with every slot whose mask bit is clear replaced by `fill`; returns how many
 /// slots were kept.
 pub fn fill_masked(xs: &[f64], mask: &[u64], fill: f64, out: &mut Vec<f64>) -> u64 {
     out.clear();
     out.extend_from_slice(xs);
     let mut kept = 0;
+    let fill_bits = fill.to_bits();
     for (&word, chunk) in mask.iter().zip(out.chunks_mut(64)) {
         kept += u64::from(word.count_ones());
-        // Visit only the clear bits: nulls are usually rare. (A branch-free select per slot measured
-        // 2.4x slower on a half-selected `--where` mask, benches/README.md.)
         let mut clear = !word;
-        while clear != 0 {
-            let i = clear.trailing_zeros() as usize;
-            if let Some(x) = chunk.get_mut(i) {
-                *x = fill;
+        if clear.count_ones() <= SPARSE_CLEAR || chunk.len() < 64 {
+            // Visit only the clear bits: nulls are usually rare.
+            while clear != 0 {
+                let i = clear.trailing_zeros() as usize;
+                if let Some(x) = chunk.get_mut(i) {
+                    *x = fill;
+                }
+                clear &= clear - 1;
             }
-            clear &= clear - 1;
+        } else {
+            for (k, slots) in chunk.chunks_exact_mut(8).enumerate() {
+                let lanes = &BYTE_LANES[((word >> (8 * k)) & 0xFF) as usize];
+                for (x, &m) in slots.iter_mut().zip(lanes) {
+                    *x = f64::from_bits((x.to_bits() & m) | (fill_bits & !m));
+                }
+            }
         }
     }
     kept
