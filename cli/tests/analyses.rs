@@ -137,6 +137,11 @@ fn corr_matrix_is_pairwise_complete_with_null_for_constant_columns() {
     // Sxy / (n - 1) = 5 / 2, within the co-moment kernel's bound (a few ulps of a two-pass reduction).
     let c01 = cov["matrix"][0][1].as_f64().unwrap();
     assert!((c01 - 2.5).abs() <= 4.0 * f64::EPSILON * 2.5, "{c01}");
+    // A matrix wider than the terminal is printed in blocks of columns, each line within the width.
+    let out =
+        dir.tally().args(["corr", "c.arrow", "--columns", "x,y,c,x,y", "-q"]).env("COLUMNS", "30").output().unwrap();
+    let text = lossy(&out.stdout);
+    assert!(text.lines().skip(1).all(|l| l.chars().count() <= 30) && text.contains("\n\n"), "{text}");
     let err = fails(&dir, &["corr", "c.arrow", "--columns", "x"]);
     assert!(err.contains("at least two columns"), "{err}");
 }

@@ -80,7 +80,8 @@ pub fn record_batch(r: &CorrReport) -> RecordBatch {
 
 /// An aligned matrix, `-` where no value exists: correlations at 6 decimals (the JSON has every digit),
 /// covariances as shortest round-trip floats (their scale is the data's).
-pub fn table(r: &CorrReport, out: &mut dyn Write) -> std::io::Result<()> {
+/// `line_width` is the terminal's (`None`: unlimited).
+pub fn table(r: &CorrReport, line_width: Option<usize>, out: &mut dyn Write) -> std::io::Result<()> {
     let m = matrix(r);
     let names: Vec<&str> = r.columns.iter().map(|c| c.name.as_str()).collect();
     let text: Vec<Vec<String>> = m
@@ -96,22 +97,30 @@ pub fn table(r: &CorrReport, out: &mut dyn Write) -> std::io::Result<()> {
                 .collect()
         })
         .collect();
-    let first = names.iter().map(|n| n.len()).max().unwrap_or(0);
-    let width = text.iter().flatten().map(String::len).chain(names.iter().map(|n| n.len())).max().unwrap_or(1);
+    let first = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let width =
+        text.iter().flatten().map(String::len).chain(names.iter().map(|n| n.chars().count())).max().unwrap_or(1);
     let label = if r.method == "cov" { "covariance" } else { "Pearson correlation" };
     let rows = RowFilter::rows_text(r.filter.as_ref(), r.rows);
     writeln!(out, "{label} of {} columns over {rows} (pairwise-complete)", names.len())?;
-    write!(out, "{:first$}", "")?;
-    for n in &names {
-        write!(out, "  {n:>width$}")?;
-    }
-    writeln!(out)?;
-    for (name, row) in names.iter().zip(&text) {
-        write!(out, "{name:<first$}")?;
-        for v in row {
-            write!(out, "  {v:>width$}")?;
+    // Wider than the terminal: the matrix is printed in blocks of as many columns as fit, each with the row names.
+    let per_block = line_width.map_or(names.len(), |w| (w.saturating_sub(first) / (width + 2)).max(1));
+    for (b, cols) in (0..names.len()).collect::<Vec<_>>().chunks(per_block).enumerate() {
+        if b > 0 {
+            writeln!(out)?;
+        }
+        write!(out, "{:first$}", "")?;
+        for &j in cols {
+            write!(out, "  {:>width$}", names[j])?;
         }
         writeln!(out)?;
+        for (name, row) in names.iter().zip(&text) {
+            write!(out, "{name:<first$}")?;
+            for &j in cols {
+                write!(out, "  {:>width$}", row[j])?;
+            }
+            writeln!(out)?;
+        }
     }
     Ok(())
 }

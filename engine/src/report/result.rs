@@ -22,7 +22,7 @@ pub fn render(
         (AnalysisResult::Hist(r), Format::Json) => hist::json(r, out),
         (AnalysisResult::Hist(r), Format::Csv) => hist::csv(r, out),
         (AnalysisResult::Hist(r), Format::Arrow) => write_arrow(&hist::record_batch(r), out),
-        (AnalysisResult::Corr(r), Format::Table) => corr::table(r, out),
+        (AnalysisResult::Corr(r), Format::Table) => corr::table(r, table.width, out),
         (AnalysisResult::Corr(r), Format::Json) => corr::json(r, out),
         (AnalysisResult::Corr(r), Format::Csv) => corr::csv(r, out),
         (AnalysisResult::Corr(r), Format::Arrow) => write_arrow(&corr::record_batch(r), out),
