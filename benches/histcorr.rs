@@ -5,8 +5,7 @@
 //! `tally corr`. Column `c` has 1% nulls, so the correlation covers both the unmasked and the masked paths.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tally_benches::demo_store;
-use tally_engine::kernel::compute_chunk;
+use tally_benches::{demo_store, run_pass_once};
 use tally_engine::plan::{Pass, StatEntry};
 use tally_engine::stats::{HistogramSpec, Stat};
 
@@ -26,15 +25,8 @@ fn hist_corr(c: &mut Criterion) {
     ] {
         let (store, plan, _) = demo_store(rows, 1_000_000, columns, false);
         let pass = Pass { id: 0, entries: vec![StatEntry { columns: (0..columns.len()).collect(), stat }] };
-        let chunks = plan.chunks();
         group.throughput(Throughput::Elements(rows * columns.len() as u64));
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                for chunk in &chunks {
-                    std::hint::black_box(compute_chunk(&plan, &pass, &store, chunk));
-                }
-            })
-        });
+        group.bench_function(name, |b| b.iter(|| run_pass_once(&plan, &pass, &store)));
     }
     group.finish();
 }

@@ -4,8 +4,7 @@
 //! thread: this is the kernel's ceiling per core, to compare with the memory bandwidth in benches/README.md.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tally_benches::demo_store;
-use tally_engine::kernel::compute_chunk;
+use tally_benches::{demo_store, run_pass_once};
 
 fn describe_kernel(c: &mut Criterion) {
     let rows = 4 << 20;
@@ -19,16 +18,9 @@ fn describe_kernel(c: &mut Criterion) {
         ("a --exact", &["a"][..], true),
     ] {
         let (store, plan, pass) = demo_store(rows, 1_000_000, columns, exact);
-        let chunks = plan.chunks();
         let width = if name.starts_with("k1") { 4 } else { 8 };
         group.throughput(Throughput::Bytes(rows * width * columns.len() as u64));
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                for chunk in &chunks {
-                    std::hint::black_box(compute_chunk(&plan, &pass, &store, chunk));
-                }
-            })
-        });
+        group.bench_function(name, |b| b.iter(|| run_pass_once(&plan, &pass, &store)));
     }
     group.finish();
 }

@@ -7,6 +7,13 @@ use tally_engine::plan::{Pass, Plan, StatEntry};
 use tally_engine::stats::Stat;
 use tally_engine::store::{Origin, Store};
 
+/// Computes `pass` over every chunk of `plan`, discarding the partials: one benchmark iteration.
+pub fn run_pass_once(plan: &Plan, pass: &Pass, store: &Store) {
+    for chunk in &plan.chunks() {
+        std::hint::black_box(tally_engine::kernel::compute_chunk(plan, pass, store, chunk));
+    }
+}
+
 /// An in-memory store of `rows` demo rows in batches of `batch_rows`, its plan, and a describe pass of `columns`.
 pub fn demo_store(rows: u64, batch_rows: u64, columns: &[&str], exact: bool) -> (Store, Plan, Pass) {
     let ids: Vec<i64> = (0..1000).collect();

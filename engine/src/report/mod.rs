@@ -118,9 +118,7 @@ impl Report {
             Format::Table => table::render(&self.table(), table, out),
             Format::Json => json::render(self, out),
             Format::Csv => csv::render(self, out),
-            Format::Arrow => {
-                result::render(&crate::analysis::AnalysisResult::Describe(self.clone()), format, table, out)
-            }
+            Format::Arrow => result::write_arrow(&describe_batch(self), out),
         }
     }
 

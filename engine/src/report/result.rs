@@ -16,7 +16,6 @@ pub fn render(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match (result, format) {
-        (AnalysisResult::Describe(r), Format::Arrow) => write_arrow(&super::describe_batch(r), out),
         (AnalysisResult::Describe(r), f) => r.render(f, table, out),
         (AnalysisResult::Hist(r), Format::Table) => hist::table(r, table.width.unwrap_or(80), out),
         (AnalysisResult::Hist(r), Format::Json) => hist::json(r, out),
@@ -30,7 +29,7 @@ pub fn render(
 }
 
 /// An Arrow IPC file holding one record batch.
-fn write_arrow(batch: &RecordBatch, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn write_arrow(batch: &RecordBatch, out: &mut dyn Write) -> std::io::Result<()> {
     let mut bytes = Vec::new();
     let mut writer =
         arrow_ipc::writer::FileWriter::try_new(&mut bytes, &batch.schema()).map_err(std::io::Error::other)?;

@@ -205,11 +205,6 @@ impl AnyPartial {
         }
     }
 
-    /// Backwards-compatible name of [`summary`](Self::summary) for describe states.
-    pub fn finish(&self, options: &FinishOptions) -> Summary {
-        self.summary(options).unwrap_or_default()
-    }
-
     pub(crate) fn kind_name(&self) -> &'static str {
         match self {
             AnyPartial::Counts(_) => "counts",
