@@ -25,6 +25,9 @@ pub(crate) fn run_and_render(
     for w in warnings {
         eprintln!("tally: warning: {w}");
     }
+    if args.save_state.is_some() {
+        analysis.check_saveable()?;
+    }
     // Refuse `-o INPUT` / `--save-state INPUT` before reading anything (the output module checks again).
     for out in args.output.output.iter().chain(&args.save_state) {
         tally_engine::output::refuse_inputs(out, &[path])?;

@@ -103,6 +103,10 @@ fn update(state: &mut AnyPartial, stat: &Stat, columns: &[Column]) {
             c.update(values + nulls, nulls);
         }
         (AnyPartial::Histogram(h), Stat::Histogram(spec)) => h.update(spec, columns[0].numeric()),
+        (AnyPartial::KeyHistogram(h), Stat::KeyHistogram { float_keys, .. }) => {
+            h.update(columns[0].numeric(), *float_keys)
+        }
+        (AnyPartial::KeyWindows(w), Stat::KeyWindows(windows)) => w.update(windows, columns[0].numeric()),
         (AnyPartial::CoMoments(m), _) => {
             let chunks: Vec<NumericChunk<'_>> = columns.iter().map(Column::numeric).collect();
             m.update(&chunks);

@@ -24,6 +24,8 @@ pub(crate) enum Command {
     Hist(HistArgs),
     /// Pearson correlation (or covariance) matrix of numeric columns, pairwise-complete.
     Corr(CorrArgs),
+    /// Quantiles of one numeric column: exact (NumPy's methods, a few passes, bounded memory) or --approx.
+    Quantile(QuantileArgs),
     /// Merge states saved with --save-state (in the order given) and print the finished result.
     Merge(MergeArgs),
     /// The columns of a file: names, types, and whether tally computes statistics on them.
@@ -98,6 +100,40 @@ pub(crate) struct HistArgs {
     /// Also draw the histogram into this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     pub(crate) plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) run: AnalysisArgs,
+}
+
+/// NumPy's `quantile(method=...)` choices tally implements.
+#[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
+pub(crate) enum MethodArg {
+    #[default]
+    Linear,
+    Lower,
+    Higher,
+    Nearest,
+    Midpoint,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QuantileArgs {
+    /// Input: an Arrow IPC file or stream, a pipe, or `-` for standard input.
+    pub(crate) path: PathBuf,
+    /// The numeric column.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) column: String,
+    /// Probabilities in [0, 1], comma-separated, read exactly as decimals (0.29 is 29/100).
+    #[arg(long = "q", value_name = "Q1,Q2,...", allow_hyphen_values = true)]
+    pub(crate) q: String,
+    /// How to interpolate between the order statistics around the rank (NumPy's methods).
+    #[arg(long, value_enum, default_value_t = MethodArg::Linear)]
+    pub(crate) method: MethodArg,
+    /// Approximate quantiles from a one-pass sketch with a guaranteed relative error (see --rel-error).
+    #[arg(long)]
+    pub(crate) approx: bool,
+    /// Relative error bound of --approx quantiles, in (0, 1).
+    #[arg(long, value_name = "E", default_value_t = 0.01, requires = "approx")]
+    pub(crate) rel_error: f64,
     #[command(flatten)]
     pub(crate) run: AnalysisArgs,
 }

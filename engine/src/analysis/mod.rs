@@ -21,6 +21,7 @@
 pub mod corr;
 pub mod describe;
 pub mod hist;
+pub mod quantile;
 
 use arrow_schema::Schema;
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,7 @@ use crate::store::ColumnKind;
 pub use corr::{CorrReport, CorrRequest};
 pub use describe::DescribeRequest;
 pub use hist::{Bins, HistReport, HistRequest};
+pub use quantile::{QuantileReport, QuantileRequest};
 
 /// What the user asked for.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +43,7 @@ pub enum Analysis {
     Describe(DescribeRequest),
     Hist(HistRequest),
     Corr(CorrRequest),
+    Quantile(QuantileRequest),
 }
 
 impl Analysis {
@@ -50,6 +53,18 @@ impl Analysis {
             Analysis::Describe(r) => Ok(Job::Describe(r.validate(schema)?)),
             Analysis::Hist(r) => Ok(Job::Hist(r.validate(schema)?)),
             Analysis::Corr(r) => Ok(Job::Corr(r.validate(schema)?)),
+            Analysis::Quantile(r) => Ok(Job::Quantile(r.validate(schema)?)),
+        }
+    }
+
+    /// Refuses `--save-state` for analyses whose states do not merge (exact quantiles), before any work.
+    pub fn check_saveable(&self) -> Result<()> {
+        match self {
+            Analysis::Quantile(r) if r.approx.is_none() => Err(Error::input(
+                "exact quantiles cannot be saved for merging (each run selects within its own data); \
+                 use --approx to save a mergeable sketch",
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -59,6 +74,7 @@ impl Analysis {
             Analysis::Describe(_) => "describe",
             Analysis::Hist(_) => "hist",
             Analysis::Corr(_) => "corr",
+            Analysis::Quantile(_) => "quantile",
         }
     }
 }
@@ -69,6 +85,7 @@ pub enum Job {
     Describe(describe::DescribeJob),
     Hist(hist::HistJob),
     Corr(corr::CorrJob),
+    Quantile(quantile::QuantileJob),
 }
 
 /// What a job wants next.
@@ -87,6 +104,7 @@ impl Job {
             Job::Describe(j) => &j.columns,
             Job::Hist(j) => std::slice::from_ref(&j.column),
             Job::Corr(j) => &j.columns,
+            Job::Quantile(j) => std::slice::from_ref(&j.column),
         }
     }
 
@@ -96,6 +114,7 @@ impl Job {
             Job::Describe(j) => j.step(plan, previous),
             Job::Hist(j) => j.step(plan, previous),
             Job::Corr(j) => j.step(plan, previous),
+            Job::Quantile(j) => j.step(plan, previous),
         }
     }
 }
@@ -107,6 +126,7 @@ pub enum Resolved {
     Describe(describe::ResolvedDescribe),
     Hist(hist::ResolvedHist),
     Corr(corr::ResolvedCorr),
+    Quantile(quantile::ResolvedQuantile),
 }
 
 impl Resolved {
@@ -116,6 +136,7 @@ impl Resolved {
             Resolved::Describe(r) => Ok(AnalysisResult::Describe(r.finish(state, input)?)),
             Resolved::Hist(r) => Ok(AnalysisResult::Hist(r.finish(state, input)?)),
             Resolved::Corr(r) => Ok(AnalysisResult::Corr(r.finish(state, input)?)),
+            Resolved::Quantile(r) => Ok(AnalysisResult::Quantile(r.finish(state, input)?)),
         }
     }
 
@@ -124,6 +145,7 @@ impl Resolved {
             Resolved::Describe(_) => "describe",
             Resolved::Hist(_) => "hist",
             Resolved::Corr(_) => "corr",
+            Resolved::Quantile(_) => "quantile",
         }
     }
 }
@@ -134,6 +156,7 @@ pub enum AnalysisResult {
     Describe(Report),
     Hist(HistReport),
     Corr(CorrReport),
+    Quantile(QuantileReport),
 }
 
 impl AnalysisResult {
@@ -143,6 +166,7 @@ impl AnalysisResult {
             AnalysisResult::Describe(r) => r.filter = filter,
             AnalysisResult::Hist(r) => r.filter = filter,
             AnalysisResult::Corr(r) => r.filter = filter,
+            AnalysisResult::Quantile(r) => r.filter = filter,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod csv;
 pub mod hist;
 pub mod json;
 pub mod plot;
+pub mod quantile;
 pub mod result;
 pub mod table;
 

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use arrow_array::RecordBatch;
 
-use super::{Format, TableOptions, corr, hist};
+use super::{Format, TableOptions, corr, hist, quantile};
 use crate::analysis::AnalysisResult;
 
 /// Renders `result` as `format`; tables fit `table.width` (80 columns when unlimited, for the bar chart).
@@ -25,6 +25,10 @@ pub fn render(
         (AnalysisResult::Corr(r), Format::Json) => corr::json(r, out),
         (AnalysisResult::Corr(r), Format::Csv) => corr::csv(r, out),
         (AnalysisResult::Corr(r), Format::Arrow) => write_arrow(&corr::record_batch(r), out),
+        (AnalysisResult::Quantile(r), Format::Table) => quantile::table(r, table, out),
+        (AnalysisResult::Quantile(r), Format::Json) => quantile::json(r, out),
+        (AnalysisResult::Quantile(r), Format::Csv) => quantile::csv(r, out),
+        (AnalysisResult::Quantile(r), Format::Arrow) => write_arrow(&quantile::record_batch(r), out),
     }
 }
 

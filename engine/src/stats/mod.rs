@@ -20,11 +20,14 @@ pub mod extract;
 pub mod float_sum;
 pub mod histogram;
 pub mod histogram_edges;
+pub mod key_histogram;
+pub mod key_windows;
 pub mod lanes;
 #[cfg(target_arch = "x86_64")]
 mod lanes_avx2;
 pub mod moments;
 pub mod numeric;
+pub mod order_key;
 pub mod range;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -132,6 +135,11 @@ pub enum Stat {
     Histogram(HistogramSpec),
     /// Pairwise-complete co-moments of the entry's k numeric columns.
     CoMoments,
+    /// Counts by the top `bits` bits of each value's order key (exact quantiles' first pass; with
+    /// `float_keys`, integers keyed by their float64 value: the approximate quantile sketch).
+    KeyHistogram { bits: u32, float_keys: bool },
+    /// Counts or collects the keys inside these windows (exact quantiles' later passes).
+    KeyWindows(Vec<key_windows::Window>),
 }
 
 impl Stat {
@@ -144,6 +152,8 @@ impl Stat {
             (Stat::Range, _) => AnyPartial::Range(Range::default()),
             (Stat::Histogram(_), _) => AnyPartial::Histogram(Histogram::default()),
             (Stat::CoMoments, _) => AnyPartial::CoMoments(CoMoments::new(columns)),
+            (Stat::KeyHistogram { bits, .. }, _) => AnyPartial::KeyHistogram(key_histogram::KeyHistogram::new(*bits)),
+            (Stat::KeyWindows(_), _) => AnyPartial::KeyWindows(key_windows::KeyWindows::default()),
         }
     }
 }
@@ -158,6 +168,8 @@ pub enum AnyPartial {
     Range(Range),
     Histogram(Histogram),
     CoMoments(CoMoments),
+    KeyHistogram(key_histogram::KeyHistogram),
+    KeyWindows(key_windows::KeyWindows),
 }
 
 impl AnyPartial {
@@ -184,6 +196,17 @@ impl AnyPartial {
                 }
                 a.merge(b)
             }
+            (AnyPartial::KeyHistogram(a), AnyPartial::KeyHistogram(b)) => {
+                if a.bits() != b.bits() {
+                    return Err(Error::internal(format!(
+                        "cannot merge key histograms of {} and {} bits",
+                        a.bits(),
+                        b.bits()
+                    )));
+                }
+                a.merge(b)
+            }
+            (AnyPartial::KeyWindows(a), AnyPartial::KeyWindows(b)) => a.merge(b).map_err(Error::internal)?,
             (a, b) => {
                 return Err(Error::internal(format!(
                     "cannot merge partial states of different kinds ({} and {})",
@@ -201,7 +224,11 @@ impl AnyPartial {
             AnyPartial::Counts(s) => Some(s.finish(options)),
             AnyPartial::Float(s) => Some(s.finish(options)),
             AnyPartial::Int(s) => Some(s.finish(options)),
-            AnyPartial::Range(_) | AnyPartial::Histogram(_) | AnyPartial::CoMoments(_) => None,
+            AnyPartial::Range(_)
+            | AnyPartial::Histogram(_)
+            | AnyPartial::CoMoments(_)
+            | AnyPartial::KeyHistogram(_)
+            | AnyPartial::KeyWindows(_) => None,
         }
     }
 
@@ -213,6 +240,8 @@ impl AnyPartial {
             AnyPartial::Range(_) => "range",
             AnyPartial::Histogram(_) => "histogram",
             AnyPartial::CoMoments(_) => "co-moments",
+            AnyPartial::KeyHistogram(_) => "key histogram",
+            AnyPartial::KeyWindows(_) => "key windows",
         }
     }
 }
@@ -243,7 +272,7 @@ impl PartialSet {
 }
 
 /// Version of the serialised state format; bumped whenever any state's fields change.
-pub const STATE_FORMAT_VERSION: u16 = 3;
+pub const STATE_FORMAT_VERSION: u16 = 4;
 
 /// Encodes a state for a pipe or a file: the format version, then the postcard body.
 pub fn encode<T: Serialize>(state: &T) -> Result<Vec<u8>> {

@@ -67,6 +67,11 @@ impl NumericChunk<'_> {
         numeric_dispatch!(self, c => c.validity)
     }
 
+    /// False for the integer types, whose values are never NaN.
+    pub fn can_be_nan(&self) -> bool {
+        !self.is_integer()
+    }
+
     /// True for the integer types, whose values are never NaN.
     pub fn is_integer(&self) -> bool {
         !matches!(self, NumericChunk::F64(_) | NumericChunk::F32(_))

@@ -1,0 +1,262 @@
+//! [`KeyHistogram`]: counts of values by the top `bits` bits of their order key, plus the smallest and
+//! largest key, NaN and null counts. The first pass of an exact quantile (which bucket holds each wanted
+//! rank) and, with more bits, the whole approximate quantile sketch (see `select/sketch.rs`).
+//!
+//! Counts are integers and min/max are order-free, so merging is exact and the merged state does not
+//! depend on the merge order. The table is dense while counting (one increment per value, no search) and
+//! travels sparse: only non-zero buckets are serialised, so a partial is small whatever `bits` is.
+
+use serde::{Deserialize, Serialize};
+
+use super::numeric::{AsF64, NumericChunk, numeric_dispatch};
+use super::order_key::{NAN_KEY, OrderKey, float_key, for_each_key_by};
+
+/// Largest table: 2^21 buckets (16 MiB of counts), the finest the approximate sketch asks for.
+pub const MAX_BITS: u32 = 21;
+
+/// The mergeable state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "SparseForm", try_from = "SparseForm")]
+pub struct KeyHistogram {
+    bits: u32,
+    /// Dense counts per bucket (`2^bits`), empty until the first update or merge.
+    counts: Vec<u64>,
+    /// Smallest and largest non-NaN key (meaningless while `count()` is 0).
+    min: u64,
+    max: u64,
+    /// Sum of `counts`, kept so that no caller walks the table to learn it.
+    total: u64,
+    pub nan_count: u64,
+    pub null_count: u64,
+}
+
+impl KeyHistogram {
+    pub fn new(bits: u32) -> Self {
+        KeyHistogram {
+            bits: bits.clamp(1, MAX_BITS),
+            counts: Vec::new(),
+            min: u64::MAX,
+            max: 0,
+            total: 0,
+            nan_count: 0,
+            null_count: 0,
+        }
+    }
+
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// Right shift from a key to its bucket.
+    pub fn shift(&self) -> u32 {
+        64 - self.bits
+    }
+
+    /// Counts per bucket (all zero buckets when nothing was counted).
+    pub fn counts(&self) -> Vec<u64> {
+        if self.counts.is_empty() { vec![0; 1 << self.bits] } else { self.counts.clone() }
+    }
+
+    /// Non-NaN values counted.
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// Smallest and largest non-NaN key, if any value was counted.
+    pub fn key_range(&self) -> Option<(u64, u64)> {
+        (self.count() > 0).then_some((self.min, self.max))
+    }
+
+    /// Counts the rows of `chunk` whose validity bit is set; `float_keys` keys integers by their float64
+    /// value (the approximate sketch), otherwise by their exact integer key.
+    pub fn update(&mut self, chunk: NumericChunk<'_>, float_keys: bool) {
+        self.null_count += chunk.null_count() as u64;
+        if self.counts.is_empty() {
+            self.counts = vec![0; 1 << self.bits];
+        }
+        if float_keys && chunk.is_integer() {
+            numeric_dispatch!(chunk, c => self.count_keys(c.values, c.validity, true, |x| float_key(x.as_f64())));
+        } else {
+            numeric_dispatch!(chunk, c => self.count_keys(c.values, c.validity, chunk.can_be_nan(), OrderKey::order_key));
+        }
+    }
+
+    /// The counting loop. A NaN's key is `NAN_KEY`, alone in the last bucket (no other float key shares
+    /// its top bits), so NaN are counted like any value and moved out once per call; for floats the running
+    /// maximum tracks `key + 1` (wrapping), which sends NaN to 0 without a branch. (Integer keys may be
+    /// `u64::MAX` for real values: they take a plain maximum.)
+    #[inline(always)]
+    fn count_keys<T: Copy>(
+        &mut self,
+        values: &[T],
+        validity: Option<&[u64]>,
+        has_nan: bool,
+        key: impl Fn(T) -> u64 + Copy,
+    ) {
+        let shift = self.shift();
+        let before = self.count();
+        let counts = &mut self.counts[..];
+        let mut min = u64::MAX;
+        let mut max = 0u64;
+        let mut seen = 0u64;
+        if has_nan {
+            for_each_key_by(values, validity, key, |k| {
+                seen += 1;
+                counts[(k >> shift) as usize] += 1;
+                min = min.min(k);
+                max = max.max(k.wrapping_add(1));
+            });
+            let last = counts.len() - 1;
+            self.nan_count += counts[last];
+            seen -= counts[last];
+            counts[last] = 0;
+            max = max.wrapping_sub(1);
+        } else {
+            for_each_key_by(values, validity, key, |k| {
+                seen += 1;
+                counts[(k >> shift) as usize] += 1;
+                min = min.min(k);
+                max = max.max(k);
+            });
+        }
+        self.total += seen;
+        if seen > 0 {
+            if before == 0 {
+                (self.min, self.max) = (min, max);
+            } else {
+                (self.min, self.max) = (self.min.min(min), self.max.max(max));
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: &KeyHistogram) {
+        if other.count() > 0 {
+            if self.count() == 0 {
+                (self.min, self.max) = (other.min, other.max);
+            } else {
+                (self.min, self.max) = (self.min.min(other.min), self.max.max(other.max));
+            }
+        }
+        if self.counts.is_empty() {
+            self.counts.clone_from(&other.counts);
+            self.bits = other.bits;
+        } else if !other.counts.is_empty() {
+            self.counts.iter_mut().zip(&other.counts).for_each(|(a, b)| *a += b);
+        }
+        self.total += other.total;
+        self.nan_count += other.nan_count;
+        self.null_count += other.null_count;
+    }
+
+    /// The first and last key of bucket `b`.
+    pub fn bucket_keys(&self, b: usize) -> (u64, u64) {
+        let lo = (b as u64) << self.shift();
+        (lo, lo | (u64::MAX >> self.bits))
+    }
+}
+
+impl Default for KeyHistogram {
+    fn default() -> Self {
+        KeyHistogram::new(16)
+    }
+}
+
+/// The wire form: non-zero buckets only.
+#[derive(Serialize, Deserialize)]
+struct SparseForm {
+    bits: u32,
+    buckets: Vec<(u32, u64)>,
+    min: u64,
+    max: u64,
+    nan_count: u64,
+    null_count: u64,
+}
+
+impl From<KeyHistogram> for SparseForm {
+    fn from(h: KeyHistogram) -> Self {
+        let buckets = h.counts.iter().enumerate().filter(|(_, c)| **c != 0).map(|(i, &c)| (i as u32, c)).collect();
+        SparseForm { bits: h.bits, buckets, min: h.min, max: h.max, nan_count: h.nan_count, null_count: h.null_count }
+    }
+}
+
+impl TryFrom<SparseForm> for KeyHistogram {
+    type Error = String;
+    fn try_from(s: SparseForm) -> Result<Self, String> {
+        if s.bits == 0 || s.bits > MAX_BITS {
+            return Err(format!("key histogram of {} bits (1..={MAX_BITS})", s.bits));
+        }
+        let mut h = KeyHistogram::new(s.bits);
+        h.min = s.min;
+        h.max = s.max;
+        h.nan_count = s.nan_count;
+        h.null_count = s.null_count;
+        if !s.buckets.is_empty() {
+            h.counts = vec![0; 1 << s.bits];
+            for (i, c) in s.buckets {
+                *h.counts.get_mut(i as usize).ok_or_else(|| format!("bucket {i} out of range"))? = c;
+                h.total = h.total.checked_add(c).ok_or("bucket counts overflow")?;
+            }
+        }
+        Ok(h)
+    }
+}
+
+/// `NAN_KEY`'s bucket is the last one whatever the bit count: no finite bucket is lost to NaN.
+const _: () = assert!(NAN_KEY >> (64 - MAX_BITS) == (1 << MAX_BITS) - 1);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ColumnChunk;
+
+    impl KeyHistogram {
+        fn update_f(&mut self, chunk: NumericChunk<'_>) {
+            self.update(chunk, false)
+        }
+    }
+
+    fn f64s(xs: &'static [f64]) -> NumericChunk<'static> {
+        NumericChunk::F64(ColumnChunk::new(xs, None))
+    }
+
+    #[test]
+    fn counts_buckets_extremes_and_nan() {
+        let mut h = KeyHistogram::new(12);
+        h.update_f(f64s(&[1.0, 1.5, -2.0, f64::NAN, 3.0, f64::INFINITY]));
+        assert_eq!(h.count(), 5);
+        assert_eq!(h.nan_count, 1);
+        assert_eq!(h.key_range(), Some((float_key(-2.0), float_key(f64::INFINITY))));
+        let counts = h.counts();
+        // 12 bits are sign and exponent: 1.0 and 1.5 share a binade.
+        assert_eq!(counts[(float_key(1.0) >> 52) as usize], 2);
+        assert_eq!(counts.iter().sum::<u64>(), 5);
+    }
+
+    #[test]
+    fn only_nan_has_no_range_and_merge_is_order_free() {
+        let mut a = KeyHistogram::new(16);
+        a.update_f(f64s(&[f64::NAN]));
+        assert_eq!(a.key_range(), None);
+        let mut b = KeyHistogram::new(16);
+        b.update_f(f64s(&[4.0, -1.0]));
+        let mut ab = a.clone();
+        ab.merge(&b);
+        let mut ba = b.clone();
+        ba.merge(&a);
+        assert_eq!(ab, ba);
+        assert_eq!(ab.key_range(), Some((float_key(-1.0), float_key(4.0))));
+        let mut empty = KeyHistogram::new(16);
+        empty.merge(&ab);
+        assert_eq!(empty, ab);
+    }
+
+    #[test]
+    fn sparse_wire_form_round_trips() {
+        let mut h = KeyHistogram::new(MAX_BITS);
+        h.update_f(f64s(&[1.0, 2.0, 2.0, f64::NAN]));
+        let bytes = crate::stats::encode(&h).unwrap();
+        assert!(bytes.len() < 100, "{} bytes", bytes.len());
+        let back: KeyHistogram = crate::stats::decode(&bytes).unwrap();
+        assert_eq!(back, h);
+    }
+}

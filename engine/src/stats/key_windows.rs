@@ -1,0 +1,239 @@
+//! [`KeyWindows`]: the refinement passes of exact quantile selection. Each [`Window`] is a key range that
+//! holds wanted ranks; values outside every window are skipped with one compare each. A window either
+//! counts its keys in up to 2^16 sub-buckets (with each sub-bucket's smallest and largest key, so that a
+//! sub-bucket of equal values, or a rank at a sub-bucket's edge, is answered without another pass), or,
+//! once it is small enough, collects its keys for an exact selection.
+//!
+//! Merging adds counts, takes minima and maxima and concatenates collected keys; the finisher sorts the
+//! keys, so the result does not depend on the merge order.
+
+use serde::{Deserialize, Serialize};
+
+use super::numeric::{NumericChunk, numeric_dispatch};
+use super::order_key::{OrderKey, for_each_key};
+
+/// Most sub-buckets of a counting window.
+pub const WINDOW_BUCKETS: u64 = 1 << 16;
+
+/// A key range `lo..=hi` and what to do with the keys inside it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub lo: u64,
+    pub hi: u64,
+    /// Sub-bucket of a key: `(key - lo) >> shift`.
+    pub shift: u32,
+    /// Collect the keys instead of counting them.
+    pub collect: bool,
+}
+
+impl Window {
+    /// A counting window over `lo..=hi` with the smallest shift that fits [`WINDOW_BUCKETS`].
+    pub fn counting(lo: u64, hi: u64) -> Window {
+        let span = hi - lo;
+        let mut shift = 0;
+        while (span >> shift) >= WINDOW_BUCKETS {
+            shift += 1;
+        }
+        Window { lo, hi, shift, collect: false }
+    }
+
+    pub fn collecting(lo: u64, hi: u64) -> Window {
+        Window { lo, hi, shift: 0, collect: true }
+    }
+
+    pub fn buckets(&self) -> usize {
+        ((self.hi - self.lo) >> self.shift) as usize + 1
+    }
+
+    /// First and last key of sub-bucket `b`.
+    pub fn bucket_keys(&self, b: usize) -> (u64, u64) {
+        let lo = self.lo + ((b as u64) << self.shift);
+        (lo, (lo + ((1u64 << self.shift) - 1)).min(self.hi))
+    }
+}
+
+/// Sub-bucket counts of one counting window; `min`/`max` are meaningful where `counts` is non-zero.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketStats {
+    pub counts: Vec<u64>,
+    pub min: Vec<u64>,
+    pub max: Vec<u64>,
+}
+
+impl BucketStats {
+    fn new(buckets: usize) -> Self {
+        BucketStats { counts: vec![0; buckets], min: vec![u64::MAX; buckets], max: vec![0; buckets] }
+    }
+}
+
+/// What one window found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WindowState {
+    Counts(#[serde(with = "sparse")] BucketStats),
+    Keys(Vec<u64>),
+}
+
+/// The mergeable state: one entry per window of the pass, in the pass's order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyWindows {
+    pub windows: Vec<WindowState>,
+    pub null_count: u64,
+}
+
+impl KeyWindows {
+    pub fn update(&mut self, spec: &[Window], chunk: NumericChunk<'_>) {
+        self.null_count += chunk.null_count() as u64;
+        if self.windows.is_empty() {
+            self.windows = spec
+                .iter()
+                .map(|w| {
+                    if w.collect {
+                        WindowState::Keys(Vec::new())
+                    } else {
+                        WindowState::Counts(BucketStats::new(w.buckets()))
+                    }
+                })
+                .collect();
+        }
+        numeric_dispatch!(chunk, c => self.scan(spec, c.values, c.validity));
+    }
+
+    #[inline(always)]
+    fn scan<T: OrderKey>(&mut self, spec: &[Window], values: &[T], validity: Option<&[u64]>) {
+        // One window is the common case (one quantile, or several in one bucket): no inner loop.
+        if let ([w], [state]) = (spec, &mut self.windows[..]) {
+            let span = w.hi - w.lo;
+            for_each_key(values, validity, |k| {
+                let off = k.wrapping_sub(w.lo);
+                if off <= span {
+                    record(w, state, k, off);
+                }
+            });
+            return;
+        }
+        let windows = &mut self.windows;
+        for_each_key(values, validity, |k| {
+            for (w, state) in spec.iter().zip(windows.iter_mut()) {
+                let off = k.wrapping_sub(w.lo);
+                if off <= w.hi - w.lo {
+                    record(w, state, k, off);
+                    break;
+                }
+            }
+        });
+    }
+
+    /// Merges states of the same windows (the plan gives every chunk the same ones).
+    pub fn merge(&mut self, other: &KeyWindows) -> Result<(), String> {
+        self.null_count += other.null_count;
+        if other.windows.is_empty() {
+            return Ok(());
+        }
+        if self.windows.is_empty() {
+            self.windows.clone_from(&other.windows);
+            return Ok(());
+        }
+        if self.windows.len() != other.windows.len() {
+            return Err(format!("cannot merge {} key windows with {}", self.windows.len(), other.windows.len()));
+        }
+        for (a, b) in self.windows.iter_mut().zip(&other.windows) {
+            match (a, b) {
+                (WindowState::Counts(a), WindowState::Counts(b)) => {
+                    if a.counts.len() != b.counts.len() {
+                        return Err(format!(
+                            "cannot merge key windows of {} and {} buckets",
+                            a.counts.len(),
+                            b.counts.len()
+                        ));
+                    }
+                    for i in 0..a.counts.len() {
+                        a.counts[i] += b.counts[i];
+                        a.min[i] = a.min[i].min(b.min[i]);
+                        a.max[i] = a.max[i].max(b.max[i]);
+                    }
+                }
+                (WindowState::Keys(a), WindowState::Keys(b)) => a.extend_from_slice(b),
+                _ => return Err("cannot merge a counting key window with a collecting one".into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[inline(always)]
+fn record(w: &Window, state: &mut WindowState, k: u64, off: u64) {
+    match state {
+        WindowState::Keys(keys) => keys.push(k),
+        WindowState::Counts(s) => {
+            let b = (off >> w.shift) as usize;
+            s.counts[b] += 1;
+            s.min[b] = s.min[b].min(k);
+            s.max[b] = s.max[b].max(k);
+        }
+    }
+}
+
+/// Counting windows travel sparse: `(bucket, count, min, max)` for the non-empty buckets.
+mod sparse {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::BucketStats;
+
+    pub(super) fn serialize<S: Serializer>(s: &BucketStats, ser: S) -> Result<S::Ok, S::Error> {
+        let entries: Vec<(u32, u64, u64, u64)> = (0..s.counts.len())
+            .filter(|&i| s.counts[i] != 0)
+            .map(|i| (i as u32, s.counts[i], s.min[i], s.max[i]))
+            .collect();
+        (s.counts.len() as u32, entries).serialize(ser)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<BucketStats, D::Error> {
+        let (len, entries): (u32, Vec<(u32, u64, u64, u64)>) = Deserialize::deserialize(de)?;
+        if u64::from(len) > super::WINDOW_BUCKETS {
+            return Err(serde::de::Error::custom(format!("key window of {len} buckets")));
+        }
+        let mut s = BucketStats::new(len as usize);
+        for (i, c, lo, hi) in entries {
+            let i = i as usize;
+            if i >= s.counts.len() {
+                return Err(serde::de::Error::custom(format!("key window bucket {i} out of range")));
+            }
+            (s.counts[i], s.min[i], s.max[i]) = (c, lo, hi);
+        }
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::order_key::float_key;
+    use crate::store::ColumnChunk;
+
+    #[test]
+    fn counts_inside_windows_and_collects() {
+        let xs: &'static [i64] = &[5, 6, 7, 100, 101, 1000, -3];
+        let key = |x: i64| x.order_key();
+        let spec = vec![Window::counting(key(5), key(7)), Window::collecting(key(100), key(200))];
+        let mut s = KeyWindows::default();
+        s.update(&spec, NumericChunk::I64(ColumnChunk::new(xs, None)));
+        let WindowState::Counts(c) = &s.windows[0] else { panic!() };
+        assert_eq!(c.counts, [1, 1, 1]);
+        assert_eq!((c.min[1], c.max[1]), (key(6), key(6)));
+        assert_eq!(s.windows[1], WindowState::Keys(vec![key(100), key(101)]));
+    }
+
+    #[test]
+    fn wide_windows_shift_and_round_trip_sparse() {
+        let w = Window::counting(float_key(1.0), float_key(2.0));
+        assert!(w.buckets() as u64 <= WINDOW_BUCKETS);
+        assert_eq!(w.bucket_keys(w.buckets() - 1).1, w.hi);
+        let xs: &'static [f64] = &[1.0, 1.25, 2.0, 3.0];
+        let mut s = KeyWindows::default();
+        s.update(std::slice::from_ref(&w), NumericChunk::F64(ColumnChunk::new(xs, None)));
+        let WindowState::Counts(c) = &s.windows[0] else { panic!() };
+        assert_eq!(c.counts.iter().sum::<u64>(), 3);
+        let back: KeyWindows = crate::stats::decode(&crate::stats::encode(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+    }
+}
