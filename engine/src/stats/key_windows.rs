@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::numeric::{NumericChunk, numeric_dispatch};
-use super::order_key::{OrderKey, for_each_key};
+use super::order_key::OrderKey;
 
 /// Most sub-buckets of a counting window.
 pub const WINDOW_BUCKETS: u64 = 1 << 16;
@@ -98,29 +98,49 @@ impl KeyWindows {
         numeric_dispatch!(chunk, c => self.scan(spec, c.values, c.validity));
     }
 
+    /// The scan: per block of 64 rows, a branch-free hit mask (key, one subtraction and compare per window;
+    /// the compiler vectorises it for a fixed window count), then the rare hits recorded one by one.
+    /// Comparing values with bounds instead of keys put a 50/50 branch on every value.
     #[inline(always)]
     fn scan<T: OrderKey>(&mut self, spec: &[Window], values: &[T], validity: Option<&[u64]>) {
-        // One window is the common case (one quantile, or several in one bucket): no inner loop.
-        if let ([w], [state]) = (spec, &mut self.windows[..]) {
-            let span = w.hi - w.lo;
-            for_each_key(values, validity, |k| {
-                let off = k.wrapping_sub(w.lo);
-                if off <= span {
-                    record(w, state, k, off);
-                }
-            });
-            return;
-        }
-        let windows = &mut self.windows;
-        for_each_key(values, validity, |k| {
-            for (w, state) in spec.iter().zip(windows.iter_mut()) {
-                let off = k.wrapping_sub(w.lo);
-                if off <= w.hi - w.lo {
-                    record(w, state, k, off);
-                    break;
+        match spec.len() {
+            1 => self.scan_n::<T, 1>(spec, values, validity),
+            2 => self.scan_n::<T, 2>(spec, values, validity),
+            3 => self.scan_n::<T, 3>(spec, values, validity),
+            4 => self.scan_n::<T, 4>(spec, values, validity),
+            _ => {
+                // Many windows (many quantiles far apart): in groups of four, each group a scan of its own.
+                for (g, group) in spec.chunks(4).enumerate() {
+                    let mut part = KeyWindows { windows: self.windows[g * 4..g * 4 + group.len()].to_vec(), null_count: 0 };
+                    part.scan(group, values, validity);
+                    self.windows[g * 4..g * 4 + group.len()].clone_from_slice(&part.windows);
                 }
             }
-        });
+        }
+    }
+
+    #[inline(always)]
+    fn scan_n<T: OrderKey, const N: usize>(&mut self, spec: &[Window], values: &[T], validity: Option<&[u64]>) {
+        let bounds: [(u64, u64); N] = std::array::from_fn(|i| (spec[i].lo, spec[i].hi - spec[i].lo));
+        let words = validity.map(|w| w.iter().copied());
+        let mut words = words.into_iter().flatten();
+        for block in values.chunks(64) {
+            let valid = if validity.is_some() { words.next().unwrap_or(0) } else { u64::MAX };
+            let mut mask = 0u64;
+            for (i, &x) in block.iter().enumerate() {
+                let k = x.order_key();
+                let hit = bounds.iter().fold(false, |h, &(lo, span)| h | (k.wrapping_sub(lo) <= span));
+                mask |= u64::from(hit) << i;
+            }
+            mask &= valid;
+            while mask != 0 {
+                let k = block[mask.trailing_zeros() as usize].order_key();
+                mask &= mask - 1;
+                if let Some(w) = bounds.iter().position(|&(lo, span)| k.wrapping_sub(lo) <= span) {
+                    record(&spec[w], &mut self.windows[w], k, k - spec[w].lo);
+                }
+            }
+        }
     }
 
     /// Merges states of the same windows (the plan gives every chunk the same ones).

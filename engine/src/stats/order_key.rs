@@ -60,37 +60,67 @@ pub fn float_of_key(key: u64) -> f64 {
 /// A numeric element type with an order key.
 pub trait OrderKey: Copy + Send + Sync + 'static {
     const DOMAIN: KeyDomain;
+    /// What values compare as without computing their key: f64 for floats, i64 or u64 for integers.
+    type Cmp: PartialOrd + Copy;
     fn order_key(self) -> u64;
+    fn cmp_value(self) -> Self::Cmp;
+    /// The comparable form of the value whose key is `key` (`key` not NaN's): comparing it with
+    /// `cmp_value` orders as comparing keys does.
+    fn cmp_bound(key: u64) -> Self::Cmp;
 }
 
 impl OrderKey for f64 {
     const DOMAIN: KeyDomain = KeyDomain::Float;
+    type Cmp = f64;
     #[inline(always)]
     fn order_key(self) -> u64 {
         float_key(self)
+    }
+    #[inline(always)]
+    fn cmp_value(self) -> f64 {
+        self
+    }
+    fn cmp_bound(key: u64) -> f64 {
+        float_of_key(key)
     }
 }
 
 impl OrderKey for f32 {
     const DOMAIN: KeyDomain = KeyDomain::Float;
+    type Cmp = f64;
     #[inline(always)]
     fn order_key(self) -> u64 {
         float_key(f64::from(self))
+    }
+    #[inline(always)]
+    fn cmp_value(self) -> f64 {
+        f64::from(self)
+    }
+    fn cmp_bound(key: u64) -> f64 {
+        float_of_key(key)
     }
 }
 
 macro_rules! signed_key {
     ($($t:ty),*) => { $(impl OrderKey for $t {
         const DOMAIN: KeyDomain = KeyDomain::Signed;
+        type Cmp = i64;
         #[inline(always)]
         fn order_key(self) -> u64 { (i64::from(self) as u64) ^ SIGN }
+        #[inline(always)]
+        fn cmp_value(self) -> i64 { i64::from(self) }
+        fn cmp_bound(key: u64) -> i64 { (key ^ SIGN) as i64 }
     })* };
 }
 macro_rules! unsigned_key {
     ($($t:ty),*) => { $(impl OrderKey for $t {
         const DOMAIN: KeyDomain = KeyDomain::Unsigned;
+        type Cmp = u64;
         #[inline(always)]
         fn order_key(self) -> u64 { u64::from(self) }
+        #[inline(always)]
+        fn cmp_value(self) -> u64 { u64::from(self) }
+        fn cmp_bound(key: u64) -> u64 { key }
     })* };
 }
 signed_key!(i8, i16, i32, i64);
@@ -102,21 +132,28 @@ pub fn for_each_key<T: OrderKey>(values: &[T], validity: Option<&[u64]>, f: impl
     for_each_key_by(values, validity, T::order_key, f)
 }
 
+/// Calls `f` with every row of `values` whose validity bit is set.
+#[inline(always)]
+pub fn for_each_valid<T: Copy>(values: &[T], validity: Option<&[u64]>, f: impl FnMut(T)) {
+    for_each_key_by(values, validity, |x| x, f)
+}
+
 /// [`for_each_key`] with the key function given (the approximate sketch keys integers as floats).
 #[inline(always)]
-pub fn for_each_key_by<T: Copy>(
-    values: &[T],
-    validity: Option<&[u64]>,
-    key: impl Fn(T) -> u64,
-    mut f: impl FnMut(u64),
-) {
+pub fn for_each_key_by<T: Copy, K>(values: &[T], validity: Option<&[u64]>, key: impl Fn(T) -> K, mut f: impl FnMut(K)) {
+    // Plain loops, not `Iterator::for_each`: that one was not inlined, which kept the callers' running
+    // minima and counters in memory (a store-to-load chain per value).
     let Some(words) = validity else {
-        values.iter().for_each(|&x| f(key(x)));
+        for &x in values {
+            f(key(x));
+        }
         return;
     };
     for (xs, &word) in values.chunks(64).zip(words) {
         if word == u64::MAX {
-            xs.iter().for_each(|&x| f(key(x)));
+            for &x in xs {
+                f(key(x));
+            }
         } else {
             let mut w = word;
             while w != 0 {
