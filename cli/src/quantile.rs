@@ -14,6 +14,7 @@ pub(crate) fn run(args: QuantileArgs, cancel: &Cancel) -> anyhow::Result<()> {
         probabilities: args.q.split(',').map(|q| q.trim().to_string()).filter(|q| !q.is_empty()).collect(),
         method: method(args.method),
         approx: args.approx.then_some(args.rel_error),
+        collect_limit: None,
     };
     run_and_render(&args.path, &Analysis::Quantile(request), &args.run, cancel)?;
     Ok(())

@@ -29,6 +29,9 @@ pub struct QuantileRequest {
     pub method: Method,
     /// `Some(E)`: approximate, relative error at most `E`.
     pub approx: Option<f64>,
+    /// Most keys one window collects for the final selection (default [`select::COLLECT_LIMIT`]): the
+    /// memory bound's knob; smaller limits take more passes.
+    pub collect_limit: Option<u64>,
 }
 
 impl QuantileRequest {
@@ -40,7 +43,8 @@ impl QuantileRequest {
         }
         let approx = self.approx.map(|e| sketch::sketch_bits(e).map(|bits| (e, bits))).transpose()?;
         let domain = domain_of(schema.field(column).data_type());
-        Ok(QuantileJob { column, probabilities, method: self.method, approx, selector: Selector::new(domain) })
+        let limit = self.collect_limit.unwrap_or(select::COLLECT_LIMIT).max(1);
+        Ok(QuantileJob { column, probabilities, method: self.method, approx, selector: Selector::new(domain, limit) })
     }
 }
 

@@ -62,10 +62,12 @@ pub struct Selector {
     /// The windows of the pass in flight, matching `targets`.
     windows: Vec<Window>,
     passes: u32,
+    collect_limit: u64,
 }
 
 impl Selector {
-    pub fn new(domain: KeyDomain) -> Self {
+    /// A selection whose windows collect at most `collect_limit` keys each.
+    pub fn new(domain: KeyDomain, collect_limit: u64) -> Self {
         Selector {
             domain,
             counted: None,
@@ -73,6 +75,7 @@ impl Selector {
             targets: Vec::new(),
             windows: Vec::new(),
             passes: 0,
+            collect_limit,
         }
     }
 
@@ -192,7 +195,7 @@ impl Selector {
             self.targets
                 .iter()
                 .map(|t| {
-                    if t.count <= COLLECT_LIMIT { Window::collecting(t.lo, t.hi) } else { Window::counting(t.lo, t.hi) }
+                    if t.count <= self.collect_limit { Window::collecting(t.lo, t.hi) } else { Window::counting(t.lo, t.hi) }
                 })
                 .collect();
     }
@@ -240,7 +243,7 @@ mod tests {
         let chunk = || NumericChunk::I64(ColumnChunk::new(xs, None));
         let mut h = KeyHistogram::new(FIRST_PASS_BITS);
         h.update(chunk());
-        let mut s = Selector::new(KeyDomain::Signed);
+        let mut s = Selector::new(KeyDomain::Signed, 100);
         s.start(&h, |_| ranks);
         while !s.is_done() {
             let mut w = KeyWindows::default();
