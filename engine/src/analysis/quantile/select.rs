@@ -242,7 +242,7 @@ mod tests {
     fn select_all(xs: &'static [i64], ranks: Vec<u64>) -> (Selector, u32) {
         let chunk = || NumericChunk::I64(ColumnChunk::new(xs, None));
         let mut h = KeyHistogram::new(FIRST_PASS_BITS);
-        h.update(chunk());
+        h.update(chunk(), false);
         let mut s = Selector::new(KeyDomain::Signed, 100);
         s.start(&h, |_| ranks);
         while !s.is_done() {
