@@ -8,6 +8,7 @@ use crate::analysis::run_and_render;
 use crate::args::DescribeArgs;
 
 pub(crate) fn run(args: DescribeArgs, cancel: &Cancel) -> anyhow::Result<()> {
-    let request = DescribeRequest { columns: args.selection(), exact: args.exact, ddof: args.ddof };
+    let quantiles = args.quantiles.iter().map(|q| q.trim().to_string()).filter(|q| !q.is_empty()).collect();
+    let request = DescribeRequest { columns: args.selection(), exact: args.exact, ddof: args.ddof, quantiles };
     run_and_render(&args.path, &Analysis::Describe(request), &args.run, cancel).map(drop)
 }

@@ -102,3 +102,36 @@ fn bad_input_is_a_clear_error() {
     let out = quantile(&dir, &["--column", "b", "--q", "0.5", "--rel-error", "0.1"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn describe_quantiles_in_every_format_and_no_saved_state() {
+    let dir = setup();
+    let out = dir
+        .tally()
+        .args(["describe", "g.arrow", "--columns", "b,k1", "--quantiles", "0.25,0.5,0.75"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", lossy(&out.stderr));
+    let table = lossy(&out.stdout);
+    assert!(table.contains("q0.25") && table.contains("q0.75"), "{table}");
+    let doc = json(
+        &dir.tally()
+            .args(["describe", "g.arrow", "--columns", "k1", "--quantiles", "0,1", "--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(doc["columns"][0]["q0"], 0.0);
+    assert_eq!(doc["columns"][0]["q1"], 999.0);
+    let exact = json(&quantile(&dir, &["--column", "b", "--q", "0.5"]));
+    let doc = json(
+        &dir.tally()
+            .args(["describe", "g.arrow", "--columns", "b", "--quantiles", "0.5", "--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(doc["columns"][0]["q0.5"], exact["quantiles"][0]["value"]);
+    let out =
+        dir.tally().args(["describe", "g.arrow", "--quantiles", "0.5", "--save-state", "s.tstate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(lossy(&out.stderr).contains("cannot be saved"), "{}", lossy(&out.stderr));
+}

@@ -152,6 +152,10 @@ fn drive(
         let entries = match job.step(plan, previous.as_ref())? {
             Step::Pass(entries) => entries,
             Step::Done(resolved) => break resolved,
+            Step::Finish(resolved, state) => {
+                previous = Some(state);
+                break resolved;
+            }
         };
         let pass = Pass { id, entries };
         id += 1;

@@ -169,6 +169,7 @@ mod tests {
             columns: vec![DescribedColumn { name: "s".into(), type_name: "Utf8".into() }],
             exact,
             ddof: 1,
+            quantiles: None,
         });
         let input = InputInfo { path: format!("day{count}.arrow"), format: "arrow-ipc-file", bytes: 10, batches: 1 };
         let partial = PartialSet { rows: count, stats: vec![AnyPartial::Counts(Counts { count, null_count: 1 })] };

@@ -170,7 +170,7 @@ fn a_filter_equals_the_analysis_of_the_passing_rows() {
     let AnalysisResult::Hist(ha) = &a.result else { panic!("a histogram") };
     assert_eq!(ha.filter.as_ref().map(|f| (f.text.as_str(), f.input_rows)), Some(("k < 5 and y is not null", 8000)));
     // Describe: counts, nulls, extrema exact; moments within a few ulps (different block boundaries).
-    let d = Analysis::Describe(DescribeRequest { columns: None, exact: true, ddof: 1 });
+    let d = Analysis::Describe(DescribeRequest { columns: None, exact: true, ddof: 1, quantiles: Vec::new() });
     let (a, b) = (run(&all, &d, ExecutorKind::Threads, 3, filter), run(&only, &d, ExecutorKind::Serial, 1, None));
     let (AnalysisResult::Describe(ra), AnalysisResult::Describe(rb)) = (&a.result, &b.result) else { panic!() };
     assert_eq!(ra.rows, rb.rows);
@@ -214,9 +214,10 @@ fn saved_states_of_two_halves_merge_into_the_whole() {
     let (h1, h2) = (store(&xs[..3000], &ys[..3000], &ks[..3000]), store(&xs[3000..], &ys[3000..], &ks[3000..]));
     let save =
         |o: &Outcome| StateFile::new(o.resolved.clone(), &o.input, o.state.rows, o.state.clone()).to_bytes().unwrap();
-    for analysis in
-        [hist(12, Some((-4.0, 4.0))), Analysis::Describe(DescribeRequest { columns: None, exact: true, ddof: 1 })]
-    {
+    for analysis in [
+        hist(12, Some((-4.0, 4.0))),
+        Analysis::Describe(DescribeRequest { columns: None, exact: true, ddof: 1, quantiles: Vec::new() }),
+    ] {
         let (a, b) =
             (run(&h1, &analysis, ExecutorKind::Serial, 1, None), run(&h2, &analysis, ExecutorKind::Serial, 1, None));
         let mut merged = StateFile::from_bytes(&save(&a), "a.tstate".as_ref()).unwrap();

@@ -43,7 +43,14 @@ impl Default for Run<'_> {
     }
 }
 
-fn quantiles(store: &Store, column: &str, qs: &[&str], method: Method, approx: Option<f64>, run: &Run) -> QuantileReport {
+fn quantiles(
+    store: &Store,
+    column: &str,
+    qs: &[&str],
+    method: Method,
+    approx: Option<f64>,
+    run: &Run,
+) -> QuantileReport {
     let analysis = Analysis::Quantile(QuantileRequest {
         column: column.into(),
         probabilities: qs.iter().map(|q| q.to_string()).collect(),
@@ -150,10 +157,7 @@ fn check_floats(store: &Store, column: &str, values: &[f64], run: &Run) {
 }
 
 fn f64_store(values: &[Option<f64>], batch: usize) -> Store {
-    let batches = values
-        .chunks(batch)
-        .map(|c| vec![Arc::new(Float64Array::from(c.to_vec())) as ArrayRef])
-        .collect();
+    let batches = values.chunks(batch).map(|c| vec![Arc::new(Float64Array::from(c.to_vec())) as ArrayRef]).collect();
     store_of(&["x"], batches)
 }
 
@@ -247,10 +251,8 @@ fn integer_columns_return_exact_integers_near_the_extremes() {
             _ => Some((mix(i + 3) % 100) as i64 - 50),
         })
         .collect();
-    let store = store_of(
-        &["k"],
-        ints.chunks(333).map(|c| vec![Arc::new(Int64Array::from(c.to_vec())) as ArrayRef]).collect(),
-    );
+    let store =
+        store_of(&["k"], ints.chunks(333).map(|c| vec![Arc::new(Int64Array::from(c.to_vec())) as ArrayRef]).collect());
     let mut sorted: Vec<i64> = ints.iter().flatten().copied().collect();
     sorted.sort();
     let n = sorted.len() as u64;
@@ -283,8 +285,7 @@ fn integer_columns_return_exact_integers_near_the_extremes() {
     sorted.sort();
     let r = quantiles(&store, "u", &["0", "0.5", "1"], Method::Lower, None, &Run::default());
     let got: Vec<Option<Value>> = r.quantiles.iter().map(|(_, v)| *v).collect();
-    let want: Vec<Option<Value>> =
-        [0, 1499, 2999].iter().map(|&i| Some(Value::Int(i128::from(sorted[i])))).collect();
+    let want: Vec<Option<Value>> = [0, 1499, 2999].iter().map(|&i| Some(Value::Int(i128::from(sorted[i])))).collect();
     assert_eq!(got, want);
 }
 
@@ -304,7 +305,8 @@ fn same_bits_for_every_executor_worker_count_chunk_size_and_filter() {
     let oracle = quantiles(&store, "x", &qs, Method::Linear, None, &Run { collect_limit: Some(64), ..Run::default() });
     for workers in [1, 2, 3, 7] {
         for chunk_rows in [512, 4096, 100_000] {
-            let run = Run { executor: ExecutorKind::Threads, workers, chunk_rows, collect_limit: Some(64), ..Run::default() };
+            let run =
+                Run { executor: ExecutorKind::Threads, workers, chunk_rows, collect_limit: Some(64), ..Run::default() };
             let other = quantiles(&store, "x", &qs, Method::Linear, None, &run);
             assert_eq!(other.quantiles, oracle.quantiles, "threads x {workers}, chunks of {chunk_rows}");
         }
@@ -322,7 +324,14 @@ fn sorted_constant_and_duplicated_columns_take_no_more_passes_than_random_ones()
     let limit = Some(1000);
     let passes = |values: Vec<f64>| {
         let store = f64_store(&values.into_iter().map(Some).collect::<Vec<_>>(), 10_000);
-        let r = quantiles(&store, "x", &["0.5", "0.9", "0.99"], Method::Linear, None, &Run { collect_limit: limit, chunk_rows: 50_000, ..Run::default() });
+        let r = quantiles(
+            &store,
+            "x",
+            &["0.5", "0.9", "0.99"],
+            Method::Linear,
+            None,
+            &Run { collect_limit: limit, chunk_rows: 50_000, ..Run::default() },
+        );
         r.passes.unwrap()
     };
     let random: Vec<f64> = (0..n).map(|i| mix(i) as f64 / u64::MAX as f64).collect();
@@ -345,7 +354,10 @@ fn approximate_quantiles_meet_their_relative_error() {
         ("heavy tail", (0..n).map(|i| 1.0 / (1.0 - (mix(i) as f64 / u64::MAX as f64)).max(1e-12)).collect()),
         ("signed", (0..n).map(|i| (mix(i) as f64 / u64::MAX as f64 - 0.5) * 1e6).collect()),
         ("zeros and duplicates", (0..n).map(|i| [0.0, 0.0, 3.0, -7.25, 1e-3][(mix(i) % 5) as usize]).collect()),
-        ("wide range", (0..n).map(|i| 10f64.powi((mix(i) % 600) as i32 - 300) * if i % 2 == 0 { 1.0 } else { -1.0 }).collect()),
+        (
+            "wide range",
+            (0..n).map(|i| 10f64.powi((mix(i) % 600) as i32 - 300) * if i % 2 == 0 { 1.0 } else { -1.0 }).collect(),
+        ),
     ];
     for e in [0.01, 0.005] {
         for (name, xs) in &sets {
@@ -384,4 +396,50 @@ fn bad_requests_are_clear_errors() {
     assert!(err(&["x"], None).contains("not a number"));
     assert!(err(&[], None).contains("no quantiles"));
     assert!(err(&["0.5"], Some(0.0)).contains("--rel-error"));
+}
+
+#[test]
+fn describe_quantiles_share_the_run_and_match_the_reference() {
+    use arrow_array::StringArray;
+    use tally_engine::analysis::DescribeRequest;
+    let xs = messy(8000);
+    let ks: Vec<Option<i64>> = (0..8000u64).map(|i| (i % 13 != 0).then(|| (mix(i) % 500) as i64)).collect();
+    let names: Vec<Option<&str>> = (0..8000).map(|i| Some(if i % 2 == 0 { "a" } else { "b" })).collect();
+    let batches = (0..8)
+        .map(|b| {
+            let r = b * 1000..(b + 1) * 1000;
+            vec![
+                Arc::new(Float64Array::from(xs[r.clone()].to_vec())) as ArrayRef,
+                Arc::new(Int64Array::from(ks[r.clone()].to_vec())) as ArrayRef,
+                Arc::new(StringArray::from(names[r].to_vec())) as ArrayRef,
+            ]
+        })
+        .collect();
+    let store = store_of(&["x", "k", "s"], batches);
+    let qs = ["0.25", "0.5", "0.75", "0.99"];
+    let describe = |quantiles: Vec<String>| {
+        let analysis = Analysis::Describe(DescribeRequest { columns: None, exact: false, ddof: 1, quantiles });
+        let options =
+            RunOptions { executor: ExecutorKind::Threads, workers: 3, chunk_rows: 700, ..RunOptions::default() };
+        match run_store(&store, input(), &analysis, &options).unwrap().result {
+            AnalysisResult::Describe(r) => r,
+            other => panic!("{other:?}"),
+        }
+    };
+    let with = describe(qs.iter().map(|q| q.to_string()).collect());
+    let without = describe(Vec::new());
+    assert_eq!(with.quantiles, ["q0.25", "q0.5", "q0.75", "q0.99"]);
+    for (a, b) in with.columns.iter().zip(&without.columns) {
+        assert_eq!(format!("{:?}", a.summary), format!("{:?}", b.summary), "{}: describe statistics change", a.name);
+    }
+    let mut fx: Vec<f64> = xs.iter().flatten().copied().filter(|x| !x.is_nan()).collect();
+    fx.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut ik: Vec<f64> = ks.iter().flatten().map(|&k| k as f64).collect();
+    ik.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    for (column, sorted) in [(0, &fx), (1, &ik)] {
+        for (got, q) in with.columns[column].quantiles.iter().zip(qs) {
+            assert!(same(float_of(*got), reference(sorted, q, Method::Linear)), "column {column} q={q}: {got:?}");
+        }
+    }
+    assert_eq!(with.columns[2].quantiles, vec![None; 4], "strings have no quantiles");
 }

@@ -50,6 +50,10 @@ pub(crate) struct DescribeArgs {
     /// Delta degrees of freedom of var and std: 1 for the sample variance, 0 for the population variance.
     #[arg(long, default_value_t = 1)]
     pub(crate) ddof: u64,
+    /// Also the exact quantiles (NumPy's `linear` method) of the numeric columns, e.g. 0.25,0.5,0.75; they
+    /// take a few more passes over the data.
+    #[arg(long, value_delimiter = ',', value_name = "Q1,Q2,...")]
+    pub(crate) quantiles: Vec<String>,
     #[command(flatten)]
     pub(crate) run: AnalysisArgs,
 }

@@ -5,13 +5,14 @@ use std::path::Path;
 use arrow_schema::Schema;
 use serde::{Deserialize, Serialize};
 
+use super::quantile::{self, ExactQuantiles, Method, Probability, Selector, select};
 use super::{Analysis, AnalysisResult, Resolved, Step, described_columns, positions};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry, resolve_columns};
 use crate::report::{ColumnReport, InputInfo, Report};
 use crate::run::{Outcome, RunOptions, run, run_store};
-use crate::stats::{FinishOptions, PartialSet, Stat};
-use crate::store::Store;
+use crate::stats::{AnyPartial, FinishOptions, PartialSet, Stat, Value};
+use crate::store::{ColumnKind, Store};
 
 /// Count, nulls, NaN, extrema, sum, mean, var, std, skewness and kurtosis of columns.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -21,41 +22,127 @@ pub struct DescribeRequest {
     /// Correctly rounded float sums and means.
     pub exact: bool,
     pub ddof: u64,
+    /// `--quantiles`: exact quantiles (method `linear`) of the numeric columns, as written.
+    pub quantiles: Vec<String>,
 }
 
 impl DescribeRequest {
     pub(super) fn validate(&self, schema: &Schema) -> Result<DescribeJob> {
-        Ok(DescribeJob {
-            request: self.clone(),
-            columns: resolve_columns(schema, self.columns.as_deref())?,
-            done: false,
-        })
+        let columns = resolve_columns(schema, self.columns.as_deref())?;
+        let probabilities = self.quantiles.iter().map(|q| Probability::parse(q)).collect::<Result<Vec<_>>>()?;
+        let selectors = if probabilities.is_empty() {
+            Vec::new()
+        } else {
+            columns
+                .iter()
+                .map(|&c| {
+                    let t = schema.field(c).data_type();
+                    (ColumnKind::of(t) != ColumnKind::Other)
+                        .then(|| Selector::new(quantile::domain_of(t), select::COLLECT_LIMIT))
+                })
+                .collect()
+        };
+        Ok(DescribeJob { request: self.clone(), columns, probabilities, selectors, first: None, passes: 0 })
     }
 }
 
-/// A describe in progress: one pass.
+/// A describe in progress: one pass, plus the selection passes of `--quantiles`.
 #[derive(Debug)]
 pub struct DescribeJob {
     request: DescribeRequest,
     pub(super) columns: Vec<usize>,
-    done: bool,
+    probabilities: Vec<Probability>,
+    /// One per column: `None` for columns without quantiles (not numeric, or none asked for).
+    selectors: Vec<Option<Selector>>,
+    /// The first pass's describe statistics, kept while the quantile passes run.
+    first: Option<PartialSet>,
+    passes: u32,
 }
 
 impl DescribeJob {
-    pub(super) fn step(&mut self, plan: &Plan, _previous: Option<&PartialSet>) -> Result<Step> {
+    pub(super) fn step(&mut self, plan: &Plan, previous: Option<&PartialSet>) -> Result<Step> {
         let positions = positions(plan, &self.columns)?;
-        if self.done {
-            let columns = described_columns(plan, &positions);
-            return Ok(Step::Done(Resolved::Describe(ResolvedDescribe {
-                columns,
-                exact: self.request.exact,
-                ddof: self.request.ddof,
-            })));
+        self.passes += 1;
+        let Some(previous) = previous else {
+            let stat = Stat::Describe { exact: self.request.exact };
+            let mut entries: Vec<StatEntry> =
+                positions.iter().map(|&p| StatEntry { columns: vec![p], stat: stat.clone() }).collect();
+            for (&p, s) in positions.iter().zip(&self.selectors) {
+                if s.is_some() {
+                    entries.push(StatEntry { columns: vec![p], stat: quantile::first_pass() });
+                }
+            }
+            return Ok(Step::Pass(entries));
+        };
+        // Hand each active selection its state, in the order the entries were made.
+        let mut states = previous.stats.iter();
+        if self.first.is_none() {
+            let describe: Vec<_> = states.by_ref().take(positions.len()).cloned().collect();
+            self.first = Some(PartialSet { rows: previous.rows, stats: describe });
+            for s in self.selectors.iter_mut().flatten() {
+                match states.next() {
+                    Some(AnyPartial::KeyHistogram(h)) => {
+                        let (probabilities, method) = (&self.probabilities, Method::Linear);
+                        s.start(h, |n| probabilities.iter().flat_map(|q| method.ranks(n, q)).collect())
+                    }
+                    _ => return Err(Error::internal("describe's quantile pass lost a histogram")),
+                }
+            }
+        } else {
+            for s in self.selectors.iter_mut().flatten().filter(|s| s.was_active()) {
+                match states.next() {
+                    Some(AnyPartial::KeyWindows(w)) => s.refine(w)?,
+                    _ => return Err(Error::internal("describe's quantile pass lost a window state")),
+                }
+            }
         }
-        self.done = true;
-        let stat = Stat::Describe { exact: self.request.exact };
-        Ok(Step::Pass(positions.into_iter().map(|p| StatEntry { columns: vec![p], stat: stat.clone() }).collect()))
+        let entries: Vec<StatEntry> = positions
+            .iter()
+            .zip(self.selectors.iter_mut())
+            .filter_map(|(&p, s)| {
+                let s = s.as_mut()?;
+                s.mark_active(!s.is_done());
+                (!s.is_done()).then(|| StatEntry { columns: vec![p], stat: Stat::KeyWindows(s.windows().to_vec()) })
+            })
+            .collect();
+        if !entries.is_empty() {
+            return Ok(Step::Pass(entries));
+        }
+        let quantiles = (!self.probabilities.is_empty())
+            .then(|| {
+                let values = self
+                    .selectors
+                    .iter()
+                    .map(|s| match s {
+                        Some(s) => Ok(ExactQuantiles::of(s, &self.probabilities, Method::Linear)?.values),
+                        None => Ok(vec![None; self.probabilities.len()]),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok::<_, Error>(DescribeQuantiles {
+                    probabilities: self.probabilities.clone(),
+                    values,
+                    passes: self.passes - 1,
+                })
+            })
+            .transpose()?;
+        let resolved = Resolved::Describe(ResolvedDescribe {
+            columns: described_columns(plan, &positions),
+            exact: self.request.exact,
+            ddof: self.request.ddof,
+            quantiles,
+        });
+        let first = self.first.take().unwrap_or_else(|| previous.clone());
+        Ok(Step::Finish(resolved, first))
     }
+}
+
+/// The exact quantiles of `describe --quantiles`, computed during the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DescribeQuantiles {
+    pub probabilities: Vec<Probability>,
+    /// Per described column, one value per probability.
+    pub values: Vec<Vec<Option<Value>>>,
+    pub passes: u32,
 }
 
 /// One described column as a state file records it.
@@ -71,6 +158,9 @@ pub struct ResolvedDescribe {
     pub columns: Vec<DescribedColumn>,
     pub exact: bool,
     pub ddof: u64,
+    /// `--quantiles`: not mergeable, so a state with them is never saved.
+    #[serde(default)]
+    pub quantiles: Option<DescribeQuantiles>,
 }
 
 impl ResolvedDescribe {
@@ -87,14 +177,20 @@ impl ResolvedDescribe {
             .columns
             .iter()
             .zip(&state.stats)
-            .map(|(c, s)| {
+            .enumerate()
+            .map(|(i, (c, s))| {
                 let summary = s
                     .summary(&options)
                     .ok_or_else(|| Error::internal(format!("describe of {} got a {} state", c.name, s.kind_name())))?;
-                Ok(ColumnReport { name: c.name.clone(), type_name: c.type_name.clone(), summary })
+                let quantiles = self.quantiles.as_ref().map_or_else(Vec::new, |q| q.values[i].clone());
+                Ok(ColumnReport { name: c.name.clone(), type_name: c.type_name.clone(), summary, quantiles })
             })
             .collect::<Result<_>>()?;
-        Ok(Report { input, rows: state.rows, filter: None, ddof: self.ddof, exact: self.exact, columns })
+        let quantiles = self
+            .quantiles
+            .as_ref()
+            .map_or_else(Vec::new, |q| q.probabilities.iter().map(|p| format!("q{}", p.text)).collect());
+        Ok(Report { input, rows: state.rows, filter: None, ddof: self.ddof, exact: self.exact, columns, quantiles })
     }
 }
 
@@ -116,7 +212,12 @@ impl Default for DescribeOptions {
 
 impl DescribeOptions {
     fn analysis(&self) -> Analysis {
-        Analysis::Describe(DescribeRequest { columns: self.columns.clone(), exact: self.exact, ddof: self.ddof })
+        Analysis::Describe(DescribeRequest {
+            columns: self.columns.clone(),
+            exact: self.exact,
+            ddof: self.ddof,
+            quantiles: Vec::new(),
+        })
     }
 }
 

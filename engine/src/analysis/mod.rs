@@ -64,6 +64,10 @@ impl Analysis {
                 "exact quantiles cannot be saved for merging (each run selects within its own data); \
                  use --approx to save a mergeable sketch",
             )),
+            Analysis::Describe(r) if !r.quantiles.is_empty() => Err(Error::input(
+                "describe --quantiles cannot be saved for merging (exact quantiles do not merge); \
+                 save the describe without --quantiles, or use tally quantile --approx",
+            )),
             _ => Ok(()),
         }
     }
@@ -95,6 +99,9 @@ pub enum Step {
     Pass(Vec<StatEntry>),
     /// The last pass's result is the final state of this resolved analysis.
     Done(Resolved),
+    /// Done, and this (an earlier pass's result) is the final state: `describe --quantiles` keeps its
+    /// first pass's describe statistics while later passes select the quantiles.
+    Finish(Resolved, PartialSet),
 }
 
 impl Job {

@@ -8,23 +8,23 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
 
-use super::{Cell, Report, STAT_NAMES};
+use super::{Cell, Report};
 
-/// `name`, `type`, then every statistic of [`STAT_NAMES`] as a column.
+/// `name`, `type`, then every statistic of [`Report::stat_names`] as a column.
 pub fn describe_batch(report: &Report) -> RecordBatch {
     let mut fields = vec![Field::new("name", DataType::Utf8, false), Field::new("type", DataType::Utf8, false)];
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(report.columns.iter().map(|c| &c.name))),
         Arc::new(StringArray::from_iter_values(report.columns.iter().map(|c| &c.type_name))),
     ];
-    for (i, name) in STAT_NAMES.iter().enumerate() {
-        let cells: Vec<Cell> = report.columns.iter().map(|c| c.summary.cell(i)).collect();
+    for (i, name) in report.stat_names().iter().enumerate() {
+        let cells: Vec<Cell> = report.columns.iter().map(|c| c.cell(i)).collect();
         if cells.iter().all(|c| matches!(c, Cell::Count(_))) {
-            fields.push(Field::new(*name, DataType::UInt64, false));
+            fields.push(Field::new(name, DataType::UInt64, false));
             let counts = cells.iter().map(|c| if let Cell::Count(n) = c { *n } else { 0 });
             columns.push(Arc::new(UInt64Array::from_iter_values(counts)));
         } else {
-            fields.push(Field::new(*name, DataType::Float64, true));
+            fields.push(Field::new(name, DataType::Float64, true));
             let values = cells.iter().map(|c| match *c {
                 Cell::Missing => None,
                 Cell::Count(n) => Some(n as f64),

@@ -1,19 +1,20 @@
-//! CSV output: one row per column, one field per statistic, in [`STAT_NAMES`] order.
+//! CSV output: one row per column, one field per statistic, in [`Report::stat_names`] order.
 //!
 //! A statistic that does not exist is an empty field; floats use the shortest round-trip text and
 //! `NaN`/`inf`/`-inf`, which pandas and polars parse as floats.
 
 use std::io::Write;
 
-use super::{Cell, Report, STAT_NAMES, float_text};
+use super::{Cell, Report, float_text};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "name,type,{}", STAT_NAMES.join(","))?;
+    let names = report.stat_names();
+    writeln!(out, "name,type,{}", names.join(","))?;
     for c in &report.columns {
         let mut line = format!("{},{}", quote(&c.name), quote(&c.type_name));
-        for i in 0..STAT_NAMES.len() {
+        for i in 0..names.len() {
             line.push(',');
-            match c.summary.cell(i) {
+            match c.cell(i) {
                 Cell::Missing => {}
                 Cell::Count(n) => line.push_str(&n.to_string()),
                 Cell::Int(v) => line.push_str(&v.to_string()),

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::{Cell, Report, SCHEMA_VERSION, STAT_NAMES};
+use super::{Cell, Report, SCHEMA_VERSION};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &JsonReport(report))?;
@@ -39,7 +39,10 @@ impl Serialize for JsonReport<'_> {
         }
         map.serialize_entry(
             "options",
-            &serde_json::json!({"ddof": r.ddof, "exact": r.exact, "nulls": "excluded", "nan": "excluded"}),
+            &serde_json::json!({
+                "ddof": r.ddof, "exact": r.exact, "nulls": "excluded", "nan": "excluded",
+                "quantile_method": if r.quantiles.is_empty() { None } else { Some("linear") },
+            }),
         )?;
         map.serialize_entry("columns", &JsonColumns(r))?;
         map.end()
@@ -48,11 +51,10 @@ impl Serialize for JsonReport<'_> {
 
 impl Serialize for JsonColumns<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let names = self.0.stat_names();
         s.collect_seq(self.0.columns.iter().map(|c| {
-            let mut entries: Vec<(&str, JsonCell)> = Vec::with_capacity(STAT_NAMES.len());
-            for (i, name) in STAT_NAMES.iter().enumerate() {
-                entries.push((name, JsonCell(c.summary.cell(i))));
-            }
+            let entries: Vec<(&str, JsonCell)> =
+                names.iter().enumerate().map(|(i, name)| (name.as_str(), JsonCell(c.cell(i)))).collect();
             ColumnEntry { name: &c.name, type_name: &c.type_name, entries }
         }))
     }

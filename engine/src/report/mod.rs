@@ -66,6 +66,23 @@ pub struct ColumnReport {
     pub name: String,
     pub type_name: String,
     pub summary: Summary,
+    /// The exact quantiles of `describe --quantiles`, one per [`Report::quantiles`] label (`None` for
+    /// columns without values or that are not numeric).
+    pub quantiles: Vec<Option<Value>>,
+}
+
+impl ColumnReport {
+    /// Statistic `i` of [`Report::stat_names`]: the describe statistics, then the quantiles.
+    pub fn cell(&self, i: usize) -> Cell {
+        if i < STAT_NAMES.len() {
+            return self.summary.cell(i);
+        }
+        match self.quantiles.get(i - STAT_NAMES.len()).copied().flatten() {
+            None => Cell::Missing,
+            Some(Value::Int(v)) => Cell::Int(v),
+            Some(Value::Float(f)) => Cell::Float(f),
+        }
+    }
 }
 
 /// The finished result of `describe`.
@@ -78,6 +95,16 @@ pub struct Report {
     pub ddof: u64,
     pub exact: bool,
     pub columns: Vec<ColumnReport>,
+    /// Labels of the quantile statistics (`q0.25`, ...) that follow [`STAT_NAMES`]; empty without
+    /// `--quantiles`.
+    pub quantiles: Vec<String>,
+}
+
+impl Report {
+    /// The names of every statistic in output order: [`STAT_NAMES`], then the quantile labels.
+    pub fn stat_names(&self) -> Vec<String> {
+        STAT_NAMES.iter().map(|s| s.to_string()).chain(self.quantiles.iter().cloned()).collect()
+    }
 }
 
 /// Output formats.
@@ -127,18 +154,21 @@ impl Report {
     pub fn table(&self) -> ResultTable {
         let mut columns = vec![TableColumn::new("name", 0), TableColumn::new("type", 2)];
         columns.extend(STAT_NAMES.iter().zip(STAT_PRIORITY).map(|(n, p)| TableColumn::new(*n, p)));
+        // Asked-for quantiles are as essential as the mean.
+        columns.extend(self.quantiles.iter().map(|q| TableColumn::new(q.clone(), 0)));
         let rows = self
             .columns
             .iter()
             .map(|c| {
                 let f32_values = c.type_name == "Float32";
                 let mut row = vec![TableCell::Text(c.name.clone()), TableCell::Text(c.type_name.clone())];
-                row.extend((0..STAT_NAMES.len()).map(|i| match c.summary.cell(i) {
+                let quantile = |i: usize| i >= STAT_NAMES.len();
+                row.extend((0..STAT_NAMES.len() + self.quantiles.len()).map(|i| match c.cell(i) {
                     Cell::Missing => TableCell::Missing,
                     Cell::Count(n) => TableCell::Int(n.into()),
                     Cell::Int(v) => TableCell::Int(v),
                     // min and max are values of the column: at its own precision (exact in f32).
-                    Cell::Float(x) if f32_values && (i == 3 || i == 4) && f64::from(x as f32) == x => {
+                    Cell::Float(x) if f32_values && (i == 3 || i == 4 || quantile(i)) && f64::from(x as f32) == x => {
                         TableCell::Float32(x as f32)
                     }
                     Cell::Float(x) => TableCell::Float(x),

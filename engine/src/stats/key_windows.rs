@@ -111,7 +111,8 @@ impl KeyWindows {
             _ => {
                 // Many windows (many quantiles far apart): in groups of four, each group a scan of its own.
                 for (g, group) in spec.chunks(4).enumerate() {
-                    let mut part = KeyWindows { windows: self.windows[g * 4..g * 4 + group.len()].to_vec(), null_count: 0 };
+                    let mut part =
+                        KeyWindows { windows: self.windows[g * 4..g * 4 + group.len()].to_vec(), null_count: 0 };
                     part.scan(group, values, validity);
                     self.windows[g * 4..g * 4 + group.len()].clone_from_slice(&part.windows);
                 }

@@ -63,6 +63,8 @@ pub struct Selector {
     windows: Vec<Window>,
     passes: u32,
     collect_limit: u64,
+    /// Whether the pass in flight carries this selection's windows (see [`Selector::mark_active`]).
+    active: bool,
 }
 
 impl Selector {
@@ -76,6 +78,7 @@ impl Selector {
             windows: Vec::new(),
             passes: 0,
             collect_limit,
+            active: false,
         }
     }
 
@@ -156,6 +159,16 @@ impl Selector {
         Ok(())
     }
 
+    /// Records whether the next pass carries this selection's windows (a pass of several selections
+    /// holds entries only for the unfinished ones).
+    pub fn mark_active(&mut self, active: bool) {
+        self.active = active;
+    }
+
+    pub fn was_active(&self) -> bool {
+        self.active
+    }
+
     /// The key at `rank`, once answered.
     pub fn key(&self, rank: u64) -> Option<u64> {
         self.answers.get(&rank).copied()
@@ -191,13 +204,17 @@ impl Selector {
     }
 
     fn plan_windows(&mut self) {
-        self.windows =
-            self.targets
-                .iter()
-                .map(|t| {
-                    if t.count <= self.collect_limit { Window::collecting(t.lo, t.hi) } else { Window::counting(t.lo, t.hi) }
-                })
-                .collect();
+        self.windows = self
+            .targets
+            .iter()
+            .map(|t| {
+                if t.count <= self.collect_limit {
+                    Window::collecting(t.lo, t.hi)
+                } else {
+                    Window::counting(t.lo, t.hi)
+                }
+            })
+            .collect();
     }
 
     /// Exact selection among a target's collected keys.
