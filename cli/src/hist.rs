@@ -5,13 +5,15 @@ use tally_engine::analysis::{AnalysisResult, Bins, HistRequest};
 use tally_engine::exec::Cancel;
 
 use crate::analysis::run_and_render;
-use crate::args::HistArgs;
+use crate::args::{BinsArg, HistArgs};
 
 pub(crate) fn run(args: HistArgs, cancel: &Cancel) -> anyhow::Result<()> {
     let bins = match (&args.edges, args.bins) {
         (Some(_), Some(_)) => anyhow::bail!("--bins and --edges exclude each other"),
         (Some(edges), None) => Bins::Edges(edges.0.clone()),
-        (None, bins) => Bins::Count(bins.unwrap_or(10)),
+        (None, Some(BinsArg::Rule(rule))) => Bins::Rule(rule),
+        (None, Some(BinsArg::Count(n))) => Bins::Count(n),
+        (None, None) => Bins::Count(10),
     };
     let request = HistRequest { column: args.column.clone(), bins, range: args.range };
     let outcome = run_and_render(&args.path, &Analysis::Hist(request), &args.run, cancel)?;

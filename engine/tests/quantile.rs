@@ -98,7 +98,7 @@ fn reference(xs: &[f64], q: &str, method: Method) -> Option<f64> {
     let nearest = {
         let twice = frac.clone() * BigRational::from_integer(2.into());
         let one = BigRational::from_integer(1.into());
-        if twice < one || (twice == one && floor % 2 == 0) { floor } else { floor + 1 }
+        if twice < one || (twice == one && floor.is_multiple_of(2)) { floor } else { floor + 1 }
     };
     let interp = |t: f64| {
         let (a, b) = (xs[floor], xs[floor + 1]);
@@ -264,7 +264,7 @@ fn integer_columns_return_exact_integers_near_the_extremes() {
             let ceil = h.ceil().to_integer().to_usize().unwrap();
             let frac = h - BigRational::from_integer(BigInt::from(floor));
             let half = BigRational::new(1.into(), 2.into());
-            let nearest = if frac < half || (frac == half && floor % 2 == 0) { floor } else { floor + 1 };
+            let nearest = if frac < half || (frac == half && floor.is_multiple_of(2)) { floor } else { floor + 1 };
             let i = match method {
                 Method::Lower => floor,
                 Method::Higher => ceil,

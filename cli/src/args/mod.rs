@@ -93,8 +93,9 @@ pub(crate) struct HistArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) column: String,
     /// Number of equal-width bins [default: 10, as NumPy].
-    #[arg(long, value_parser = parse_bins, value_name = "N")]
-    pub(crate) bins: Option<usize>,
+    /// Or a NumPy bin rule: auto, fd, sturges, sqrt, doane, scott, rice or stone (estimated from the data).
+    #[arg(long, value_parser = parse_bins, value_name = "N|RULE")]
+    pub(crate) bins: Option<BinsArg>,
     /// Explicit bin edges, comma-separated and non-decreasing (instead of --bins and --range).
     #[arg(long, value_parser = parse_edges, value_name = "E0,E1,...")]
     pub(crate) edges: Option<Edges>,
@@ -173,7 +174,27 @@ pub(crate) struct MergeArgs {
     pub(crate) log: LogArgs,
 }
 
-fn parse_bins(s: &str) -> Result<usize, String> {
+/// `--bins`: a count or a rule name.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum BinsArg {
+    Count(usize),
+    Rule(tally_engine::analysis::hist_rules::BinRule),
+}
+
+fn parse_bins(s: &str) -> Result<BinsArg, String> {
+    if let Some(rule) = tally_engine::analysis::hist_rules::BinRule::parse(s.trim()) {
+        return Ok(BinsArg::Rule(rule));
+    }
+    parse_bin_count(s).map(BinsArg::Count).map_err(|e| {
+        if s.trim().chars().all(|c| c.is_ascii_digit()) {
+            e
+        } else {
+            format!("{s:?} is neither a number of bins nor a rule (auto, fd, sturges, sqrt, doane, scott, rice, stone)")
+        }
+    })
+}
+
+fn parse_bin_count(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(0) => Err("must be at least 1".into()),
         Ok(n) if n <= 10_000_000 => Ok(n),

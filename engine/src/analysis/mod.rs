@@ -21,6 +21,7 @@
 pub mod corr;
 pub mod describe;
 pub mod hist;
+pub mod hist_rules;
 pub mod quantile;
 
 use arrow_schema::Schema;

@@ -86,7 +86,7 @@ impl Probability {
                 .and_then(|n| n.checked_add(u128::from(d - b'0')))
                 .ok_or_else(|| bad("is not in [0, 1]"))?;
         }
-        while scale > 0 && numerator % 10 == 0 && numerator != 0 {
+        while scale > 0 && numerator.is_multiple_of(10) && numerator != 0 {
             numerator /= 10;
             scale -= 1;
         }

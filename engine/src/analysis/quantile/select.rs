@@ -186,9 +186,7 @@ impl Selector {
                     break;
                 }
                 ranks.next();
-                if b.lo == b.hi {
-                    self.answers.insert(r, b.lo);
-                } else if r == start && b.lo_exact {
+                if b.lo == b.hi || (r == start && b.lo_exact) {
                     self.answers.insert(r, b.lo);
                 } else if r == end - 1 && b.hi_exact {
                     self.answers.insert(r, b.hi);
@@ -264,7 +262,7 @@ mod tests {
         s.start(&h, |_| ranks);
         while !s.is_done() {
             let mut w = KeyWindows::default();
-            w.update(&s.windows().to_vec(), chunk());
+            w.update(s.windows(), chunk());
             s.refine(&w).unwrap();
         }
         let passes = s.passes();
