@@ -95,6 +95,17 @@ where
     Ok(ACTIVE.with_borrow_mut(|a| a.take().map(|a| a.stdout).unwrap_or_default()))
 }
 
+/// The subcommands a host can [`invoke`], with their one-line help: hosts expose each one, including those
+/// added after the host was written.
+pub fn commands() -> Vec<(String, String)> {
+    use clap::CommandFactory;
+    Cli::command()
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| (c.get_name().to_string(), c.get_about().map(|a| a.to_string()).unwrap_or_default()))
+        .collect()
+}
+
 /// Whether an embedded run is active on this thread.
 pub(crate) fn active() -> bool {
     ACTIVE.with_borrow(Option::is_some)
@@ -130,6 +141,13 @@ mod tests {
         let err = invoke(["describe"], &embedding()).unwrap_err();
         assert!(matches!(&err, Failure::Usage(m) if m.contains("<PATH>")), "{err}");
         assert!(err.engine_error().is_none());
+    }
+
+    #[test]
+    fn commands_are_the_visible_subcommands() {
+        let names: Vec<String> = commands().into_iter().map(|(n, _)| n).collect();
+        assert!(names.iter().any(|n| n == "describe") && names.iter().any(|n| n == "gen"), "{names:?}");
+        assert!(!names.iter().any(|n| n == "__worker" || n == "help"), "{names:?}");
     }
 
     #[test]
