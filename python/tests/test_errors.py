@@ -70,3 +70,16 @@ def test_every_error_is_a_tally_error() -> None:
     for cls in (tally.UsageError, tally.InputError, tally.WorkerError, tally.TallyIOError, tally.ProtocolError,
                 tally.Cancelled, tally.InternalError):  # fmt: skip
         assert issubclass(cls, tally.TallyError)
+
+
+def test_a_poison_chunk_is_a_worker_error_naming_chunk_and_rows(
+    cli: str, gen_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fault injection (engine/src/exec/processes/fault.rs): every worker that gets chunk 2 aborts.
+    monkeypatch.setenv("TALLY_FAULT", "abort:chunk=2")
+    with pytest.raises(tally.WorkerError) as e:
+        tally.describe(gen_file, chunk_rows=1000, workers=2)
+    assert (e.value.chunk, e.value.rows) == (2, (2000, 3000))
+    assert e.value.worker and e.value.kind == "worker"
+    stderr = cli_error(cli, "describe", gen_file, "--chunk-rows", "1000", "--workers", "2")
+    assert "chunk 2 (rows 2000..3000)" in stderr and "chunk 2 (rows 2000..3000)" in str(e.value)
