@@ -32,8 +32,12 @@ pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Re
         options.workers = workers as usize;
     }
     if options.executor == ExecutorKind::Processes {
-        // Workers are this very binary, re-executed with the hidden subcommand.
-        let program = std::env::current_exe()?;
+        // Workers are this very binary, re-executed with the hidden subcommand; an embedded run (whose
+        // executable is its host's) names the `tally` binary to use.
+        let program = match crate::embed::worker_program() {
+            Some(program) => program?,
+            None => std::env::current_exe()?,
+        };
         options.worker_command = Some(WorkerCommand::new(program, vec!["__worker".into()]));
     }
     Ok((options, warnings(args)))
@@ -142,7 +146,7 @@ pub(crate) fn format(args: &OutputArgs) -> (Format, Option<String>) {
 /// The table layout: fitted to `COLUMNS` when set, else to the terminal when stdout is one; unlimited
 /// for files and pipes.
 pub(crate) fn table_options(args: &OutputArgs) -> TableOptions {
-    let width = if args.output.is_some() { None } else { terminal_width() };
+    let width = if args.output.is_some() || crate::embed::active() { None } else { terminal_width() };
     TableOptions { width, transpose: args.transpose }
 }
 

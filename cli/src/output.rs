@@ -20,6 +20,8 @@ pub(crate) fn with_output(
             write(file.writer()).with_context(|| format!("{}: cannot write", path.display()))?;
             Ok(file.commit()?)
         }
+        // An embedded run (crate::embed) hands standard output to its host instead.
+        None if crate::embed::active() => crate::embed::write_stdout(write).context("cannot capture the output"),
         None => {
             let mut out = BufWriter::new(std::io::stdout().lock());
             write(&mut out).and_then(|()| out.flush()).context("cannot write to standard output")
