@@ -23,7 +23,7 @@ import report
 import tools
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TASK_COLS = {"describe": "a,b,c,d", "hist": "a", "corr": "a,b,c,d"}
+TASK_COLS = {"describe": "a,b,c,d", "hist": "a", "corr": "a,b,c,d", "quantile": "b", "quantile_approx": "b"}
 
 
 def tally_cmd(tally, task, path, cols):
@@ -31,13 +31,18 @@ def tally_cmd(tally, task, path, cols):
         return [tally, "describe", path, "--columns", cols, "--format", "json", "-q"]
     if task == "hist":
         return [tally, "hist", path, "--column", cols, "--bins", str(tools.BINS), "--format", "json", "-q"]
+    if task in ("quantile", "quantile_approx"):
+        qs = ",".join(str(q) for q in tools.QS)
+        approx = ["--approx", "--rel-error", "0.01"] if task == "quantile_approx" else []
+        return [tally, "quantile", path, "--column", cols, "--q", qs, "--format", "json", "-q", *approx]
     return [tally, "corr", path, "--columns", cols, "--format", "json", "-q"]
 
 
 def tally_has(tally, task):
     if task == "describe":
         return True
-    return subprocess.run([tally, task, "--help"], capture_output=True).returncode == 0
+    sub = "quantile" if task == "quantile_approx" else task
+    return subprocess.run([tally, sub, "--help"], capture_output=True).returncode == 0
 
 
 def tally_result(task, out):
@@ -47,6 +52,8 @@ def tally_result(task, out):
         return {c["name"]: {k: c[k] for k in keys} for c in j["columns"]}
     if task == "hist":
         return {"lo": j["edges"][0], "hi": j["edges"][-1], "counts": j["counts"]}
+    if task in ("quantile", "quantile_approx"):
+        return {"q": [q["value"] for q in j["quantiles"]]}
     return {"matrix": j["matrix"]}
 
 
@@ -82,6 +89,8 @@ def measure(args, task, states):
     else:
         print(f"  {task}: `tally {task} --help` fails: tally n/a (not built)", file=sys.stderr)
     for tool in args.tools:
+        if task not in tools.TOOLS[tool][1]:
+            continue
         fn = tools.TOOLS[tool][1][task]
         runners[(tool, "in-process")] = (lambda fn=fn, tool=tool: timed(lambda: fn(states[tool])))
         cmd = python_cmd(tool, task, args.path, cols)

@@ -41,6 +41,14 @@ def agreement(task, res, ref):
             return False, f"DIFFERS: range {res['lo']}..{res['hi']}"
         diff = sum(abs(a - b) for a, b in zip(res["counts"], ref["counts"]))
         return (diff == 0, "ok (counts equal)" if diff == 0 else f"DIFFERS: {diff} values in other bins")
+    if task == "quantile":
+        same = res["q"] == ref["q"]
+        worst = max(_rel(a, b) for a, b in zip(res["q"], ref["q"]))
+        return (same, "ok (bit-identical)" if same else f"DIFFERS (max rel. dev. {worst:.0e})")
+    if task == "quantile_approx":
+        # Against the exact reference is what matters; here only the approximations' spread is shown.
+        worst = max(_rel(a, b) for a, b in zip(res["q"], ref["q"]))
+        return (True, f"rel. dev. {worst:.1e} from the reference")
     worst = 0.0
     for ra, rb in zip(res["matrix"], ref["matrix"]):
         for a, b in zip(ra, rb):
@@ -94,7 +102,7 @@ def rows(args, runs, ceiling):
     top = ceiling[max(ceiling)] if ceiling else None
     out = []
     for task, (times, results) in runs.items():
-        nbytes = column_bytes(args.path, {"hist": "a"}.get(task, "a,b,c,d"))
+        nbytes = column_bytes(args.path, {"hist": "a", "quantile": "b", "quantile_approx": "b"}.get(task, "a,b,c,d"))
         ref_tool = "tally" if "tally" in results else "numpy"
         ref = results.get(ref_tool)
         best = {}

@@ -142,3 +142,44 @@ def corr(state):
     from tools import _symmetric
 
     return {"matrix": _symmetric(len(cols), pairs, vals)}
+
+
+def _key_hist_part(args):
+    """Counts of the top 16 bits of the order key (float bits, sign-flipped) of one slice."""
+    c, lo, hi = args
+    v = _valid(c, lo, hi)
+    bits = v.view(np.uint64)
+    keys = np.where(bits >> 63 == 1, ~bits, bits | np.uint64(1 << 63))
+    return np.bincount((keys >> np.uint64(48)).astype(np.int64), minlength=1 << 16)
+
+
+def _collect_part(args):
+    c, lo, hi, vlo, vhi = args
+    v = _valid(c, lo, hi)
+    return v[(v >= vlo) & (v <= vhi)]
+
+
+def quantile(state):
+    """Exact p50/p90/p99 of b by histogram selection: pass 1 counts key buckets in the pool, the parent
+    finds each rank's bucket, pass 2 collects those buckets' values in the pool, the parent selects."""
+    pool, ranges = state["pool"], state["ranges"]
+    counts = sum(pool.map(_key_hist_part, [("b", lo, hi) for lo, hi in ranges]))
+    n = int(counts.sum())
+    cum = np.cumsum(counts)
+    out = []
+    for q in [0.5, 0.9, 0.99]:
+        h = (n - 1) * q
+        ranks = sorted({int(np.floor(h)), min(int(np.floor(h)) + 1, n - 1)})
+        vals = []
+        for r in ranks:
+            b = int(np.searchsorted(cum, r, side="right"))
+            base = int(cum[b - 1]) if b else 0
+            klo, khi = np.uint64(b << 48), np.uint64((b << 48) | ((1 << 48) - 1))
+            as_f = lambda k: (np.array([k ^ np.uint64(1 << 63) if k >> np.uint64(63) else ~k], dtype=np.uint64)).view(np.float64)[0]
+            vlo, vhi = sorted([as_f(klo), as_f(khi)])
+            got = np.concatenate(pool.map(_collect_part, [("b", lo, hi, vlo, vhi) for lo, hi in ranges]))
+            vals.append(np.partition(got, r - base)[r - base])
+        a, b2 = vals[0], vals[-1]
+        t = h - np.floor(h)
+        out.append(float(a + (b2 - a) * t if t < 0.5 else b2 - (b2 - a) * (1 - t)))
+    return {"q": out}

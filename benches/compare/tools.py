@@ -183,6 +183,32 @@ def _symmetric(n, pairs, vals):
     return m
 
 
+QS = [0.5, 0.9, 0.99]
+
+
+def polars_quantile(df):
+    return {"q": [df.select(pl.col("b").quantile(q, "linear")).item() for q in QS]}
+
+
+def polars_quantile_approx(df):
+    return {"q": [df.select(pl.col("b").approx_quantile(q)).item() for q in QS]}
+
+
+def duckdb_quantile(state):
+    con = state
+    return {"q": list(con.execute(f"SELECT quantile_cont(b, {QS}) FROM t").fetchone()[0])}
+
+
+def duckdb_quantile_approx(state):
+    con = state
+    return {"q": [con.execute(f"SELECT approx_quantile(b, {q}) FROM t").fetchone()[0] for q in QS]}
+
+
+def numpy_quantile(arrays):
+    v = arrays["b"]
+    return {"q": list(np.quantile(v[~np.isnan(v)], QS))}
+
+
 def shm_open(path, cols):
     import shm_pool
 
@@ -199,10 +225,31 @@ def shm_task(task):
 
 
 TOOLS = {
-    "polars": (polars_open, {"describe": polars_describe, "hist": polars_hist, "corr": polars_corr}),
-    "duckdb": (duckdb_open, {"describe": duckdb_describe, "hist": duckdb_hist, "corr": duckdb_corr}),
-    "numpy": (numpy_open, {"describe": numpy_describe, "hist": numpy_hist, "corr": numpy_corr}),
-    "numpy-shm-pool2": (shm_open, {t: shm_task(t) for t in ("describe", "hist", "corr")}),
+    "polars": (
+        polars_open,
+        {
+            "describe": polars_describe,
+            "hist": polars_hist,
+            "corr": polars_corr,
+            "quantile": polars_quantile,
+            "quantile_approx": polars_quantile_approx,
+        },
+    ),
+    "duckdb": (
+        duckdb_open,
+        {
+            "describe": duckdb_describe,
+            "hist": duckdb_hist,
+            "corr": duckdb_corr,
+            "quantile": duckdb_quantile,
+            "quantile_approx": duckdb_quantile_approx,
+        },
+    ),
+    "numpy": (
+        numpy_open,
+        {"describe": numpy_describe, "hist": numpy_hist, "corr": numpy_corr, "quantile": numpy_quantile},
+    ),
+    "numpy-shm-pool2": (shm_open, {t: shm_task(t) for t in ("describe", "hist", "corr", "quantile")}),
 }
 
 
