@@ -7,6 +7,7 @@ mod args;
 mod corr;
 mod describe;
 mod generate;
+mod groupby;
 mod hist;
 mod merge;
 mod options;
@@ -66,6 +67,7 @@ fn run(cli: args::Cli, cancel: &tally_engine::exec::Cancel) -> anyhow::Result<()
         args::Command::Describe(a) => describe::run(a, cancel),
         args::Command::Hist(a) => hist::run(a, cancel),
         args::Command::Corr(a) => corr::run(a, cancel),
+        args::Command::Groupby(a) => groupby::run(a, cancel),
         args::Command::Merge(a) => merge::run(a),
         args::Command::Schema(a) => schema::run(a, cancel),
         args::Command::Gen(a) => generate::run(a, cancel),

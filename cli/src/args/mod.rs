@@ -24,6 +24,8 @@ pub(crate) enum Command {
     Hist(HistArgs),
     /// Pearson correlation (or covariance) matrix of numeric columns, pairwise-complete.
     Corr(CorrArgs),
+    /// Aggregations of numeric columns per distinct key (count, sum, mean, min, max, var, std, ...).
+    Groupby(GroupByArgs),
     /// Merge states saved with --save-state (in the order given) and print the finished result.
     Merge(MergeArgs),
     /// The columns of a file: names, types, and whether tally computes statistics on them.
@@ -355,4 +357,32 @@ mod tests {
             assert!(help.contains(needle), "gen --help lacks {needle:?}:\n{help}");
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GroupByArgs {
+    /// Input: an Arrow IPC file or stream, a pipe, or `-` for standard input.
+    pub(crate) path: PathBuf,
+    /// Key columns, comma-separated: integers, booleans or strings (utf8, large utf8, dictionary). A null
+    /// key is a group of its own.
+    #[arg(long, value_delimiter = ',', value_name = "K1[,K2...]", required = true)]
+    pub(crate) by: Vec<String>,
+    /// Aggregations, comma-separated: count, count(x), sum(x), mean(x), min(x), max(x), var(x), std(x),
+    /// null_count(x), nan_count(x).
+    #[arg(long, default_value = "count", value_name = "LIST")]
+    pub(crate) agg: String,
+    /// Order the groups by this aggregation (one of --agg) instead of by key; ties stay in key order.
+    #[arg(long, value_name = "AGG")]
+    pub(crate) sort: Option<String>,
+    /// Descending order for --sort (missing values stay last).
+    #[arg(long, requires = "sort")]
+    pub(crate) desc: bool,
+    /// Print at most N groups.
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<usize>,
+    /// Delta degrees of freedom of var and std.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) ddof: u64,
+    #[command(flatten)]
+    pub(crate) run: AnalysisArgs,
 }

@@ -18,8 +18,10 @@
 //! Adding an analysis: a variant here, its file in this folder (validate, passes, finish), its statistics in
 //! `stats/`, its result type and renderers; the run loop in `run.rs` does not change.
 
+pub mod agg_list;
 pub mod corr;
 pub mod describe;
+pub mod groupby;
 pub mod hist;
 
 use arrow_schema::Schema;
@@ -32,7 +34,9 @@ use crate::stats::PartialSet;
 use crate::store::ColumnKind;
 
 pub use corr::{CorrReport, CorrRequest};
+pub use agg_list::{Aggregation, parse_aggs};
 pub use describe::DescribeRequest;
+pub use groupby::{GroupByReport, GroupByRequest, GroupRow};
 pub use hist::{Bins, HistReport, HistRequest};
 
 /// What the user asked for.
@@ -41,6 +45,7 @@ pub enum Analysis {
     Describe(DescribeRequest),
     Hist(HistRequest),
     Corr(CorrRequest),
+    GroupBy(GroupByRequest),
 }
 
 impl Analysis {
@@ -50,6 +55,7 @@ impl Analysis {
             Analysis::Describe(r) => Ok(Job::Describe(r.validate(schema)?)),
             Analysis::Hist(r) => Ok(Job::Hist(r.validate(schema)?)),
             Analysis::Corr(r) => Ok(Job::Corr(r.validate(schema)?)),
+            Analysis::GroupBy(r) => Ok(Job::GroupBy(r.validate(schema)?)),
         }
     }
 
@@ -59,6 +65,7 @@ impl Analysis {
             Analysis::Describe(_) => "describe",
             Analysis::Hist(_) => "hist",
             Analysis::Corr(_) => "corr",
+            Analysis::GroupBy(_) => "groupby",
         }
     }
 }
@@ -69,6 +76,7 @@ pub enum Job {
     Describe(describe::DescribeJob),
     Hist(hist::HistJob),
     Corr(corr::CorrJob),
+    GroupBy(groupby::GroupByJob),
 }
 
 /// What a job wants next.
@@ -87,6 +95,7 @@ impl Job {
             Job::Describe(j) => &j.columns,
             Job::Hist(j) => std::slice::from_ref(&j.column),
             Job::Corr(j) => &j.columns,
+            Job::GroupBy(j) => &j.columns,
         }
     }
 
@@ -96,6 +105,7 @@ impl Job {
             Job::Describe(j) => j.step(plan, previous),
             Job::Hist(j) => j.step(plan, previous),
             Job::Corr(j) => j.step(plan, previous),
+            Job::GroupBy(j) => j.step(plan, previous),
         }
     }
 }
@@ -107,6 +117,7 @@ pub enum Resolved {
     Describe(describe::ResolvedDescribe),
     Hist(hist::ResolvedHist),
     Corr(corr::ResolvedCorr),
+    GroupBy(groupby::ResolvedGroupBy),
 }
 
 impl Resolved {
@@ -116,6 +127,7 @@ impl Resolved {
             Resolved::Describe(r) => Ok(AnalysisResult::Describe(r.finish(state, input)?)),
             Resolved::Hist(r) => Ok(AnalysisResult::Hist(r.finish(state, input)?)),
             Resolved::Corr(r) => Ok(AnalysisResult::Corr(r.finish(state, input)?)),
+            Resolved::GroupBy(r) => Ok(AnalysisResult::GroupBy(r.finish(state, input)?)),
         }
     }
 
@@ -124,6 +136,7 @@ impl Resolved {
             Resolved::Describe(_) => "describe",
             Resolved::Hist(_) => "hist",
             Resolved::Corr(_) => "corr",
+            Resolved::GroupBy(_) => "groupby",
         }
     }
 }
@@ -134,6 +147,7 @@ pub enum AnalysisResult {
     Describe(Report),
     Hist(HistReport),
     Corr(CorrReport),
+    GroupBy(GroupByReport),
 }
 
 impl AnalysisResult {
@@ -143,6 +157,7 @@ impl AnalysisResult {
             AnalysisResult::Describe(r) => r.filter = filter,
             AnalysisResult::Hist(r) => r.filter = filter,
             AnalysisResult::Corr(r) => r.filter = filter,
+            AnalysisResult::GroupBy(r) => r.filter = filter,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod arrow;
 pub mod bars;
 pub mod corr;
 pub mod csv;
+pub mod groupby;
 pub mod hist;
 pub mod json;
 pub mod plot;

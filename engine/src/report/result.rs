@@ -5,7 +5,7 @@ use std::io::Write;
 
 use arrow_array::RecordBatch;
 
-use super::{Format, TableOptions, corr, hist};
+use super::{Format, TableOptions, corr, groupby, hist};
 use crate::analysis::AnalysisResult;
 
 /// Renders `result` as `format`; tables fit `table.width` (80 columns when unlimited, for the bar chart).
@@ -25,6 +25,10 @@ pub fn render(
         (AnalysisResult::Corr(r), Format::Json) => corr::json(r, out),
         (AnalysisResult::Corr(r), Format::Csv) => corr::csv(r, out),
         (AnalysisResult::Corr(r), Format::Arrow) => write_arrow(&corr::record_batch(r), out),
+        (AnalysisResult::GroupBy(r), Format::Table) => super::table::render(&groupby::table(r), table, out),
+        (AnalysisResult::GroupBy(r), Format::Json) => groupby::json(r, out),
+        (AnalysisResult::GroupBy(r), Format::Csv) => groupby::csv(r, out),
+        (AnalysisResult::GroupBy(r), Format::Arrow) => write_arrow(&groupby::record_batch(r), out),
     }
 }
 

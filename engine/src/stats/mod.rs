@@ -18,6 +18,7 @@ pub mod exact_ratio;
 pub mod exact_sum;
 pub mod extract;
 pub mod float_sum;
+pub mod groups;
 pub mod histogram;
 pub mod histogram_edges;
 pub mod lanes;
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 pub use comoments::CoMoments;
 pub use describe_float::FloatDescribe;
 pub use describe_int::IntDescribe;
+pub use groups::{GroupSpec, Groups};
 pub use histogram::Histogram;
 pub use histogram_edges::HistogramSpec;
 pub use range::Range;
@@ -132,6 +134,8 @@ pub enum Stat {
     Histogram(HistogramSpec),
     /// Pairwise-complete co-moments of the entry's k numeric columns.
     CoMoments,
+    /// Group-by: the entry's columns are the key columns, then the aggregated columns.
+    GroupBy(GroupSpec),
 }
 
 impl Stat {
@@ -144,6 +148,7 @@ impl Stat {
             (Stat::Range, _) => AnyPartial::Range(Range::default()),
             (Stat::Histogram(_), _) => AnyPartial::Histogram(Histogram::default()),
             (Stat::CoMoments, _) => AnyPartial::CoMoments(CoMoments::new(columns)),
+            (Stat::GroupBy(spec), _) => AnyPartial::Groups(Box::new(Groups::new(spec))),
         }
     }
 }
@@ -158,6 +163,7 @@ pub enum AnyPartial {
     Range(Range),
     Histogram(Histogram),
     CoMoments(CoMoments),
+    Groups(Box<Groups>),
 }
 
 impl AnyPartial {
@@ -184,6 +190,12 @@ impl AnyPartial {
                 }
                 a.merge(b)
             }
+            (AnyPartial::Groups(a), AnyPartial::Groups(b)) => {
+                if !a.compatible(b) {
+                    return Err(Error::internal("cannot merge group-by states of different keys or aggregations"));
+                }
+                a.merge(b)
+            }
             (a, b) => {
                 return Err(Error::internal(format!(
                     "cannot merge partial states of different kinds ({} and {})",
@@ -201,7 +213,10 @@ impl AnyPartial {
             AnyPartial::Counts(s) => Some(s.finish(options)),
             AnyPartial::Float(s) => Some(s.finish(options)),
             AnyPartial::Int(s) => Some(s.finish(options)),
-            AnyPartial::Range(_) | AnyPartial::Histogram(_) | AnyPartial::CoMoments(_) => None,
+            AnyPartial::Range(_)
+            | AnyPartial::Histogram(_)
+            | AnyPartial::CoMoments(_)
+            | AnyPartial::Groups(_) => None,
         }
     }
 
@@ -213,6 +228,7 @@ impl AnyPartial {
             AnyPartial::Range(_) => "range",
             AnyPartial::Histogram(_) => "histogram",
             AnyPartial::CoMoments(_) => "co-moments",
+            AnyPartial::Groups(_) => "group-by",
         }
     }
 }
