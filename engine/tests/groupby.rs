@@ -65,7 +65,8 @@ fn rows(n: usize, seed: u64, groups: i32) -> Vec<Row> {
                 ki: maybe(&mut r, 0.05).then(|| r.random_range(-groups..groups)),
                 ku: maybe(&mut r, 0.05).then(|| u64::MAX - r.random_range(0..groups as u64)),
                 kb: maybe(&mut r, 0.1).then(|| r.random_bool(0.3)),
-                ks: maybe(&mut r, 0.05).then(|| ["", "a", "b", "B", "é", "ab", "a,b"][r.random_range(0..7)].to_string()),
+                ks: maybe(&mut r, 0.05)
+                    .then(|| ["", "a", "b", "B", "é", "ab", "a,b"][r.random_range(0..7)].to_string()),
                 kd: maybe(&mut r, 0.05).then(|| [0i8, 1, 2, 3][r.random_range(0..4)]),
                 x,
                 y: maybe(&mut r, 0.1).then(|| {
@@ -105,8 +106,9 @@ fn store(rows: &[Row], cuts: &[usize]) -> Store {
         let mut id: Vec<i64> = vec![-1; 3];
         id.extend(rs.iter().map(|r| r.id));
         assert_eq!(ki.len(), p);
-        let dict = DictionaryArray::<Int8Type>::try_new(Int8Array::from(kd), Arc::new(StringArray::from(DICT.to_vec())))
-            .unwrap();
+        let dict =
+            DictionaryArray::<Int8Type>::try_new(Int8Array::from(kd), Arc::new(StringArray::from(DICT.to_vec())))
+                .unwrap();
         batches.push(vec![
             sliced(Arc::new(Int32Array::from(ki))),
             sliced(Arc::new(UInt64Array::from(ku))),
@@ -236,10 +238,14 @@ fn ulps(a: f64, b: f64) -> f64 {
 /// float sums and means within 1 ulp of the correctly rounded value; float variances within 1e-12 relative.
 fn assert_cell(name: &str, got: &Cell, want: &Cell, context: &str) {
     match (got, want) {
-        (Cell::Float(g), Cell::Float(w)) if name.contains("(x)") && (name.starts_with("sum") || name.starts_with("mean")) => {
+        (Cell::Float(g), Cell::Float(w))
+            if name.contains("(x)") && (name.starts_with("sum") || name.starts_with("mean")) =>
+        {
             assert!(ulps(*g, *w) <= 1.0, "{context} {name}: {g} vs exact {w}");
         }
-        (Cell::Float(g), Cell::Float(w)) if name.contains("(x)") && (name.starts_with("var") || name.starts_with("std")) => {
+        (Cell::Float(g), Cell::Float(w))
+            if name.contains("(x)") && (name.starts_with("var") || name.starts_with("std")) =>
+        {
             assert!((g - w).abs() <= 1e-12 * w.abs() || (g.is_nan() && w.is_nan()), "{context} {name}: {g} vs {w}");
         }
         (Cell::Float(g), Cell::Float(w)) if name.starts_with("std(y") => {
@@ -337,7 +343,11 @@ fn bit_identical_for_every_executor_worker_count_and_batching() {
         (vec![1234, 4999], ExecutorKind::Threads, 7),
     ] {
         let got = run_with(&store(&data, &cuts), &r, executor, workers, 400);
-        assert_eq!(format!("{:?}", report(&got).groups), reference, "{executor:?} × {workers}, batches cut at {cuts:?}");
+        assert_eq!(
+            format!("{:?}", report(&got).groups),
+            reference,
+            "{executor:?} × {workers}, batches cut at {cuts:?}"
+        );
     }
 }
 
@@ -387,7 +397,8 @@ fn sort_desc_and_limit_order_by_the_aggregation_then_the_key() {
 fn saved_states_of_two_halves_merge_into_the_whole() {
     let data = rows(4000, 6, 50);
     let r = request(&["kd", "ki"], ALL_AGGS);
-    let save = |o: &Outcome| StateFile::new(o.resolved.clone(), &o.input, o.state.rows, o.state.clone()).to_bytes().unwrap();
+    let save =
+        |o: &Outcome| StateFile::new(o.resolved.clone(), &o.input, o.state.rows, o.state.clone()).to_bytes().unwrap();
     let a = run_with(&store(&data[..2000], &[]), &r, ExecutorKind::Serial, 1, 1000);
     let b = run_with(&store(&data[2000..], &[]), &r, ExecutorKind::Serial, 1, 1000);
     let mut merged = StateFile::from_bytes(&save(&a), "a".as_ref()).unwrap();

@@ -25,8 +25,7 @@ impl Aggregation {
     }
 }
 
-const HELP: &str =
-    "the aggregations are count, count(x), sum(x), mean(x), min(x), max(x), var(x), std(x), null_count(x), nan_count(x)";
+const HELP: &str = "the aggregations are count, count(x), sum(x), mean(x), min(x), max(x), var(x), std(x), null_count(x), nan_count(x)";
 
 /// Parses a comma-separated aggregation list (commas inside parentheses do not split).
 pub fn parse_aggs(text: &str) -> Result<Vec<Aggregation>> {
@@ -112,7 +111,18 @@ mod tests {
     fn parses_every_function() {
         assert_eq!(
             names("count, count(x),sum(x),mean( a ),min(c),max(c),var(a),std(a),null_count(c),nan_count(c)"),
-            ["count", "count(x)", "sum(x)", "mean(a)", "min(c)", "max(c)", "var(a)", "std(a)", "null_count(c)", "nan_count(c)"]
+            [
+                "count",
+                "count(x)",
+                "sum(x)",
+                "mean(a)",
+                "min(c)",
+                "max(c)",
+                "var(a)",
+                "std(a)",
+                "null_count(c)",
+                "nan_count(c)"
+            ]
         );
         assert_eq!(parse_aggs("count(x)").unwrap()[0].func, AggFn::CountOf);
     }
@@ -120,7 +130,11 @@ mod tests {
     #[test]
     fn errors_name_the_position() {
         let err = |t: &str| parse_aggs(t).unwrap_err().to_string();
-        assert!(err("count,maen(a)").contains("unknown aggregation \"maen\" at position 7"), "{}", err("count,maen(a)"));
+        assert!(
+            err("count,maen(a)").contains("unknown aggregation \"maen\" at position 7"),
+            "{}",
+            err("count,maen(a)")
+        );
         assert!(err("count,,mean(a)").contains("empty aggregation at position 7"));
         assert!(err("mean(a").contains("expected ')' at position 7"), "{}", err("mean(a"));
         assert!(err("sum").contains("sum needs a column, e.g. sum(a), at position 1"));

@@ -33,8 +33,8 @@ use crate::report::{InputInfo, Report, RowFilter};
 use crate::stats::PartialSet;
 use crate::store::ColumnKind;
 
-pub use corr::{CorrReport, CorrRequest};
 pub use agg_list::{Aggregation, parse_aggs};
+pub use corr::{CorrReport, CorrRequest};
 pub use describe::DescribeRequest;
 pub use groupby::{GroupByReport, GroupByRequest, GroupRow};
 pub use hist::{Bins, HistReport, HistRequest};

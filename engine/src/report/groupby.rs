@@ -107,7 +107,11 @@ pub(crate) fn cell_text(c: &Cell) -> String {
 /// `k1,...,agg1,...`, one row per group; a null key or a missing value is an empty field.
 pub fn csv(r: &GroupByReport, out: &mut dyn Write) -> std::io::Result<()> {
     let header: Vec<String> =
-        r.by.iter().map(|c| c.name.as_str()).chain(r.aggregations.iter().map(String::as_str)).map(super::csv::quote).collect();
+        r.by.iter()
+            .map(|c| c.name.as_str())
+            .chain(r.aggregations.iter().map(String::as_str))
+            .map(super::csv::quote)
+            .collect();
     writeln!(out, "{}", header.join(","))?;
     for g in &r.groups {
         let fields: Vec<String> = g.key.iter().map(key_text).chain(g.cells.iter().map(cell_text)).collect();
@@ -119,7 +123,9 @@ pub fn csv(r: &GroupByReport, out: &mut dyn Write) -> std::io::Result<()> {
 /// A key column as an Arrow array of its kind.
 pub(crate) fn key_array(kind: KeyKind, values: impl Iterator<Item = KeyValue>) -> ArrayRef {
     match kind {
-        KeyKind::Int => Arc::new(Int64Array::from_iter(values.map(|v| if let KeyValue::Int(i) = v { Some(i) } else { None }))),
+        KeyKind::Int => {
+            Arc::new(Int64Array::from_iter(values.map(|v| if let KeyValue::Int(i) = v { Some(i) } else { None })))
+        }
         KeyKind::UInt => {
             Arc::new(UInt64Array::from_iter(values.map(|v| if let KeyValue::UInt(u) = v { Some(u) } else { None })))
         }
@@ -216,12 +222,10 @@ pub(crate) fn value_cell(c: &Cell) -> TableCell {
 pub fn table(r: &GroupByReport) -> ResultTable {
     let mut columns: Vec<TableColumn> = r.by.iter().map(|c| TableColumn::new(&c.name, 0)).collect();
     columns.extend(r.aggregations.iter().enumerate().map(|(i, a)| TableColumn::new(a, u8::from(i > 0))));
-    let rows = r
-        .groups
-        .iter()
-        .map(|g| g.key.iter().map(key_cell).chain(g.cells.iter().map(value_cell)).collect())
-        .collect();
-    let shown = if (r.groups.len() as u64) < r.group_count { format!(", {} shown", r.groups.len()) } else { String::new() };
+    let rows =
+        r.groups.iter().map(|g| g.key.iter().map(key_cell).chain(g.cells.iter().map(value_cell)).collect()).collect();
+    let shown =
+        if (r.groups.len() as u64) < r.group_count { format!(", {} shown", r.groups.len()) } else { String::new() };
     let by: Vec<&str> = r.by.iter().map(|c| c.name.as_str()).collect();
     let title = format!(
         "{}: {}, {} by {}{shown}",

@@ -213,10 +213,7 @@ impl AnyPartial {
             AnyPartial::Counts(s) => Some(s.finish(options)),
             AnyPartial::Float(s) => Some(s.finish(options)),
             AnyPartial::Int(s) => Some(s.finish(options)),
-            AnyPartial::Range(_)
-            | AnyPartial::Histogram(_)
-            | AnyPartial::CoMoments(_)
-            | AnyPartial::Groups(_) => None,
+            AnyPartial::Range(_) | AnyPartial::Histogram(_) | AnyPartial::CoMoments(_) | AnyPartial::Groups(_) => None,
         }
     }
 

@@ -297,9 +297,7 @@ impl FloatAccs {
             AggFn::Mean => Cell::Float(self.infinite_total(g).unwrap_or_else(|| self.finite_mean(g))),
             AggFn::Min => Cell::Float(self.min[g]),
             AggFn::Max => Cell::Float(self.max[g]),
-            AggFn::Var | AggFn::Std if self.infinite_total(g).is_some() => {
-                some((count > ddof).then_some(f64::NAN))
-            }
+            AggFn::Var | AggFn::Std if self.infinite_total(g).is_some() => some((count > ddof).then_some(f64::NAN)),
             AggFn::Var => some(self.moments[g].variance(ddof)),
             AggFn::Std => some(self.moments[g].std(ddof)),
         }

@@ -209,7 +209,10 @@ pub(crate) enum KeyColumn<'a> {
     Str32(&'a arrow_array::StringArray),
     Str64(&'a arrow_array::LargeStringArray),
     /// Dictionary-encoded strings: normalised keys into the values.
-    Dict { keys: Vec<usize>, values: Box<KeyColumn<'a>> },
+    Dict {
+        keys: Vec<usize>,
+        values: Box<KeyColumn<'a>>,
+    },
 }
 
 impl<'a> KeyColumn<'a> {
@@ -221,7 +224,10 @@ impl<'a> KeyColumn<'a> {
             DataType::LargeUtf8 => KeyColumn::Str64(array.as_string::<i64>()),
             DataType::Dictionary(..) => {
                 let dict = array.as_any_dictionary_opt()?;
-                KeyColumn::Dict { keys: dict.normalized_keys(), values: Box::new(KeyColumn::of(dict.values().as_ref())?) }
+                KeyColumn::Dict {
+                    keys: dict.normalized_keys(),
+                    values: Box::new(KeyColumn::of(dict.values().as_ref())?),
+                }
             }
             _ => KeyColumn::Numeric(numeric_chunk(array, None)?),
         })

@@ -213,7 +213,9 @@ impl Groups {
     fn assign_ids(&mut self, keys: &[&dyn Array], selection: Option<&[u64]>, gids: &mut [u32]) {
         let columns: Vec<KeyColumn<'_>> = keys
             .iter()
-            .map(|k| KeyColumn::of(*k).unwrap_or_else(|| panic!("bug in tally: a key column of type {}", k.data_type())))
+            .map(|k| {
+                KeyColumn::of(*k).unwrap_or_else(|| panic!("bug in tally: a key column of type {}", k.data_type()))
+            })
             .collect();
         let nulls: Vec<Option<Vec<u64>>> = keys.iter().map(|k| validity_words(*k)).collect();
         if matches!(self.keys, KeyStore::Fixed { .. }) {
@@ -429,11 +431,14 @@ impl Groups {
                 let decoded: Vec<Vec<KeyValue>> = ids.iter().map(|&g| self.key(g)).collect();
                 ids.sort_by(|&a, &b| {
                     let (ka, kb) = (&decoded[a as usize], &decoded[b as usize]);
-                    ka.iter().zip(kb).map(|(x, y)| x.cmp_key(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+                    ka.iter()
+                        .zip(kb)
+                        .map(|(x, y)| x.cmp_key(y))
+                        .find(|o| o.is_ne())
+                        .unwrap_or(std::cmp::Ordering::Equal)
                 });
             }
         }
         ids
     }
 }
-
