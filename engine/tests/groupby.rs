@@ -86,8 +86,6 @@ fn store(rows: &[Row], cuts: &[usize]) -> Store {
     for &end in cuts.iter().chain(std::iter::once(&rows.len())) {
         let rs = &rows[start..end];
         let sliced = |a: ArrayRef| a.slice(3, rs.len());
-        let lead = |v: Vec<Option<i64>>| v;
-        let _ = lead;
         let p = pad(rs.len());
         let mut ki: Vec<Option<i32>> = vec![Some(7); 3];
         ki.extend(rs.iter().map(|r| r.ki));
@@ -198,7 +196,7 @@ fn expected(name: &str, rows: &[&Row], ddof: u64) -> Cell {
     }
     let values: Vec<f64> = rows.iter().filter_map(|r| r.x).filter(|x| !x.is_nan()).collect();
     let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    let (pos, neg) = (values.iter().any(|&x| x == f64::INFINITY), values.iter().any(|&x| x == f64::NEG_INFINITY));
+    let (pos, neg) = (values.contains(&f64::INFINITY), values.contains(&f64::NEG_INFINITY));
     let infinite = match (pos, neg) {
         (true, true) => Some(f64::NAN),
         (true, false) => Some(f64::INFINITY),
