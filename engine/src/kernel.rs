@@ -46,6 +46,10 @@ pub fn compute_chunk(plan: &Plan, pass: &Pass, store: &Store, chunk: &Chunk) -> 
                 groups.update(keys, values, selection.words);
                 continue;
             }
+            if let AnyPartial::Sketch(sketch) = &mut *state {
+                sketch.update(store.slice(entry.columns[0], &piece).as_ref(), selection.words);
+                continue;
+            }
             let columns: Vec<Column> =
                 entry.columns.iter().map(|&c| Column::load(store, c, &piece, &selection)).collect();
             update(state, &entry.stat, &columns);
@@ -112,7 +116,9 @@ fn update(state: &mut AnyPartial, stat: &Stat, columns: &[Column]) {
             c.update(values + nulls, nulls);
         }
         (AnyPartial::Histogram(h), Stat::Histogram(spec)) => h.update(spec, columns[0].numeric()),
-        (AnyPartial::Groups(_), _) => panic!("bug in tally: a group-by state without its statistic"),
+        (AnyPartial::Groups(_) | AnyPartial::Sketch(_), _) => {
+            panic!("bug in tally: a group-by state without its statistic")
+        }
         (AnyPartial::CoMoments(m), _) => {
             let chunks: Vec<NumericChunk<'_>> = columns.iter().map(Column::numeric).collect();
             m.update(&chunks);

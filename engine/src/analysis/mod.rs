@@ -21,6 +21,7 @@
 pub mod agg_list;
 pub mod corr;
 pub mod describe;
+pub mod distinct;
 pub mod groupby;
 pub mod hist;
 
@@ -36,6 +37,7 @@ use crate::store::ColumnKind;
 pub use agg_list::{Aggregation, parse_aggs};
 pub use corr::{CorrReport, CorrRequest};
 pub use describe::DescribeRequest;
+pub use distinct::{DistinctCount, DistinctReport, DistinctRequest, TopReport, TopRequest};
 pub use groupby::{GroupByReport, GroupByRequest, GroupRow};
 pub use hist::{Bins, HistReport, HistRequest};
 
@@ -46,6 +48,8 @@ pub enum Analysis {
     Hist(HistRequest),
     Corr(CorrRequest),
     GroupBy(GroupByRequest),
+    Distinct(DistinctRequest),
+    Top(TopRequest),
 }
 
 impl Analysis {
@@ -56,6 +60,8 @@ impl Analysis {
             Analysis::Hist(r) => Ok(Job::Hist(r.validate(schema)?)),
             Analysis::Corr(r) => Ok(Job::Corr(r.validate(schema)?)),
             Analysis::GroupBy(r) => Ok(Job::GroupBy(r.validate(schema)?)),
+            Analysis::Distinct(r) => Ok(Job::Count(r.validate(schema)?)),
+            Analysis::Top(r) => Ok(Job::Count(r.validate(schema)?)),
         }
     }
 
@@ -66,6 +72,8 @@ impl Analysis {
             Analysis::Hist(_) => "hist",
             Analysis::Corr(_) => "corr",
             Analysis::GroupBy(_) => "groupby",
+            Analysis::Distinct(_) => "distinct",
+            Analysis::Top(_) => "top",
         }
     }
 }
@@ -77,6 +85,7 @@ pub enum Job {
     Hist(hist::HistJob),
     Corr(corr::CorrJob),
     GroupBy(groupby::GroupByJob),
+    Count(distinct::CountJob),
 }
 
 /// What a job wants next.
@@ -96,6 +105,7 @@ impl Job {
             Job::Hist(j) => std::slice::from_ref(&j.column),
             Job::Corr(j) => &j.columns,
             Job::GroupBy(j) => &j.columns,
+            Job::Count(j) => &j.columns,
         }
     }
 
@@ -106,6 +116,7 @@ impl Job {
             Job::Hist(j) => j.step(plan, previous),
             Job::Corr(j) => j.step(plan, previous),
             Job::GroupBy(j) => j.step(plan, previous),
+            Job::Count(j) => j.step(plan, previous),
         }
     }
 }
@@ -118,6 +129,8 @@ pub enum Resolved {
     Hist(hist::ResolvedHist),
     Corr(corr::ResolvedCorr),
     GroupBy(groupby::ResolvedGroupBy),
+    Distinct(distinct::ResolvedDistinct),
+    Top(distinct::ResolvedTop),
 }
 
 impl Resolved {
@@ -128,6 +141,8 @@ impl Resolved {
             Resolved::Hist(r) => Ok(AnalysisResult::Hist(r.finish(state, input)?)),
             Resolved::Corr(r) => Ok(AnalysisResult::Corr(r.finish(state, input)?)),
             Resolved::GroupBy(r) => Ok(AnalysisResult::GroupBy(r.finish(state, input)?)),
+            Resolved::Distinct(r) => Ok(AnalysisResult::Distinct(r.finish(state, input)?)),
+            Resolved::Top(r) => Ok(AnalysisResult::Top(r.finish(state, input)?)),
         }
     }
 
@@ -137,6 +152,8 @@ impl Resolved {
             Resolved::Hist(_) => "hist",
             Resolved::Corr(_) => "corr",
             Resolved::GroupBy(_) => "groupby",
+            Resolved::Distinct(_) => "distinct",
+            Resolved::Top(_) => "top",
         }
     }
 }
@@ -148,6 +165,8 @@ pub enum AnalysisResult {
     Hist(HistReport),
     Corr(CorrReport),
     GroupBy(GroupByReport),
+    Distinct(DistinctReport),
+    Top(TopReport),
 }
 
 impl AnalysisResult {
@@ -158,6 +177,8 @@ impl AnalysisResult {
             AnalysisResult::Hist(r) => r.filter = filter,
             AnalysisResult::Corr(r) => r.filter = filter,
             AnalysisResult::GroupBy(r) => r.filter = filter,
+            AnalysisResult::Distinct(r) => r.filter = filter,
+            AnalysisResult::Top(r) => r.filter = filter,
         }
     }
 }

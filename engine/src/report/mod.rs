@@ -6,6 +6,7 @@
 pub mod arrow;
 pub mod bars;
 pub mod corr;
+pub mod counts;
 pub mod csv;
 pub mod groupby;
 pub mod hist;

@@ -136,6 +136,8 @@ pub enum Stat {
     CoMoments,
     /// Group-by: the entry's columns are the key columns, then the aggregated columns.
     GroupBy(GroupSpec),
+    /// HyperLogLog distinct count of one column (`distinct --approx`).
+    ApproxDistinct,
 }
 
 impl Stat {
@@ -149,6 +151,7 @@ impl Stat {
             (Stat::Histogram(_), _) => AnyPartial::Histogram(Histogram::default()),
             (Stat::CoMoments, _) => AnyPartial::CoMoments(CoMoments::new(columns)),
             (Stat::GroupBy(spec), _) => AnyPartial::Groups(Box::new(Groups::new(spec))),
+            (Stat::ApproxDistinct, _) => AnyPartial::Sketch(Box::default()),
         }
     }
 }
@@ -164,6 +167,7 @@ pub enum AnyPartial {
     Histogram(Histogram),
     CoMoments(CoMoments),
     Groups(Box<Groups>),
+    Sketch(Box<groups::sketch::DistinctSketch>),
 }
 
 impl AnyPartial {
@@ -196,6 +200,7 @@ impl AnyPartial {
                 }
                 a.merge(b)
             }
+            (AnyPartial::Sketch(a), AnyPartial::Sketch(b)) => a.merge(b),
             (a, b) => {
                 return Err(Error::internal(format!(
                     "cannot merge partial states of different kinds ({} and {})",
@@ -213,7 +218,11 @@ impl AnyPartial {
             AnyPartial::Counts(s) => Some(s.finish(options)),
             AnyPartial::Float(s) => Some(s.finish(options)),
             AnyPartial::Int(s) => Some(s.finish(options)),
-            AnyPartial::Range(_) | AnyPartial::Histogram(_) | AnyPartial::CoMoments(_) | AnyPartial::Groups(_) => None,
+            AnyPartial::Range(_)
+            | AnyPartial::Histogram(_)
+            | AnyPartial::CoMoments(_)
+            | AnyPartial::Groups(_)
+            | AnyPartial::Sketch(_) => None,
         }
     }
 
@@ -226,6 +235,7 @@ impl AnyPartial {
             AnyPartial::Histogram(_) => "histogram",
             AnyPartial::CoMoments(_) => "co-moments",
             AnyPartial::Groups(_) => "group-by",
+            AnyPartial::Sketch(_) => "distinct sketch",
         }
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod accs;
 pub mod keys;
+pub mod sketch;
 
 use arrow_array::Array;
 use hashbrown::HashTable;
