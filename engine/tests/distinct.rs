@@ -150,7 +150,7 @@ fn top_k_counts_exactly_and_breaks_ties_by_value() {
             }),
         }
         let mut want: Vec<(u64, String)> = counts.into_values().collect();
-        want.sort_by(|a, b| b.0.cmp(&a.0));
+        want.sort_by_key(|a| std::cmp::Reverse(a.0));
         want.truncate(k);
         let got: Vec<(u64, String)> = r
             .values

@@ -75,11 +75,11 @@ impl DistinctSketch {
                 self.null_count += 1;
                 continue;
             }
-            if let (true, KeyColumn::Numeric(c)) = (float, &column) {
-                if numeric_bits(c, i) == f64::NAN.to_bits() {
-                    self.nan_count += 1;
-                    continue;
-                }
+            if let (true, KeyColumn::Numeric(c)) = (float, &column)
+                && numeric_bits(c, i) == f64::NAN.to_bits()
+            {
+                self.nan_count += 1;
+                continue;
             }
             buf.clear();
             column.encode(i, &mut buf);
