@@ -151,10 +151,10 @@ fn special(groups: &Groups, g: u32) -> (bool, bool) {
 /// `(distinct values, null rows, NaN rows)`.
 fn counts(groups: &Groups) -> (u64, u64, u64) {
     let (mut distinct, mut nulls, mut nans) = (0, 0, 0);
-    for g in 0..groups.len() as u32 {
+    for g in groups.ids() {
         match special(groups, g) {
-            (true, _) => nulls += groups.rows[g as usize],
-            (_, true) => nans += groups.rows[g as usize],
+            (true, _) => nulls += groups.rows(g),
+            (_, true) => nans += groups.rows(g),
             _ => distinct += 1,
         }
     }
@@ -203,9 +203,9 @@ impl ResolvedTop {
         let mut ids: Vec<u32> =
             groups.key_order().into_iter().filter(|&g| special(groups, g) == (false, false)).collect();
         // Stable: equal counts keep ascending key order.
-        ids.sort_by(|&a, &b| groups.rows[b as usize].cmp(&groups.rows[a as usize]));
+        ids.sort_by(|&a, &b| groups.rows(b).cmp(&groups.rows(a)));
         ids.truncate(self.k);
-        let values = ids.iter().map(|&g| (groups.key(g).remove(0), groups.rows[g as usize])).collect();
+        let values = ids.iter().map(|&g| (groups.key(g).remove(0), groups.rows(g))).collect();
         Ok(TopReport {
             input,
             rows: state.rows,

@@ -208,15 +208,14 @@ fn cell_order(a: &Cell, b: &Cell) -> std::cmp::Ordering {
 pub(crate) fn ordered(groups: &Groups, by: Option<(Option<usize>, AggFn)>, desc: bool, ddof: u64) -> Vec<u32> {
     let mut ids = groups.key_order();
     if let Some((slot, func)) = by {
-        let cells: Vec<Cell> = (0..groups.len() as u32).map(|g| groups.cell(g, slot, func, ddof)).collect();
-        ids.sort_by(|&a, &b| {
-            let (x, y) = (&cells[a as usize], &cells[b as usize]);
-            let last = |c: &Cell| matches!(c, Cell::Missing) || matches!(c, Cell::Float(f) if f.is_nan());
-            match (desc, last(x), last(y)) {
-                (true, false, false) => cell_order(y, x),
-                _ => cell_order(x, y),
-            }
+        let mut keyed: Vec<(Cell, u32)> = ids.iter().map(|&g| (groups.cell(g, slot, func, ddof), g)).collect();
+        let last = |c: &Cell| matches!(c, Cell::Missing) || matches!(c, Cell::Float(f) if f.is_nan());
+        // Stable: equal cells keep the key order.
+        keyed.sort_by(|(x, _), (y, _)| match (desc, last(x), last(y)) {
+            (true, false, false) => cell_order(y, x),
+            _ => cell_order(x, y),
         });
+        ids = keyed.into_iter().map(|(_, g)| g).collect();
     }
     ids
 }

@@ -80,8 +80,9 @@ impl ColumnAccs {
         }
     }
 
-    /// Adds row `i` of `chunk` to group `gids[i]` for every row whose id is not `u32::MAX` (filtered out).
-    pub fn update(&mut self, gids: &[u32], chunk: NumericChunk<'_>) {
+    /// Adds row `row` of `chunk` to group `gid` for every `(row, gid)` pair, in the order given (rows
+    /// ascending: each group sees its values in row order).
+    pub fn update(&mut self, gids: &[(u32, u32)], chunk: NumericChunk<'_>) {
         match self {
             ColumnAccs::Float(a) => numeric_dispatch!(chunk, c => a.update(gids, c.values, c.validity)),
             ColumnAccs::Int(a) => match chunk {
@@ -184,13 +185,11 @@ impl FloatAccs {
         }
     }
 
-    fn update<T: AsF64>(&mut self, gids: &[u32], values: &[T], validity: Option<&[u64]>) {
-        for (i, (&g, &x)) in gids.iter().zip(values).enumerate() {
-            if g == u32::MAX {
-                continue;
-            }
+    fn update<T: AsF64>(&mut self, gids: &[(u32, u32)], values: &[T], validity: Option<&[u64]>) {
+        for &(i, g) in gids {
+            let i = i as usize;
             if valid(validity, i) {
-                self.add(g as usize, x.as_f64());
+                self.add(g as usize, values[i].as_f64());
             } else if self.needs.nulls {
                 self.nulls[g as usize] += 1;
             }
@@ -337,20 +336,17 @@ impl IntAccs {
         }
     }
 
-    fn update<T: IntElem>(&mut self, gids: &[u32], values: &[T], validity: Option<&[u64]>) {
+    fn update<T: IntElem>(&mut self, gids: &[(u32, u32)], values: &[T], validity: Option<&[u64]>) {
         let needs = self.needs;
-        for (i, (&g, &x)) in gids.iter().zip(values).enumerate() {
-            if g == u32::MAX {
-                continue;
-            }
-            let g = g as usize;
+        for &(i, g) in gids {
+            let (i, g) = (i as usize, g as usize);
             if !valid(validity, i) {
                 if needs.nulls {
                     self.nulls[g] += 1;
                 }
                 continue;
             }
-            let x = x.to_i128();
+            let x = values[i].to_i128();
             self.n[g] += 1;
             if needs.sum || needs.spread {
                 self.sum[g] += x;
@@ -417,7 +413,7 @@ mod tests {
     fn huge_values_keep_a_finite_mean() {
         let mut a = FloatAccs { needs: Needs::default().with(AggFn::Mean), ..FloatAccs::default() };
         a.push_group();
-        a.update(&[0, 0, 0], &[f64::MAX, f64::MAX, 1.0], None);
+        a.update(&[(0, 0), (1, 0), (2, 0)], &[f64::MAX, f64::MAX, 1.0], None);
         assert_eq!(a.cell(0, AggFn::Sum, 1), Cell::Float(f64::INFINITY));
         let Cell::Float(m) = a.cell(0, AggFn::Mean, 1) else { panic!("no mean") };
         assert!((m - f64::MAX * (2.0 / 3.0)).abs() <= f64::MAX * 1e-15, "{m}");

@@ -5,24 +5,31 @@
 //!        └► value columns ─────────────┴──► accumulators[column][group id]     (accs.rs)
 //! ```
 //!
-//! Group ids are assigned in order of first appearance (row order within a chunk, then the canonical
-//! merge order of the Aggregator), never in hash-table order; outputs are sorted by key. So a hash that is
-//! fixed (foldhash with a fixed seed, `keys.rs`) is needed only for speed and, later, partitioning; the
-//! results would not change with another one. The table itself (`hashbrown::HashTable` of group ids) is
-//! not serialised: it is rebuilt from the stored keys and hashes when a decoded state is first touched.
+//! **Radix partitions** (DuckDB's radix-partitioned aggregation, [`PARTITIONS`] of them, chosen by bits of
+//! the fixed hash of the key): a chunk's rows are bucketed by partition before they touch a table, so each
+//! partition's table and accumulators stay cache-sized while they are worked on, and two states merge
+//! partition by partition, independently (in parallel, with rayon: each partition's merge order is still
+//! the Aggregator's, so the bits do not depend on threads). The hash is foldhash with a fixed seed
+//! (`keys.rs`): the same key lands in the same partition in every process.
+//!
+//! Group ids are assigned per partition in order of first appearance (row order within a chunk, then the
+//! canonical merge order of the Aggregator), never in hash-table order; each group sees its values in row
+//! order; outputs are sorted by key. A [`GroupId`] names a group across partitions.
 //!
 //! Exact distinct counts and top-k are group-bys without aggregated columns (see `analysis/`).
 
 pub mod accs;
 pub mod keys;
 pub mod sketch;
+pub mod table;
 
 use arrow_array::Array;
-use hashbrown::HashTable;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use accs::{ColumnAccs, Needs};
 pub use keys::{KeyKind, KeyStore, KeyValue};
+pub use table::GroupTable;
 
 use keys::{KeyColumn, hash_bytes, hash_word};
 
@@ -102,28 +109,35 @@ impl GroupSpec {
     }
 }
 
+/// Number of radix partitions of every group-by state.
+pub const PARTITIONS: usize = 64;
+
+/// The partition of a key hash: bits 40..46 (hashbrown takes its control byte from the top 7 bits and
+/// its bucket from the low ones, so these stay independent of both).
+#[inline(always)]
+fn partition(hash: u64) -> usize {
+    ((hash >> 40) as usize) & (PARTITIONS - 1)
+}
+
+/// A group across partitions: `partition << 26 | id within the partition`.
+pub type GroupId = u32;
+const LOCAL_BITS: u32 = 26;
+
+#[inline(always)]
+fn split(id: GroupId) -> (usize, u32) {
+    ((id >> LOCAL_BITS) as usize, id & ((1 << LOCAL_BITS) - 1))
+}
+
 /// Integer range of a piece's key below which a direct array replaces hashing for that piece.
 const DIRECT_RANGE: i128 = 1 << 16;
 
-/// The group-by state.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Groups {
-    pub keys: KeyStore,
-    /// The fixed hash of each group's key.
-    pub hashes: Vec<u64>,
-    /// Rows of each group (that passed the filter).
-    pub rows: Vec<u64>,
-    pub aggs: Vec<ColumnAccs>,
-    /// Group ids by key hash; not serialised (rebuilt by [`Groups::ensure_table`]). The null group of the
-    /// fixed layout is not in it.
-    #[serde(skip)]
-    table: HashTable<u32>,
-}
+/// The hash the null key is placed by.
+const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
 
-impl PartialEq for Groups {
-    fn eq(&self, other: &Groups) -> bool {
-        (&self.keys, &self.hashes, &self.rows, &self.aggs) == (&other.keys, &other.hashes, &other.rows, &other.aggs)
-    }
+/// The group-by state: [`PARTITIONS`] partitions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Groups {
+    pub parts: Vec<GroupTable>,
 }
 
 /// Per-row key access, typed once per piece.
@@ -167,51 +181,80 @@ fn bit(words: Option<&[u64]>, i: usize) -> bool {
     words.is_none_or(|w| (w[i / 64] >> (i % 64)) & 1 == 1)
 }
 
-/// The hash the null group of the fixed layout is recorded with.
-const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
+/// Rows bucketed by partition, ascending within each: `(row, value)` pairs and where each partition starts.
+fn bucket<T: Copy + Default>(items: impl Iterator<Item = (usize, u32, T)> + Clone) -> (Vec<(u32, T)>, Vec<usize>) {
+    let mut starts = vec![0usize; PARTITIONS + 1];
+    for (p, _, _) in items.clone() {
+        starts[p + 1] += 1;
+    }
+    for p in 0..PARTITIONS {
+        starts[p + 1] += starts[p];
+    }
+    let mut next = starts.clone();
+    let mut out = vec![(0u32, T::default()); starts[PARTITIONS]];
+    for (p, row, v) in items {
+        out[next[p]] = (row, v);
+        next[p] += 1;
+    }
+    (out, starts)
+}
 
 impl Groups {
     /// The empty state (merge identity) of `spec`.
     pub fn new(spec: &GroupSpec) -> Groups {
-        Groups {
-            keys: KeyStore::new(&spec.keys),
-            hashes: Vec::new(),
-            rows: Vec::new(),
-            aggs: spec.aggs.iter().map(|a| ColumnAccs::new(a.float, a.needs)).collect(),
-            table: HashTable::new(),
-        }
+        Groups { parts: (0..PARTITIONS).map(|_| GroupTable::new(spec)).collect() }
     }
 
     /// Number of groups.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.parts.iter().map(GroupTable::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.parts.iter().all(GroupTable::is_empty)
+    }
+
+    /// Every group's id, partition by partition.
+    pub fn ids(&self) -> impl Iterator<Item = GroupId> + '_ {
+        self.parts
+            .iter()
+            .enumerate()
+            .flat_map(|(p, t)| (0..t.len() as u32).map(move |g| ((p as u32) << LOCAL_BITS) | g))
     }
 
     /// Adds one chunk piece: `keys` and `values` are the entry's key and aggregated columns; rows whose
     /// `selection` bit is clear (a `--where` filter) are not rows.
     pub fn update(&mut self, keys: &[&dyn Array], values: &[&dyn Array], selection: Option<&[u64]>) {
-        self.ensure_table();
         let len = keys.first().map_or(0, |k| k.len());
-        let mut gids = vec![u32::MAX; len];
-        self.assign_ids(keys, selection, &mut gids);
-        for &g in &gids {
-            if g != u32::MAX {
-                self.rows[g as usize] += 1;
+        let mut ids = vec![u32::MAX; len];
+        self.assign_ids(keys, selection, &mut ids);
+        // Rows by partition (ascending within each), then each partition's counts and accumulators.
+        let items = ids.iter().enumerate().filter(|(_, id)| **id != u32::MAX).map(|(i, &id)| {
+            let (p, g) = split(id);
+            (p, i as u32, g)
+        });
+        let (pairs, starts) = bucket(items);
+        let words: Vec<Option<Vec<u64>>> = values.iter().map(|a| validity_words(*a)).collect();
+        let chunks: Vec<_> = values
+            .iter()
+            .zip(&words)
+            .map(|(a, w)| {
+                numeric_chunk(*a, w.as_deref())
+                    .unwrap_or_else(|| panic!("bug in tally: a group-by value column of type {}", a.data_type()))
+            })
+            .collect();
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            let pairs = &pairs[starts[p]..starts[p + 1]];
+            for &(_, g) in pairs {
+                part.rows[g as usize] += 1;
             }
-        }
-        for (acc, array) in self.aggs.iter_mut().zip(values) {
-            let words = validity_words(*array);
-            let chunk = numeric_chunk(*array, words.as_deref())
-                .unwrap_or_else(|| panic!("bug in tally: a group-by value column of type {}", array.data_type()));
-            acc.update(&gids, chunk);
+            for (acc, chunk) in part.aggs.iter_mut().zip(&chunks) {
+                acc.update(pairs, *chunk);
+            }
         }
     }
 
-    fn assign_ids(&mut self, keys: &[&dyn Array], selection: Option<&[u64]>, gids: &mut [u32]) {
+    fn assign_ids(&mut self, keys: &[&dyn Array], selection: Option<&[u64]>, ids: &mut [u32]) {
         let columns: Vec<KeyColumn<'_>> = keys
             .iter()
             .map(|k| {
@@ -219,24 +262,22 @@ impl Groups {
             })
             .collect();
         let nulls: Vec<Option<Vec<u64>>> = keys.iter().map(|k| validity_words(*k)).collect();
-        if matches!(self.keys, KeyStore::Fixed { .. }) {
+        if matches!(self.parts[0].keys, KeyStore::Fixed { .. }) {
             let nulls = nulls[0].as_deref();
             match &columns[0] {
-                KeyColumn::Numeric(c) => numeric_dispatch!(c, c => self.fixed_ids(c.values, nulls, selection, gids)),
+                KeyColumn::Numeric(c) => numeric_dispatch!(c, c => self.fixed_ids(c.values, nulls, selection, ids)),
                 KeyColumn::Bool(b) => {
                     let xs: Vec<u8> = (0..b.len()).map(|i| u8::from(b.value(i))).collect();
-                    self.fixed_ids(&xs, nulls, selection, gids);
+                    self.fixed_ids(&xs, nulls, selection, ids);
                 }
                 _ => panic!("bug in tally: a string key in the fixed layout"),
             }
             return;
         }
-        let mut buf = Vec::new();
-        for (i, gid) in gids.iter_mut().enumerate() {
-            if !bit(selection, i) {
-                continue;
-            }
-            buf.clear();
+        // Encoded keys: every selected row's bytes into one buffer, then partition by partition.
+        let (mut buf, mut ends) = (Vec::new(), Vec::with_capacity(ids.len()));
+        let mut rows = Vec::with_capacity(ids.len());
+        for i in (0..ids.len()).filter(|&i| bit(selection, i)) {
             for (c, n) in columns.iter().zip(&nulls) {
                 if bit(n.as_deref(), i) {
                     c.encode(i, &mut buf);
@@ -244,200 +285,144 @@ impl Groups {
                     buf.push(0);
                 }
             }
-            *gid = self.encoded_gid(&buf, hash_bytes(&buf));
+            ends.push(buf.len());
+            rows.push(i);
+        }
+        let key = |k: usize| &buf[if k == 0 { 0 } else { ends[k - 1] }..ends[k]];
+        let hashes: Vec<u64> = (0..rows.len()).map(|k| hash_bytes(key(k))).collect();
+        let items = (0..rows.len()).map(|k| (partition(hashes[k]), rows[k] as u32, k as u32));
+        let (pairs, starts) = bucket(items);
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            part.ensure_table();
+            for &(row, k) in &pairs[starts[p]..starts[p + 1]] {
+                let g = part.encoded_gid(key(k as usize), hashes[k as usize]);
+                ids[row as usize] = ((p as u32) << LOCAL_BITS) | g;
+            }
         }
     }
 
-    /// Group ids of a fixed-layout piece; a direct array (value − min → id) when the piece's integer
-    /// range is small, so `--by k1` hashes each distinct key once per piece instead of once per row.
-    fn fixed_ids<T: FixedElem>(&mut self, xs: &[T], nulls: Option<&[u64]>, sel: Option<&[u64]>, gids: &mut [u32]) {
-        let keep = |i: usize| bit(sel, i) && bit(nulls, i);
+    /// Group ids of a fixed-layout piece. A direct array (value − min → id) when the piece's integer
+    /// range is small, so `--by k1` hashes each distinct key once per piece; otherwise rows are bucketed
+    /// by partition first, so that each partition's table is probed while it is in cache.
+    fn fixed_ids<T: FixedElem>(&mut self, xs: &[T], nulls: Option<&[u64]>, sel: Option<&[u64]>, ids: &mut [u32]) {
+        let null_id = |parts: &mut [GroupTable]| {
+            let p = partition(NULL_HASH);
+            ((p as u32) << LOCAL_BITS) | parts[p].null_gid()
+        };
         let range = xs.iter().try_fold((i128::MAX, i128::MIN), |(lo, hi), x| x.int().map(|v| (lo.min(v), hi.max(v))));
         if let Some((lo, hi)) = range.filter(|(lo, hi)| lo <= hi && hi - lo < DIRECT_RANGE) {
             let mut direct = vec![u32::MAX; (hi - lo + 1) as usize];
-            for (i, (x, gid)) in xs.iter().zip(gids.iter_mut()).enumerate() {
+            for (i, (x, id)) in xs.iter().zip(ids.iter_mut()).enumerate() {
                 if !bit(sel, i) {
                     continue;
                 }
                 if !bit(nulls, i) {
-                    *gid = self.null_gid();
+                    *id = null_id(&mut self.parts);
                     continue;
                 }
                 let slot = &mut direct[(x.int().unwrap_or(lo) - lo) as usize];
                 if *slot == u32::MAX {
-                    *slot = self.fixed_gid(x.bits());
+                    let (v, h) = (x.bits(), hash_word(x.bits()));
+                    let p = partition(h);
+                    self.parts[p].ensure_table();
+                    *slot = ((p as u32) << LOCAL_BITS) | self.parts[p].fixed_gid(v, h);
                 }
-                *gid = *slot;
+                *id = *slot;
             }
             return;
         }
-        for (i, (x, gid)) in xs.iter().zip(gids.iter_mut()).enumerate() {
-            if keep(i) {
-                *gid = self.fixed_gid(x.bits());
-            } else if bit(sel, i) {
-                *gid = self.null_gid();
+        let mut kept = Vec::with_capacity(xs.len());
+        for (i, x) in xs.iter().enumerate() {
+            if !bit(sel, i) {
+                continue;
+            }
+            if bit(nulls, i) {
+                kept.push((i as u32, x.bits()));
+            } else {
+                ids[i] = null_id(&mut self.parts);
+            }
+        }
+        let hashes: Vec<u64> = kept.iter().map(|&(_, v)| hash_word(v)).collect();
+        let items = kept.iter().zip(&hashes).map(|(&(row, v), &h)| (partition(h), row, (v, h)));
+        let (pairs, starts) = bucket(items);
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            part.ensure_table();
+            for &(row, (v, h)) in &pairs[starts[p]..starts[p + 1]] {
+                ids[row as usize] = ((p as u32) << LOCAL_BITS) | part.fixed_gid(v, h);
             }
         }
     }
 
-    fn new_group(&mut self, hash: u64) -> u32 {
-        let g = self.rows.len() as u32;
-        self.hashes.push(hash);
-        self.rows.push(0);
-        for a in &mut self.aggs {
-            a.push_group();
-        }
-        g
-    }
-
-    fn null_gid(&mut self) -> u32 {
-        if let KeyStore::Fixed { null: Some(g), .. } = self.keys {
-            return g;
-        }
-        let g = self.new_group(NULL_HASH);
-        if let KeyStore::Fixed { values, null, .. } = &mut self.keys {
-            values.push(0);
-            *null = Some(g);
-        }
-        g
-    }
-
-    #[inline]
-    fn fixed_gid(&mut self, v: u64) -> u32 {
-        let hash = hash_word(v);
-        let KeyStore::Fixed { values, .. } = &mut self.keys else { panic!("bug in tally: fixed key, encoded store") };
-        let hashes = &self.hashes;
-        match self.table.entry(hash, |&g| values[g as usize] == v, |&g| hashes[g as usize]) {
-            hashbrown::hash_table::Entry::Occupied(o) => *o.get(),
-            hashbrown::hash_table::Entry::Vacant(slot) => {
-                let g = self.rows.len() as u32;
-                slot.insert(g);
-                values.push(v);
-                self.new_group(hash)
-            }
-        }
-    }
-
-    fn encoded_gid(&mut self, key: &[u8], hash: u64) -> u32 {
-        let KeyStore::Encoded { offsets, bytes, .. } = &mut self.keys else {
-            panic!("bug in tally: encoded key, fixed store")
-        };
-        let hashes = &self.hashes;
-        let eq = |&g: &u32| &bytes[offsets[g as usize] as usize..offsets[g as usize + 1] as usize] == key;
-        match self.table.entry(hash, eq, |&g| hashes[g as usize]) {
-            hashbrown::hash_table::Entry::Occupied(o) => *o.get(),
-            hashbrown::hash_table::Entry::Vacant(slot) => {
-                let g = self.rows.len() as u32;
-                slot.insert(g);
-                bytes.extend_from_slice(key);
-                offsets.push(bytes.len() as u64);
-                self.new_group(hash)
-            }
-        }
-    }
-
-    /// Rebuilds the table after decoding (the table is not serialised).
-    fn ensure_table(&mut self) {
-        let null = match &self.keys {
-            KeyStore::Fixed { null, .. } => *null,
-            KeyStore::Encoded { .. } => None,
-        };
-        let in_table = self.len() - usize::from(null.is_some());
-        if self.table.len() == in_table {
-            return;
-        }
-        self.table = HashTable::with_capacity(in_table);
-        let hashes = &self.hashes;
-        for g in (0..self.len() as u32).filter(|&g| Some(g) != null) {
-            self.table.insert_unique(hashes[g as usize], g, |&h| hashes[h as usize]);
-        }
-    }
-
-    /// The id in `self` of `other`'s group `h`, inserted when new.
-    fn gid_of(&mut self, other: &Groups, h: u32) -> u32 {
-        match &other.keys {
-            KeyStore::Fixed { null: Some(n), .. } if *n == h => self.null_gid(),
-            KeyStore::Fixed { values, .. } => self.fixed_gid(values[h as usize]),
-            KeyStore::Encoded { .. } => self.encoded_gid(other.keys.encoded(h), other.hashes[h as usize]),
-        }
-    }
-
-    /// Folds `other` in: its groups in their id order, so ids (and float bits) depend on the merge order
-    /// only, which the Aggregator fixes.
+    /// Folds `other` in, partition by partition (in parallel: partitions are independent, and each
+    /// partition's merge order is the caller's).
     pub fn merge(&mut self, other: &Groups) {
-        if self.is_empty() {
-            *self = other.clone();
-            return;
-        }
-        self.ensure_table();
-        for h in 0..other.len() as u32 {
-            let g = self.gid_of(other, h);
-            self.rows[g as usize] += other.rows[h as usize];
-            for (a, b) in self.aggs.iter_mut().zip(&other.aggs) {
-                a.merge_group(g, b, h);
-            }
-        }
+        self.parts.par_iter_mut().zip(other.parts.par_iter()).for_each(|(a, b)| a.merge(b));
     }
 
-    /// Whether the states can merge (same key layout and accumulators).
+    /// Whether the states can merge (same partitions, key layout and accumulators).
     pub fn compatible(&self, other: &Groups) -> bool {
-        let layout = |g: &Groups| match &g.keys {
-            KeyStore::Fixed { kind, .. } => (vec![*kind], true),
-            KeyStore::Encoded { kinds, .. } => (kinds.clone(), false),
-        };
-        let accs = |g: &Groups| -> Vec<(bool, Needs)> {
-            g.aggs
-                .iter()
-                .map(|a| match a {
-                    ColumnAccs::Float(f) => (true, f.needs),
-                    ColumnAccs::Int(i) => (false, i.needs),
-                })
-                .collect()
-        };
-        layout(self) == layout(other) && accs(self) == accs(other)
+        self.parts.len() == other.parts.len() && self.parts[0].layout() == other.parts[0].layout()
     }
 
-    /// The key of group `g`, one value per key column.
-    pub fn key(&self, g: u32) -> Vec<KeyValue> {
-        self.keys.values(g)
+    /// The key of group `id`, one value per key column.
+    pub fn key(&self, id: GroupId) -> Vec<KeyValue> {
+        let (p, g) = split(id);
+        self.parts[p].key(g)
     }
 
-    /// Aggregation `f` of value column `column` for group `g`; `AggFn::Count` ignores the column.
-    pub fn cell(&self, g: u32, column: Option<usize>, f: AggFn, ddof: u64) -> Cell {
-        match (f, column) {
-            (AggFn::Count, _) | (_, None) => Cell::Count(self.rows[g as usize]),
-            (f, Some(c)) => self.aggs[c].cell(g, f, ddof),
-        }
+    /// Rows of group `id`.
+    pub fn rows(&self, id: GroupId) -> u64 {
+        let (p, g) = split(id);
+        self.parts[p].rows[g as usize]
+    }
+
+    /// Aggregation `f` of value column `column` for group `id`; `AggFn::Count` ignores the column.
+    pub fn cell(&self, id: GroupId, column: Option<usize>, f: AggFn, ddof: u64) -> Cell {
+        let (p, g) = split(id);
+        self.parts[p].cell(g, column, f, ddof)
     }
 
     /// Group ids in ascending key order (numbers numerically, strings bytewise, null last).
-    pub fn key_order(&self) -> Vec<u32> {
-        let mut ids: Vec<u32> = (0..self.len() as u32).collect();
-        match &self.keys {
-            KeyStore::Fixed { kind, values, null } => {
-                let sort_key = |g: &u32| {
-                    let v = values[*g as usize];
-                    let ordered = match kind {
+    pub fn key_order(&self) -> Vec<GroupId> {
+        let mut ids: Vec<GroupId> = self.ids().collect();
+        let fixed: Option<(KeyKind, Vec<(bool, u64)>)> = match &self.parts[0].keys {
+            KeyStore::Fixed { kind, .. } => Some((
+                *kind,
+                ids.iter()
+                    .map(|&id| {
+                        let (p, g) = split(id);
+                        match &self.parts[p].keys {
+                            KeyStore::Fixed { values, null, .. } => (*null == Some(g), values[g as usize]),
+                            KeyStore::Encoded { .. } => (false, 0),
+                        }
+                    })
+                    .collect(),
+            )),
+            KeyStore::Encoded { .. } => None,
+        };
+        match fixed {
+            Some((kind, keys)) => {
+                let ordered = |(null, v): (bool, u64)| {
+                    let v = match kind {
                         KeyKind::Int => v ^ (1 << 63),
                         // Canonical floats: flip as total_cmp does; NaN (positive) sorts after +inf.
                         KeyKind::Float if v >> 63 == 1 => !v,
                         KeyKind::Float => v | (1 << 63),
                         _ => v,
                     };
-                    (Some(*g) == *null, ordered)
+                    (null, v)
                 };
-                ids.sort_unstable_by_key(sort_key);
+                let mut order: Vec<((bool, u64), GroupId)> =
+                    keys.into_iter().map(ordered).zip(ids.iter().copied()).collect();
+                order.sort_unstable();
+                ids = order.into_iter().map(|(_, id)| id).collect();
             }
-            KeyStore::Encoded { .. } => {
-                let decoded: Vec<Vec<KeyValue>> = ids.iter().map(|&g| self.key(g)).collect();
-                ids.sort_by(|&a, &b| {
-                    let (ka, kb) = (&decoded[a as usize], &decoded[b as usize]);
-                    ka.iter()
-                        .zip(kb)
-                        .map(|(x, y)| x.cmp_key(y))
-                        .find(|o| o.is_ne())
-                        .unwrap_or(std::cmp::Ordering::Equal)
+            None => {
+                let mut decoded: Vec<(Vec<KeyValue>, GroupId)> = ids.iter().map(|&id| (self.key(id), id)).collect();
+                decoded.sort_by(|(a, _), (b, _)| {
+                    a.iter().zip(b).map(|(x, y)| x.cmp_key(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
                 });
+                ids = decoded.into_iter().map(|(_, id)| id).collect();
             }
         }
         ids
