@@ -10,7 +10,15 @@ use crate::args::GroupByArgs;
 pub(crate) fn run(args: GroupByArgs, cancel: &Cancel) -> anyhow::Result<()> {
     let aggs = parse_aggs(&args.agg)?;
     let sort = args.sort.as_deref().map(parse_sort).transpose()?;
-    let request = GroupByRequest { by: args.by, aggs, sort, desc: args.desc, limit: args.limit, ddof: args.ddof };
+    let request = GroupByRequest {
+        by: args.by,
+        aggs,
+        sort,
+        desc: args.desc,
+        limit: args.limit,
+        ddof: args.ddof,
+        memory_limit: args.memory_limit,
+    };
     run_and_render(&args.path, &Analysis::GroupBy(request), &args.run, cancel).map(drop)
 }
 

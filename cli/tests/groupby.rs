@@ -246,3 +246,24 @@ fn errors_name_the_position_or_the_column() {
     let e = fails(&["groupby", "s.arrow", "--by", "s", "--sort", "mean(v)"]);
     assert!(e.contains("--sort mean(v): not one of the aggregations (count)"), "{e}");
 }
+
+#[test]
+fn the_memory_guard_refuses_with_a_message_that_suggests_approx() {
+    let dir = Dir::new();
+    dir.gen_file("g.arrow", 50_000, 1, 50_000);
+    for args in [
+        &["groupby", "g.arrow", "--by", "id"][..],
+        &["distinct", "g.arrow", "--columns", "id"],
+        &["top", "g.arrow", "--column", "id"],
+    ] {
+        let out = run(&dir, &[args, &["--memory-limit", "1M"]].concat());
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = lossy(&out.stderr);
+        assert!(err.contains("more than the memory limit of 1 MiB") && err.contains("distinct --approx"), "{err}");
+    }
+    // The same limit is plenty for k1's thousand groups (a sketch pass finds that out first).
+    let doc = json_of(&dir, &["groupby", "g.arrow", "--by", "k1", "--memory-limit", "1M"]);
+    assert_eq!(doc["group_count"], 1000);
+    let out = run(&dir, &["distinct", "g.arrow", "--columns", "id", "--approx", "--memory-limit", "1M"]);
+    expect_success(&out, "approx needs no guard");
+}

@@ -66,7 +66,11 @@ fn run(s: &Store, analysis: Analysis, executor: ExecutorKind, workers: usize) ->
 }
 
 fn distinct(columns: &[&str], approx: bool) -> Analysis {
-    Analysis::Distinct(DistinctRequest { columns: columns.iter().map(|c| c.to_string()).collect(), approx })
+    Analysis::Distinct(DistinctRequest {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        approx,
+        memory_limit: None,
+    })
 }
 
 /// `(distinct, nulls, NaN rows)` by brute force; floats by canonical bits (-0.0 is 0.0).
@@ -132,9 +136,12 @@ fn top_k_counts_exactly_and_breaks_ties_by_value() {
     let d = data(4000, 11, 30);
     let s = store(&d, 1000);
     for (column, k) in [("i", 5), ("s", 40), ("f", 7)] {
-        let AnalysisResult::Top(r) =
-            run(&s, Analysis::Top(TopRequest { column: column.into(), k }), ExecutorKind::Threads, 2)
-        else {
+        let AnalysisResult::Top(r) = run(
+            &s,
+            Analysis::Top(TopRequest { column: column.into(), k, memory_limit: None }),
+            ExecutorKind::Threads,
+            2,
+        ) else {
             panic!("not top")
         };
         // Brute force over the values' total order (NaN and nulls are not values).

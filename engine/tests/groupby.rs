@@ -265,6 +265,7 @@ fn request(by: &[&str], aggs: &str) -> GroupByRequest {
         desc: false,
         limit: None,
         ddof: 1,
+        memory_limit: None,
     }
 }
 
@@ -424,4 +425,28 @@ fn bad_requests_are_clear_errors() {
     let mut r = request(&["ki"], "count");
     r.sort = Some(parse_aggs("mean(x)").unwrap().remove(0));
     assert!(err(r).contains("--sort mean(x): not one of the aggregations (count)"));
+}
+
+#[test]
+fn an_exact_state_that_would_not_fit_is_refused_before_it_is_built() {
+    let data = rows(4000, 8, 1000);
+    let s = store(&data, &[]);
+    let mut r = request(&["id"], "count,mean(x)");
+    r.memory_limit = Some(512 << 10);
+    let options = RunOptions { executor: ExecutorKind::Serial, chunk_rows: 1000, ..RunOptions::default() };
+    let err = run_store(&s, input(), &Analysis::GroupBy(r.clone()), &options).unwrap_err().to_string();
+    assert!(
+        err.contains("groupby by id would hold about 4")
+            && err.contains("more than the memory limit of 512 KiB")
+            && err.contains("distinct --approx"),
+        "{err}"
+    );
+    // Few groups under the same limit: the sketch pass finds them, then the exact pass runs.
+    r.by = vec!["kb".into()];
+    let out = run_store(&s, input(), &Analysis::GroupBy(r.clone()), &options).unwrap();
+    assert_eq!((out.exec.passes, report(&out).group_count), (1, 3));
+    r.by = vec!["ki".into()];
+    let out = run_store(&s, input(), &Analysis::GroupBy(r), &options).unwrap();
+    assert_eq!(out.exec.passes, 2, "a sketch pass, then the group-by");
+    check(report(&out), &data, &["ki"], "after the sketch pass");
 }

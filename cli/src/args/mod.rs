@@ -387,6 +387,10 @@ pub(crate) struct GroupByArgs {
     /// Delta degrees of freedom of var and std.
     #[arg(long, default_value_t = 1)]
     pub(crate) ddof: u64,
+    /// Refuse an exact run whose estimated state is larger than SIZE (bytes, or with K, M, G: 512M, 2G)
+    /// [default: the memory the system has available].
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub(crate) memory_limit: Option<u64>,
     #[command(flatten)]
     pub(crate) run: AnalysisArgs,
 }
@@ -402,6 +406,10 @@ pub(crate) struct DistinctArgs {
     /// 16 KiB per column) instead of exact counts.
     #[arg(long)]
     pub(crate) approx: bool,
+    /// Refuse an exact run whose estimated state is larger than SIZE (bytes, or with K, M, G: 512M, 2G)
+    /// [default: the memory the system has available].
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub(crate) memory_limit: Option<u64>,
     #[command(flatten)]
     pub(crate) run: AnalysisArgs,
 }
@@ -416,6 +424,38 @@ pub(crate) struct TopArgs {
     /// How many values to print.
     #[arg(short = 'k', long = "top", default_value_t = 10, value_name = "N")]
     pub(crate) k: usize,
+    /// Refuse an exact run whose estimated state is larger than SIZE (bytes, or with K, M, G: 512M, 2G)
+    /// [default: the memory the system has available].
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub(crate) memory_limit: Option<u64>,
     #[command(flatten)]
     pub(crate) run: AnalysisArgs,
+}
+
+/// `1024`, `64K`, `512M`, `2G` (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = digits.parse().map_err(|_| format!("{text:?} is not a size (e.g. 512M, 2G)"))?;
+    let shift = match unit.trim().to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (K, M, G, T)")),
+    };
+    n.checked_mul(1 << shift).ok_or_else(|| format!("{text:?} is too large"))
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(super::parse_size("1024"), Ok(1024));
+        assert_eq!(super::parse_size("64K"), Ok(64 << 10));
+        assert_eq!(super::parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(super::parse_size("2g"), Ok(2 << 30));
+        assert!(super::parse_size("2X").is_err() && super::parse_size("M").is_err());
+    }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::describe::DescribedColumn;
 use super::groupby::key_column;
+use super::memory::Guard;
 use super::{Resolved, Step, described_columns, positions};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry};
@@ -21,6 +22,8 @@ pub struct DistinctRequest {
     pub columns: Vec<String>,
     /// HyperLogLog estimates instead of exact counts.
     pub approx: bool,
+    /// Refuse an exact count whose estimated state exceeds this many bytes (default: the memory available).
+    pub memory_limit: Option<u64>,
 }
 
 /// `tally top`.
@@ -28,6 +31,8 @@ pub struct DistinctRequest {
 pub struct TopRequest {
     pub column: String,
     pub k: usize,
+    /// As [`DistinctRequest::memory_limit`].
+    pub memory_limit: Option<u64>,
 }
 
 /// A distinct or top job: one pass.
@@ -38,7 +43,20 @@ pub struct CountJob {
     /// `None`: distinct; `Some(k)`: top k.
     top: Option<usize>,
     approx: bool,
+    /// One guard per column (each column is its own state); unused with `approx`.
+    guards: Vec<Guard>,
     done: bool,
+}
+
+fn guards(kinds: &[KeyKind], names: &[String], limit: Option<u64>, what: &str) -> Vec<Guard> {
+    kinds
+        .iter()
+        .zip(names)
+        .map(|(&kind, name)| {
+            let bytes = GroupSpec { keys: vec![kind], aggs: vec![] }.bytes_per_group();
+            Guard::new(limit, bytes, format!("{what} of {name}"), "use `distinct --approx`")
+        })
+        .collect()
 }
 
 impl DistinctRequest {
@@ -46,22 +64,42 @@ impl DistinctRequest {
         if self.columns.is_empty() {
             return Err(Error::input("distinct needs at least one column (--columns a,b,...)"));
         }
-        let (columns, kinds) =
+        let (columns, kinds): (Vec<usize>, Vec<KeyKind>) =
             self.columns.iter().map(|c| key_column(schema, c, true)).collect::<Result<Vec<_>>>()?.into_iter().unzip();
-        Ok(CountJob { columns, kinds, top: None, approx: self.approx, done: false })
+        let guards = guards(&kinds, &self.columns, self.memory_limit, "distinct");
+        Ok(CountJob { columns, kinds, top: None, approx: self.approx, guards, done: false })
     }
 }
 
 impl TopRequest {
     pub(super) fn validate(&self, schema: &Schema) -> Result<CountJob> {
         let (index, kind) = key_column(schema, &self.column, true)?;
-        Ok(CountJob { columns: vec![index], kinds: vec![kind], top: Some(self.k), approx: false, done: false })
+        let guards = guards(&[kind], std::slice::from_ref(&self.column), self.memory_limit, "top");
+        Ok(CountJob { columns: vec![index], kinds: vec![kind], top: Some(self.k), approx: false, guards, done: false })
     }
 }
 
 impl CountJob {
-    pub(super) fn step(&mut self, plan: &Plan, _previous: Option<&PartialSet>) -> Result<Step> {
+    pub(super) fn step(&mut self, plan: &Plan, previous: Option<&PartialSet>) -> Result<Step> {
         let positions = positions(plan, &self.columns)?;
+        if !self.approx && !self.done {
+            // Columns are separate states: each guard sees its own column (all sketched in one pass).
+            let mut sketch = Vec::new();
+            for (i, guard) in self.guards.iter_mut().enumerate() {
+                let own = previous
+                    .filter(|p| p.stats.len() == positions.len())
+                    .map(|p| PartialSet { rows: p.rows, stats: vec![p.stats[i].clone()] });
+                if let Some(mut entries) = guard.step(plan, &positions[i..=i], own.as_ref())? {
+                    sketch.append(&mut entries);
+                }
+            }
+            if !sketch.is_empty() {
+                // Guards that did not need a sketch get one anyway so the pass has one entry per column.
+                let entries =
+                    positions.iter().map(|&p| StatEntry { columns: vec![p], stat: Stat::ApproxDistinct }).collect();
+                return Ok(Step::Pass(entries));
+            }
+        }
         if self.done {
             let columns = described_columns(plan, &positions);
             return Ok(Step::Done(match self.top {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::agg_list::Aggregation;
 use super::describe::DescribedColumn;
+use super::memory::Guard;
 use super::{Resolved, Step, described_columns, numeric_column, positions};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry, find_column};
@@ -28,6 +29,8 @@ pub struct GroupByRequest {
     pub desc: bool,
     pub limit: Option<usize>,
     pub ddof: u64,
+    /// Refuse to start when the estimated state exceeds this many bytes (default: the memory available).
+    pub memory_limit: Option<u64>,
 }
 
 /// Source index and key kind of key column `name`; `floats` allows float keys (distinct, top).
@@ -95,12 +98,17 @@ impl GroupByRequest {
             })?),
         };
         let keys = columns.len();
+        let spec = GroupSpec { keys: kinds, aggs: specs };
+        let what = format!("groupby by {}", self.by.join(","));
+        let guard =
+            Guard::new(self.memory_limit, spec.bytes_per_group(), what, "use `distinct --approx` to count the keys");
         columns.extend(values.iter().filter(|v| !columns[..keys].contains(v)).copied().collect::<Vec<_>>());
         Ok(GroupByJob {
             columns,
             keys,
             values,
-            spec: GroupSpec { keys: kinds, aggs: specs },
+            spec,
+            guard,
             aggs,
             slots,
             sort,
@@ -121,6 +129,7 @@ pub struct GroupByJob {
     /// Source indices of the aggregated columns, in slot order.
     values: Vec<usize>,
     spec: GroupSpec,
+    guard: Guard,
     aggs: Vec<Aggregation>,
     slots: Vec<Option<usize>>,
     sort: Option<usize>,
@@ -131,8 +140,11 @@ pub struct GroupByJob {
 }
 
 impl GroupByJob {
-    pub(super) fn step(&mut self, plan: &Plan, _previous: Option<&PartialSet>) -> Result<Step> {
+    pub(super) fn step(&mut self, plan: &Plan, previous: Option<&PartialSet>) -> Result<Step> {
         let keys = positions(plan, &self.columns[..self.keys])?;
+        if let Some(sketch_pass) = self.guard.step(plan, &keys, previous)? {
+            return Ok(Step::Pass(sketch_pass));
+        }
         let values = positions(plan, &self.values)?;
         if self.done {
             return Ok(Step::Done(Resolved::GroupBy(ResolvedGroupBy {

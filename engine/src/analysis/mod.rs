@@ -24,6 +24,7 @@ pub mod describe;
 pub mod distinct;
 pub mod groupby;
 pub mod hist;
+mod memory;
 
 use arrow_schema::Schema;
 use serde::{Deserialize, Serialize};

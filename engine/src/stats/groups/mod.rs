@@ -99,12 +99,12 @@ pub struct GroupSpec {
 }
 
 impl GroupSpec {
-    /// Heap bytes one group takes in a state (keys, hash, row count, table slot, accumulators).
+    /// Heap bytes one group takes in a state (key, row count, table entry at hashbrown's load factor,
+    /// accumulators).
     pub fn bytes_per_group(&self) -> u64 {
         KeyStore::bytes_per_group(&self.keys)
             + 8
-            + 8
-            + 8
+            + 20
             + self.aggs.iter().map(|a| ColumnAccs::bytes_per_group(a.float, a.needs)).sum::<u64>()
     }
 }
