@@ -241,7 +241,7 @@ impl ResolvedTop {
         let mut ids: Vec<u32> =
             groups.key_order().into_iter().filter(|&g| special(groups, g) == (false, false)).collect();
         // Stable: equal counts keep ascending key order.
-        ids.sort_by(|&a, &b| groups.rows(b).cmp(&groups.rows(a)));
+        ids.sort_by_key(|&g| std::cmp::Reverse(groups.rows(g)));
         ids.truncate(self.k);
         let values = ids.iter().map(|&g| (groups.key(g).remove(0), groups.rows(g))).collect();
         Ok(TopReport {

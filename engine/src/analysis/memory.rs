@@ -88,7 +88,7 @@ impl Guard {
                 };
                 self.limit = Some(limit);
                 let domains = keys.iter().map(|&p| domain(&plan.columns[p].type_name));
-                let bound = domains.fold(Some(1u64), |acc, d| Some(acc?.saturating_mul(d?))).unwrap_or(u64::MAX);
+                let bound = domains.try_fold(1u64, |acc, d| Some(acc.saturating_mul(d?))).unwrap_or(u64::MAX);
                 if need(bound.min(plan.num_rows)) <= limit {
                     self.state = State::Passed;
                     return Ok(None);
