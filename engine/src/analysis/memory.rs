@@ -87,7 +87,7 @@ impl Guard {
                     return Ok(None);
                 };
                 self.limit = Some(limit);
-                let domains = keys.iter().map(|&p| domain(&plan.columns[p].type_name));
+                let mut domains = keys.iter().map(|&p| domain(&plan.columns[p].type_name));
                 let bound = domains.try_fold(1u64, |acc, d| Some(acc.saturating_mul(d?))).unwrap_or(u64::MAX);
                 if need(bound.min(plan.num_rows)) <= limit {
                     self.state = State::Passed;
