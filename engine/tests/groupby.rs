@@ -450,3 +450,25 @@ fn an_exact_state_that_would_not_fit_is_refused_before_it_is_built() {
     assert_eq!(out.exec.passes, 2, "a sketch pass, then the group-by");
     check(report(&out), &data, &["ki"], "after the sketch pass");
 }
+
+/// More groups than `SPLIT_AT`: chunk states start as one table and split into partitions, merges meet
+/// both layouts; results stay exact and identical for every executor and worker count.
+#[test]
+fn partitioned_states_match_brute_force_and_each_other() {
+    let data = rows(60_000, 9, 30_000);
+    let s = store(&data, &[20_000, 45_000]);
+    for by in [&["ki"][..], &["ks", "ki"], &["id"]] {
+        let r = request(by, "count,sum(y),mean(x),min(x),var(y),null_count(x)");
+        let reference = run_with(&s, &r, ExecutorKind::Serial, 1, 25_000);
+        check(report(&reference), &data, by, &format!("by {by:?}"));
+        let one_chunk = run_with(&s, &r, ExecutorKind::Serial, 1, 1 << 20);
+        check(report(&one_chunk), &data, by, &format!("by {by:?}, one chunk"));
+        for workers in [2, 3, 7] {
+            let got = run_with(&s, &r, ExecutorKind::Threads, workers, 25_000);
+            assert!(
+                format!("{:?}", report(&got).groups) == format!("{:?}", report(&reference).groups),
+                "threads × {workers} by {by:?}"
+            );
+        }
+    }
+}

@@ -73,6 +73,14 @@ impl ColumnAccs {
         }
     }
 
+    /// Empty accumulators of the same kind and needs.
+    pub fn empty_like(&self) -> ColumnAccs {
+        match self {
+            ColumnAccs::Float(a) => ColumnAccs::new(true, a.needs),
+            ColumnAccs::Int(a) => ColumnAccs::new(false, a.needs),
+        }
+    }
+
     pub fn push_group(&mut self) {
         match self {
             ColumnAccs::Float(a) => a.push_group(),

@@ -6,11 +6,13 @@
 //! ```
 //!
 //! **Radix partitions** (DuckDB's radix-partitioned aggregation, [`PARTITIONS`] of them, chosen by bits of
-//! the fixed hash of the key): a chunk's rows are bucketed by partition before they touch a table, so each
-//! partition's table and accumulators stay cache-sized while they are worked on, and two states merge
-//! partition by partition, independently (in parallel, with rayon: each partition's merge order is still
-//! the Aggregator's, so the bits do not depend on threads). The hash is foldhash with a fixed seed
-//! (`keys.rs`): the same key lands in the same partition in every process.
+//! the fixed hash of the key): a state starts as one table and splits into partitions when it passes
+//! [`SPLIT_AT`] groups. A partitioned state's chunk rows are bucketed by partition before they touch a
+//! table, so each partition's table and accumulators stay cache-sized while they are worked on, and two
+//! states merge partition by partition, independently (in parallel, with rayon). A group's values enter
+//! its accumulators in row order and its partials merge in the Aggregator's order whatever the layout, so
+//! the layout never changes a bit of the result. The hash is foldhash with a fixed seed (`keys.rs`): the
+//! same key lands in the same partition in every process.
 //!
 //! Group ids are assigned per partition in order of first appearance (row order within a chunk, then the
 //! canonical merge order of the Aggregator), never in hash-table order; each group sees its values in row
@@ -109,14 +111,17 @@ impl GroupSpec {
     }
 }
 
-/// Number of radix partitions of every group-by state.
+/// Number of radix partitions of a partitioned group-by state.
 pub const PARTITIONS: usize = 64;
 
-/// The partition of a key hash: bits 40..46 (hashbrown takes its control byte from the top 7 bits and
-/// its bucket from the low ones, so these stay independent of both).
+/// Groups beyond which a one-table state splits into partitions (below, everything is in cache anyway).
+pub const SPLIT_AT: usize = 1 << 15;
+
+/// The partition of a key hash among `parts` (1 or [`PARTITIONS`]): bits 40..46 (hashbrown takes its
+/// control byte from the top 7 bits and its bucket from the low ones, so these stay independent of both).
 #[inline(always)]
-fn partition(hash: u64) -> usize {
-    ((hash >> 40) as usize) & (PARTITIONS - 1)
+fn partition(hash: u64, parts: usize) -> usize {
+    ((hash >> 40) as usize) & (parts - 1)
 }
 
 /// A group across partitions: `partition << 26 | id within the partition`.
@@ -134,7 +139,7 @@ const DIRECT_RANGE: i128 = 1 << 16;
 /// The hash the null key is placed by.
 const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// The group-by state: [`PARTITIONS`] partitions.
+/// The group-by state: one table, or [`PARTITIONS`] partitions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Groups {
     pub parts: Vec<GroupTable>,
@@ -182,16 +187,19 @@ fn bit(words: Option<&[u64]>, i: usize) -> bool {
 }
 
 /// Rows bucketed by partition, ascending within each: `(row, value)` pairs and where each partition starts.
-fn bucket<T: Copy + Default>(items: impl Iterator<Item = (usize, u32, T)> + Clone) -> (Vec<(u32, T)>, Vec<usize>) {
-    let mut starts = vec![0usize; PARTITIONS + 1];
+fn bucket<T: Copy + Default>(
+    items: impl Iterator<Item = (usize, u32, T)> + Clone,
+    parts: usize,
+) -> (Vec<(u32, T)>, Vec<usize>) {
+    let mut starts = vec![0usize; parts + 1];
     for (p, _, _) in items.clone() {
         starts[p + 1] += 1;
     }
-    for p in 0..PARTITIONS {
+    for p in 0..parts {
         starts[p + 1] += starts[p];
     }
     let mut next = starts.clone();
-    let mut out = vec![(0u32, T::default()); starts[PARTITIONS]];
+    let mut out = vec![(0u32, T::default()); starts[parts]];
     for (p, row, v) in items {
         out[next[p]] = (row, v);
         next[p] += 1;
@@ -202,7 +210,25 @@ fn bucket<T: Copy + Default>(items: impl Iterator<Item = (usize, u32, T)> + Clon
 impl Groups {
     /// The empty state (merge identity) of `spec`.
     pub fn new(spec: &GroupSpec) -> Groups {
-        Groups { parts: (0..PARTITIONS).map(|_| GroupTable::new(spec)).collect() }
+        Groups { parts: vec![GroupTable::new(spec)] }
+    }
+
+    /// Splits a one-table state into [`PARTITIONS`] partitions (group by group, in id order).
+    fn split(&mut self) {
+        let whole = self.parts.pop().expect("a one-table state has its table");
+        self.parts = (0..PARTITIONS).map(|_| whole.empty_like()).collect();
+        self.absorb(&whole);
+    }
+
+    /// Folds a one-table state into this partitioned one.
+    fn absorb(&mut self, table: &GroupTable) {
+        for part in &mut self.parts {
+            part.ensure_table();
+        }
+        for h in 0..table.len() as u32 {
+            let hash = table.hash_of(h, NULL_HASH);
+            self.parts[partition(hash, PARTITIONS)].absorb(table, h, hash);
+        }
     }
 
     /// Number of groups.
@@ -233,7 +259,7 @@ impl Groups {
             let (p, g) = split(id);
             (p, i as u32, g)
         });
-        let (pairs, starts) = bucket(items);
+        let (pairs, starts) = bucket(items, self.parts.len());
         let words: Vec<Option<Vec<u64>>> = values.iter().map(|a| validity_words(*a)).collect();
         let chunks: Vec<_> = values
             .iter()
@@ -251,6 +277,9 @@ impl Groups {
             for (acc, chunk) in part.aggs.iter_mut().zip(&chunks) {
                 acc.update(pairs, *chunk);
             }
+        }
+        if self.parts.len() == 1 && self.parts[0].len() > SPLIT_AT {
+            self.split();
         }
     }
 
@@ -290,8 +319,9 @@ impl Groups {
         }
         let key = |k: usize| &buf[if k == 0 { 0 } else { ends[k - 1] }..ends[k]];
         let hashes: Vec<u64> = (0..rows.len()).map(|k| hash_bytes(key(k))).collect();
-        let items = (0..rows.len()).map(|k| (partition(hashes[k]), rows[k] as u32, k as u32));
-        let (pairs, starts) = bucket(items);
+        let np = self.parts.len();
+        let items = (0..rows.len()).map(|k| (partition(hashes[k], np), rows[k] as u32, k as u32));
+        let (pairs, starts) = bucket(items, np);
         for (p, part) in self.parts.iter_mut().enumerate() {
             part.ensure_table();
             for &(row, k) in &pairs[starts[p]..starts[p + 1]] {
@@ -305,8 +335,9 @@ impl Groups {
     /// range is small, so `--by k1` hashes each distinct key once per piece; otherwise rows are bucketed
     /// by partition first, so that each partition's table is probed while it is in cache.
     fn fixed_ids<T: FixedElem>(&mut self, xs: &[T], nulls: Option<&[u64]>, sel: Option<&[u64]>, ids: &mut [u32]) {
+        let np = self.parts.len();
         let null_id = |parts: &mut [GroupTable]| {
-            let p = partition(NULL_HASH);
+            let p = partition(NULL_HASH, parts.len());
             ((p as u32) << LOCAL_BITS) | parts[p].null_gid()
         };
         let range = xs.iter().try_fold((i128::MAX, i128::MIN), |(lo, hi), x| x.int().map(|v| (lo.min(v), hi.max(v))));
@@ -323,7 +354,7 @@ impl Groups {
                 let slot = &mut direct[(x.int().unwrap_or(lo) - lo) as usize];
                 if *slot == u32::MAX {
                     let (v, h) = (x.bits(), hash_word(x.bits()));
-                    let p = partition(h);
+                    let p = partition(h, np);
                     self.parts[p].ensure_table();
                     *slot = ((p as u32) << LOCAL_BITS) | self.parts[p].fixed_gid(v, h);
                 }
@@ -343,8 +374,8 @@ impl Groups {
             }
         }
         let hashes: Vec<u64> = kept.iter().map(|&(_, v)| hash_word(v)).collect();
-        let items = kept.iter().zip(&hashes).map(|(&(row, v), &h)| (partition(h), row, (v, h)));
-        let (pairs, starts) = bucket(items);
+        let items = kept.iter().zip(&hashes).map(|(&(row, v), &h)| (partition(h, np), row, (v, h)));
+        let (pairs, starts) = bucket(items, np);
         for (p, part) in self.parts.iter_mut().enumerate() {
             part.ensure_table();
             for &(row, (v, h)) in &pairs[starts[p]..starts[p + 1]] {
@@ -356,12 +387,30 @@ impl Groups {
     /// Folds `other` in, partition by partition (in parallel: partitions are independent, and each
     /// partition's merge order is the caller's).
     pub fn merge(&mut self, other: &Groups) {
-        self.parts.par_iter_mut().zip(other.parts.par_iter()).for_each(|(a, b)| a.merge(b));
+        if self.is_empty() {
+            *self = other.clone();
+            return;
+        }
+        match (self.parts.len(), other.parts.len()) {
+            (1, 1) => {
+                self.parts[0].merge(&other.parts[0]);
+                if self.parts[0].len() > SPLIT_AT {
+                    self.split();
+                }
+            }
+            (_, 1) => self.absorb(&other.parts[0]),
+            (1, _) => {
+                self.split();
+                self.merge(other);
+            }
+            _ => self.parts.par_iter_mut().zip(other.parts.par_iter()).for_each(|(a, b)| a.merge(b)),
+        }
     }
 
     /// Whether the states can merge (same partitions, key layout and accumulators).
     pub fn compatible(&self, other: &Groups) -> bool {
-        self.parts.len() == other.parts.len() && self.parts[0].layout() == other.parts[0].layout()
+        let ok = |n: usize| n == 1 || n == PARTITIONS;
+        ok(self.parts.len()) && ok(other.parts.len()) && self.parts[0].layout() == other.parts[0].layout()
     }
 
     /// The key of group `id`, one value per key column.

@@ -131,6 +131,40 @@ impl GroupTable {
         self.table = table;
     }
 
+    /// An empty table of the same layout.
+    pub(crate) fn empty_like(&self) -> GroupTable {
+        let keys = match &self.keys {
+            KeyStore::Fixed { kind, .. } => KeyStore::Fixed { kind: *kind, values: Vec::new(), null: None },
+            KeyStore::Encoded { kinds, .. } => {
+                KeyStore::Encoded { kinds: kinds.clone(), offsets: vec![0], bytes: Vec::new() }
+            }
+        };
+        let aggs = self.aggs.iter().map(ColumnAccs::empty_like).collect();
+        GroupTable { keys, rows: Vec::new(), aggs, table: HashTable::new() }
+    }
+
+    /// The hash of group `h`'s key (the null key's is `null_hash`).
+    pub(crate) fn hash_of(&self, h: u32, null_hash: u64) -> u64 {
+        match &self.keys {
+            KeyStore::Fixed { null: Some(n), .. } if *n == h => null_hash,
+            KeyStore::Fixed { values, .. } => hash_word(values[h as usize]),
+            KeyStore::Encoded { .. } => hash_bytes(self.keys.encoded(h)),
+        }
+    }
+
+    /// Folds group `h` of `other` (whose key hashes to `hash`) into the group of the same key here.
+    pub(crate) fn absorb(&mut self, other: &GroupTable, h: u32, hash: u64) {
+        let g = match &other.keys {
+            KeyStore::Fixed { null: Some(n), .. } if *n == h => self.null_gid(),
+            KeyStore::Fixed { values, .. } => self.fixed_gid(values[h as usize], hash),
+            KeyStore::Encoded { .. } => self.encoded_gid(other.keys.encoded(h), hash),
+        };
+        self.rows[g as usize] += other.rows[h as usize];
+        for (a, b) in self.aggs.iter_mut().zip(&other.aggs) {
+            a.merge_group(g, b, h);
+        }
+    }
+
     /// Folds `other` in: its groups in their id order, so ids (and float bits) depend on the merge order
     /// only, which the Aggregator fixes.
     pub fn merge(&mut self, other: &GroupTable) {
@@ -140,21 +174,7 @@ impl GroupTable {
         }
         self.ensure_table();
         for h in 0..other.len() as u32 {
-            let g = match &other.keys {
-                KeyStore::Fixed { null: Some(n), .. } if *n == h => self.null_gid(),
-                KeyStore::Fixed { values, .. } => {
-                    let v = values[h as usize];
-                    self.fixed_gid(v, hash_word(v))
-                }
-                KeyStore::Encoded { .. } => {
-                    let key = other.keys.encoded(h);
-                    self.encoded_gid(key, hash_bytes(key))
-                }
-            };
-            self.rows[g as usize] += other.rows[h as usize];
-            for (a, b) in self.aggs.iter_mut().zip(&other.aggs) {
-                a.merge_group(g, b, h);
-            }
+            self.absorb(other, h, other.hash_of(h, 0));
         }
     }
 
