@@ -142,3 +142,23 @@ def corr(state):
     from tools import _symmetric
 
     return {"matrix": _symmetric(len(cols), pairs, vals)}
+
+
+def _groupby_part(args):
+    key, lo, hi = args
+    k, a = _COLS[key][1][lo:hi], _COLS["a"][1][lo:hi]
+    uniq, inv, counts = np.unique(k, return_inverse=True, return_counts=True)
+    return uniq, counts, np.bincount(inv, weights=a)
+
+
+def groupby(state):
+    """count, mean(a) by the first column: per worker np.unique + bincount, merged by key in the parent."""
+    key = state["cols"][0]
+    parts = state["pool"].map(_groupby_part, [(key, lo, hi) for lo, hi in state["ranges"]])
+    keys = np.concatenate([p[0] for p in parts])
+    uniq, inv = np.unique(keys, return_inverse=True)
+    counts = np.bincount(inv, weights=np.concatenate([p[1] for p in parts]))
+    sums = np.bincount(inv, weights=np.concatenate([p[2] for p in parts]))
+    from tools import _first
+
+    return {"groups": uniq.size, "first": _first(uniq, counts, sums / counts)}
