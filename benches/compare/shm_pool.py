@@ -29,7 +29,8 @@ def open_pool(path, cols):
     for c in cols:
         arr = table.column(c).combine_chunks()
         values = np.asarray(arr.fill_null(np.nan) if arr.null_count else arr)
-        shm = shared_memory.SharedMemory(create=True, size=max(values.nbytes, 1))
+        # float64 blocks (integer keys such as k1 are int32): 8 bytes per value whatever the column's type.
+        shm = shared_memory.SharedMemory(create=True, size=max(values.size * 8, 1))
         np.ndarray(values.shape, dtype=np.float64, buffer=shm.buf)[:] = values
         blocks.append(shm)
         specs.append((c, shm.name, values.size))

@@ -259,7 +259,14 @@ impl Groups {
             let (p, g) = split(id);
             (p, i as u32, g)
         });
-        let (pairs, starts) = bucket(items, self.parts.len());
+        // One table: the rows in order are already its bucket.
+        let (pairs, starts) = if self.parts.len() == 1 {
+            let pairs: Vec<(u32, u32)> = items.map(|(_, row, g)| (row, g)).collect();
+            let n = pairs.len();
+            (pairs, vec![0, n])
+        } else {
+            bucket(items, self.parts.len())
+        };
         let words: Vec<Option<Vec<u64>>> = values.iter().map(|a| validity_words(*a)).collect();
         let chunks: Vec<_> = values
             .iter()
