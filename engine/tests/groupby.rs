@@ -472,3 +472,32 @@ fn partitioned_states_match_brute_force_and_each_other() {
         }
     }
 }
+
+/// The `Partial` laws for group and sketch states (engine/tests/laws.rs lists them here): round trip bit
+/// for bit, the empty state is the merge identity, and merging two halves equals the whole for the exact
+/// fields (the float ones are checked against brute force above).
+#[test]
+fn group_states_obey_the_partial_laws() {
+    use tally_engine::stats::{AnyPartial, decode, encode};
+    let data = rows(50_000, 10, 30_000);
+    for by in [&["ki"][..], &["ks", "kd"]] {
+        let r = request(by, ALL_AGGS);
+        let out = run_with(&store(&data, &[]), &r, ExecutorKind::Serial, 1, 10_000);
+        let bytes = encode(&out.state).unwrap();
+        let back: tally_engine::stats::PartialSet = decode(&bytes).unwrap();
+        assert!(back == out.state && encode(&back).unwrap() == bytes, "round trip by {by:?}");
+        let [AnyPartial::Groups(g)] = out.state.stats.as_slice() else { panic!("no group state") };
+        let mut empty = AnyPartial::Groups(Box::new(tally_engine::stats::Groups::new(&match &out.resolved {
+            tally_engine::analysis::Resolved::GroupBy(res) => res.spec.clone(),
+            other => panic!("{other:?}"),
+        })));
+        empty.merge(&AnyPartial::Groups(g.clone())).unwrap();
+        assert!(empty == out.state.stats[0], "identity by {by:?}");
+        // A decoded state (its hash table rebuilt) merges like the original.
+        let mut a = back.clone();
+        a.merge(&out.state).unwrap();
+        let mut b = out.state.clone();
+        b.merge(&back).unwrap();
+        assert!(a == b, "decoded and original states merge alike by {by:?}");
+    }
+}

@@ -297,6 +297,7 @@ mod tests {
         let kinds = [KeyKind::Int, KeyKind::Str];
         let mut b = vec![1];
         b.extend_from_slice(&(-5i64 as u64).to_le_bytes());
+        b.push(1);
         push_str(b"xy", &mut b);
         assert_eq!(decode(&kinds, &b), vec![KeyValue::Int(-5), KeyValue::Str("xy".into())]);
         assert_eq!(decode(&kinds, &[0, 0]), vec![KeyValue::Null, KeyValue::Null]);
