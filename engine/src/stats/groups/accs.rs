@@ -3,8 +3,8 @@
 //!
 //! The accuracy rules are describe's (README "Nulls and NaN"), with its math reused, not rewritten:
 //! * integer columns: exact `i128` sums, `mean` = exact sum / count correctly rounded
-//!   ([`describe_int::exact_mean`]), `var`/`std` correctly rounded from the exact Σx and Σx²
-//!   ([`describe_int::variance_ratio`], [`exact_ratio`]);
+//!   (`describe_int::exact_mean`), `var`/`std` correctly rounded from the exact Σx and Σx²
+//!   (`describe_int::variance_ratio`, `exact_ratio`);
 //! * float columns: compensated sums ([`CompensatedSum`], Neumaier) of the finite values, central moments
 //!   merged with Pébay's update ([`Moments`]: every value enters as a one-value state, so shift and scaling
 //!   rules are the same as describe's); NaN counted apart and excluded; ±inf are values (they count, they

@@ -2,7 +2,7 @@
 //! accumulators, indexed by the partition's group ids (assigned in order of first appearance).
 //!
 //! Table entries carry what equality needs inline (the fixed key itself, or the hash of an encoded key), so
-//! a probe touches only the table. The table is not serialised: [`GroupTable::ensure_table`] rebuilds it
+//! a probe touches only the table. The table is not serialised: `GroupTable::ensure_table` rebuilds it
 //! from the stored keys the first time a decoded state is updated or merged into.
 
 use hashbrown::HashTable;
