@@ -21,6 +21,7 @@
 //! Exact distinct counts and top-k are group-bys without aggregated columns (see `analysis/`).
 
 pub mod accs;
+mod assign;
 pub mod keys;
 pub mod sketch;
 pub mod table;
@@ -33,6 +34,7 @@ pub use accs::{ColumnAccs, Needs};
 pub use keys::{KeyKind, KeyStore, KeyValue};
 pub use table::GroupTable;
 
+use assign::{FixedElem, bit, bucket};
 use keys::{KeyColumn, hash_bytes, hash_word};
 
 use crate::report::Cell;
@@ -143,68 +145,6 @@ const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Groups {
     pub parts: Vec<GroupTable>,
-}
-
-/// Per-row key access, typed once per piece.
-trait FixedElem: Copy {
-    fn bits(self) -> u64;
-    /// The value as an integer, for the direct-array range test (`None` for floats).
-    fn int(self) -> Option<i128>;
-}
-
-macro_rules! fixed_elem {
-    (int: $($t:ty),*) => { $(impl FixedElem for $t {
-        #[inline(always)] fn bits(self) -> u64 { self as i64 as u64 }
-        #[inline(always)] fn int(self) -> Option<i128> { Some(self as i128) }
-    })* };
-    (uint: $($t:ty),*) => { $(impl FixedElem for $t {
-        #[inline(always)] fn bits(self) -> u64 { self as u64 }
-        #[inline(always)] fn int(self) -> Option<i128> { Some(self as i128) }
-    })* };
-}
-fixed_elem!(int: i8, i16, i32, i64);
-fixed_elem!(uint: u8, u16, u32, u64);
-impl FixedElem for f64 {
-    fn bits(self) -> u64 {
-        keys::float_bits(self)
-    }
-    fn int(self) -> Option<i128> {
-        None
-    }
-}
-impl FixedElem for f32 {
-    fn bits(self) -> u64 {
-        keys::float_bits(f64::from(self))
-    }
-    fn int(self) -> Option<i128> {
-        None
-    }
-}
-
-#[inline(always)]
-fn bit(words: Option<&[u64]>, i: usize) -> bool {
-    words.is_none_or(|w| (w[i / 64] >> (i % 64)) & 1 == 1)
-}
-
-/// Rows bucketed by partition, ascending within each: `(row, value)` pairs and where each partition starts.
-fn bucket<T: Copy + Default>(
-    items: impl Iterator<Item = (usize, u32, T)> + Clone,
-    parts: usize,
-) -> (Vec<(u32, T)>, Vec<usize>) {
-    let mut starts = vec![0usize; parts + 1];
-    for (p, _, _) in items.clone() {
-        starts[p + 1] += 1;
-    }
-    for p in 0..parts {
-        starts[p + 1] += starts[p];
-    }
-    let mut next = starts.clone();
-    let mut out = vec![(0u32, T::default()); starts[parts]];
-    for (p, row, v) in items {
-        out[next[p]] = (row, v);
-        next[p] += 1;
-    }
-    (out, starts)
 }
 
 impl Groups {
