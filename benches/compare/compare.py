@@ -23,10 +23,19 @@ import report
 import tools
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TASK_COLS = {"describe": "a,b,c,d", "hist": "a", "corr": "a,b,c,d", "quantile": "b", "quantile_approx": "b"}
+TASK_COLS = {"describe": "a,b,c,d", "hist": "a", "corr": "a,b,c,d", "quantile": "b", "quantile_approx": "b",
+             "groupby-k1": "k1,a", "groupby-k2": "k2,a", "distinct-k2": "k2", "approx-distinct-k2": "k2"}
+DEFAULT_TASKS = "describe,hist,corr"
 
 
 def tally_cmd(tally, task, path, cols):
+    if task.startswith("groupby-"):
+        key = cols.split(",")[0]
+        return [tally, "groupby", path, "--by", key, "--agg", "count,mean(a)", "--limit", str(tools.FIRST),
+                "--format", "json", "-q"]
+    if task.endswith("distinct-k2"):
+        extra = ["--approx"] if task.startswith("approx") else []
+        return [tally, "distinct", path, "--columns", cols, "--format", "json", "-q"] + extra
     if task == "describe":
         return [tally, "describe", path, "--columns", cols, "--format", "json", "-q"]
     if task == "hist":
@@ -41,12 +50,21 @@ def tally_cmd(tally, task, path, cols):
 def tally_has(tally, task):
     if task == "describe":
         return True
-    sub = "quantile" if task == "quantile_approx" else task
+    if task == "quantile_approx":
+        sub = "quantile"
+    else:
+        sub = task.split("-")[0] if task.startswith("groupby") else ("distinct" if "distinct" in task else task)
     return subprocess.run([tally, sub, "--help"], capture_output=True).returncode == 0
 
 
 def tally_result(task, out):
     j = json.loads(out)
+    if task.startswith("groupby-"):
+        key = j["by"][0]
+        return {"groups": j["group_count"],
+                "first": [[g["key"][key], g["count"], g["mean(a)"]] for g in j["groups"]]}
+    if "distinct" in task:
+        return {"distinct": j["columns"][0]["distinct"]}
     if task == "describe":
         keys = ["count", "null_count", "min", "max", "sum", "mean", "std"]
         return {c["name"]: {k: c[k] for k in keys} for c in j["columns"]}
@@ -89,9 +107,10 @@ def measure(args, task, states):
     else:
         print(f"  {task}: `tally {task} --help` fails: tally n/a (not built)", file=sys.stderr)
     for tool in args.tools:
-        if task not in tools.TOOLS[tool][1]:
+        fn = tools.TOOLS[tool][1].get(task)
+        if fn is None:
+            print(f"  {task}: {tool} has no such function: n/a", file=sys.stderr)
             continue
-        fn = tools.TOOLS[tool][1][task]
         runners[(tool, "in-process")] = (lambda fn=fn, tool=tool: timed(lambda: fn(states[tool])))
         cmd = python_cmd(tool, task, args.path, cols)
         runners[(tool, "whole")] = lambda c=cmd: timed(lambda: subprocess.run(c, check=True, capture_output=True))
@@ -124,7 +143,7 @@ def main():
     ap.add_argument("--tally", default="target/release/tally")
     ap.add_argument("--membw", default="target/release/membw")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--tasks", default="describe,hist,corr")
+    ap.add_argument("--tasks", default=DEFAULT_TASKS, help="of: " + ",".join(TASK_COLS))
     ap.add_argument("--tools", default=",".join(tools.TOOLS), help="Python tools, of: " + ",".join(tools.TOOLS))
     ap.add_argument("--export-json", default=None, help="default: compare-<date>.json next to the input's name")
     args = ap.parse_args()
@@ -136,13 +155,19 @@ def main():
 
     ceiling = membw(args)  # first, while no tool holds a loaded copy of the data
     print(f"membw: {ceiling}", file=sys.stderr)
-    states = {tool: tools.TOOLS[tool][0](args.path, TASK_COLS["describe"].split(",")) for tool in args.tools}
+    # describe, hist and corr share one opened state per tool (columns a,b,c,d); the group-by and distinct
+    # tasks open their own columns, each once, just before they run (opening is not timed in-process).
+    opened = {}
     try:
         runs = {}
         for task in tasks:
-            runs[task] = measure(args, task, states)
+            cols = TASK_COLS["describe" if task in ("describe", "hist", "corr") else task]
+            for tool in args.tools:
+                if (tool, cols) not in opened:
+                    opened[(tool, cols)] = tools.TOOLS[tool][0](args.path, cols.split(","))
+            runs[task] = measure(args, task, {tool: opened[(tool, cols)] for tool in args.tools})
     finally:
-        for tool, st in states.items():
+        for (tool, _), st in opened.items():
             tools.close(tool, st)
     ctx = report.context(args, ceiling)
     rows = report.rows(args, runs, ceiling)

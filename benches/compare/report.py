@@ -36,6 +36,21 @@ def agreement(task, res, ref):
                 if d > tol:
                     return False, f"DIFFERS: {col}.{k} {res[col][k]!r} vs {stats[k]!r}"
         return ok, f"ok (max rel. dev. {worst:.0e})"
+    if task.startswith("groupby-"):
+        if res["groups"] != ref["groups"]:
+            return False, f"DIFFERS: {res['groups']} groups vs {ref['groups']}"
+        worst = 0.0
+        for (k, c, m), (rk, rc, rm) in zip(res["first"], ref["first"]):
+            if (k, c) != (rk, rc):
+                return False, f"DIFFERS: group {k} count {c} vs {rk} {rc}"
+            worst = max(worst, _rel(m, rm))
+        return worst <= REL["mean"], f"{'ok' if worst <= REL['mean'] else 'DIFFERS'} (max rel. dev. of mean {worst:.0e})"
+    if task == "distinct-k2":
+        return res["distinct"] == ref["distinct"], f"{res['distinct']} vs {ref['distinct']}"
+    if task == "approx-distinct-k2":
+        d = _rel(res["distinct"], ref["distinct"])
+        # Two sketches of the same data: each is within a few % of the truth, so they agree within ~5%.
+        return d <= 0.05, f"{res['distinct']:.0f} vs {ref['distinct']:.0f} (rel. {d:.1%})"
     if task == "hist":
         if res["lo"] != ref["lo"] or res["hi"] != ref["hi"]:
             return False, f"DIFFERS: range {res['lo']}..{res['hi']}"
@@ -102,7 +117,9 @@ def rows(args, runs, ceiling):
     top = ceiling[max(ceiling)] if ceiling else None
     out = []
     for task, (times, results) in runs.items():
-        nbytes = column_bytes(args.path, {"hist": "a", "quantile": "b", "quantile_approx": "b"}.get(task, "a,b,c,d"))
+        read = {"hist": "a", "groupby-k1": "k1,a", "groupby-k2": "k2,a", "distinct-k2": "k2", "approx-distinct-k2": "k2",
+                "quantile": "b", "quantile_approx": "b"}
+        nbytes = column_bytes(args.path, read.get(task, "a,b,c,d"))
         ref_tool = "tally" if "tally" in results else "numpy"
         ref = results.get(ref_tool)
         best = {}

@@ -29,7 +29,8 @@ def open_pool(path, cols):
     for c in cols:
         arr = table.column(c).combine_chunks()
         values = np.asarray(arr.fill_null(np.nan) if arr.null_count else arr)
-        shm = shared_memory.SharedMemory(create=True, size=max(values.nbytes, 1))
+        # float64 blocks (integer keys such as k1 are int32): 8 bytes per value whatever the column's type.
+        shm = shared_memory.SharedMemory(create=True, size=max(values.size * 8, 1))
         np.ndarray(values.shape, dtype=np.float64, buffer=shm.buf)[:] = values
         blocks.append(shm)
         specs.append((c, shm.name, values.size))
@@ -183,3 +184,23 @@ def quantile(state):
         t = h - np.floor(h)
         out.append(float(a + (b2 - a) * t if t < 0.5 else b2 - (b2 - a) * (1 - t)))
     return {"q": out}
+
+
+def _groupby_part(args):
+    key, lo, hi = args
+    k, a = _COLS[key][1][lo:hi], _COLS["a"][1][lo:hi]
+    uniq, inv, counts = np.unique(k, return_inverse=True, return_counts=True)
+    return uniq, counts, np.bincount(inv, weights=a)
+
+
+def groupby(state):
+    """count, mean(a) by the first column: per worker np.unique + bincount, merged by key in the parent."""
+    key = state["cols"][0]
+    parts = state["pool"].map(_groupby_part, [(key, lo, hi) for lo, hi in state["ranges"]])
+    keys = np.concatenate([p[0] for p in parts])
+    uniq, inv = np.unique(keys, return_inverse=True)
+    counts = np.bincount(inv, weights=np.concatenate([p[1] for p in parts]))
+    sums = np.bincount(inv, weights=np.concatenate([p[2] for p in parts]))
+    from tools import _first
+
+    return {"groups": uniq.size, "first": _first(uniq, counts, sums / counts)}

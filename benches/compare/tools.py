@@ -15,6 +15,8 @@ import os
 import sys
 
 BINS = 100
+# Group-by results are compared on the group count and the first FIRST groups in key order.
+FIRST = 3
 
 
 def cores():
@@ -176,6 +178,67 @@ def numpy_corr(arrays):
     return {"matrix": _symmetric(len(cols), pairs, vals)}
 
 
+# ---------------------------------------------------------------- group-by and distinct (k1/k2 tasks)
+# groupby-KEY -> {groups, first: [[key, count, mean(a)] x FIRST]} (groups in ascending key order);
+# distinct -> {distinct}. The state holds [key, "a"] (group-by) or [key] (distinct), key first.
+def _first(keys, counts, means):
+    return [[int(k), int(c), float(m)] for k, c, m in zip(keys[:FIRST], counts[:FIRST], means[:FIRST])]
+
+
+def polars_groupby(df):
+    import polars as pl
+
+    key = df.columns[0]
+    g = df.group_by(key).agg(pl.len().alias("count"), pl.col("a").mean().alias("mean"))
+    head = g.sort(key).head(FIRST)
+    return {"groups": g.height, "first": _first(head[key].to_list(), head["count"].to_list(), head["mean"].to_list())}
+
+
+def polars_distinct(df):
+    return {"distinct": df[df.columns[0]].drop_nulls().n_unique()}
+
+
+def polars_approx_distinct(df):
+    import polars as pl
+
+    return {"distinct": df.select(pl.col(df.columns[0]).approx_n_unique()).item()}
+
+
+def duckdb_groupby(state):
+    con, cols = state
+    key = cols[0]
+    # One aggregation: the window counts the groups, the sort keeps the first ones.
+    rows = con.execute(f"""WITH g AS (SELECT {key} AS k, count(*) AS c, avg(a) AS m FROM t GROUP BY {key})
+        SELECT k, c, m, count(*) OVER () FROM g ORDER BY k LIMIT {FIRST}""").fetchall()
+    return {"groups": rows[0][3], "first": _first([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])}
+
+
+def duckdb_distinct(state):
+    con, cols = state
+    return {"distinct": con.execute(f"SELECT count(DISTINCT {cols[0]}) FROM t").fetchone()[0]}
+
+
+def duckdb_approx_distinct(state):
+    con, cols = state
+    return {"distinct": con.execute(f"SELECT approx_count_distinct({cols[0]}) FROM t").fetchone()[0]}
+
+
+def numpy_groupby(arrays):
+    import numpy as np
+
+    key = next(iter(arrays))
+    k, a = arrays[key][0], arrays["a"][0]
+    uniq, inv, counts = np.unique(k, return_inverse=True, return_counts=True)
+    means = np.bincount(inv, weights=a) / counts
+    return {"groups": uniq.size, "first": _first(uniq, counts, means)}
+
+
+def numpy_distinct(arrays):
+    import numpy as np
+
+    return {"distinct": np.unique(next(iter(arrays.values()))[0]).size}
+
+
 def _symmetric(n, pairs, vals):
     m = [[1.0 if i == j else None for j in range(n)] for i in range(n)]
     for (i, j), v in zip(pairs, vals):
@@ -219,37 +282,25 @@ def shm_task(task):
     def run(state):
         import shm_pool
 
-        return getattr(shm_pool, task)(state)
+        return getattr(shm_pool, task.split("-")[0])(state)
 
     return run
 
 
 TOOLS = {
-    "polars": (
-        polars_open,
-        {
-            "describe": polars_describe,
-            "hist": polars_hist,
-            "corr": polars_corr,
-            "quantile": polars_quantile,
-            "quantile_approx": polars_quantile_approx,
-        },
-    ),
-    "duckdb": (
-        duckdb_open,
-        {
-            "describe": duckdb_describe,
-            "hist": duckdb_hist,
-            "corr": duckdb_corr,
-            "quantile": duckdb_quantile,
-            "quantile_approx": duckdb_quantile_approx,
-        },
-    ),
-    "numpy": (
-        numpy_open,
-        {"describe": numpy_describe, "hist": numpy_hist, "corr": numpy_corr, "quantile": numpy_quantile},
-    ),
-    "numpy-shm-pool2": (shm_open, {t: shm_task(t) for t in ("describe", "hist", "corr", "quantile")}),
+    "polars": (polars_open, {"describe": polars_describe, "hist": polars_hist, "corr": polars_corr,
+                             "groupby-k1": polars_groupby, "groupby-k2": polars_groupby,
+                             "distinct-k2": polars_distinct, "approx-distinct-k2": polars_approx_distinct,
+                             "quantile": polars_quantile, "quantile_approx": polars_quantile_approx}),
+    "duckdb": (duckdb_open, {"describe": duckdb_describe, "hist": duckdb_hist, "corr": duckdb_corr,
+                             "groupby-k1": duckdb_groupby, "groupby-k2": duckdb_groupby,
+                             "distinct-k2": duckdb_distinct, "approx-distinct-k2": duckdb_approx_distinct,
+                             "quantile": duckdb_quantile, "quantile_approx": duckdb_quantile_approx}),
+    "numpy": (numpy_open, {"describe": numpy_describe, "hist": numpy_hist, "corr": numpy_corr,
+                           "groupby-k1": numpy_groupby, "groupby-k2": numpy_groupby, "distinct-k2": numpy_distinct,
+                           "quantile": numpy_quantile}),
+    "numpy-shm-pool2": (shm_open, {t: shm_task(t) for t in ("describe", "hist", "corr", "groupby-k1", "groupby-k2",
+                                                            "quantile")}),
 }
 
 

@@ -10,8 +10,10 @@ mod analysis;
 mod args;
 mod corr;
 mod describe;
+mod distinct;
 pub mod embed;
 mod generate;
+mod groupby;
 mod hist;
 mod merge;
 mod options;
@@ -75,6 +77,9 @@ fn run(cli: args::Cli, cancel: &tally_engine::exec::Cancel) -> anyhow::Result<()
         args::Command::Hist(a) => hist::run(a, cancel),
         args::Command::Corr(a) => corr::run(a, cancel),
         args::Command::Quantile(a) => quantile::run(a, cancel),
+        args::Command::Groupby(a) => groupby::run(a, cancel),
+        args::Command::Distinct(a) => distinct::run_distinct(a, cancel),
+        args::Command::Top(a) => distinct::run_top(a, cancel),
         args::Command::Merge(a) => merge::run(a),
         args::Command::Schema(a) => schema::run(a, cancel),
         args::Command::Gen(a) => generate::run(a, cancel),

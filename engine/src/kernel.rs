@@ -37,6 +37,19 @@ pub fn compute_chunk(plan: &Plan, pass: &Pass, store: &Store, chunk: &Chunk) -> 
         }
         let selection = Selection { words: selection.as_deref(), excluded: piece.len - selected };
         for (entry, state) in pass.entries.iter().zip(&mut set.stats) {
+            if let (AnyPartial::Groups(groups), Stat::GroupBy(spec)) = (&mut *state, &entry.stat) {
+                // Group-by sees the selection apart from the key's nulls: a null key is a group, a
+                // filtered-out row is not a row.
+                let arrays: Vec<_> = entry.columns.iter().map(|&c| store.slice(c, &piece)).collect();
+                let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+                let (keys, values) = refs.split_at(spec.keys.len());
+                groups.update(keys, values, selection.words);
+                continue;
+            }
+            if let AnyPartial::Sketch(sketch) = &mut *state {
+                sketch.update(store.slice(entry.columns[0], &piece).as_ref(), selection.words);
+                continue;
+            }
             let columns: Vec<Column> =
                 entry.columns.iter().map(|&c| Column::load(store, c, &piece, &selection)).collect();
             update(state, &entry.stat, &columns);
@@ -107,6 +120,9 @@ fn update(state: &mut AnyPartial, stat: &Stat, columns: &[Column]) {
             h.update(columns[0].numeric(), *float_keys)
         }
         (AnyPartial::KeyWindows(w), Stat::KeyWindows(windows)) => w.update(windows, columns[0].numeric()),
+        (AnyPartial::Groups(_) | AnyPartial::Sketch(_), _) => {
+            panic!("bug in tally: a group-by state without its statistic")
+        }
         (AnyPartial::CoMoments(m), _) => {
             let chunks: Vec<NumericChunk<'_>> = columns.iter().map(Column::numeric).collect();
             m.update(&chunks);

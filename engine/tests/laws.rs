@@ -9,6 +9,10 @@
 //!   skewness and kurtosis within `1e-8` absolute (data spread at least 1e-6 of its offset);
 //! * round trip: `decode(encode(s))` re-encodes to the same bytes and compares equal;
 //! * determinism: serial, threads × {1, 2, 3, 7} workers and any completion order give the same bits.
+//!
+//! Not here: the group-by and distinct-sketch states (`Groups`, `Sketch`), whose inputs are key and value
+//! columns rather than one typed slice; their laws are in tests/groupby.rs (`group_states_obey_the_partial_laws`,
+//! split law against brute force over many chunkings) and tests/distinct.rs.
 
 mod common;
 

@@ -18,10 +18,14 @@
 //! Adding an analysis: a variant here, its file in this folder (validate, passes, finish), its statistics in
 //! `stats/`, its result type and renderers; the run loop in `run.rs` does not change.
 
+pub mod agg_list;
 pub mod corr;
 pub mod describe;
+pub mod distinct;
+pub mod groupby;
 pub mod hist;
 pub mod hist_rules;
+mod memory;
 pub mod quantile;
 
 use arrow_schema::Schema;
@@ -33,8 +37,11 @@ use crate::report::{InputInfo, Report, RowFilter};
 use crate::stats::PartialSet;
 use crate::store::ColumnKind;
 
+pub use agg_list::{Aggregation, parse_aggs};
 pub use corr::{CorrReport, CorrRequest};
 pub use describe::DescribeRequest;
+pub use distinct::{DistinctCount, DistinctReport, DistinctRequest, TopReport, TopRequest};
+pub use groupby::{GroupByReport, GroupByRequest, GroupRow};
 pub use hist::{Bins, HistReport, HistRequest};
 pub use quantile::{QuantileReport, QuantileRequest};
 
@@ -45,6 +52,9 @@ pub enum Analysis {
     Hist(HistRequest),
     Corr(CorrRequest),
     Quantile(QuantileRequest),
+    GroupBy(GroupByRequest),
+    Distinct(DistinctRequest),
+    Top(TopRequest),
 }
 
 impl Analysis {
@@ -55,6 +65,9 @@ impl Analysis {
             Analysis::Hist(r) => Ok(Job::Hist(r.validate(schema)?)),
             Analysis::Corr(r) => Ok(Job::Corr(r.validate(schema)?)),
             Analysis::Quantile(r) => Ok(Job::Quantile(r.validate(schema)?)),
+            Analysis::GroupBy(r) => Ok(Job::GroupBy(r.validate(schema)?)),
+            Analysis::Distinct(r) => Ok(Job::Count(r.validate(schema)?)),
+            Analysis::Top(r) => Ok(Job::Count(r.validate(schema)?)),
         }
     }
 
@@ -80,6 +93,9 @@ impl Analysis {
             Analysis::Hist(_) => "hist",
             Analysis::Corr(_) => "corr",
             Analysis::Quantile(_) => "quantile",
+            Analysis::GroupBy(_) => "groupby",
+            Analysis::Distinct(_) => "distinct",
+            Analysis::Top(_) => "top",
         }
     }
 }
@@ -91,6 +107,8 @@ pub enum Job {
     Hist(hist::HistJob),
     Corr(corr::CorrJob),
     Quantile(quantile::QuantileJob),
+    GroupBy(groupby::GroupByJob),
+    Count(distinct::CountJob),
 }
 
 /// What a job wants next.
@@ -113,6 +131,8 @@ impl Job {
             Job::Hist(j) => std::slice::from_ref(&j.column),
             Job::Corr(j) => &j.columns,
             Job::Quantile(j) => std::slice::from_ref(&j.column),
+            Job::GroupBy(j) => &j.columns,
+            Job::Count(j) => &j.columns,
         }
     }
 
@@ -123,6 +143,8 @@ impl Job {
             Job::Hist(j) => j.step(plan, previous),
             Job::Corr(j) => j.step(plan, previous),
             Job::Quantile(j) => j.step(plan, previous),
+            Job::GroupBy(j) => j.step(plan, previous),
+            Job::Count(j) => j.step(plan, previous),
         }
     }
 }
@@ -135,6 +157,9 @@ pub enum Resolved {
     Hist(hist::ResolvedHist),
     Corr(corr::ResolvedCorr),
     Quantile(quantile::ResolvedQuantile),
+    GroupBy(groupby::ResolvedGroupBy),
+    Distinct(distinct::ResolvedDistinct),
+    Top(distinct::ResolvedTop),
 }
 
 impl Resolved {
@@ -145,6 +170,9 @@ impl Resolved {
             Resolved::Hist(r) => Ok(AnalysisResult::Hist(r.finish(state, input)?)),
             Resolved::Corr(r) => Ok(AnalysisResult::Corr(r.finish(state, input)?)),
             Resolved::Quantile(r) => Ok(AnalysisResult::Quantile(r.finish(state, input)?)),
+            Resolved::GroupBy(r) => Ok(AnalysisResult::GroupBy(r.finish(state, input)?)),
+            Resolved::Distinct(r) => Ok(AnalysisResult::Distinct(r.finish(state, input)?)),
+            Resolved::Top(r) => Ok(AnalysisResult::Top(r.finish(state, input)?)),
         }
     }
 
@@ -154,6 +182,9 @@ impl Resolved {
             Resolved::Hist(_) => "hist",
             Resolved::Corr(_) => "corr",
             Resolved::Quantile(_) => "quantile",
+            Resolved::GroupBy(_) => "groupby",
+            Resolved::Distinct(_) => "distinct",
+            Resolved::Top(_) => "top",
         }
     }
 }
@@ -165,6 +196,9 @@ pub enum AnalysisResult {
     Hist(HistReport),
     Corr(CorrReport),
     Quantile(QuantileReport),
+    GroupBy(GroupByReport),
+    Distinct(DistinctReport),
+    Top(TopReport),
 }
 
 impl AnalysisResult {
@@ -175,6 +209,9 @@ impl AnalysisResult {
             AnalysisResult::Hist(r) => r.filter = filter,
             AnalysisResult::Corr(r) => r.filter = filter,
             AnalysisResult::Quantile(r) => r.filter = filter,
+            AnalysisResult::GroupBy(r) => r.filter = filter,
+            AnalysisResult::Distinct(r) => r.filter = filter,
+            AnalysisResult::Top(r) => r.filter = filter,
         }
     }
 }

@@ -17,7 +17,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
 struct JsonReport<'a>(&'a Report);
 struct JsonColumns<'a>(&'a Report);
-struct JsonCell(Cell);
+pub(crate) struct JsonCell(pub(crate) Cell);
 
 impl Serialize for JsonReport<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -6,7 +6,9 @@
 pub mod arrow;
 pub mod bars;
 pub mod corr;
+pub mod counts;
 pub mod csv;
+pub mod groupby;
 pub mod hist;
 pub mod json;
 pub mod plot;

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use arrow_array::RecordBatch;
 
-use super::{Format, TableOptions, corr, hist, quantile};
+use super::{Format, TableOptions, corr, counts, groupby, hist, quantile};
 use crate::analysis::AnalysisResult;
 
 /// Renders `result` as `format`; tables fit `table.width` (80 columns when unlimited, for the bar chart).
@@ -29,6 +29,18 @@ pub fn render(
         (AnalysisResult::Quantile(r), Format::Json) => quantile::json(r, out),
         (AnalysisResult::Quantile(r), Format::Csv) => quantile::csv(r, out),
         (AnalysisResult::Quantile(r), Format::Arrow) => write_arrow(&quantile::record_batch(r), out),
+        (AnalysisResult::GroupBy(r), Format::Table) => super::table::render(&groupby::table(r), table, out),
+        (AnalysisResult::GroupBy(r), Format::Json) => groupby::json(r, out),
+        (AnalysisResult::GroupBy(r), Format::Csv) => groupby::csv(r, out),
+        (AnalysisResult::GroupBy(r), Format::Arrow) => write_arrow(&groupby::record_batch(r), out),
+        (AnalysisResult::Distinct(r), Format::Table) => super::table::render(&counts::distinct_table(r), table, out),
+        (AnalysisResult::Distinct(r), Format::Json) => counts::distinct_json(r, out),
+        (AnalysisResult::Distinct(r), Format::Csv) => counts::distinct_csv(r, out),
+        (AnalysisResult::Distinct(r), Format::Arrow) => write_arrow(&counts::distinct_batch(r), out),
+        (AnalysisResult::Top(r), Format::Table) => super::table::render(&counts::top_table(r), table, out),
+        (AnalysisResult::Top(r), Format::Json) => counts::top_json(r, out),
+        (AnalysisResult::Top(r), Format::Csv) => counts::top_csv(r, out),
+        (AnalysisResult::Top(r), Format::Arrow) => write_arrow(&counts::top_batch(r), out),
     }
 }
 

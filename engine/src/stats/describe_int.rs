@@ -299,28 +299,36 @@ impl IntDescribe {
         n
     }
 
-    /// The variance as an exact ratio `(n·Σx² − (Σx)²) / (n·(n − ddof))`, or `None` when `n <= ddof`.
     fn variance_ratio(&self, ddof: u64) -> Option<(BigUint, BigUint)> {
-        let n = self.moments.n;
-        if n <= ddof {
-            return None;
-        }
-        let num = BigInt::from(n) * BigInt::from(self.sum_sq.to_biguint()) - BigInt::from(self.sum).pow(2);
-        // Non-negative by Cauchy–Schwarz; `to_biguint` fails only on a negative (corrupt) state.
-        let num = num.to_biguint().unwrap_or_default();
-        Some((num, BigUint::from(n) * BigUint::from(n - ddof)))
+        variance_ratio(self.moments.n, self.sum, &self.sum_sq, ddof)
     }
 
-    /// The exact mean `sum / n`, correctly rounded: the i128 sum splits into three exactly representable
-    /// doubles whose exact sum the [`ExactSum`] divides with one rounding.
     fn exact_mean(&self) -> f64 {
-        let mut exact = ExactSum::default();
-        let (high, mid, low) = (self.sum >> 84, (self.sum >> 42) & ((1 << 42) - 1), self.sum & ((1 << 42) - 1));
-        exact.add(high as f64 * 2f64.powi(84));
-        exact.add(mid as f64 * 2f64.powi(42));
-        exact.add(low as f64);
-        exact.div_to_f64(self.moments.n)
+        exact_mean(self.sum, self.moments.n)
     }
+}
+
+/// The variance of `n` integers with exact sum `sum` and exact sum of squares `sum_sq` as an exact ratio
+/// `(n·Σx² − (Σx)²) / (n·(n − ddof))`, or `None` when `n <= ddof`. Shared with the group-by accumulators.
+pub(crate) fn variance_ratio(n: u64, sum: i128, sum_sq: &Wide, ddof: u64) -> Option<(BigUint, BigUint)> {
+    if n <= ddof {
+        return None;
+    }
+    let num = BigInt::from(n) * BigInt::from(sum_sq.to_biguint()) - BigInt::from(sum).pow(2);
+    // Non-negative by Cauchy–Schwarz; `to_biguint` fails only on a negative (corrupt) state.
+    let num = num.to_biguint().unwrap_or_default();
+    Some((num, BigUint::from(n) * BigUint::from(n - ddof)))
+}
+
+/// The exact mean `sum / n`, correctly rounded: the i128 sum splits into three exactly representable
+/// doubles whose exact sum the [`ExactSum`] divides with one rounding. Shared with the group-by accumulators.
+pub(crate) fn exact_mean(sum: i128, n: u64) -> f64 {
+    let mut exact = ExactSum::default();
+    let (high, mid, low) = (sum >> 84, (sum >> 42) & ((1 << 42) - 1), sum & ((1 << 42) - 1));
+    exact.add(high as f64 * 2f64.powi(84));
+    exact.add(mid as f64 * 2f64.powi(42));
+    exact.add(low as f64);
+    exact.div_to_f64(n)
 }
 
 impl Partial for IntDescribe {

@@ -18,6 +18,7 @@ pub mod exact_ratio;
 pub mod exact_sum;
 pub mod extract;
 pub mod float_sum;
+pub mod groups;
 pub mod histogram;
 pub mod histogram_edges;
 pub mod key_histogram;
@@ -35,6 +36,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 pub use comoments::CoMoments;
 pub use describe_float::FloatDescribe;
 pub use describe_int::IntDescribe;
+pub use groups::{GroupSpec, Groups};
 pub use histogram::Histogram;
 pub use histogram_edges::HistogramSpec;
 pub use range::Range;
@@ -140,6 +142,10 @@ pub enum Stat {
     KeyHistogram { bits: u32, float_keys: bool },
     /// Counts or collects the keys inside these windows (exact quantiles' later passes).
     KeyWindows(Vec<key_windows::Window>),
+    /// Group-by: the entry's columns are the key columns, then the aggregated columns.
+    GroupBy(GroupSpec),
+    /// HyperLogLog distinct count of one column (`distinct --approx`).
+    ApproxDistinct,
 }
 
 impl Stat {
@@ -154,6 +160,8 @@ impl Stat {
             (Stat::CoMoments, _) => AnyPartial::CoMoments(CoMoments::new(columns)),
             (Stat::KeyHistogram { bits, .. }, _) => AnyPartial::KeyHistogram(key_histogram::KeyHistogram::new(*bits)),
             (Stat::KeyWindows(_), _) => AnyPartial::KeyWindows(key_windows::KeyWindows::default()),
+            (Stat::GroupBy(spec), _) => AnyPartial::Groups(Box::new(Groups::new(spec))),
+            (Stat::ApproxDistinct, _) => AnyPartial::Sketch(Box::default()),
         }
     }
 }
@@ -170,6 +178,8 @@ pub enum AnyPartial {
     CoMoments(CoMoments),
     KeyHistogram(key_histogram::KeyHistogram),
     KeyWindows(key_windows::KeyWindows),
+    Groups(Box<Groups>),
+    Sketch(Box<groups::sketch::DistinctSketch>),
 }
 
 impl AnyPartial {
@@ -207,6 +217,13 @@ impl AnyPartial {
                 a.merge(b)
             }
             (AnyPartial::KeyWindows(a), AnyPartial::KeyWindows(b)) => a.merge(b).map_err(Error::internal)?,
+            (AnyPartial::Groups(a), AnyPartial::Groups(b)) => {
+                if !a.compatible(b) {
+                    return Err(Error::internal("cannot merge group-by states of different keys or aggregations"));
+                }
+                a.merge(b)
+            }
+            (AnyPartial::Sketch(a), AnyPartial::Sketch(b)) => a.merge(b),
             (a, b) => {
                 return Err(Error::internal(format!(
                     "cannot merge partial states of different kinds ({} and {})",
@@ -228,7 +245,9 @@ impl AnyPartial {
             | AnyPartial::Histogram(_)
             | AnyPartial::CoMoments(_)
             | AnyPartial::KeyHistogram(_)
-            | AnyPartial::KeyWindows(_) => None,
+            | AnyPartial::KeyWindows(_)
+            | AnyPartial::Groups(_)
+            | AnyPartial::Sketch(_) => None,
         }
     }
 
@@ -242,6 +261,8 @@ impl AnyPartial {
             AnyPartial::CoMoments(_) => "co-moments",
             AnyPartial::KeyHistogram(_) => "key histogram",
             AnyPartial::KeyWindows(_) => "key windows",
+            AnyPartial::Groups(_) => "group-by",
+            AnyPartial::Sketch(_) => "distinct sketch",
         }
     }
 }

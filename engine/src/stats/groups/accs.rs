@@ -1,0 +1,429 @@
+//! Per-group accumulators of one aggregated column, stored column-wise (one vector per quantity, indexed
+//! by group id) and only for the quantities the requested aggregations need ([`Needs`]).
+//!
+//! The accuracy rules are describe's (README "Nulls and NaN"), with its math reused, not rewritten:
+//! * integer columns: exact `i128` sums, `mean` = exact sum / count correctly rounded
+//!   (`describe_int::exact_mean`), `var`/`std` correctly rounded from the exact Σx and Σx²
+//!   (`describe_int::variance_ratio`, `exact_ratio`);
+//! * float columns: compensated sums ([`CompensatedSum`], Neumaier) of the finite values, central moments
+//!   merged with Pébay's update ([`Moments`]: every value enters as a one-value state, so shift and scaling
+//!   rules are the same as describe's); NaN counted apart and excluded; ±inf are values (they count, they
+//!   are the min/max, they make `sum`/`mean` infinite or NaN and `var`/`std` NaN).
+//!
+//! A compensated sum of values beyond 2^400 could overflow although the mean is finite; such values are
+//! summed apart, scaled by 2^-600 (exact: a power of two), in a sparse per-group map that ordinary data
+//! never touches.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::AggFn;
+use crate::report::Cell;
+use crate::stats::describe_int::{Wide, exact_mean, variance_ratio};
+use crate::stats::exact_ratio::{ratio_to_f64, sqrt_ratio_to_f64};
+use crate::stats::float_sum::CompensatedSum;
+use crate::stats::moments::{self, Moments};
+use crate::stats::numeric::{AsF64, NumericChunk, numeric_dispatch};
+use crate::store::IntElem;
+
+/// Values at or beyond this magnitude are summed apart, scaled (see the module docs).
+const HUGE: f64 = 2.582_249_878_086_908_6e120; // 2^400
+const HUGE_SCALE: i32 = 600;
+
+/// Which per-group quantities an aggregated column keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Needs {
+    pub sum: bool,
+    pub extrema: bool,
+    /// Float: central moments; integer: Σx and Σx² exactly.
+    pub spread: bool,
+    pub nulls: bool,
+    pub nan: bool,
+}
+
+impl Needs {
+    /// Adds what `f` needs.
+    pub fn with(mut self, f: AggFn) -> Needs {
+        match f {
+            AggFn::Count | AggFn::CountOf => {}
+            AggFn::Sum | AggFn::Mean => self.sum = true,
+            AggFn::Min | AggFn::Max => self.extrema = true,
+            AggFn::Var | AggFn::Std => self.spread = true,
+            AggFn::NullCount => self.nulls = true,
+            AggFn::NanCount => self.nan = true,
+        }
+        self
+    }
+}
+
+/// The accumulators of one aggregated column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ColumnAccs {
+    Float(FloatAccs),
+    Int(IntAccs),
+}
+
+impl ColumnAccs {
+    pub fn new(float: bool, needs: Needs) -> ColumnAccs {
+        if float {
+            ColumnAccs::Float(FloatAccs { needs, ..FloatAccs::default() })
+        } else {
+            ColumnAccs::Int(IntAccs { needs, ..IntAccs::default() })
+        }
+    }
+
+    /// Empty accumulators of the same kind and needs.
+    pub fn empty_like(&self) -> ColumnAccs {
+        match self {
+            ColumnAccs::Float(a) => ColumnAccs::new(true, a.needs),
+            ColumnAccs::Int(a) => ColumnAccs::new(false, a.needs),
+        }
+    }
+
+    pub fn push_group(&mut self) {
+        match self {
+            ColumnAccs::Float(a) => a.push_group(),
+            ColumnAccs::Int(a) => a.push_group(),
+        }
+    }
+
+    /// Adds row `row` of `chunk` to group `gid` for every `(row, gid)` pair, in the order given (rows
+    /// ascending: each group sees its values in row order).
+    pub fn update(&mut self, gids: &[(u32, u32)], chunk: NumericChunk<'_>) {
+        match self {
+            ColumnAccs::Float(a) => numeric_dispatch!(chunk, c => a.update(gids, c.values, c.validity)),
+            ColumnAccs::Int(a) => match chunk {
+                NumericChunk::I8(c) => a.update(gids, c.values, c.validity),
+                NumericChunk::I16(c) => a.update(gids, c.values, c.validity),
+                NumericChunk::I32(c) => a.update(gids, c.values, c.validity),
+                NumericChunk::I64(c) => a.update(gids, c.values, c.validity),
+                NumericChunk::U8(c) => a.update(gids, c.values, c.validity),
+                NumericChunk::U16(c) => a.update(gids, c.values, c.validity),
+                NumericChunk::U32(c) => a.update(gids, c.values, c.validity),
+                NumericChunk::U64(c) => a.update(gids, c.values, c.validity),
+                NumericChunk::F64(_) | NumericChunk::F32(_) => {
+                    panic!("bug in tally: integer group accumulators met a float column")
+                }
+            },
+        }
+    }
+
+    /// Folds group `h` of `other` into group `g`.
+    pub fn merge_group(&mut self, g: u32, other: &ColumnAccs, h: u32) {
+        match (self, other) {
+            (ColumnAccs::Float(a), ColumnAccs::Float(b)) => a.merge_group(g as usize, b, h as usize),
+            (ColumnAccs::Int(a), ColumnAccs::Int(b)) => a.merge_group(g as usize, b, h as usize),
+            _ => panic!("bug in tally: group accumulators of different column kinds"),
+        }
+    }
+
+    /// Aggregation `f` of group `g` (`AggFn::Count` is the group's rows, kept by the caller).
+    pub fn cell(&self, g: u32, f: AggFn, ddof: u64) -> Cell {
+        match self {
+            ColumnAccs::Float(a) => a.cell(g as usize, f, ddof),
+            ColumnAccs::Int(a) => a.cell(g as usize, f, ddof),
+        }
+    }
+
+    /// Heap bytes per group of accumulators with `needs` (for the memory estimate).
+    pub fn bytes_per_group(float: bool, needs: Needs) -> u64 {
+        let flag = |b: bool, n: u64| if b { n } else { 0 };
+        let common = 8 + flag(needs.nulls, 8);
+        if float {
+            common + 16 + flag(needs.nan, 8) + flag(needs.sum, 16) + flag(needs.extrema, 16) + flag(needs.spread, 64)
+        } else {
+            common + flag(needs.sum || needs.spread, 16) + flag(needs.extrema, 32) + flag(needs.spread, 32)
+        }
+    }
+}
+
+#[inline(always)]
+fn valid(validity: Option<&[u64]>, i: usize) -> bool {
+    validity.is_none_or(|w| (w[i / 64] >> (i % 64)) & 1 == 1)
+}
+
+/// Accumulators of a float column; vectors of quantities not needed stay empty.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FloatAccs {
+    pub needs: Needs,
+    /// Finite values.
+    pub n: Vec<u64>,
+    pub pos_inf: Vec<u64>,
+    pub neg_inf: Vec<u64>,
+    pub nulls: Vec<u64>,
+    pub nan: Vec<u64>,
+    /// Over finite values below 2^400 in magnitude.
+    pub sum: Vec<CompensatedSum>,
+    /// Over finite values beyond, scaled by 2^-600; only groups that have such values.
+    pub huge: BTreeMap<u32, CompensatedSum>,
+    pub min: Vec<f64>,
+    pub max: Vec<f64>,
+    pub moments: Vec<Moments>,
+}
+
+/// `x` as a one-value moments state, scaled as describe scales blocks of its magnitude.
+#[inline]
+fn one_value(x: f64) -> Moments {
+    let scale = moments::scale_for(x.abs());
+    Moments { n: 1, shift_hi: moments::ldexp(x, -i64::from(scale)), scale, ..Moments::default() }
+}
+
+impl FloatAccs {
+    fn push_group(&mut self) {
+        let n = &self.needs;
+        self.n.push(0);
+        self.pos_inf.push(0);
+        self.neg_inf.push(0);
+        if n.nulls {
+            self.nulls.push(0);
+        }
+        if n.nan {
+            self.nan.push(0);
+        }
+        if n.sum {
+            self.sum.push(CompensatedSum::default());
+        }
+        if n.extrema {
+            self.min.push(f64::INFINITY);
+            self.max.push(f64::NEG_INFINITY);
+        }
+        if n.spread {
+            self.moments.push(Moments::default());
+        }
+    }
+
+    fn update<T: AsF64>(&mut self, gids: &[(u32, u32)], values: &[T], validity: Option<&[u64]>) {
+        for &(i, g) in gids {
+            let i = i as usize;
+            if valid(validity, i) {
+                self.add(g as usize, values[i].as_f64());
+            } else if self.needs.nulls {
+                self.nulls[g as usize] += 1;
+            }
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, g: usize, x: f64) {
+        if x.is_nan() {
+            if self.needs.nan {
+                self.nan[g] += 1;
+            }
+            return;
+        }
+        if self.needs.extrema {
+            self.min[g] = self.min[g].min(x);
+            self.max[g] = self.max[g].max(x);
+        }
+        if x.is_infinite() {
+            if x > 0.0 {
+                self.pos_inf[g] += 1;
+            } else {
+                self.neg_inf[g] += 1;
+            }
+            return;
+        }
+        self.n[g] += 1;
+        if self.needs.sum {
+            if x.abs() < HUGE {
+                self.sum[g].add(x);
+            } else {
+                self.huge.entry(g as u32).or_default().add(moments::ldexp(x, -i64::from(HUGE_SCALE)));
+            }
+        }
+        if self.needs.spread {
+            self.moments[g].merge(&one_value(x));
+        }
+    }
+
+    fn merge_group(&mut self, g: usize, o: &FloatAccs, h: usize) {
+        self.n[g] += o.n[h];
+        self.pos_inf[g] += o.pos_inf[h];
+        self.neg_inf[g] += o.neg_inf[h];
+        if self.needs.nulls {
+            self.nulls[g] += o.nulls[h];
+        }
+        if self.needs.nan {
+            self.nan[g] += o.nan[h];
+        }
+        if self.needs.sum {
+            self.sum[g].merge(&o.sum[h]);
+            if let Some(s) = o.huge.get(&(h as u32)) {
+                self.huge.entry(g as u32).or_default().merge(s);
+            }
+        }
+        if self.needs.extrema {
+            self.min[g] = self.min[g].min(o.min[h]);
+            self.max[g] = self.max[g].max(o.max[h]);
+        }
+        if self.needs.spread {
+            self.moments[g].merge(&o.moments[h]);
+        }
+    }
+
+    fn count(&self, g: usize) -> u64 {
+        self.n[g] + self.pos_inf[g] + self.neg_inf[g]
+    }
+
+    /// What infinities do to `sum` and `mean`: `None` when there are none.
+    fn infinite_total(&self, g: usize) -> Option<f64> {
+        match (self.pos_inf[g] > 0, self.neg_inf[g] > 0) {
+            (true, true) => Some(f64::NAN),
+            (true, false) => Some(f64::INFINITY),
+            (false, true) => Some(f64::NEG_INFINITY),
+            (false, false) => None,
+        }
+    }
+
+    fn finite_sum(&self, g: usize) -> f64 {
+        match self.huge.get(&(g as u32)) {
+            None => self.sum[g].value(),
+            Some(big) => moments::ldexp(big.value(), HUGE_SCALE.into()) + self.sum[g].value(),
+        }
+    }
+
+    fn finite_mean(&self, g: usize) -> f64 {
+        let n = self.n[g];
+        match self.huge.get(&(g as u32)) {
+            None => self.sum[g].mean(n),
+            Some(big) => moments::ldexp(big.value() / n as f64, HUGE_SCALE.into()) + self.sum[g].value() / n as f64,
+        }
+    }
+
+    fn cell(&self, g: usize, f: AggFn, ddof: u64) -> Cell {
+        let count = self.count(g);
+        let some = |x: Option<f64>| x.map_or(Cell::Missing, Cell::Float);
+        match f {
+            AggFn::Count | AggFn::CountOf => Cell::Count(count),
+            AggFn::NullCount => Cell::Count(self.nulls[g]),
+            AggFn::NanCount => Cell::Count(self.nan[g]),
+            AggFn::Sum if count == 0 => Cell::Float(0.0),
+            AggFn::Sum => Cell::Float(self.infinite_total(g).unwrap_or_else(|| self.finite_sum(g))),
+            _ if count == 0 => Cell::Missing,
+            AggFn::Mean => Cell::Float(self.infinite_total(g).unwrap_or_else(|| self.finite_mean(g))),
+            AggFn::Min => Cell::Float(self.min[g]),
+            AggFn::Max => Cell::Float(self.max[g]),
+            AggFn::Var | AggFn::Std if self.infinite_total(g).is_some() => some((count > ddof).then_some(f64::NAN)),
+            AggFn::Var => some(self.moments[g].variance(ddof)),
+            AggFn::Std => some(self.moments[g].std(ddof)),
+        }
+    }
+}
+
+/// Accumulators of an integer column; vectors of quantities not needed stay empty.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntAccs {
+    pub needs: Needs,
+    pub n: Vec<u64>,
+    pub nulls: Vec<u64>,
+    /// Exact Σx (for sum, mean, var and std).
+    pub sum: Vec<i128>,
+    pub min: Vec<i128>,
+    pub max: Vec<i128>,
+    /// Exact Σx².
+    pub sum_sq: Vec<Wide>,
+}
+
+impl IntAccs {
+    fn push_group(&mut self) {
+        let n = &self.needs;
+        self.n.push(0);
+        if n.nulls {
+            self.nulls.push(0);
+        }
+        if n.sum || n.spread {
+            self.sum.push(0);
+        }
+        if n.extrema {
+            self.min.push(i128::MAX);
+            self.max.push(i128::MIN);
+        }
+        if n.spread {
+            self.sum_sq.push(Wide::default());
+        }
+    }
+
+    fn update<T: IntElem>(&mut self, gids: &[(u32, u32)], values: &[T], validity: Option<&[u64]>) {
+        let needs = self.needs;
+        for &(i, g) in gids {
+            let (i, g) = (i as usize, g as usize);
+            if !valid(validity, i) {
+                if needs.nulls {
+                    self.nulls[g] += 1;
+                }
+                continue;
+            }
+            let x = values[i].to_i128();
+            self.n[g] += 1;
+            if needs.sum || needs.spread {
+                self.sum[g] += x;
+            }
+            if needs.extrema {
+                self.min[g] = self.min[g].min(x);
+                self.max[g] = self.max[g].max(x);
+            }
+            if needs.spread {
+                let a = x.unsigned_abs();
+                self.sum_sq[g].add_u128(a * a);
+            }
+        }
+    }
+
+    fn merge_group(&mut self, g: usize, o: &IntAccs, h: usize) {
+        self.n[g] += o.n[h];
+        if self.needs.nulls {
+            self.nulls[g] += o.nulls[h];
+        }
+        if self.needs.sum || self.needs.spread {
+            self.sum[g] += o.sum[h];
+        }
+        if self.needs.extrema {
+            self.min[g] = self.min[g].min(o.min[h]);
+            self.max[g] = self.max[g].max(o.max[h]);
+        }
+        if self.needs.spread {
+            let s = o.sum_sq[h];
+            self.sum_sq[g].add(&s);
+        }
+    }
+
+    fn cell(&self, g: usize, f: AggFn, ddof: u64) -> Cell {
+        let n = self.n[g];
+        match f {
+            AggFn::Count | AggFn::CountOf => Cell::Count(n),
+            AggFn::NullCount => Cell::Count(self.nulls[g]),
+            AggFn::NanCount => Cell::Count(0),
+            AggFn::Sum => Cell::Int(self.sum[g]),
+            _ if n == 0 => Cell::Missing,
+            AggFn::Mean => Cell::Float(exact_mean(self.sum[g], n)),
+            AggFn::Min => Cell::Int(self.min[g]),
+            AggFn::Max => Cell::Int(self.max[g]),
+            AggFn::Var | AggFn::Std => match variance_ratio(n, self.sum[g], &self.sum_sq[g], ddof) {
+                None => Cell::Missing,
+                Some((p, q)) if f == AggFn::Var => Cell::Float(ratio_to_f64(&p, &q)),
+                Some((p, q)) => Cell::Float(sqrt_ratio_to_f64(&p, &q)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_constant_is_two_to_the_400() {
+        assert_eq!(HUGE, moments::pow2(400));
+    }
+
+    #[test]
+    fn huge_values_keep_a_finite_mean() {
+        let mut a = FloatAccs { needs: Needs::default().with(AggFn::Mean), ..FloatAccs::default() };
+        a.push_group();
+        a.update(&[(0, 0), (1, 0), (2, 0)], &[f64::MAX, f64::MAX, 1.0], None);
+        assert_eq!(a.cell(0, AggFn::Sum, 1), Cell::Float(f64::INFINITY));
+        let Cell::Float(m) = a.cell(0, AggFn::Mean, 1) else { panic!("no mean") };
+        assert!((m - f64::MAX * (2.0 / 3.0)).abs() <= f64::MAX * 1e-15, "{m}");
+    }
+}

@@ -1,0 +1,426 @@
+//! The group-by state: key → per-group accumulators, mergeable, serialisable, deterministic.
+//!
+//! ```text
+//!  piece ─► key columns ─► group id per row (hash table, or a direct array for a small integer range)
+//!        └► value columns ─────────────┴──► accumulators[column][group id]     (accs.rs)
+//! ```
+//!
+//! **Radix partitions** (DuckDB's radix-partitioned aggregation, [`PARTITIONS`] of them, chosen by bits of
+//! the fixed hash of the key): a state starts as one table and splits into partitions when it passes
+//! [`SPLIT_AT`] groups. A partitioned state's chunk rows are bucketed by partition before they touch a
+//! table, so each partition's table and accumulators stay cache-sized while they are worked on, and two
+//! states merge partition by partition, independently (in parallel, with rayon). A group's values enter
+//! its accumulators in row order and its partials merge in the Aggregator's order whatever the layout, so
+//! the layout never changes a bit of the result. The hash is foldhash with a fixed seed (`keys.rs`): the
+//! same key lands in the same partition in every process.
+//!
+//! Group ids are assigned per partition in order of first appearance (row order within a chunk, then the
+//! canonical merge order of the Aggregator), never in hash-table order; each group sees its values in row
+//! order; outputs are sorted by key. A [`GroupId`] names a group across partitions.
+//!
+//! Exact distinct counts and top-k are group-bys without aggregated columns (see `analysis/`).
+
+pub mod accs;
+mod assign;
+pub mod keys;
+pub mod sketch;
+pub mod table;
+
+use arrow_array::Array;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use accs::{ColumnAccs, Needs};
+pub use keys::{KeyKind, KeyStore, KeyValue};
+pub use table::GroupTable;
+
+use assign::{FixedElem, bit, bucket};
+use keys::{KeyColumn, hash_bytes, hash_word};
+
+use crate::report::Cell;
+use crate::stats::numeric::{numeric_chunk, numeric_dispatch};
+use crate::store::validity_words;
+
+/// An aggregation function of `--agg`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AggFn {
+    /// Rows of the group.
+    Count,
+    /// Values of a column in the group: not null, not NaN.
+    CountOf,
+    Sum,
+    Mean,
+    Min,
+    Max,
+    Var,
+    Std,
+    NullCount,
+    NanCount,
+}
+
+impl AggFn {
+    /// The name as `--agg` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFn::Count | AggFn::CountOf => "count",
+            AggFn::Sum => "sum",
+            AggFn::Mean => "mean",
+            AggFn::Min => "min",
+            AggFn::Max => "max",
+            AggFn::Var => "var",
+            AggFn::Std => "std",
+            AggFn::NullCount => "null_count",
+            AggFn::NanCount => "nan_count",
+        }
+    }
+
+    /// Every function, in the order help texts list them.
+    pub const ALL: [AggFn; 9] = [
+        AggFn::Count,
+        AggFn::Sum,
+        AggFn::Mean,
+        AggFn::Min,
+        AggFn::Max,
+        AggFn::Var,
+        AggFn::Std,
+        AggFn::NullCount,
+        AggFn::NanCount,
+    ];
+}
+
+/// One aggregated column: its kind and what its accumulators keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AggColumn {
+    pub float: bool,
+    pub needs: Needs,
+}
+
+/// What a group-by entry computes: the entry's columns are the key columns, then the aggregated ones.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSpec {
+    pub keys: Vec<KeyKind>,
+    pub aggs: Vec<AggColumn>,
+}
+
+impl GroupSpec {
+    /// Heap bytes one group takes in a state (key, row count, table entry at hashbrown's load factor,
+    /// accumulators).
+    pub fn bytes_per_group(&self) -> u64 {
+        KeyStore::bytes_per_group(&self.keys)
+            + 8
+            + 20
+            + self.aggs.iter().map(|a| ColumnAccs::bytes_per_group(a.float, a.needs)).sum::<u64>()
+    }
+}
+
+/// Number of radix partitions of a partitioned group-by state.
+pub const PARTITIONS: usize = 64;
+
+/// Groups beyond which a one-table state splits into partitions (below, everything is in cache anyway).
+pub const SPLIT_AT: usize = 1 << 15;
+
+/// The partition of a key hash among `parts` (1 or [`PARTITIONS`]): bits 40..46 (hashbrown takes its
+/// control byte from the top 7 bits and its bucket from the low ones, so these stay independent of both).
+#[inline(always)]
+fn partition(hash: u64, parts: usize) -> usize {
+    ((hash >> 40) as usize) & (parts - 1)
+}
+
+/// A group across partitions: `partition << 26 | id within the partition`.
+pub type GroupId = u32;
+const LOCAL_BITS: u32 = 26;
+
+#[inline(always)]
+fn split(id: GroupId) -> (usize, u32) {
+    ((id >> LOCAL_BITS) as usize, id & ((1 << LOCAL_BITS) - 1))
+}
+
+/// Integer range of a piece's key below which a direct array replaces hashing for that piece.
+const DIRECT_RANGE: i128 = 1 << 16;
+
+/// The hash the null key is placed by.
+const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The group-by state: one table, or [`PARTITIONS`] partitions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Groups {
+    pub parts: Vec<GroupTable>,
+}
+
+impl Groups {
+    /// The empty state (merge identity) of `spec`.
+    pub fn new(spec: &GroupSpec) -> Groups {
+        Groups { parts: vec![GroupTable::new(spec)] }
+    }
+
+    /// Splits a one-table state into [`PARTITIONS`] partitions (group by group, in id order).
+    fn split(&mut self) {
+        let whole = self.parts.pop().expect("a one-table state has its table");
+        self.parts = (0..PARTITIONS).map(|_| whole.empty_like()).collect();
+        self.absorb(&whole);
+    }
+
+    /// Folds a one-table state into this partitioned one.
+    fn absorb(&mut self, table: &GroupTable) {
+        for part in &mut self.parts {
+            part.ensure_table();
+        }
+        for h in 0..table.len() as u32 {
+            let hash = table.hash_of(h, NULL_HASH);
+            self.parts[partition(hash, PARTITIONS)].absorb(table, h, hash);
+        }
+    }
+
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(GroupTable::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.iter().all(GroupTable::is_empty)
+    }
+
+    /// Every group's id, partition by partition.
+    pub fn ids(&self) -> impl Iterator<Item = GroupId> + '_ {
+        self.parts
+            .iter()
+            .enumerate()
+            .flat_map(|(p, t)| (0..t.len() as u32).map(move |g| ((p as u32) << LOCAL_BITS) | g))
+    }
+
+    /// Adds one chunk piece: `keys` and `values` are the entry's key and aggregated columns; rows whose
+    /// `selection` bit is clear (a `--where` filter) are not rows.
+    pub fn update(&mut self, keys: &[&dyn Array], values: &[&dyn Array], selection: Option<&[u64]>) {
+        let len = keys.first().map_or(0, |k| k.len());
+        let mut ids = vec![u32::MAX; len];
+        self.assign_ids(keys, selection, &mut ids);
+        // Rows by partition (ascending within each), then each partition's counts and accumulators.
+        let items = ids.iter().enumerate().filter(|(_, id)| **id != u32::MAX).map(|(i, &id)| {
+            let (p, g) = split(id);
+            (p, i as u32, g)
+        });
+        // One table: the rows in order are already its bucket.
+        let (pairs, starts) = if self.parts.len() == 1 {
+            let pairs: Vec<(u32, u32)> = items.map(|(_, row, g)| (row, g)).collect();
+            let n = pairs.len();
+            (pairs, vec![0, n])
+        } else {
+            bucket(items, self.parts.len())
+        };
+        let words: Vec<Option<Vec<u64>>> = values.iter().map(|a| validity_words(*a)).collect();
+        let chunks: Vec<_> = values
+            .iter()
+            .zip(&words)
+            .map(|(a, w)| {
+                numeric_chunk(*a, w.as_deref())
+                    .unwrap_or_else(|| panic!("bug in tally: a group-by value column of type {}", a.data_type()))
+            })
+            .collect();
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            let pairs = &pairs[starts[p]..starts[p + 1]];
+            for &(_, g) in pairs {
+                part.rows[g as usize] += 1;
+            }
+            for (acc, chunk) in part.aggs.iter_mut().zip(&chunks) {
+                acc.update(pairs, *chunk);
+            }
+        }
+        if self.parts.len() == 1 && self.parts[0].len() > SPLIT_AT {
+            self.split();
+        }
+    }
+
+    fn assign_ids(&mut self, keys: &[&dyn Array], selection: Option<&[u64]>, ids: &mut [u32]) {
+        let columns: Vec<KeyColumn<'_>> = keys
+            .iter()
+            .map(|k| {
+                KeyColumn::of(*k).unwrap_or_else(|| panic!("bug in tally: a key column of type {}", k.data_type()))
+            })
+            .collect();
+        let nulls: Vec<Option<Vec<u64>>> = keys.iter().map(|k| validity_words(*k)).collect();
+        if matches!(self.parts[0].keys, KeyStore::Fixed { .. }) {
+            let nulls = nulls[0].as_deref();
+            match &columns[0] {
+                KeyColumn::Numeric(c) => numeric_dispatch!(c, c => self.fixed_ids(c.values, nulls, selection, ids)),
+                KeyColumn::Bool(b) => {
+                    let xs: Vec<u8> = (0..b.len()).map(|i| u8::from(b.value(i))).collect();
+                    self.fixed_ids(&xs, nulls, selection, ids);
+                }
+                _ => panic!("bug in tally: a string key in the fixed layout"),
+            }
+            return;
+        }
+        // Encoded keys: every selected row's bytes into one buffer, then partition by partition.
+        let (mut buf, mut ends) = (Vec::new(), Vec::with_capacity(ids.len()));
+        let mut rows = Vec::with_capacity(ids.len());
+        for i in (0..ids.len()).filter(|&i| bit(selection, i)) {
+            for (c, n) in columns.iter().zip(&nulls) {
+                if bit(n.as_deref(), i) {
+                    c.encode(i, &mut buf);
+                } else {
+                    buf.push(0);
+                }
+            }
+            ends.push(buf.len());
+            rows.push(i);
+        }
+        let key = |k: usize| &buf[if k == 0 { 0 } else { ends[k - 1] }..ends[k]];
+        let hashes: Vec<u64> = (0..rows.len()).map(|k| hash_bytes(key(k))).collect();
+        let np = self.parts.len();
+        let items = (0..rows.len()).map(|k| (partition(hashes[k], np), rows[k] as u32, k as u32));
+        let (pairs, starts) = bucket(items, np);
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            part.ensure_table();
+            for &(row, k) in &pairs[starts[p]..starts[p + 1]] {
+                let g = part.encoded_gid(key(k as usize), hashes[k as usize]);
+                ids[row as usize] = ((p as u32) << LOCAL_BITS) | g;
+            }
+        }
+    }
+
+    /// Group ids of a fixed-layout piece. A direct array (value − min → id) when the piece's integer
+    /// range is small, so `--by k1` hashes each distinct key once per piece; otherwise rows are bucketed
+    /// by partition first, so that each partition's table is probed while it is in cache.
+    fn fixed_ids<T: FixedElem>(&mut self, xs: &[T], nulls: Option<&[u64]>, sel: Option<&[u64]>, ids: &mut [u32]) {
+        let np = self.parts.len();
+        let null_id = |parts: &mut [GroupTable]| {
+            let p = partition(NULL_HASH, parts.len());
+            ((p as u32) << LOCAL_BITS) | parts[p].null_gid()
+        };
+        let range = xs.iter().try_fold((i128::MAX, i128::MIN), |(lo, hi), x| x.int().map(|v| (lo.min(v), hi.max(v))));
+        if let Some((lo, hi)) = range.filter(|(lo, hi)| lo <= hi && hi - lo < DIRECT_RANGE) {
+            let mut direct = vec![u32::MAX; (hi - lo + 1) as usize];
+            for (i, (x, id)) in xs.iter().zip(ids.iter_mut()).enumerate() {
+                if !bit(sel, i) {
+                    continue;
+                }
+                if !bit(nulls, i) {
+                    *id = null_id(&mut self.parts);
+                    continue;
+                }
+                let slot = &mut direct[(x.int().unwrap_or(lo) - lo) as usize];
+                if *slot == u32::MAX {
+                    let (v, h) = (x.bits(), hash_word(x.bits()));
+                    let p = partition(h, np);
+                    self.parts[p].ensure_table();
+                    *slot = ((p as u32) << LOCAL_BITS) | self.parts[p].fixed_gid(v, h);
+                }
+                *id = *slot;
+            }
+            return;
+        }
+        let mut kept = Vec::with_capacity(xs.len());
+        for (i, x) in xs.iter().enumerate() {
+            if !bit(sel, i) {
+                continue;
+            }
+            if bit(nulls, i) {
+                kept.push((i as u32, x.bits()));
+            } else {
+                ids[i] = null_id(&mut self.parts);
+            }
+        }
+        let hashes: Vec<u64> = kept.iter().map(|&(_, v)| hash_word(v)).collect();
+        let items = kept.iter().zip(&hashes).map(|(&(row, v), &h)| (partition(h, np), row, (v, h)));
+        let (pairs, starts) = bucket(items, np);
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            part.ensure_table();
+            for &(row, (v, h)) in &pairs[starts[p]..starts[p + 1]] {
+                ids[row as usize] = ((p as u32) << LOCAL_BITS) | part.fixed_gid(v, h);
+            }
+        }
+    }
+
+    /// Folds `other` in, partition by partition (in parallel: partitions are independent, and each
+    /// partition's merge order is the caller's).
+    pub fn merge(&mut self, other: &Groups) {
+        if self.is_empty() {
+            *self = other.clone();
+            return;
+        }
+        match (self.parts.len(), other.parts.len()) {
+            (1, 1) => {
+                self.parts[0].merge(&other.parts[0]);
+                if self.parts[0].len() > SPLIT_AT {
+                    self.split();
+                }
+            }
+            (_, 1) => self.absorb(&other.parts[0]),
+            (1, _) => {
+                self.split();
+                self.merge(other);
+            }
+            _ => self.parts.par_iter_mut().zip(other.parts.par_iter()).for_each(|(a, b)| a.merge(b)),
+        }
+    }
+
+    /// Whether the states can merge (same partitions, key layout and accumulators).
+    pub fn compatible(&self, other: &Groups) -> bool {
+        let ok = |n: usize| n == 1 || n == PARTITIONS;
+        ok(self.parts.len()) && ok(other.parts.len()) && self.parts[0].layout() == other.parts[0].layout()
+    }
+
+    /// The key of group `id`, one value per key column.
+    pub fn key(&self, id: GroupId) -> Vec<KeyValue> {
+        let (p, g) = split(id);
+        self.parts[p].key(g)
+    }
+
+    /// Rows of group `id`.
+    pub fn rows(&self, id: GroupId) -> u64 {
+        let (p, g) = split(id);
+        self.parts[p].rows[g as usize]
+    }
+
+    /// Aggregation `f` of value column `column` for group `id`; `AggFn::Count` ignores the column.
+    pub fn cell(&self, id: GroupId, column: Option<usize>, f: AggFn, ddof: u64) -> Cell {
+        let (p, g) = split(id);
+        self.parts[p].cell(g, column, f, ddof)
+    }
+
+    /// Group ids in ascending key order (numbers numerically, strings bytewise, null last).
+    pub fn key_order(&self) -> Vec<GroupId> {
+        let mut ids: Vec<GroupId> = self.ids().collect();
+        let fixed: Option<(KeyKind, Vec<(bool, u64)>)> = match &self.parts[0].keys {
+            KeyStore::Fixed { kind, .. } => Some((
+                *kind,
+                ids.iter()
+                    .map(|&id| {
+                        let (p, g) = split(id);
+                        match &self.parts[p].keys {
+                            KeyStore::Fixed { values, null, .. } => (*null == Some(g), values[g as usize]),
+                            KeyStore::Encoded { .. } => (false, 0),
+                        }
+                    })
+                    .collect(),
+            )),
+            KeyStore::Encoded { .. } => None,
+        };
+        match fixed {
+            Some((kind, keys)) => {
+                let ordered = |(null, v): (bool, u64)| {
+                    let v = match kind {
+                        KeyKind::Int => v ^ (1 << 63),
+                        // Canonical floats: flip as total_cmp does; NaN (positive) sorts after +inf.
+                        KeyKind::Float if v >> 63 == 1 => !v,
+                        KeyKind::Float => v | (1 << 63),
+                        _ => v,
+                    };
+                    (null, v)
+                };
+                let mut order: Vec<((bool, u64), GroupId)> =
+                    keys.into_iter().map(ordered).zip(ids.iter().copied()).collect();
+                order.sort_unstable();
+                ids = order.into_iter().map(|(_, id)| id).collect();
+            }
+            None => {
+                let mut decoded: Vec<(Vec<KeyValue>, GroupId)> = ids.iter().map(|&id| (self.key(id), id)).collect();
+                decoded.sort_by(|(a, _), (b, _)| {
+                    a.iter().zip(b).map(|(x, y)| x.cmp_key(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+                });
+                ids = decoded.into_iter().map(|(_, id)| id).collect();
+            }
+        }
+        ids
+    }
+}
