@@ -21,7 +21,10 @@
 pub mod columns;
 pub mod convert;
 pub mod ipc;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod pipe;
+mod spill;
 
 use std::fs::File;
 use std::io::{Cursor, Read};
@@ -65,6 +68,8 @@ pub enum InputFormat {
     ArrowFileCompressed,
     /// `"arrow-ipc-stream"`: an Arrow IPC stream (any framing), decoded into a segment.
     ArrowStream,
+    /// `"parquet"`: a Parquet file, decoded row group by row group into a segment (or a temporary file).
+    Parquet,
 }
 
 impl InputFormat {
@@ -73,6 +78,7 @@ impl InputFormat {
             InputFormat::ArrowFile => "arrow-ipc-file",
             InputFormat::ArrowFileCompressed => "arrow-ipc-file (compressed)",
             InputFormat::ArrowStream => "arrow-ipc-stream",
+            InputFormat::Parquet => "parquet",
         }
     }
 }
@@ -143,6 +149,12 @@ fn sniff_bytes(head: &[u8], path: &Path) -> Result<Format> {
         Ok(Format::ArrowStream)
     } else if head.starts_with(b"PAR1") {
         Ok(Format::Parquet)
+    } else if head.starts_with(b"PARE") {
+        Err(Error::input(
+            "encrypted Parquet file (PARE magic): tally cannot decrypt Parquet; decrypt it with the tool that \
+             holds the key and write plain Parquet or Arrow",
+        )
+        .with_file(path))
     } else if head.starts_with(b"\x93NUMPY") {
         Ok(Format::Npy)
     } else if head.is_empty() {
@@ -250,6 +262,8 @@ pub fn open_with(path: &Path, cancel: &Cancel) -> Result<ipc::IpcFile> {
             let decoded = ipc::IpcFile::from_segment(Arc::new(segment), path)?;
             Ok(decoded.with_format(InputFormat::ArrowStream))
         }
+        #[cfg(feature = "parquet")]
+        Format::Parquet => parquet::open(path),
         other => Err(unsupported(other, path)),
     }
 }
@@ -318,8 +332,18 @@ fn decompressed(file: ipc::IpcFile, path: &Path) -> Result<ipc::IpcFile> {
 }
 
 fn unsupported(format: Format, path: &Path) -> Error {
+    if cfg!(feature = "parquet") && format == Format::Parquet {
+        // Reached only for pipes and standard input: regular files are read by `parquet::open`.
+        return Error::input(
+            "Parquet cannot be read from a pipe or standard input (its footer is at the end and row groups are \
+             read by offset); pass the file's path",
+        )
+        .with_file(path);
+    }
     let how = match format {
         Format::Npy => "load it with numpy.load and write it with pyarrow (pyarrow.ipc.new_file)",
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => "this tally was built without the `parquet` feature",
         _ => "convert it to an Arrow IPC file (e.g. pyarrow.feather.write_feather(pyarrow.parquet.read_table(...)))",
     };
     Error::input(format!("{} input is not supported yet; {how}", format.name())).with_file(path)
