@@ -86,10 +86,8 @@ fn batches(d: &Data, batch_rows: usize) -> Vec<RecordBatch> {
 }
 
 fn write_parquet(path: &Path, batches: &[RecordBatch], row_group: usize, compression: Compression) {
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(row_group))
-        .set_compression(compression)
-        .build();
+    let props =
+        WriterProperties::builder().set_max_row_group_row_count(Some(row_group)).set_compression(compression).build();
     let mut writer = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema(), Some(props)).unwrap();
     for b in batches {
         writer.write(b).unwrap();
@@ -240,7 +238,8 @@ fn describe_within(path: &Path, limit: Duration) -> (Result<u64, String>, Durati
             Err(_) => Err("PANIC".into()),
         });
     });
-    let outcome = rx.recv_timeout(limit).unwrap_or_else(|_| panic!("{}: still running after {limit:?}", path.display()));
+    let outcome =
+        rx.recv_timeout(limit).unwrap_or_else(|_| panic!("{}: still running after {limit:?}", path.display()));
     (outcome, start.elapsed())
 }
 
@@ -281,7 +280,10 @@ fn every_parquet_testing_file_loads_as_pyarrow_does_or_is_refused_cleanly() {
         }
     }
     println!("parquet-testing: {loaded} loaded, {refused} refused");
-    assert!(loaded >= 30 && refused >= 7, "expected the whole parquet-testing folder ({loaded} loaded, {refused} refused)");
+    assert!(
+        loaded >= 30 && refused >= 7,
+        "expected the whole parquet-testing folder ({loaded} loaded, {refused} refused)"
+    );
     assert!(problems.is_empty(), "{} files misbehaved:\n{}", problems.len(), problems.join("\n"));
 }
 

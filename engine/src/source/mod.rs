@@ -284,6 +284,8 @@ fn open_file(file: &File, path: &Path) -> Result<ipc::IpcFile> {
             let segment = convert::read_stream_to_segment(reader, file.metadata().ok().map(|m| m.len()), path)?;
             Ok(ipc::IpcFile::from_segment(Arc::new(segment), path)?.with_format(InputFormat::ArrowStream))
         }
+        #[cfg(feature = "parquet")]
+        Format::Parquet => parquet::open_file(file, path),
         other => Err(unsupported(other, path)),
     }
 }

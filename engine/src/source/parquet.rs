@@ -37,7 +37,13 @@ pub const MAX_BATCH_ROWS: usize = 1 << 20;
 
 /// Decodes the Parquet file at `path` into a mapped, uncompressed Arrow IPC file.
 pub(crate) fn open(path: &Path) -> Result<IpcFile> {
-    let file = super::open_input(path)?;
+    open_file(&super::open_input(path)?, path)
+}
+
+/// [`open`] for a regular file already open (standard input redirected from a file); `path` labels it.
+pub(crate) fn open_file(file: &File, path: &Path) -> Result<IpcFile> {
+    let file =
+        file.try_clone().map_err(|e| Error::input(format!("cannot duplicate the descriptor: {e}")).with_file(path))?;
     let meta = load_metadata(&file, path)?;
     let schema = meta.schema().clone();
     check_schema(&schema).map_err(|e| e.with_file(path))?;

@@ -1,0 +1,98 @@
+//! Inputs other than Arrow IPC through the binary (issue 11): Parquet with every executor and with the decoded
+//! data spilled to a temporary file, and the refusals users meet (pipes, encrypted files).
+
+mod util;
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use util::{Dir, assert_no_panic, lossy};
+
+/// 50,000 rows in batches of `batch` rows: `x` floats with nulls, `k` integers.
+fn batches(batch: usize) -> Vec<RecordBatch> {
+    let schema =
+        Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, true), Field::new("k", DataType::Int64, false)]));
+    let rows = 50_000usize;
+    (0..rows.div_ceil(batch))
+        .map(|b| {
+            let r = b * batch..((b + 1) * batch).min(rows);
+            let x: ArrayRef = Arc::new(Float64Array::from(
+                r.clone().map(|i| (i % 13 != 0).then(|| (i as f64).sqrt() * 1.1 - 7.0)).collect::<Vec<_>>(),
+            ));
+            let k: ArrayRef =
+                Arc::new(Int64Array::from(r.map(|i| (i as i64 * 7919) % 10_007 - 5_000).collect::<Vec<_>>()));
+            RecordBatch::try_new(schema.clone(), vec![x, k]).unwrap()
+        })
+        .collect()
+}
+
+fn write_parquet(dir: &Dir, name: &str, row_group: usize) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(row_group))
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
+        .build();
+    let batches = batches(3_000);
+    let mut w = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batches[0].schema(), Some(props)).unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+    path
+}
+
+/// The `columns` block of describe JSON: everything but the input description.
+fn columns(doc: &serde_json::Value) -> String {
+    doc["columns"].to_string()
+}
+
+#[test]
+fn parquet_through_the_binary_equals_arrow_for_every_executor_and_when_spilled_to_disk() {
+    let dir = Dir::new();
+    write_parquet(&dir, "t.parquet", 10_000);
+    dir.write_batches("t.arrow", &batches(10_000));
+    let reference = dir.describe_json("t.arrow", &["--executor", "serial", "--chunk-rows", "4096"]);
+    for executor in ["serial", "threads", "processes"] {
+        let doc = dir.describe_json("t.parquet", &["--executor", executor, "--workers", "3", "--chunk-rows", "4096"]);
+        assert_eq!(columns(&doc), columns(&reference), "{executor}");
+        assert_eq!(doc["input"]["format"], "parquet");
+        assert_eq!(doc["input"]["batches"], 5);
+    }
+    // The decoded bytes in an unnamed temporary file instead of a memfd: workers inherit its descriptor.
+    let out = dir
+        .tally()
+        .env("TALLY_SPILL", "disk")
+        .args(["describe", "t.parquet", "--format", "json", "--executor", "processes", "--workers", "2"])
+        .args(["--chunk-rows", "4096"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", lossy(&out.stderr));
+    let doc = util::parse_describe_json(&lossy(&out.stdout));
+    assert_eq!(columns(&doc), columns(&reference));
+}
+
+#[test]
+fn parquet_from_a_pipe_and_encrypted_parquet_are_refused_with_a_reason() {
+    let dir = Dir::new();
+    let path = write_parquet(&dir, "t.parquet", 10_000);
+    let out = dir.tally().args(["describe", "-"]).write_stdin(std::fs::read(&path).unwrap()).output().unwrap();
+    let err = lossy(&out.stderr);
+    assert_no_panic(&out.stderr);
+    assert!(out.status.code() == Some(1) && err.contains("pass the file's path"), "{err}");
+    // `< t.parquet` is a regular file, not a pipe: it is read.
+    let stdin = std::process::Stdio::from(std::fs::File::open(&path).unwrap());
+    let out = dir.std_tally().args(["describe", "-", "--format", "json"]).stdin(stdin).output().unwrap();
+    assert!(out.status.success(), "{}", lossy(&out.stderr));
+    assert_eq!(util::parse_describe_json(&lossy(&out.stdout))["input"]["format"], "parquet");
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[..4].copy_from_slice(b"PARE");
+    dir.write("secret.parquet", &bytes);
+    let out = dir.tally().args(["describe", "secret.parquet"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(lossy(&out.stderr).contains("encrypted Parquet file"), "{}", lossy(&out.stderr));
+}
