@@ -92,7 +92,7 @@ pub struct Outcome {
 
 /// Opens `path` and runs `analysis` over it.
 pub fn run(path: &Path, analysis: &Analysis, options: &RunOptions) -> Result<Outcome> {
-    let file = source::open_with(path, &options.cancel)?;
+    let file = source::open_for_run(path, &options.cancel)?;
     let mut job = analysis.validate(file.schema()).map_err(|e| e.with_file(path))?;
     let filter = parse_filter(options, file.schema()).map_err(|e| e.with_file(path))?;
     let plan = Plan::try_with_filter(file.schema(), job.columns(), filter, file.num_rows(), options.chunk_rows)?;
@@ -134,7 +134,7 @@ fn drive(
              and were copied; rewrite the file for zero-copy reads",
             store.path().display(),
             store.copied_batches(),
-            store.batches().len()
+            store.num_batches()
         ));
     }
     let executor = options.executor.build(&ExecOptions {

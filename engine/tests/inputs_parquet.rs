@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow_array::{ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
@@ -22,7 +22,7 @@ use parquet::file::properties::WriterProperties;
 use tally_engine::exec::ExecutorKind;
 use tally_engine::source::InputFormat;
 use tally_engine::stats::{Summary, Value};
-use tally_engine::{DescribeOptions, describe, source};
+use tally_engine::{DescribeOptions, describe, describe_store, source};
 
 fn options(executor: ExecutorKind, workers: usize, chunk_rows: u64) -> DescribeOptions {
     common::options_of(executor, workers, chunk_rows, false, 1)
@@ -137,12 +137,35 @@ fn parquet_describes_bit_identically_to_arrow_whose_batches_are_its_row_groups()
                 let got = bits(&path, &options(executor, workers, chunk_rows));
                 assert_eq!(got, reference, "{name}, chunk_rows {chunk_rows}, {executor:?}");
             }
+            // Decoded once into a segment (what `convert` and standard input do) instead of chunk by chunk.
+            let eager = source::open(&path).unwrap();
+            assert_eq!(eager.format(), InputFormat::Parquet);
+            let store = eager.into_store(&[0, 1, 2, 3]).unwrap();
+            let info = tally_engine::report::InputInfo { path: name.into(), format: "parquet", bytes: 0, batches: 0 };
+            let got = describe_store(&store, info, &options(ExecutorKind::Threads, 2, chunk_rows)).unwrap().report;
+            let got: Vec<String> = got.columns.iter().map(|c| format!("{}: {:?}", c.name, c.summary)).collect();
+            assert_eq!(got, reference, "{name} decoded eagerly, chunk_rows {chunk_rows}");
         }
     }
-    let file = source::open(&dir.path().join("zstd.parquet")).unwrap();
+    let file = source::open_for_run(&dir.path().join("zstd.parquet"), &Default::default()).unwrap();
+    assert!(matches!(file, source::Input::Parquet(_)));
     assert_eq!(file.format(), InputFormat::Parquet);
     assert_eq!(InputFormat::Parquet.as_str(), "parquet");
     assert_eq!((file.num_rows(), file.num_batches()), (rows as u64, rows.div_ceil(group)));
+    // Projected in another order than the file's: the store follows the projection.
+    let store = file.into_store(&[3, 0]).unwrap();
+    assert_eq!(store.schema().field(0).name(), "s");
+    let loaded = store.load(4_990..5_010).unwrap();
+    assert_eq!(loaded.pieces().len(), 2);
+    let x = loaded.slice(1, 1);
+    let x = x.as_any().downcast_ref::<Float64Array>().unwrap();
+    assert_eq!(x.len(), 10);
+    for (i, want) in d.x[5_000..5_010].iter().enumerate() {
+        assert_eq!(x.is_null(i), want.is_none());
+        if let Some(w) = want {
+            assert_eq!(x.value(i).to_bits(), w.to_bits());
+        }
+    }
 }
 
 #[test]
@@ -192,6 +215,9 @@ fn parquet_errors_name_the_file_and_what_is_wrong() {
     std::fs::write(&path, &broken).unwrap();
     let e = source::open(&path).unwrap_err().to_string();
     assert!(e.contains("malformed Parquet row group 0"), "{e}");
+    // Decoded chunk by chunk, the same damage fails the chunk that meets it, naming it.
+    let e = describe(&path, &options(ExecutorKind::Threads, 2, 500)).unwrap_err().to_string();
+    assert!(e.contains("chunk 0 (rows 0..500)") && e.contains("malformed Parquet row group 0"), "{e}");
 }
 
 // ---- apache/parquet-testing ----

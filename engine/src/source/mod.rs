@@ -20,6 +20,7 @@
 
 pub mod columns;
 pub mod convert;
+mod input;
 pub mod ipc;
 #[cfg(feature = "parquet")]
 pub mod parquet;
@@ -34,6 +35,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::exec::Cancel;
+
+pub use input::{Input, open_for_run};
 
 /// What an input file is, judged by its first bytes (never by its extension).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

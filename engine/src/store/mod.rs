@@ -28,6 +28,15 @@ pub enum Origin {
     OpenFile { path: PathBuf, file: Arc<std::fs::File> },
     /// A sealed memfd holding the input decoded into an uncompressed Arrow IPC file (streams, compressed files).
     Segment(Arc<SealedSegment>),
+    /// A Parquet file decoded on demand ([`Store::lazy`]): workers inherit this descriptor, read the footer
+    /// again and decode their own chunks.
+    Parquet { path: PathBuf, file: Arc<std::fs::File> },
+}
+
+/// Decodes rows of a lazily decoded store's batches on demand (Parquet, `source/parquet/lazy.rs`): rows
+/// `offset..offset + len` of batch `batch`, as a record batch of the store's schema.
+pub trait DecodeRows: Send + Sync + std::fmt::Debug {
+    fn decode(&self, batch: usize, offset: usize, len: usize) -> Result<RecordBatch>;
 }
 
 /// A run of values of one column with its validity bitmap: what a statistic's `update` consumes.
@@ -141,6 +150,8 @@ pub struct Store {
     mapping: Range<usize>,
     copied_batches: usize,
     origin: Origin,
+    /// Set for stores whose batches are decoded chunk by chunk ([`Store::lazy`]); `batches` is then empty.
+    decoder: Option<Arc<dyn DecodeRows>>,
 }
 
 impl Store {
@@ -165,9 +176,51 @@ impl Store {
             row += batch.num_rows() as u64;
         }
         starts.push(row);
-        Ok(Store { path, schema, batches, starts, mapping, copied_batches, origin })
+        Ok(Store { path, schema, batches, starts, mapping, copied_batches, origin, decoder: None })
     }
 
+    /// A store whose batches (of `batch_rows` rows each) are decoded when a chunk is loaded
+    /// ([`Store::load`]), by `decoder`, in whichever thread or process computes the chunk.
+    pub fn lazy(
+        path: PathBuf,
+        schema: SchemaRef,
+        batch_rows: &[u64],
+        decoder: Arc<dyn DecodeRows>,
+        origin: Origin,
+    ) -> Store {
+        let starts: Vec<u64> = std::iter::once(0)
+            .chain(batch_rows.iter().scan(0, |row, n| {
+                *row += n;
+                Some(*row)
+            }))
+            .collect();
+        Store {
+            path,
+            schema,
+            batches: Vec::new(),
+            starts,
+            mapping: 0..0,
+            copied_batches: 0,
+            origin,
+            decoder: Some(decoder),
+        }
+    }
+
+    /// Number of record batches (decoded or to be decoded).
+    pub fn num_batches(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// The pieces of `rows` with their data: borrowed from the mapped batches, or decoded now for lazy
+    /// stores (the only way a store can fail after it was built: a Parquet page that does not decode).
+    pub fn load(&self, rows: Range<u64>) -> Result<Loaded<'_>> {
+        let pieces: Vec<Piece> = self.piece_ranges(rows).collect();
+        let decoded = match &self.decoder {
+            None => Vec::new(),
+            Some(d) => pieces.iter().map(|p| d.decode(p.batch, p.offset, p.len)).collect::<Result<_>>()?,
+        };
+        Ok(Loaded { store: self, pieces, decoded })
+    }
     /// Where the bytes behind the batches live (a file, or a sealed shared-memory segment).
     pub fn origin(&self) -> &Origin {
         &self.origin
@@ -207,21 +260,45 @@ impl Store {
     /// The per-batch pieces covering `rows`, in row order: every column is cut at the same places.
     pub fn piece_ranges(&self, rows: Range<u64>) -> impl Iterator<Item = Piece> + '_ {
         let first = self.starts.partition_point(|&s| s <= rows.start).saturating_sub(1);
-        self.batches[first.min(self.batches.len())..]
-            .iter()
-            .zip(&self.starts[first..])
+        // `starts` has one entry per batch plus the end, for mapped and lazy stores alike.
+        self.starts[first.min(self.num_batches())..]
+            .windows(2)
             .enumerate()
-            .take_while(move |(_, (_, start))| **start < rows.end)
-            .filter_map(move |(i, (batch, &start))| {
+            .take_while(move |(_, w)| w[0] < rows.end)
+            .filter_map(move |(i, w)| {
+                let (start, end) = (w[0], w[1]);
                 let lo = rows.start.max(start);
-                let hi = rows.end.min(start + batch.num_rows() as u64);
+                let hi = rows.end.min(end);
                 (lo < hi).then_some(Piece { batch: first + i, offset: (lo - start) as usize, len: (hi - lo) as usize })
             })
     }
 
-    /// Column `column` of one piece, zero copy.
+    /// Column `column` of one piece, zero copy. Only for stores that are not lazy (use [`Store::load`]).
     pub fn slice(&self, column: usize, piece: &Piece) -> ArrayRef {
         self.batches[piece.batch].column(column).slice(piece.offset, piece.len)
+    }
+}
+
+/// The data of one chunk's pieces ([`Store::load`]).
+#[derive(Debug)]
+pub struct Loaded<'a> {
+    store: &'a Store,
+    pieces: Vec<Piece>,
+    /// One decoded batch per piece for lazy stores; empty otherwise.
+    decoded: Vec<RecordBatch>,
+}
+
+impl Loaded<'_> {
+    pub fn pieces(&self) -> &[Piece] {
+        &self.pieces
+    }
+
+    /// Column `column` of piece number `i`.
+    pub fn slice(&self, column: usize, i: usize) -> ArrayRef {
+        match self.decoded.get(i) {
+            Some(batch) => batch.column(column).clone(),
+            None => self.store.slice(column, &self.pieces[i]),
+        }
     }
 }
 

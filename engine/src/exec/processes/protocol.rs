@@ -31,6 +31,9 @@ pub(crate) enum InputSpec {
     File { fd: i32, device: u64, inode: u64, label: PathBuf },
     /// A sealed memfd the worker inherited as file descriptor `fd`; `label` names the original input.
     Segment { fd: i32, label: PathBuf },
+    /// A Parquet file inherited as descriptor `fd` (checked like `File`): the worker reads its footer and
+    /// decodes the rows of its own chunks.
+    Parquet { fd: i32, device: u64, inode: u64, label: PathBuf },
 }
 
 /// Parent → worker.

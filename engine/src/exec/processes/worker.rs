@@ -24,6 +24,7 @@ use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kernel::compute_chunk;
 use crate::plan::{Pass, Plan};
+use crate::source::Input;
 use crate::source::ipc::IpcFile;
 use crate::store::Store;
 use crate::store::segment::{SealedSegment, claim_inherited_file};
@@ -123,7 +124,7 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
             None => {}
         }
         let started = Instant::now();
-        let partial = compute_chunk(&plan, current, &store, &chunk);
+        let partial = compute_chunk(&plan, current, &store, &chunk)?;
         write_frame(output, &ToParent::Done { pass: pass_id, chunk: chunk.id, partial })?;
         if verbose >= 2 {
             let (rows, ms) = (chunk.rows.end - chunk.rows.start, started.elapsed().as_secs_f64() * 1e3);
@@ -136,17 +137,30 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
     Ok(())
 }
 
+#[cfg(feature = "parquet")]
+fn parquet_input(fd: i32, device: u64, inode: u64, label: &Path) -> Result<Input> {
+    let file = claim_inherited_file(fd, device, inode)?;
+    Ok(Input::Parquet(crate::source::parquet::ParquetFile::from_file(&file, label)?))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn parquet_input(_: i32, _: u64, _: u64, label: &Path) -> Result<Input> {
+    Err(Error::new(ErrorKind::Protocol, "this worker was built without Parquet support").with_file(label))
+}
+
 /// Opens the same data the parent planned on, and checks that it still is the same shape.
 fn open_store(spec: &InputSpec, plan: &Plan) -> Result<Store> {
-    let file = match spec {
-        InputSpec::Path(path) => IpcFile::open(path)?,
+    let (file, label) = match spec {
+        InputSpec::Path(path) => (Input::Ipc(IpcFile::open(path)?), path),
         InputSpec::File { fd, device, inode, label } => {
             let file = claim_inherited_file(*fd, *device, *inode)?;
-            IpcFile::from_file(&file, Path::new(label))?
+            (Input::Ipc(IpcFile::from_file(&file, Path::new(label))?), label)
         }
         InputSpec::Segment { fd, label } => {
-            IpcFile::from_segment(Arc::new(SealedSegment::from_inherited_fd(*fd)?), Path::new(label))?
+            let segment = Arc::new(SealedSegment::from_inherited_fd(*fd)?);
+            (Input::Ipc(IpcFile::from_segment(segment, Path::new(label))?), label)
         }
+        InputSpec::Parquet { fd, device, inode, label } => (parquet_input(*fd, *device, *inode, label)?, label),
     };
     if file.num_rows() != plan.num_rows {
         return Err(Error::input(format!(
@@ -154,7 +168,7 @@ fn open_store(spec: &InputSpec, plan: &Plan) -> Result<Store> {
             file.num_rows(),
             plan.num_rows
         ))
-        .with_file(file.path()));
+        .with_file(label));
     }
     let store = file.into_store(&plan.projection())?;
     for (field, column) in store.schema().fields().iter().zip(&plan.columns) {

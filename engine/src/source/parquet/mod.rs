@@ -1,4 +1,5 @@
-//! Parquet input: decoded once, row group by row group, into an uncompressed Arrow IPC file in a memfd (or
+//! Parquet input. `run` decodes it in the workers, chunk by chunk (`lazy.rs`); `convert` and standard input
+//! decode it once, into an uncompressed Arrow IPC file in a memfd (or
 //! a temporary file when it would not fit in memory, `spill.rs`), which every worker then maps zero-copy.
 //!
 //! ```text
@@ -15,21 +16,28 @@
 //! * **Statistics are never used.** Parquet min/max statistics may be truncated (strings) or wrong (old
 //!   writers, PARQUET-251), so every value is decoded; the footer's row counts are checked against what was
 //!   decoded.
+//! * **Mapped, not read.** The file is memory-mapped and handed to the parquet crate as `Bytes`: threads
+//!   decode row groups concurrently without sharing a file offset, and processes share the page cache.
 //! * **Never a panic.** The parquet crate is called under `catch_unwind` ([`super::ipc::guarded`]): a
 //!   malformed file (apache/parquet-testing `bad_data/`) is an error naming the file and row group.
+
+mod lazy;
 
 use std::fs::File;
 use std::path::Path;
 
 use arrow_schema::ArrowError;
+use bytes::Bytes;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::ParquetStatisticsPolicy;
 
 use super::convert::Output;
-use super::ipc::{IpcFile, guarded};
+use super::ipc::{IpcFile, guarded, map_bytes};
 use super::{InputFormat, check_schema};
 use crate::error::{Error, Result};
+
+pub use lazy::ParquetFile;
 
 /// Longest record batch a row group is decoded into: a million rows keeps one decoded batch of a few
 /// columns in the tens of megabytes, and matches the default chunk size, so chunks rarely straddle batches.
@@ -42,21 +50,12 @@ pub(crate) fn open(path: &Path) -> Result<IpcFile> {
 
 /// [`open`] for a regular file already open (standard input redirected from a file); `path` labels it.
 pub(crate) fn open_file(file: &File, path: &Path) -> Result<IpcFile> {
-    let file =
-        file.try_clone().map_err(|e| Error::input(format!("cannot duplicate the descriptor: {e}")).with_file(path))?;
+    let file = map_bytes(file, path)?;
     let meta = load_metadata(&file, path)?;
     let schema = meta.schema().clone();
     check_schema(&schema).map_err(|e| e.with_file(path))?;
-    let parquet = meta.metadata();
-    let declared = parquet.file_metadata().num_rows();
-    let groups = parquet.row_groups();
-    let group_rows: i64 = groups.iter().map(|g| g.num_rows()).sum();
-    if declared < 0 || group_rows != declared {
-        return Err(Error::input(format!(
-            "malformed Parquet footer: the file declares {declared} rows but its row groups hold {group_rows}"
-        ))
-        .with_file(path));
-    }
+    check_row_counts(&meta, path)?;
+    let groups = meta.metadata().row_groups();
     let estimate = groups.iter().map(|g| g.total_byte_size().max(0) as u64).sum();
     let mut out = Output::spilling(path, &schema, Some(estimate))?;
     for (i, group) in groups.iter().enumerate() {
@@ -71,8 +70,29 @@ pub(crate) fn open_file(file: &File, path: &Path) -> Result<IpcFile> {
     Ok(out.finish()?.with_format(InputFormat::Parquet))
 }
 
+/// The footer's row count must be the sum of its row groups' (each of which decoding checks again).
+fn check_row_counts(meta: &ArrowReaderMetadata, path: &Path) -> Result<()> {
+    let parquet = meta.metadata();
+    let declared = parquet.file_metadata().num_rows();
+    let group_rows: i64 = parquet.row_groups().iter().map(|g| g.num_rows().max(0)).sum();
+    if declared < 0 || group_rows != declared {
+        return Err(Error::input(format!(
+            "malformed Parquet footer: the file declares {declared} rows but its row groups hold {group_rows}"
+        ))
+        .with_file(path));
+    }
+    Ok(())
+}
+
+/// Rows per record batch of a row group of `rows` rows: equal parts of at most [`MAX_BATCH_ROWS`], so the
+/// batch layout depends on the row group alone.
+fn batch_rows(rows: usize) -> usize {
+    let parts = rows.div_ceil(MAX_BATCH_ROWS).max(1);
+    rows.div_ceil(parts).max(1)
+}
+
 /// Reads the footer; a file that is not Parquet after all, or whose footer is corrupt, is an input error.
-fn load_metadata(file: &File, path: &Path) -> Result<ArrowReaderMetadata> {
+fn load_metadata(file: &Bytes, path: &Path) -> Result<ArrowReaderMetadata> {
     // tally never reads Parquet statistics (see the module docs), so they are not even decoded: that also
     // reads files whose statistics some writers encode wrongly (parquet-testing dict-page-offset-zero).
     let skip = || ParquetStatisticsPolicy::SkipAll;
@@ -86,16 +106,14 @@ fn load_metadata(file: &File, path: &Path) -> Result<ArrowReaderMetadata> {
 
 /// Decodes row group `i` (declaring `rows` rows) batch by batch into `sink`; the rows decoded.
 fn decode_group(
-    file: &File,
+    file: &Bytes,
     meta: &ArrowReaderMetadata,
     i: usize,
     rows: usize,
     sink: &mut dyn FnMut(&arrow_array::RecordBatch) -> Result<()>,
 ) -> Result<usize, String> {
-    let input = file.try_clone().map_err(|e| format!("cannot duplicate the descriptor: {e}"))?;
-    // Equal parts of at most MAX_BATCH_ROWS: the batch layout depends on the row group alone.
-    let parts = rows.div_ceil(MAX_BATCH_ROWS).max(1);
-    let batch_rows = rows.div_ceil(parts).max(1);
+    let input = file.clone();
+    let batch_rows = batch_rows(rows);
     let reader = guarded(|| {
         ParquetRecordBatchReaderBuilder::new_with_metadata(input, meta.clone())
             .with_row_groups(vec![i])

@@ -1,0 +1,81 @@
+//! What `run` opens: an Arrow IPC file (mapped, or decoded into a segment first) or a Parquet file whose
+//! values are decoded later, chunk by chunk, where the chunk is computed (`parquet/lazy.rs`).
+//!
+//! Owns the choice between the two and the handful of questions `run` and the workers ask of an opened
+//! input; the formats themselves live in their own modules.
+
+use std::path::Path;
+
+use arrow_schema::SchemaRef;
+
+use super::InputFormat;
+use super::ipc::IpcFile;
+use crate::error::Result;
+use crate::exec::Cancel;
+use crate::store::Store;
+
+/// An opened input, ready to become a [`Store`] of the planned columns.
+#[derive(Debug)]
+pub enum Input {
+    Ipc(IpcFile),
+    #[cfg(feature = "parquet")]
+    Parquet(super::parquet::ParquetFile),
+}
+
+/// Opens `path` for a run: a Parquet file by its footer only (its values are decoded by the workers),
+/// anything else as [`super::open_with`] does.
+pub fn open_for_run(path: &Path, cancel: &Cancel) -> Result<Input> {
+    #[cfg(feature = "parquet")]
+    if path.as_os_str() != "-" && is_regular_file(path) && super::sniff(path)? == super::Format::Parquet {
+        return Ok(Input::Parquet(super::parquet::ParquetFile::open(path)?));
+    }
+    Ok(Input::Ipc(super::open_with(path, cancel)?))
+}
+
+#[cfg(feature = "parquet")]
+fn is_regular_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+impl Input {
+    pub fn schema(&self) -> &SchemaRef {
+        match self {
+            Input::Ipc(f) => f.schema(),
+            #[cfg(feature = "parquet")]
+            Input::Parquet(f) => f.schema(),
+        }
+    }
+
+    pub fn num_rows(&self) -> u64 {
+        match self {
+            Input::Ipc(f) => f.num_rows(),
+            #[cfg(feature = "parquet")]
+            Input::Parquet(f) => f.num_rows(),
+        }
+    }
+
+    pub fn num_batches(&self) -> usize {
+        match self {
+            Input::Ipc(f) => f.num_batches(),
+            #[cfg(feature = "parquet")]
+            Input::Parquet(f) => f.num_batches(),
+        }
+    }
+
+    pub fn format(&self) -> InputFormat {
+        match self {
+            Input::Ipc(f) => f.format(),
+            #[cfg(feature = "parquet")]
+            Input::Parquet(_) => InputFormat::Parquet,
+        }
+    }
+
+    /// A store of the columns `projection` (schema indices, in store order).
+    pub fn into_store(self, projection: &[usize]) -> Result<Store> {
+        match self {
+            Input::Ipc(f) => f.into_store(projection),
+            #[cfg(feature = "parquet")]
+            Input::Parquet(f) => f.into_store(projection),
+        }
+    }
+}
