@@ -96,3 +96,44 @@ fn parquet_from_a_pipe_and_encrypted_parquet_are_refused_with_a_reason() {
     assert_eq!(out.status.code(), Some(1));
     assert!(lossy(&out.stderr).contains("encrypted Parquet file"), "{}", lossy(&out.stderr));
 }
+
+#[test]
+fn csv_flags_reach_the_reader_and_pipes_work() {
+    let dir = Dir::new();
+    dir.write("e.csv", b"id;price;note\n1;2.5;a\n2;NA;b\n3;-;\"c;d\"\n");
+    let out = dir
+        .tally()
+        .args(["describe", "e.csv", "--format", "json", "--csv-delimiter", ";", "--csv-null", "-", "--csv-null", "NA"])
+        .args(["--schema", "id:f64"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", lossy(&out.stderr));
+    let doc = util::parse_describe_json(&lossy(&out.stdout));
+    assert_eq!(doc["input"]["format"], "csv");
+    let price = util::column(&doc, "price");
+    assert_eq!((price["count"].as_u64(), price["null_count"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(util::column(&doc, "id")["type"], "Float64");
+    assert_eq!(util::column(&doc, "note")["count"].as_u64(), Some(3));
+    // Through a pipe, with the worker processes reading the decoded segment.
+    let out = dir
+        .tally()
+        .args(["describe", "-", "--format", "json", "--csv-no-header", "--executor", "processes", "--workers", "2"])
+        .write_stdin("1,2\n3,4\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", lossy(&out.stderr));
+    let doc = util::parse_describe_json(&lossy(&out.stdout));
+    assert_eq!(util::column(&doc, "c1")["sum"].as_i64(), Some(6));
+    // A bad field: exit 1, the line and the column named.
+    dir.write("bad.csv", b"a,b\n1,2\n3,x\n");
+    let out = dir.tally().args(["describe", "bad.csv", "--schema", "b:i64"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_no_panic(&out.stderr);
+    assert!(
+        lossy(&out.stderr).contains("bad.csv: column \"b\": line 3: cannot read \"x\" as Int64"),
+        "{}",
+        lossy(&out.stderr)
+    );
+    let out = dir.tally().args(["describe", "bad.csv", "--csv-delimiter", "ab"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

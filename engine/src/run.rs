@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub progress: Option<ProgressFn>,
     /// `--where`: a SQL expression selecting the rows every statistic sees.
     pub filter: Option<String>,
+    /// How to read inputs that do not describe themselves (CSV dialect and types).
+    pub input: source::InputOptions,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -69,6 +71,7 @@ impl Default for RunOptions {
             chunk_timeout: None,
             progress: None,
             filter: None,
+            input: source::InputOptions::default(),
         }
     }
 }
@@ -92,7 +95,7 @@ pub struct Outcome {
 
 /// Opens `path` and runs `analysis` over it.
 pub fn run(path: &Path, analysis: &Analysis, options: &RunOptions) -> Result<Outcome> {
-    let file = source::open_for_run(path, &options.cancel)?;
+    let file = source::open_for_run(path, &options.input, &options.cancel)?;
     let mut job = analysis.validate(file.schema()).map_err(|e| e.with_file(path))?;
     let filter = parse_filter(options, file.schema()).map_err(|e| e.with_file(path))?;
     let plan = Plan::try_with_filter(file.schema(), job.columns(), filter, file.num_rows(), options.chunk_rows)?;

@@ -147,7 +147,8 @@ fn parquet_describes_bit_identically_to_arrow_whose_batches_are_its_row_groups()
             assert_eq!(got, reference, "{name} decoded eagerly, chunk_rows {chunk_rows}");
         }
     }
-    let file = source::open_for_run(&dir.path().join("zstd.parquet"), &Default::default()).unwrap();
+    let file =
+        source::open_for_run(&dir.path().join("zstd.parquet"), &Default::default(), &Default::default()).unwrap();
     assert!(matches!(file, source::Input::Parquet(_)));
     assert_eq!(file.format(), InputFormat::Parquet);
     assert_eq!(InputFormat::Parquet.as_str(), "parquet");

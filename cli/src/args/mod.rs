@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-pub(crate) use common::{AnalysisArgs, ExecutorArg, FormatArg, LogArgs, OutputArgs};
+pub(crate) use common::{AnalysisArgs, ExecutorArg, FormatArg, InputArgs, LogArgs, OutputArgs};
 
 /// Fast, exact, parallel statistics over Arrow files.
 #[derive(Debug, Parser)]
@@ -166,8 +166,10 @@ fn parse_range(s: &str) -> Result<(f64, f64), String> {
 
 #[derive(Debug, Args)]
 pub(crate) struct SchemaArgs {
-    /// Input: an Arrow IPC file or stream, a pipe, or `-` for standard input.
+    /// Input: an Arrow IPC file or stream, Parquet, CSV, a pipe, or `-` for standard input.
     pub(crate) path: PathBuf,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
 }

@@ -14,6 +14,12 @@ use crate::error::Result;
 use crate::exec::Cancel;
 use crate::store::Store;
 
+/// How to read inputs whose files do not say it themselves (CSV's dialect and types, `.npy` names).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputOptions {
+    pub csv: super::csv::CsvOptions,
+}
+
 /// An opened input, ready to become a [`Store`] of the planned columns.
 #[derive(Debug)]
 pub enum Input {
@@ -24,12 +30,12 @@ pub enum Input {
 
 /// Opens `path` for a run: a Parquet file by its footer only (its values are decoded by the workers),
 /// anything else as [`super::open_with`] does.
-pub fn open_for_run(path: &Path, cancel: &Cancel) -> Result<Input> {
+pub fn open_for_run(path: &Path, options: &InputOptions, cancel: &Cancel) -> Result<Input> {
     #[cfg(feature = "parquet")]
     if path.as_os_str() != "-" && is_regular_file(path) && super::sniff(path)? == super::Format::Parquet {
         return Ok(Input::Parquet(super::parquet::ParquetFile::open(path)?));
     }
-    Ok(Input::Ipc(super::open_with(path, cancel)?))
+    Ok(Input::Ipc(super::open_with_options(path, options, cancel)?))
 }
 
 #[cfg(feature = "parquet")]

@@ -20,6 +20,7 @@
 
 pub mod columns;
 pub mod convert;
+pub mod csv;
 mod input;
 pub mod ipc;
 #[cfg(feature = "parquet")]
@@ -36,7 +37,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::exec::Cancel;
 
-pub use input::{Input, open_for_run};
+pub use input::{Input, InputOptions, open_for_run};
 
 /// What an input file is, judged by its first bytes (never by its extension).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +49,8 @@ pub enum Format {
     ArrowStream,
     Parquet,
     Npy,
+    /// Text that is not one of the above (no magic bytes: judged by the absence of binary bytes).
+    Csv,
 }
 
 impl Format {
@@ -57,6 +60,7 @@ impl Format {
             Format::ArrowStream => "Arrow IPC stream",
             Format::Parquet => "Parquet",
             Format::Npy => "NumPy .npy",
+            Format::Csv => "CSV",
         }
     }
 }
@@ -73,6 +77,8 @@ pub enum InputFormat {
     ArrowStream,
     /// `"parquet"`: a Parquet file, decoded row group by row group into a segment (or a temporary file).
     Parquet,
+    /// `"csv"`: CSV text, decoded once into a segment (or a temporary file).
+    Csv,
 }
 
 impl InputFormat {
@@ -82,6 +88,7 @@ impl InputFormat {
             InputFormat::ArrowFileCompressed => "arrow-ipc-file (compressed)",
             InputFormat::ArrowStream => "arrow-ipc-stream",
             InputFormat::Parquet => "parquet",
+            InputFormat::Csv => "csv",
         }
     }
 }
@@ -162,15 +169,35 @@ fn sniff_bytes(head: &[u8], path: &Path) -> Result<Format> {
         Ok(Format::Npy)
     } else if head.is_empty() {
         Err(Error::input("empty input: not an Arrow IPC file or stream").with_file(path))
+    } else if looks_like_text(head) && !binary_extension(path) {
+        Ok(Format::Csv)
     } else {
         Err(Error::input(format!(
             "not an Arrow IPC file or stream (first bytes {}; an Arrow file starts with \"ARROW1\", a stream with \
-             ff ff ff ff; CSV and other text formats are not read yet)",
+             ff ff ff ff, Parquet with \"PAR1\", .npy with \"\\x93NUMPY\"; text is read as CSV unless the name \
+             ends in .arrow, .arrows, .feather, .ipc, .parquet or .npy)",
             hex(head)
         ))
         .with_file(path)
         .with_byte_offset(0))
     }
+}
+
+/// Text has no magic bytes: no NUL or other control bytes but tab, CR, LF, form feed, and valid UTF-8
+/// up to a possibly cut last character.
+fn looks_like_text(head: &[u8]) -> bool {
+    let control = head.iter().any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C));
+    let utf8 = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    !control && utf8
+}
+
+/// Names that promise a binary format: text in such a file is a broken file, not CSV.
+fn binary_extension(path: &Path) -> bool {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    matches!(ext.as_deref(), Some("arrow" | "arrows" | "feather" | "ipc" | "parquet" | "pq" | "npy"))
 }
 
 /// What kind of thing `path` names, refusing what tally cannot read (checked with `stat`, which never
@@ -236,6 +263,11 @@ pub fn open(path: &Path) -> Result<ipc::IpcFile> {
 
 /// [`open`], giving up with `Cancelled` when `cancel` fires while waiting for a pipe.
 pub fn open_with(path: &Path, cancel: &Cancel) -> Result<ipc::IpcFile> {
+    open_with_options(path, &InputOptions::default(), cancel)
+}
+
+/// [`open_with`], reading CSV with `options`.
+pub fn open_with_options(path: &Path, options: &InputOptions, cancel: &Cancel) -> Result<ipc::IpcFile> {
     if path.as_os_str() == "-" {
         let stdin = rustix::io::dup(std::io::stdin())
             .map_err(|e| Error::io("cannot read standard input", e.into()).with_file(path))?;
@@ -250,13 +282,13 @@ pub fn open_with(path: &Path, cancel: &Cancel) -> Result<ipc::IpcFile> {
         }
         if kind.is_file() {
             // `< x.arrow`: a real file, mapped like any other.
-            return open_file(&file, path);
+            return open_file(&file, path, options);
         }
-        return from_pipe(file, path, cancel);
+        return from_pipe(file, path, options, cancel);
     }
     let kind = input_kind(path)?;
     if kind.is_fifo() || kind.is_socket() {
-        return from_pipe(pipe::open_fifo(path)?, path, cancel);
+        return from_pipe(pipe::open_fifo(path)?, path, options, cancel);
     }
     match sniff(path)? {
         Format::ArrowFile => decompressed(ipc::IpcFile::open(path)?, path),
@@ -267,12 +299,17 @@ pub fn open_with(path: &Path, cancel: &Cancel) -> Result<ipc::IpcFile> {
         }
         #[cfg(feature = "parquet")]
         Format::Parquet => parquet::open(path),
+        Format::Csv => {
+            let file = open_input(path)?;
+            let size = file.metadata().ok().map(|m| m.len());
+            csv::decode(file, size, &options.csv, path)
+        }
         other => Err(unsupported(other, path)),
     }
 }
 
 /// A regular file given as an open descriptor (standard input redirected from a file).
-fn open_file(file: &File, path: &Path) -> Result<ipc::IpcFile> {
+fn open_file(file: &File, path: &Path, options: &InputOptions) -> Result<ipc::IpcFile> {
     let mut head = [0u8; 8];
     let filled = rustix::io::pread(file, &mut head, 0)
         .map_err(|e| Error::io("cannot read standard input", e.into()).with_file(path))?;
@@ -289,19 +326,34 @@ fn open_file(file: &File, path: &Path) -> Result<ipc::IpcFile> {
         }
         #[cfg(feature = "parquet")]
         Format::Parquet => parquet::open_file(file, path),
+        Format::Csv => {
+            let input = rustix::io::dup(file)
+                .map(File::from)
+                .map_err(|e| Error::io("cannot read standard input", e.into()).with_file(path))?;
+            // A dup shares the file offset: read from the start, whatever the shell left it at.
+            let input = positioned(input, path)?;
+            csv::decode(input, file.metadata().ok().map(|m| m.len()), &options.csv, path)
+        }
         other => Err(unsupported(other, path)),
     }
 }
 
+/// `file` rewound to its start.
+fn positioned(mut file: File, path: &Path) -> Result<File> {
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(0)).map_err(|e| Error::io("cannot rewind standard input", e).with_file(path))?;
+    Ok(file)
+}
+
 /// Reads a pipe to its end into a segment: a stream batch by batch, a file as it is.
-fn from_pipe(file: File, path: &Path, cancel: &Cancel) -> Result<ipc::IpcFile> {
-    let result = read_pipe(pipe::Waiting { file, cancel }, path);
+fn from_pipe(file: File, path: &Path, options: &InputOptions, cancel: &Cancel) -> Result<ipc::IpcFile> {
+    let result = read_pipe(pipe::Waiting { file, cancel }, path, options);
     // A wait that ended because of Ctrl-C is a cancellation, whatever the reader made of it.
     cancel.check()?;
     result
 }
 
-fn read_pipe(mut input: pipe::Waiting<'_>, path: &Path) -> Result<ipc::IpcFile> {
+fn read_pipe(mut input: pipe::Waiting<'_>, path: &Path, options: &InputOptions) -> Result<ipc::IpcFile> {
     let mut head = [0u8; 8];
     let filled = pipe::read_head(&mut input, &mut head)
         .map_err(|e| Error::input(format!("cannot read: {e}")).with_file(path))?;
@@ -321,6 +373,7 @@ fn read_pipe(mut input: pipe::Waiting<'_>, path: &Path) -> Result<ipc::IpcFile> 
             let segment = segment.seal().map_err(|e| e.with_file(path))?;
             decompressed(ipc::IpcFile::from_segment(Arc::new(segment), path)?, path)
         }
+        Format::Csv => csv::decode(Cursor::new(head.to_vec()).chain(input), None, &options.csv, path),
         other => Err(unsupported(other, path)),
     }
 }
