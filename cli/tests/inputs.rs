@@ -137,3 +137,39 @@ fn csv_flags_reach_the_reader_and_pipes_work() {
     let out = dir.tally().args(["describe", "bad.csv", "--csv-delimiter", "ab"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A Fortran-order `.npy` (NEP 1 layout, written here byte by byte): 3 columns of 40,000 rows.
+fn fortran_npy() -> Vec<u8> {
+    let (rows, cols) = (40_000usize, 3usize);
+    let mut dict = format!("{{'descr': '<f8', 'fortran_order': True, 'shape': ({rows}, {cols}), }}");
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    for c in 0..cols {
+        for r in 0..rows {
+            out.extend_from_slice(&((r * (c + 3)) as f64 * 0.25).to_le_bytes());
+        }
+    }
+    out
+}
+
+#[test]
+fn npy_in_place_through_worker_processes_with_names() {
+    let dir = Dir::new();
+    dir.write("m.npy", &fortran_npy());
+    let run = |executor: &str| {
+        let doc = dir.describe_json("m.npy", &["--executor", executor, "--names", "a,b,c", "--chunk-rows", "7000"]);
+        assert_eq!(doc["input"]["format"], "npy");
+        columns(&doc)
+    };
+    let serial = run("serial");
+    assert_eq!(run("processes"), serial);
+    assert!(serial.contains("\"name\":\"c\""), "{serial}");
+    let out = dir.tally().args(["describe", "m.npy", "--names", "a,b"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(lossy(&out.stderr).contains("--names gives 2 names for 3 columns"), "{}", lossy(&out.stderr));
+}

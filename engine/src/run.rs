@@ -96,9 +96,10 @@ pub struct Outcome {
 /// Opens `path` and runs `analysis` over it.
 pub fn run(path: &Path, analysis: &Analysis, options: &RunOptions) -> Result<Outcome> {
     let file = source::open_for_run(path, &options.input, &options.cancel)?;
-    let mut job = analysis.validate(file.schema()).map_err(|e| e.with_file(path))?;
-    let filter = parse_filter(options, file.schema()).map_err(|e| e.with_file(path))?;
-    let plan = Plan::try_with_filter(file.schema(), job.columns(), filter, file.num_rows(), options.chunk_rows)?;
+    let schema = file.schema();
+    let mut job = analysis.validate(&schema).map_err(|e| e.with_file(path))?;
+    let filter = parse_filter(options, &schema).map_err(|e| e.with_file(path))?;
+    let plan = Plan::try_with_filter(&schema, job.columns(), filter, file.num_rows(), options.chunk_rows)?;
     let input = InputInfo {
         path: path.display().to_string(),
         format: file.format().as_str(),

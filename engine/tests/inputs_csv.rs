@@ -20,7 +20,7 @@ use tally_engine::{DescribeOptions, describe};
 
 fn options(csv: CsvOptions, executor: ExecutorKind, chunk_rows: u64) -> DescribeOptions {
     let mut o = common::options_of(executor, 3, chunk_rows, false, 1);
-    o.run.input = InputOptions { csv };
+    o.run.input = InputOptions { csv, names: None };
     o
 }
 

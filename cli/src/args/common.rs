@@ -63,6 +63,9 @@ pub(crate) struct InputArgs {
     /// u8..u64, f32, f64, bool, str, date).
     #[arg(long, value_parser = parse_schema, value_name = "NAME:TYPE,...", help_heading = "Input")]
     pub(crate) schema: Option<SchemaOverrides>,
+    /// Column names for a `.npy` array, comma-separated, one per array column [default: c0, c1, ...].
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...", help_heading = "Input")]
+    pub(crate) names: Option<Vec<String>>,
 }
 
 /// `--schema`'s parsed list (a newtype: clap would take a bare `Vec` for a repeated flag).
@@ -82,7 +85,7 @@ impl InputArgs {
             schema: self.schema.clone().unwrap_or_default().0,
             infer_records: defaults.infer_records,
         };
-        tally_engine::source::InputOptions { csv }
+        tally_engine::source::InputOptions { csv, names: self.names.clone() }
     }
 }
 

@@ -18,6 +18,8 @@ use crate::store::Store;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InputOptions {
     pub csv: super::csv::CsvOptions,
+    /// Column names for `.npy` arrays (`--names`) instead of `c0..cN`.
+    pub names: Option<Vec<String>>,
 }
 
 /// An opened input, ready to become a [`Store`] of the planned columns.
@@ -26,29 +28,35 @@ pub enum Input {
     Ipc(IpcFile),
     #[cfg(feature = "parquet")]
     Parquet(super::parquet::ParquetFile),
+    /// A 1-D or Fortran-order `.npy` array, read in place.
+    Npy(super::npy::NpyFile),
 }
 
 /// Opens `path` for a run: a Parquet file by its footer only (its values are decoded by the workers),
 /// anything else as [`super::open_with`] does.
 pub fn open_for_run(path: &Path, options: &InputOptions, cancel: &Cancel) -> Result<Input> {
-    #[cfg(feature = "parquet")]
-    if path.as_os_str() != "-" && is_regular_file(path) && super::sniff(path)? == super::Format::Parquet {
-        return Ok(Input::Parquet(super::parquet::ParquetFile::open(path)?));
+    if path.as_os_str() != "-" && is_regular_file(path) {
+        match super::sniff(path)? {
+            #[cfg(feature = "parquet")]
+            super::Format::Parquet => return Ok(Input::Parquet(super::parquet::ParquetFile::open(path)?)),
+            super::Format::Npy => return super::npy::open(path, options.names.as_deref()),
+            _ => {}
+        }
     }
     Ok(Input::Ipc(super::open_with_options(path, options, cancel)?))
 }
 
-#[cfg(feature = "parquet")]
 fn is_regular_file(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 impl Input {
-    pub fn schema(&self) -> &SchemaRef {
+    pub fn schema(&self) -> SchemaRef {
         match self {
-            Input::Ipc(f) => f.schema(),
+            Input::Ipc(f) => f.schema().clone(),
             #[cfg(feature = "parquet")]
-            Input::Parquet(f) => f.schema(),
+            Input::Parquet(f) => f.schema().clone(),
+            Input::Npy(f) => f.schema(),
         }
     }
 
@@ -57,6 +65,7 @@ impl Input {
             Input::Ipc(f) => f.num_rows(),
             #[cfg(feature = "parquet")]
             Input::Parquet(f) => f.num_rows(),
+            Input::Npy(f) => f.num_rows(),
         }
     }
 
@@ -65,6 +74,7 @@ impl Input {
             Input::Ipc(f) => f.num_batches(),
             #[cfg(feature = "parquet")]
             Input::Parquet(f) => f.num_batches(),
+            Input::Npy(f) => f.num_batches(),
         }
     }
 
@@ -73,6 +83,7 @@ impl Input {
             Input::Ipc(f) => f.format(),
             #[cfg(feature = "parquet")]
             Input::Parquet(_) => InputFormat::Parquet,
+            Input::Npy(_) => InputFormat::Npy,
         }
     }
 
@@ -82,6 +93,7 @@ impl Input {
             Input::Ipc(f) => f.into_store(projection),
             #[cfg(feature = "parquet")]
             Input::Parquet(f) => f.into_store(projection),
+            Input::Npy(f) => f.into_store(projection),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod convert;
 pub mod csv;
 mod input;
 pub mod ipc;
+pub mod npy;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 mod pipe;
@@ -79,6 +80,8 @@ pub enum InputFormat {
     Parquet,
     /// `"csv"`: CSV text, decoded once into a segment (or a temporary file).
     Csv,
+    /// `"npy"`: a NumPy array, mapped as it is (1-D, Fortran order) or transposed once into a segment.
+    Npy,
 }
 
 impl InputFormat {
@@ -89,6 +92,7 @@ impl InputFormat {
             InputFormat::ArrowStream => "arrow-ipc-stream",
             InputFormat::Parquet => "parquet",
             InputFormat::Csv => "csv",
+            InputFormat::Npy => "npy",
         }
     }
 }
@@ -304,7 +308,9 @@ pub fn open_with_options(path: &Path, options: &InputOptions, cancel: &Cancel) -
             let size = file.metadata().ok().map(|m| m.len());
             csv::decode(file, size, &options.csv, path)
         }
-        other => Err(unsupported(other, path)),
+        Format::Npy => npy::NpyFile::from_file(&open_input(path)?, path, options.names.as_deref())?.to_ipc(),
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => Err(unsupported(Format::Parquet, path)),
     }
 }
 
@@ -326,6 +332,7 @@ fn open_file(file: &File, path: &Path, options: &InputOptions) -> Result<ipc::Ip
         }
         #[cfg(feature = "parquet")]
         Format::Parquet => parquet::open_file(file, path),
+        Format::Npy => npy::NpyFile::from_file(file, path, options.names.as_deref())?.to_ipc(),
         Format::Csv => {
             let input = rustix::io::dup(file)
                 .map(File::from)
@@ -334,7 +341,8 @@ fn open_file(file: &File, path: &Path, options: &InputOptions) -> Result<ipc::Ip
             let input = positioned(input, path)?;
             csv::decode(input, file.metadata().ok().map(|m| m.len()), &options.csv, path)
         }
-        other => Err(unsupported(other, path)),
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => Err(unsupported(Format::Parquet, path)),
     }
 }
 

@@ -31,6 +31,8 @@ pub enum Origin {
     /// A Parquet file decoded on demand ([`Store::lazy`]): workers inherit this descriptor, read the footer
     /// again and decode their own chunks.
     Parquet { path: PathBuf, file: Arc<std::fs::File> },
+    /// A `.npy` file whose columns are slices of its mapping; `names` are the columns' names.
+    Npy { path: PathBuf, file: Arc<std::fs::File>, names: Vec<String> },
 }
 
 /// Decodes rows of a lazily decoded store's batches on demand (Parquet, `source/parquet/lazy.rs`): rows

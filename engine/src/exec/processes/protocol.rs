@@ -34,6 +34,8 @@ pub(crate) enum InputSpec {
     /// A Parquet file inherited as descriptor `fd` (checked like `File`): the worker reads its footer and
     /// decodes the rows of its own chunks.
     Parquet { fd: i32, device: u64, inode: u64, label: PathBuf },
+    /// A `.npy` file inherited as descriptor `fd` (checked like `File`), mapped in place with these names.
+    Npy { fd: i32, device: u64, inode: u64, label: PathBuf, names: Vec<String> },
 }
 
 /// Parent → worker.

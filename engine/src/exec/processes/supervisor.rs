@@ -335,6 +335,13 @@ impl Pool<'_> {
                 let fd = inheritable_file_fd(file)?;
                 (InputSpec::Parquet { fd: fd.as_raw_fd(), device, inode, label: path.clone() }, Some(fd))
             }
+            Origin::Npy { path, file, names } => {
+                let (device, inode) = file_identity(file)?;
+                let fd = inheritable_file_fd(file)?;
+                let spec =
+                    InputSpec::Npy { fd: fd.as_raw_fd(), device, inode, label: path.clone(), names: names.clone() };
+                (spec, Some(fd))
+            }
             Origin::Segment(segment) => {
                 let fd = segment.inheritable_fd()?;
                 (InputSpec::Segment { fd: fd.as_raw_fd(), label: self.store.path().to_path_buf() }, Some(fd))

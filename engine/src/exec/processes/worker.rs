@@ -26,6 +26,7 @@ use crate::kernel::compute_chunk;
 use crate::plan::{Pass, Plan};
 use crate::source::Input;
 use crate::source::ipc::IpcFile;
+use crate::source::npy::NpyFile;
 use crate::store::Store;
 use crate::store::segment::{SealedSegment, claim_inherited_file};
 
@@ -161,6 +162,10 @@ fn open_store(spec: &InputSpec, plan: &Plan) -> Result<Store> {
             (Input::Ipc(IpcFile::from_segment(segment, Path::new(label))?), label)
         }
         InputSpec::Parquet { fd, device, inode, label } => (parquet_input(*fd, *device, *inode, label)?, label),
+        InputSpec::Npy { fd, device, inode, label, names } => {
+            let file = claim_inherited_file(*fd, *device, *inode)?;
+            (Input::Npy(NpyFile::from_file(&file, Path::new(label), Some(names))?), label)
+        }
     };
     if file.num_rows() != plan.num_rows {
         return Err(Error::input(format!(
