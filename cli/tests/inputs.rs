@@ -173,3 +173,27 @@ fn npy_in_place_through_worker_processes_with_names() {
     assert_eq!(out.status.code(), Some(1));
     assert!(lossy(&out.stderr).contains("--names gives 2 names for 3 columns"), "{}", lossy(&out.stderr));
 }
+
+#[test]
+fn a_dataset_of_files_and_patterns_through_worker_processes_lists_its_files() {
+    let dir = Dir::new();
+    dir.write_batches("all.arrow", &batches(5_000));
+    let all = batches(5_000);
+    dir.write_batches("part1.arrow", &all[..4]);
+    dir.write_batches("part2.arrow", &all[4..7]);
+    dir.write_batches("part3.arrow", &all[7..]);
+    let reference = dir.describe_json("all.arrow", &["--executor", "serial", "--chunk-rows", "3000"]);
+    let out = dir
+        .tally()
+        .args(["describe", "part1.arrow", "part[23].arrow", "--format", "json", "--executor", "processes"])
+        .args(["--workers", "2", "--chunk-rows", "3000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", lossy(&out.stderr));
+    let doc = util::parse_describe_json(&lossy(&out.stdout));
+    assert_eq!(columns(&doc), columns(&reference));
+    assert_eq!(doc["input"]["files"], serde_json::json!(["part1.arrow", "part2.arrow", "part3.arrow"]));
+    let out = dir.tally().args(["describe", "all.arrow", "nothing-*.arrow"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(lossy(&out.stderr).contains("matches no file"), "{}", lossy(&out.stderr));
+}

@@ -71,4 +71,4 @@ pub mod store;
 pub use analysis::describe::{DescribeOptions, Described, describe, describe_store};
 pub use analysis::{Analysis, AnalysisResult};
 pub use error::{Error, ErrorKind, Result};
-pub use run::{Outcome, ProgressFn, RunOptions, run};
+pub use run::{Outcome, ProgressFn, RunOptions, run, run_many};

@@ -141,7 +141,13 @@ fn parquet_describes_bit_identically_to_arrow_whose_batches_are_its_row_groups()
             let eager = source::open(&path).unwrap();
             assert_eq!(eager.format(), InputFormat::Parquet);
             let store = eager.into_store(&[0, 1, 2, 3]).unwrap();
-            let info = tally_engine::report::InputInfo { path: name.into(), format: "parquet", bytes: 0, batches: 0 };
+            let info = tally_engine::report::InputInfo {
+                path: name.into(),
+                format: "parquet",
+                bytes: 0,
+                batches: 0,
+                files: Vec::new(),
+            };
             let got = describe_store(&store, info, &options(ExecutorKind::Threads, 2, chunk_rows)).unwrap().report;
             let got: Vec<String> = got.columns.iter().map(|c| format!("{}: {:?}", c.name, c.summary)).collect();
             assert_eq!(got, reference, "{name} decoded eagerly, chunk_rows {chunk_rows}");

@@ -9,6 +9,10 @@ use clap::{ArgAction, Args, ValueEnum};
 /// How an analysis runs, where its result goes, and what it says on stderr.
 #[derive(Debug, Args)]
 pub(crate) struct AnalysisArgs {
+    /// More input files, read after the first as one dataset (same format and columns); quoted glob
+    /// patterns such as 'logs/2026-*.parquet' expand in sorted order.
+    #[arg(value_name = "MORE")]
+    pub(crate) more: Vec<PathBuf>,
     /// How chunks are run: `processes` (a pool of worker processes over shared memory), `threads` (one
     /// process), or `serial` (one thread, the reference). Results are bit-identical.
     #[arg(long, value_enum, default_value_t = ExecutorArg::Processes, help_heading = "Execution")]

@@ -37,8 +37,8 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct DescribeArgs {
-    /// Input: an Arrow IPC file or stream (detected by content, not extension), a pipe, or `-` for
-    /// standard input.
+    /// Input: an Arrow IPC file or stream, Parquet, CSV or .npy (detected by content, not extension), a
+    /// pipe, `-` for standard input, or a quoted glob pattern.
     pub(crate) path: PathBuf,
     #[command(flatten)]
     pub(crate) select: ColumnArgs,

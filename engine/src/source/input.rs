@@ -30,6 +30,8 @@ pub enum Input {
     Parquet(super::parquet::ParquetFile),
     /// A 1-D or Fortran-order `.npy` array, read in place.
     Npy(super::npy::NpyFile),
+    /// Several files read as one (`source/dataset.rs`).
+    Dataset(super::dataset::Dataset),
 }
 
 /// Opens `path` for a run: a Parquet file by its footer only (its values are decoded by the workers),
@@ -57,6 +59,7 @@ impl Input {
             #[cfg(feature = "parquet")]
             Input::Parquet(f) => f.schema().clone(),
             Input::Npy(f) => f.schema(),
+            Input::Dataset(d) => d.schema().clone(),
         }
     }
 
@@ -66,6 +69,7 @@ impl Input {
             #[cfg(feature = "parquet")]
             Input::Parquet(f) => f.num_rows(),
             Input::Npy(f) => f.num_rows(),
+            Input::Dataset(d) => d.num_rows(),
         }
     }
 
@@ -75,6 +79,7 @@ impl Input {
             #[cfg(feature = "parquet")]
             Input::Parquet(f) => f.num_batches(),
             Input::Npy(f) => f.num_batches(),
+            Input::Dataset(d) => d.num_batches(),
         }
     }
 
@@ -84,6 +89,7 @@ impl Input {
             #[cfg(feature = "parquet")]
             Input::Parquet(_) => InputFormat::Parquet,
             Input::Npy(_) => InputFormat::Npy,
+            Input::Dataset(d) => d.format(),
         }
     }
 
@@ -94,6 +100,7 @@ impl Input {
             #[cfg(feature = "parquet")]
             Input::Parquet(f) => f.into_store(projection),
             Input::Npy(f) => f.into_store(projection),
+            Input::Dataset(d) => d.into_store(projection),
         }
     }
 }

@@ -21,6 +21,7 @@
 pub mod columns;
 pub mod convert;
 pub mod csv;
+pub mod dataset;
 mod input;
 pub mod ipc;
 pub mod npy;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::exec::Cancel;
 
+pub use dataset::{expand, open_dataset};
 pub use input::{Input, InputOptions, open_for_run};
 
 /// What an input file is, judged by its first bytes (never by its extension).

@@ -33,6 +33,8 @@ pub enum Origin {
     Parquet { path: PathBuf, file: Arc<std::fs::File> },
     /// A `.npy` file whose columns are slices of its mapping; `names` are the columns' names.
     Npy { path: PathBuf, file: Arc<std::fs::File>, names: Vec<String> },
+    /// The files of a dataset, in order ([`Store::concat`]).
+    Many(Vec<Origin>),
 }
 
 /// Decodes rows of a lazily decoded store's batches on demand (Parquet, `source/parquet/lazy.rs`): rows
@@ -206,6 +208,32 @@ impl Store {
             origin,
             decoder: Some(decoder),
         }
+    }
+
+    /// The stores of a dataset's files, one after the other: their batches in order, re-labelled with the
+    /// dataset's `schema` where only nullability or metadata differ. `path` labels the dataset (its first
+    /// file). Lazily decoded stores cannot be concatenated.
+    pub fn concat(path: PathBuf, schema: SchemaRef, stores: Vec<Store>) -> Result<Store> {
+        let mapping = stores.first().map_or(0..0, |s| s.mapping());
+        let copied = stores.iter().map(|s| s.copied_batches).sum();
+        let mut batches = Vec::new();
+        let mut origins = Vec::with_capacity(stores.len());
+        for store in stores {
+            if store.decoder.is_some() {
+                return Err(Error::internal("a lazily decoded store cannot be part of a dataset"));
+            }
+            for batch in store.batches {
+                let batch = if batch.schema().fields() == schema.fields() {
+                    batch
+                } else {
+                    RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
+                        .map_err(|e| Error::internal(format!("dataset member does not fit the schema: {e}")))?
+                };
+                batches.push(batch);
+            }
+            origins.push(store.origin);
+        }
+        Store::try_new(path, schema, batches, mapping, copied, Origin::Many(origins))
     }
 
     /// Number of record batches (decoded or to be decoded).

@@ -36,6 +36,8 @@ pub(crate) enum InputSpec {
     Parquet { fd: i32, device: u64, inode: u64, label: PathBuf },
     /// A `.npy` file inherited as descriptor `fd` (checked like `File`), mapped in place with these names.
     Npy { fd: i32, device: u64, inode: u64, label: PathBuf, names: Vec<String> },
+    /// The files of a dataset, in order: each opened as its own spec says, then concatenated.
+    Many(Vec<InputSpec>),
 }
 
 /// Parent → worker.

@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -301,6 +301,44 @@ impl Schedule {
     }
 }
 
+/// What a worker is told to open for `origin`, with the descriptors it inherits (alive until it started).
+fn input_spec(origin: &Origin, label: &std::path::Path) -> Result<(InputSpec, Vec<OwnedFd>)> {
+    let file_spec = |file: &std::fs::File| -> Result<(i32, u64, u64, OwnedFd)> {
+        let (device, inode) = file_identity(file)?;
+        let fd = inheritable_file_fd(file)?;
+        Ok((fd.as_raw_fd(), device, inode, fd))
+    };
+    Ok(match origin {
+        Origin::File(path) => (InputSpec::Path(path.clone()), Vec::new()),
+        Origin::OpenFile { path, file } => {
+            let (fd, device, inode, owned) = file_spec(file)?;
+            (InputSpec::File { fd, device, inode, label: path.clone() }, vec![owned])
+        }
+        Origin::Parquet { path, file } => {
+            let (fd, device, inode, owned) = file_spec(file)?;
+            (InputSpec::Parquet { fd, device, inode, label: path.clone() }, vec![owned])
+        }
+        Origin::Npy { path, file, names } => {
+            let (fd, device, inode, owned) = file_spec(file)?;
+            (InputSpec::Npy { fd, device, inode, label: path.clone(), names: names.clone() }, vec![owned])
+        }
+        Origin::Segment(segment) => {
+            let fd = segment.inheritable_fd()?;
+            (InputSpec::Segment { fd: fd.as_raw_fd(), label: label.to_path_buf() }, vec![fd])
+        }
+        Origin::Many(members) => {
+            let mut specs = Vec::with_capacity(members.len());
+            let mut fds = Vec::new();
+            for member in members {
+                let (spec, owned) = input_spec(member, label)?;
+                specs.push(spec);
+                fds.extend(owned);
+            }
+            (InputSpec::Many(specs), fds)
+        }
+    })
+}
+
 impl Pool<'_> {
     fn find(&mut self, id: usize) -> Option<&mut Worker> {
         self.workers.iter_mut().find(|w| w.id == id)
@@ -323,30 +361,7 @@ impl Pool<'_> {
             // Its own process group: a terminal's Ctrl-C reaches only the parent, which shuts workers down.
             .process_group(0);
         // The segment's inheritable descriptor must live until the child has started, and no longer.
-        let (input, _inherited) = match self.store.origin() {
-            Origin::File(path) => (InputSpec::Path(path.clone()), None),
-            Origin::OpenFile { path, file } => {
-                let (device, inode) = file_identity(file)?;
-                let fd = inheritable_file_fd(file)?;
-                (InputSpec::File { fd: fd.as_raw_fd(), device, inode, label: path.clone() }, Some(fd))
-            }
-            Origin::Parquet { path, file } => {
-                let (device, inode) = file_identity(file)?;
-                let fd = inheritable_file_fd(file)?;
-                (InputSpec::Parquet { fd: fd.as_raw_fd(), device, inode, label: path.clone() }, Some(fd))
-            }
-            Origin::Npy { path, file, names } => {
-                let (device, inode) = file_identity(file)?;
-                let fd = inheritable_file_fd(file)?;
-                let spec =
-                    InputSpec::Npy { fd: fd.as_raw_fd(), device, inode, label: path.clone(), names: names.clone() };
-                (spec, Some(fd))
-            }
-            Origin::Segment(segment) => {
-                let fd = segment.inheritable_fd()?;
-                (InputSpec::Segment { fd: fd.as_raw_fd(), label: self.store.path().to_path_buf() }, Some(fd))
-            }
-        };
+        let (input, _inherited) = input_spec(self.store.origin(), self.store.path())?;
         let mut child = command.spawn().map_err(|e| {
             Error::new(ErrorKind::Worker, format!("cannot start worker process {}: {e}", cmd.program.display()))
         })?;

@@ -15,7 +15,7 @@
 //! the worker's id.
 
 use std::io::{BufReader, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +25,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::kernel::compute_chunk;
 use crate::plan::{Pass, Plan};
 use crate::source::Input;
+use crate::source::dataset::Dataset;
 use crate::source::ipc::IpcFile;
 use crate::source::npy::NpyFile;
 use crate::store::Store;
@@ -138,6 +139,32 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
     Ok(())
 }
 
+/// The input a spec names, and a label for errors (a dataset's first file).
+fn input_of(spec: &InputSpec) -> Result<(Input, PathBuf)> {
+    Ok(match spec {
+        InputSpec::Path(path) => (Input::Ipc(IpcFile::open(path)?), path.clone()),
+        InputSpec::File { fd, device, inode, label } => {
+            let file = claim_inherited_file(*fd, *device, *inode)?;
+            (Input::Ipc(IpcFile::from_file(&file, label)?), label.clone())
+        }
+        InputSpec::Segment { fd, label } => {
+            let segment = Arc::new(SealedSegment::from_inherited_fd(*fd)?);
+            (Input::Ipc(IpcFile::from_segment(segment, label)?), label.clone())
+        }
+        InputSpec::Parquet { fd, device, inode, label } => (parquet_input(*fd, *device, *inode, label)?, label.clone()),
+        InputSpec::Npy { fd, device, inode, label, names } => {
+            let file = claim_inherited_file(*fd, *device, *inode)?;
+            (Input::Npy(NpyFile::from_file(&file, label, Some(names))?), label.clone())
+        }
+        InputSpec::Many(specs) => {
+            let members =
+                specs.iter().map(|s| input_of(s).map(|(input, label)| (label, input))).collect::<Result<Vec<_>>>()?;
+            let label = members.first().map(|(l, _)| l.clone()).unwrap_or_default();
+            (Input::Dataset(Dataset::try_new(members)?), label)
+        }
+    })
+}
+
 #[cfg(feature = "parquet")]
 fn parquet_input(fd: i32, device: u64, inode: u64, label: &Path) -> Result<Input> {
     let file = claim_inherited_file(fd, device, inode)?;
@@ -151,29 +178,14 @@ fn parquet_input(_: i32, _: u64, _: u64, label: &Path) -> Result<Input> {
 
 /// Opens the same data the parent planned on, and checks that it still is the same shape.
 fn open_store(spec: &InputSpec, plan: &Plan) -> Result<Store> {
-    let (file, label) = match spec {
-        InputSpec::Path(path) => (Input::Ipc(IpcFile::open(path)?), path),
-        InputSpec::File { fd, device, inode, label } => {
-            let file = claim_inherited_file(*fd, *device, *inode)?;
-            (Input::Ipc(IpcFile::from_file(&file, Path::new(label))?), label)
-        }
-        InputSpec::Segment { fd, label } => {
-            let segment = Arc::new(SealedSegment::from_inherited_fd(*fd)?);
-            (Input::Ipc(IpcFile::from_segment(segment, Path::new(label))?), label)
-        }
-        InputSpec::Parquet { fd, device, inode, label } => (parquet_input(*fd, *device, *inode, label)?, label),
-        InputSpec::Npy { fd, device, inode, label, names } => {
-            let file = claim_inherited_file(*fd, *device, *inode)?;
-            (Input::Npy(NpyFile::from_file(&file, Path::new(label), Some(names))?), label)
-        }
-    };
+    let (file, label) = input_of(spec)?;
     if file.num_rows() != plan.num_rows {
         return Err(Error::input(format!(
             "the input changed while tally was reading it: {} rows now, {} when planned",
             file.num_rows(),
             plan.num_rows
         ))
-        .with_file(label));
+        .with_file(&label));
     }
     let store = file.into_store(&plan.projection())?;
     for (field, column) in store.schema().fields().iter().zip(&plan.columns) {
