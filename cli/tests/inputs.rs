@@ -197,3 +197,68 @@ fn a_dataset_of_files_and_patterns_through_worker_processes_lists_its_files() {
     assert_eq!(out.status.code(), Some(1));
     assert!(lossy(&out.stderr).contains("matches no file"), "{}", lossy(&out.stderr));
 }
+
+/// `tally convert IN OUT` for each format, asserting success.
+fn convert(dir: &Dir, args: &[&str]) {
+    let out = dir.tally().arg("convert").args(args).arg("-q").output().unwrap();
+    assert!(out.status.success(), "convert {args:?}: {}", lossy(&out.stderr));
+}
+
+#[test]
+fn convert_round_trips_parquet_csv_npy_and_datasets_to_zero_copy_arrow() {
+    let dir = Dir::new();
+    write_parquet(&dir, "t.parquet", 10_000);
+    dir.write_batches("t.arrow", &batches(10_000));
+    let reference = columns(&dir.describe_json("t.arrow", &["--executor", "serial"]));
+    for (args, name) in [
+        (vec!["t.parquet", "p.arrow"], "p.arrow"),
+        (vec!["t.parquet", "pz.arrow", "--compression", "zstd"], "pz.arrow"),
+        (vec!["t.parquet", "pl.arrow", "--compression", "lz4"], "pl.arrow"),
+    ] {
+        convert(&dir, &args);
+        let doc = dir.describe_json(name, &["--executor", "processes"]);
+        assert_eq!(columns(&doc), reference, "{args:?}");
+        let want = if name == "p.arrow" { "arrow-ipc-file" } else { "arrow-ipc-file (compressed)" };
+        assert_eq!(doc["input"]["format"], want);
+    }
+    // The converted file is mapped in place: tally decodes with alignment required and notes any batch it
+    // had to copy, so no note means every buffer was aligned.
+    let bytes = dir.read("p.arrow");
+    assert_eq!(&bytes[..6], b"ARROW1");
+    let out = dir.tally().args(["describe", "p.arrow", "-q"]).output().unwrap();
+    assert!(!lossy(&out.stderr).contains("misaligned"), "{}", lossy(&out.stderr));
+
+    // CSV and .npy: convert, then describe equals describing the original.
+    dir.write("c.csv", b"a;b\n1;2.5\n2;NA\n3;4.25\n");
+    convert(&dir, &["c.csv", "c.arrow", "--csv-delimiter", ";"]);
+    let csv = dir.tally().args(["describe", "c.csv", "--format", "json", "--csv-delimiter", ";"]).output().unwrap();
+    assert_eq!(columns(&dir.describe_json("c.arrow", &[])), columns(&util::parse_describe_json(&lossy(&csv.stdout))));
+    dir.write("m.npy", &fortran_npy());
+    convert(&dir, &["m.npy", "m.arrow"]);
+    assert_eq!(columns(&dir.describe_json("m.arrow", &[])), columns(&dir.describe_json("m.npy", &[])));
+    // A dataset into one file.
+    dir.write_batches("d1.arrow", &batches(10_000)[..2]);
+    dir.write_batches("d2.arrow", &batches(10_000)[2..]);
+    convert(&dir, &["d1.arrow", "d2.arrow", "d.arrow"]);
+    assert_eq!(columns(&dir.describe_json("d.arrow", &["--executor", "serial"])), reference);
+}
+
+#[test]
+fn convert_never_leaves_a_partial_output_and_refuses_its_input() {
+    let dir = Dir::new();
+    dir.write("bad.csv", b"a,b\n1,2\n3,x\n");
+    dir.write("old.arrow", b"keep me");
+    let out = dir.tally().args(["convert", "bad.csv", "old.arrow", "--schema", "b:i64"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(lossy(&out.stderr).contains("line 3"), "{}", lossy(&out.stderr));
+    assert_eq!(dir.read("old.arrow"), b"keep me", "a failed convert must not touch the old output");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 2, "temporary files left behind: {leftovers:?}");
+    write_parquet(&dir, "t.parquet", 10_000);
+    let out = dir.tally().args(["convert", "t.parquet", "t.parquet"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let out = dir.tally().args(["convert", "t.parquet", "t.csv"]).output().unwrap();
+    assert!(lossy(&out.stderr).contains("writes Arrow IPC files only"), "{}", lossy(&out.stderr));
+    let out = dir.tally().args(["convert", "t.parquet"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -56,6 +56,7 @@ pub mod aggregate;
 pub mod analysis;
 pub mod error;
 pub mod exec;
+pub mod export;
 pub mod filter;
 pub mod generate;
 pub mod kernel;

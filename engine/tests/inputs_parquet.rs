@@ -360,3 +360,33 @@ fn parquet_testing_integer_columns_equal_their_expect_csv() {
     }
     assert!(checked >= 70, "checked only {checked} columns");
 }
+
+/// arrow-testing's Parquet files (its `parquet/fuzzing/` holds ~130 clusterfuzz reproducers): each is
+/// described or refused with a one-line error naming it, within 5 s, decoded chunk by chunk.
+#[test]
+fn arrow_testing_parquet_fuzz_files_are_refused_within_five_seconds() {
+    let Some(root) = parquet_testing().and_then(|d| d.parent().map(|p| p.join("arrow-testing"))) else { return };
+    let text = std::fs::read_to_string(root.join("MANIFEST.tsv")).unwrap();
+    let (mut refused, mut problems) = (0, Vec::new());
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        if !f[0].starts_with("parquet/") || f[3] == "doc" {
+            continue;
+        }
+        let path = root.join(f[0]);
+        let (outcome, took) = describe_within(&path, Duration::from_secs(5));
+        match outcome {
+            Err(e) if e == "PANIC" || e.contains('\n') || !e.contains(&path.display().to_string()) => {
+                problems.push(format!("{}: {e:?}", f[0]))
+            }
+            Err(_) => refused += 1,
+            Ok(rows) if f[4] == "error" => problems.push(format!("{}: malformed but described ({rows} rows)", f[0])),
+            Ok(_) => {}
+        }
+        if took > Duration::from_secs(5) {
+            problems.push(format!("{}: took {took:?}", f[0]));
+        }
+    }
+    assert!(refused >= 100, "only {refused} arrow-testing Parquet files refused");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -30,6 +30,9 @@ pub(crate) enum Command {
     Schema(SchemaArgs),
     /// Write a deterministic synthetic Arrow file (the benchmark and example data set).
     Gen(GenArgs),
+    /// Convert any input (Parquet, CSV, .npy, Arrow IPC; or a dataset of several) to an Arrow IPC file,
+    /// uncompressed and 64-byte aligned by default: the layout tally reads zero-copy.
+    Convert(ConvertArgs),
     /// Internal: run as a worker process of `--executor processes` (frames on stdin/stdout).
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -117,6 +120,28 @@ pub(crate) struct CorrArgs {
     pub(crate) ddof: u64,
     #[command(flatten)]
     pub(crate) run: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// Input file(s) (or quoted glob patterns, read as one dataset), then the output Arrow IPC file; an
+    /// existing output is replaced only when the new one is complete.
+    #[arg(required = true, num_args = 2.., value_name = "IN... OUT")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Compress record batch bodies (smaller file; read back through a decompressing copy).
+    #[arg(long, value_enum, default_value_t = CompressionArg::None)]
+    pub(crate) compression: CompressionArg,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum CompressionArg {
+    None,
+    Lz4,
+    Zstd,
 }
 
 #[derive(Debug, Args)]

@@ -236,6 +236,14 @@ impl Store {
         Store::try_new(path, schema, batches, mapping, copied, Origin::Many(origins))
     }
 
+    /// Record batch `i` with all the store's columns: the mapped batch, or decoded now for lazy stores.
+    pub fn batch(&self, i: usize) -> Result<RecordBatch> {
+        match &self.decoder {
+            None => Ok(self.batches[i].clone()),
+            Some(d) => d.decode(i, 0, (self.starts[i + 1] - self.starts[i]) as usize),
+        }
+    }
+
     /// Number of record batches (decoded or to be decoded).
     pub fn num_batches(&self) -> usize {
         self.starts.len() - 1
