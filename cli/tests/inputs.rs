@@ -21,7 +21,7 @@ fn batches(batch: usize) -> Vec<RecordBatch> {
         .map(|b| {
             let r = b * batch..((b + 1) * batch).min(rows);
             let x: ArrayRef = Arc::new(Float64Array::from(
-                r.clone().map(|i| (i % 13 != 0).then(|| (i as f64).sqrt() * 1.1 - 7.0)).collect::<Vec<_>>(),
+                r.clone().map(|i| (!i.is_multiple_of(13)).then(|| (i as f64).sqrt() * 1.1 - 7.0)).collect::<Vec<_>>(),
             ));
             let k: ArrayRef =
                 Arc::new(Int64Array::from(r.map(|i| (i as i64 * 7919) % 10_007 - 5_000).collect::<Vec<_>>()));
@@ -142,7 +142,7 @@ fn csv_flags_reach_the_reader_and_pipes_work() {
 fn fortran_npy() -> Vec<u8> {
     let (rows, cols) = (40_000usize, 3usize);
     let mut dict = format!("{{'descr': '<f8', 'fortran_order': True, 'shape': ({rows}, {cols}), }}");
-    while (10 + dict.len() + 1) % 64 != 0 {
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
         dict.push(' ');
     }
     dict.push('\n');

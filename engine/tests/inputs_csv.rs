@@ -38,7 +38,7 @@ fn values(rows: usize) -> (Vec<Option<f64>>, Vec<i64>) {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        x.push((state % 31 != 0).then(|| ((state >> 12) as f64 / 4096.0 - 1e9) * 1e-3));
+        x.push((!state.is_multiple_of(31)).then(|| ((state >> 12) as f64 / 4096.0 - 1e9) * 1e-3));
         k.push((state >> 20) as i64 - (1 << 43));
     }
     (x, k)
@@ -50,7 +50,7 @@ fn write_csv(path: &Path, x: &[Option<f64>], k: &[i64]) {
         // `{:?}` prints the shortest text that parses back to the same f64.
         let x = match x {
             Some(v) => format!("{v:?}"),
-            None if i % 2 == 0 => String::new(),
+            None if i.is_multiple_of(2) => String::new(),
             None => "NA".into(),
         };
         let t = if i % 1000 == 7 { "\"a, \"\"quoted\"\"\nline\"".to_string() } else { format!("t{}", i % 10) };

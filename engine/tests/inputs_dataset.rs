@@ -73,7 +73,7 @@ fn a_dataset_equals_the_concatenated_file_for_every_format() {
     }
     // A pattern: sorted matches.
     let pattern = dir.path().join("day*.arrow");
-    assert_eq!(expand(&[pattern.clone()]).unwrap(), days);
+    assert_eq!(expand(std::slice::from_ref(&pattern)).unwrap(), days);
     assert_eq!(describe_all(&[pattern], ExecutorKind::Threads).unwrap().0, reference);
     // Parquet members: each row group one batch, as in the Arrow files.
     for (i, part) in parts.iter().enumerate() {

@@ -53,8 +53,8 @@ fn data(rows: usize) -> Data {
             _ => Some((r >> 11) as f64 / (1u64 << 40) as f64 - 1000.0),
         });
         d.k.push((r >> 3) as i64 % 1_000_000_007 - 500_000_000);
-        d.m.push((r % 7 != 0).then_some((r >> 40) as i32 - (1 << 23)));
-        d.s.push((i % 5 != 0).then(|| format!("s{}", r % 97)));
+        d.m.push((!r.is_multiple_of(7)).then_some((r >> 40) as i32 - (1 << 23)));
+        d.s.push((!i.is_multiple_of(5)).then(|| format!("s{}", r % 97)));
     }
     d
 }
@@ -353,7 +353,7 @@ fn parquet_testing_integer_columns_equal_their_expect_csv() {
             assert_eq!((s.count, s.null_count), (count, nulls), "{stem}.{name}");
             if count > 0 {
                 let expected = (Some(Value::Int(min)), Some(Value::Int(max)), Some(Value::Int(sum)));
-                assert_eq!((s.min.clone(), s.max.clone(), s.sum.clone()), expected, "{stem}.{name}");
+                assert_eq!((s.min, s.max, s.sum), expected, "{stem}.{name}");
             }
             checked += 1;
         }

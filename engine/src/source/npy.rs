@@ -115,7 +115,7 @@ impl NpyFile {
     pub fn into_store(self, projection: &[usize]) -> Result<Store> {
         let schema = Arc::new(self.schema().project(projection).map_err(|e| Error::internal(e.to_string()))?);
         let column_bytes = self.rows * self.width;
-        let aligned = (self.data.as_ptr() as usize + self.offset) % self.width == 0;
+        let aligned = (self.data.as_ptr() as usize + self.offset).is_multiple_of(self.width);
         let mut batches = Vec::with_capacity(self.num_batches());
         let mut copied = 0;
         for start in (0..self.rows).step_by(NPY_BATCH_ROWS) {

@@ -42,6 +42,7 @@ pub(crate) enum InputSpec {
 
 /// Parent → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant, reason = "Hello, the large one, is sent once per worker")]
 pub(crate) enum ToWorker {
     /// First frame: where the data is and what is read of it. The worker opens and validates it once.
     Hello { worker: usize, input: InputSpec, plan: Plan },
