@@ -411,11 +411,5 @@ fn quiet_panics_install() {
 
 /// Total physical memory (Linux `/proc/meminfo`), or 1 TiB when it cannot be read.
 fn physical_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
-        })
-        .unwrap_or(1 << 40)
+    super::meminfo("MemTotal:").unwrap_or(1 << 40)
 }

@@ -256,6 +256,13 @@ fn looks_like_legacy_stream(head: &[u8]) -> bool {
     (8..1 << 24).contains(&len) && (len + 4) % 8 == 0 && root % 4 == 0 && (4..len).contains(&root)
 }
 
+/// A `/proc/meminfo` line (`key` with its colon, e.g. `"MemTotal:"`) in bytes, if it can be read.
+pub(crate) fn meminfo(key: &str) -> Option<u64> {
+    let m = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = m.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
 }

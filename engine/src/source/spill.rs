@@ -95,11 +95,5 @@ impl Write for Sink {
 
 /// `MemAvailable` (Linux `/proc/meminfo`): what can be used without swapping; 1 TiB when unreadable.
 fn available_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            let line = m.lines().find(|l| l.starts_with("MemAvailable:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
-        })
-        .unwrap_or(1 << 40)
+    super::meminfo("MemAvailable:").unwrap_or(1 << 40)
 }

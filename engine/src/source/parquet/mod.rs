@@ -18,7 +18,7 @@
 //!   decoded.
 //! * **Mapped, not read.** The file is memory-mapped and handed to the parquet crate as `Bytes`: threads
 //!   decode row groups concurrently without sharing a file offset, and processes share the page cache.
-//! * **Never a panic.** The parquet crate is called under `catch_unwind` ([`super::ipc::guarded`]): a
+//! * **Never a panic.** The parquet crate is called under `catch_unwind` (`ipc::guarded`): a
 //!   malformed file (apache/parquet-testing `bad_data/`) is an error naming the file and row group.
 
 mod lazy;
