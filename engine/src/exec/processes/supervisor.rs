@@ -10,21 +10,19 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
-use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use super::Processes;
-use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
+use super::protocol::{ToParent, ToWorker, input_spec, read_frame, write_frame};
 use super::worker::{PARENT_PID_ENV, VERBOSE_ENV};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::Session;
 use crate::exec::{ExecReport, OnPartial};
 use crate::plan::{Chunk, Pass, Plan};
-use crate::store::segment::{file_identity, inheritable_file_fd};
-use crate::store::{Origin, Store};
+use crate::store::Store;
 
 /// Chunks a worker holds at once: one computing, one waiting in its pipe so it never idles.
 const IN_FLIGHT: usize = 2;
@@ -299,44 +297,6 @@ impl Schedule {
         }
         Ok(())
     }
-}
-
-/// What a worker is told to open for `origin`, with the descriptors it inherits (alive until it started).
-fn input_spec(origin: &Origin, label: &std::path::Path) -> Result<(InputSpec, Vec<OwnedFd>)> {
-    let file_spec = |file: &std::fs::File| -> Result<(i32, u64, u64, OwnedFd)> {
-        let (device, inode) = file_identity(file)?;
-        let fd = inheritable_file_fd(file)?;
-        Ok((fd.as_raw_fd(), device, inode, fd))
-    };
-    Ok(match origin {
-        Origin::File(path) => (InputSpec::Path(path.clone()), Vec::new()),
-        Origin::OpenFile { path, file } => {
-            let (fd, device, inode, owned) = file_spec(file)?;
-            (InputSpec::File { fd, device, inode, label: path.clone() }, vec![owned])
-        }
-        Origin::Parquet { path, file } => {
-            let (fd, device, inode, owned) = file_spec(file)?;
-            (InputSpec::Parquet { fd, device, inode, label: path.clone() }, vec![owned])
-        }
-        Origin::Npy { path, file, names } => {
-            let (fd, device, inode, owned) = file_spec(file)?;
-            (InputSpec::Npy { fd, device, inode, label: path.clone(), names: names.clone() }, vec![owned])
-        }
-        Origin::Segment(segment) => {
-            let fd = segment.inheritable_fd()?;
-            (InputSpec::Segment { fd: fd.as_raw_fd(), label: label.to_path_buf() }, vec![fd])
-        }
-        Origin::Many(members) => {
-            let mut specs = Vec::with_capacity(members.len());
-            let mut fds = Vec::new();
-            for member in members {
-                let (spec, owned) = input_spec(member, label)?;
-                specs.push(spec);
-                fds.extend(owned);
-            }
-            (InputSpec::Many(specs), fds)
-        }
-    })
 }
 
 impl Pool<'_> {
