@@ -62,7 +62,8 @@ struct Column {
 
 impl Column {
     fn load(loaded: &Loaded<'_>, column: usize, piece: usize, selection: &Selection<'_>) -> Column {
-        let array = loaded.slice(column, piece);
+        // float16, booleans, temporal types and dictionaries are read as primitive values (store/widen.rs).
+        let array = crate::store::widen::widen(loaded.slice(column, piece));
         let validity = match (validity_words(array.as_ref()), selection.words) {
             (v, None) => v,
             (None, Some(s)) => Some(s.to_vec()),

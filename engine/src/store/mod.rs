@@ -6,6 +6,7 @@
 //! cannot be mapped as they are get decoded into.
 
 pub mod segment;
+pub mod widen;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -127,8 +128,19 @@ pub enum ColumnKind {
 }
 
 impl ColumnKind {
+    /// The kind of a column of `data_type`: natively, or through the conversion [`widen::widen`] applies
+    /// (float16, booleans, dates, times, timestamps, durations, dictionaries of those).
     pub fn of(data_type: &DataType) -> ColumnKind {
         match data_type {
+            DataType::Float16 => ColumnKind::Float,
+            DataType::Boolean
+            | DataType::Date32
+            | DataType::Date64
+            | DataType::Time32(_)
+            | DataType::Time64(_)
+            | DataType::Timestamp(_, _)
+            | DataType::Duration(_) => ColumnKind::Int,
+            DataType::Dictionary(_, values) => ColumnKind::of(values),
             DataType::Float32 | DataType::Float64 => ColumnKind::Float,
             DataType::Int8
             | DataType::Int16
