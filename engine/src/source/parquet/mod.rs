@@ -30,7 +30,7 @@ use arrow_schema::ArrowError;
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::errors::ParquetError;
-use parquet::file::metadata::ParquetStatisticsPolicy;
+use parquet::file::metadata::{PageIndexPolicy, ParquetStatisticsPolicy};
 
 use super::convert::Output;
 use super::ipc::{IpcFile, guarded, map_bytes};
@@ -96,10 +96,15 @@ fn load_metadata(file: &Bytes, path: &Path) -> Result<ArrowReaderMetadata> {
     // tally never reads Parquet statistics (see the module docs), so they are not even decoded: that also
     // reads files whose statistics some writers encode wrongly (parquet-testing dict-page-offset-zero).
     let skip = || ParquetStatisticsPolicy::SkipAll;
+    // The offset index (page locations, no statistics) lets a chunk that starts inside a row group skip the
+    // pages before it instead of decoding them; files written without one still work, decoding from the
+    // start of the row group (so --chunk-rows below the row-group size costs more there).
     let options = ArrowReaderOptions::new()
         .with_column_stats_policy(skip())
         .with_size_stats_policy(skip())
-        .with_encoding_stats_policy(skip());
+        .with_encoding_stats_policy(skip())
+        .with_offset_index_policy(PageIndexPolicy::Optional)
+        .with_column_index_policy(PageIndexPolicy::Skip);
     guarded(|| ArrowReaderMetadata::load(file, options).map_err(ArrowError::from))
         .map_err(|e| Error::input(format!("malformed Parquet file: {}", parquet_message(&e))).with_file(path))
 }
