@@ -20,38 +20,47 @@ import time
 
 COLS = ["a", "b", "c", "d"]
 
+# Templates filled with str.replace (__SRC__, __PATH__, __COLS__, ...): they are Python full of braces.
 DUCKDB = """
 import duckdb, json, os
 con = duckdb.connect(); con.execute(f"SET threads TO {len(os.sched_getaffinity(0))}")
 con.execute("SET enable_progress_bar = false")
-src = {src!r}
-row = con.execute("SELECT " + ", ".join(f"count({c}), avg({c}), min({c}), max({c}), stddev_samp({c})" for c in {cols!r})
-                  + f" FROM {{src}}").fetchone()
-print(json.dumps({{c: {{"count": row[5*i], "mean": row[5*i+1]}} for i, c in enumerate({cols!r})}}))
+cols = __COLS__
+aggs = ", ".join(f"count({c}), avg({c}), min({c}), max({c}), stddev_samp({c})" for c in cols)
+row = con.execute(f"SELECT {aggs} FROM __SRC__").fetchone()
+print(json.dumps({c: {"count": row[5 * i], "mean": row[5 * i + 1]} for i, c in enumerate(cols)}))
 """
 
 POLARS = """
 import polars as pl, json
-lf = pl.{scan}({path!r})
+cols = __COLS__
+lf = pl.__SCAN__(__PATH__)
 exprs = []
-for c in {cols!r}:
-    x = pl.col(c); exprs += [x.count().alias(c + ".count"), x.mean().alias(c + ".mean"), x.min().alias(c + ".min"),
-                             x.max().alias(c + ".max"), x.std().alias(c + ".std")]
+for c in cols:
+    x = pl.col(c)
+    exprs += [x.count().alias(c + ".count"), x.mean().alias(c + ".mean"), x.min().alias(c + ".min"),
+              x.max().alias(c + ".max"), x.std().alias(c + ".std")]
 row = lf.select(exprs).collect().row(0, named=True)
-print(json.dumps({{c: {{"count": row[c + ".count"], "mean": row[c + ".mean"]}} for c in {cols!r}}}))
+print(json.dumps({c: {"count": row[c + ".count"], "mean": row[c + ".mean"]} for c in cols}))
 """
 
 PYARROW = """
-import pyarrow as pa, pyarrow.{module} as m, numpy as np, json
-t = m.{reader}({path!r}{extra})
-out = {{}}
-for c in {cols!r}:
-    col = t.column(c)
-    x = col.drop_null().to_numpy()
-    out[c] = {{"count": int(x.size), "mean": float(x.mean()), "min": float(x.min()), "max": float(x.max()),
-              "std": float(x.std(ddof=1))}}
+import pyarrow as pa, pyarrow.__MODULE__ as m, numpy as np, json
+cols = __COLS__
+t = m.__READER__(__PATH____EXTRA__)
+out = {}
+for c in cols:
+    x = t.column(c).drop_null().to_numpy()
+    out[c] = {"count": int(x.size), "mean": float(x.mean()), "min": float(x.min()), "max": float(x.max()),
+              "std": float(x.std(ddof=1))}
 print(json.dumps(out))
 """
+
+
+def fill(template, **values):
+    for k, v in values.items():
+        template = template.replace(f"__{k.upper()}__", v)
+    return template
 
 
 def write_copies(gen, workdir):
@@ -80,21 +89,22 @@ def commands(tally, paths, workdir):
     cols = COLS
     tally_describe = lambda p: [tally, "describe", p, "--columns", ",".join(cols), "--format", "json", "-q"]
     out = {}
+    c = repr(cols)
     for kind in ["snappy.parquet", "zstd.parquet"]:
         p = paths[kind]
         out[kind] = {
             "tally": tally_describe(p),
-            "duckdb": [py, "-c", DUCKDB.format(src=f"read_parquet('{p}')", cols=cols)],
-            "polars": [py, "-c", POLARS.format(scan="scan_parquet", path=p, cols=cols)],
-            "pyarrow+numpy": [py, "-c", PYARROW.format(module="parquet", reader="read_table", path=p,
-                                                       extra=f", columns={cols!r}", cols=cols)],
+            "duckdb": [py, "-c", fill(DUCKDB, src=f"read_parquet('{p}')", cols=c)],
+            "polars": [py, "-c", fill(POLARS, scan="scan_parquet", path=repr(p), cols=c)],
+            "pyarrow+numpy": [py, "-c", fill(PYARROW, module="parquet", reader="read_table", path=repr(p),
+                                             extra=f", columns={c}", cols=c)],
         }
     p = paths["csv"]
     out["csv"] = {
         "tally": tally_describe(p),
-        "duckdb": [py, "-c", DUCKDB.format(src=f"read_csv('{p}')", cols=cols)],
-        "polars": [py, "-c", POLARS.format(scan="scan_csv", path=p, cols=cols)],
-        "pyarrow+numpy": [py, "-c", PYARROW.format(module="csv", reader="read_csv", path=p, extra="", cols=cols)],
+        "duckdb": [py, "-c", fill(DUCKDB, src=f"read_csv('{p}')", cols=c)],
+        "polars": [py, "-c", fill(POLARS, scan="scan_csv", path=repr(p), cols=c)],
+        "pyarrow+numpy": [py, "-c", fill(PYARROW, module="csv", reader="read_csv", path=repr(p), extra="", cols=c)],
     }
     conv = os.path.join(workdir, "converted.arrow")
     copy = os.path.join(workdir, "copied.parquet")
