@@ -31,7 +31,7 @@ use super::spill::Sink;
 use crate::error::{Error, Result};
 use crate::store::segment::{SealedSegment, SegmentWriter};
 
-/// Decodes the Arrow IPC stream or Arrow IPC file at `path` (whose format [`super::sniff`] found) into a
+/// Decodes the Arrow IPC stream or Arrow IPC file at `path` (whose format [`super::sniff()`] found) into a
 /// sealed segment holding the same batches as an uncompressed Arrow IPC file.
 pub fn to_segment(path: &Path, format: Format) -> Result<SealedSegment> {
     match format {
