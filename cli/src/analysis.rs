@@ -6,7 +6,7 @@ use std::path::Path;
 use tally_engine::exec::Cancel;
 use tally_engine::report::{plural, result};
 use tally_engine::state_file::StateFile;
-use tally_engine::{Analysis, Outcome, run};
+use tally_engine::{Analysis, Outcome, run_many};
 
 use crate::args::{AnalysisArgs, OutputArgs};
 use crate::options::{engine_options, format, init_logging, table_options, warn_on_many_chunks};
@@ -28,13 +28,15 @@ pub(crate) fn run_and_render(
     if args.save_state.is_some() {
         analysis.check_saveable()?;
     }
+    let paths: Vec<std::path::PathBuf> = std::iter::once(path.to_path_buf()).chain(args.more.iter().cloned()).collect();
+    let inputs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
     // Refuse `-o INPUT` / `--save-state INPUT` before reading anything (the output module checks again).
     for out in args.output.output.iter().chain(&args.save_state) {
-        tally_engine::output::refuse_inputs(out, &[path])?;
+        tally_engine::output::refuse_inputs(out, &inputs)?;
     }
     let bar = progress::bar(0, args.log.quiet, "{spinner} {pos}/{len} chunks [{bar:30}] {msg} ETA {eta}");
     options.progress = Some(warn_on_many_chunks(progress::describe_callback(bar.clone()), options.chunk_rows));
-    let outcome = run(path, analysis, &options);
+    let outcome = run_many(&paths, analysis, &options);
     bar.finish_and_clear();
     let outcome = outcome?;
     for note in &outcome.notes {
@@ -57,9 +59,9 @@ pub(crate) fn run_and_render(
         let file = StateFile::new(outcome.resolved.clone(), &outcome.input, outcome.input_rows, outcome.state.clone())
             .with_filter(outcome.filter.as_ref().map(|f| f.text.clone()));
         let bytes = file.to_bytes()?;
-        with_output(Some(state_path), &[path], |out| out.write_all(&bytes))?;
+        with_output(Some(state_path), &inputs, |out| out.write_all(&bytes))?;
     }
-    render(&outcome.result, &args.output, &[path])?;
+    render(&outcome.result, &args.output, &inputs)?;
     Ok(outcome)
 }
 

@@ -8,6 +8,7 @@
 
 mod analysis;
 mod args;
+mod convert;
 mod corr;
 mod describe;
 mod distinct;
@@ -83,6 +84,7 @@ fn run(cli: args::Cli, cancel: &tally_engine::exec::Cancel) -> anyhow::Result<()
         args::Command::Merge(a) => merge::run(a),
         args::Command::Schema(a) => schema::run(a, cancel),
         args::Command::Gen(a) => generate::run(a, cancel),
+        args::Command::Convert(a) => convert::run(a, cancel),
         args::Command::Worker => unreachable!("handled before signal setup"),
     }
 }

@@ -26,6 +26,7 @@ pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Re
         cancel: cancel.clone(),
         chunk_timeout: args.chunk_timeout,
         filter: args.filter.clone(),
+        input: args.input.to_options(),
         ..RunOptions::default()
     };
     if let Some(workers) = args.workers {

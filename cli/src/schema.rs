@@ -19,7 +19,7 @@ pub(crate) fn run(args: SchemaArgs, cancel: &Cancel) -> anyhow::Result<()> {
     if let Some(out) = &args.output.output {
         tally_engine::output::refuse_inputs(out, &[&args.path])?;
     }
-    let file = source::open_with(&args.path, cancel)?;
+    let file = source::open_for_run(&args.path, &args.input.to_options(), cancel)?;
     let schema = file.schema();
     let stats = |k: ColumnKind| match k {
         ColumnKind::Float | ColumnKind::Int => "all",

@@ -16,17 +16,20 @@
 
 use arrow_array::Array;
 
+use crate::error::Result;
 use crate::plan::{Chunk, Pass, Plan};
 use crate::stats::numeric::{NumericChunk, numeric_chunk, numeric_dispatch};
 use crate::stats::{AnyPartial, FloatDescribe, IntDescribe, PartialSet, Range, Stat};
-use crate::store::{ColumnChunk, Piece, Store, validity_words};
+use crate::store::{ColumnChunk, Loaded, Store, validity_words};
 
-/// Computes the partial states of every entry of `pass` over `chunk`'s rows.
-pub fn compute_chunk(plan: &Plan, pass: &Pass, store: &Store, chunk: &Chunk) -> PartialSet {
+/// Computes the partial states of every entry of `pass` over `chunk`'s rows. Fails only when a lazily
+/// decoded store (Parquet) cannot decode the chunk's rows; the statistics themselves cannot fail.
+pub fn compute_chunk(plan: &Plan, pass: &Pass, store: &Store, chunk: &Chunk) -> Result<PartialSet> {
+    let loaded = store.load(chunk.rows.clone()).map_err(|e| e.with_chunk(chunk.id, chunk.rows.clone()))?;
     let mut set = plan.empty_partials(pass);
-    for piece in store.piece_ranges(chunk.rows.clone()) {
+    for (i, piece) in loaded.pieces().iter().enumerate() {
         let selection = plan.filter.as_ref().map(|f| {
-            let arrays: Vec<_> = f.positions.iter().map(|&p| store.slice(p, &piece)).collect();
+            let arrays: Vec<_> = f.positions.iter().map(|&p| loaded.slice(p, i)).collect();
             let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
             f.filter.evaluate(&refs)
         });
@@ -40,22 +43,21 @@ pub fn compute_chunk(plan: &Plan, pass: &Pass, store: &Store, chunk: &Chunk) -> 
             if let (AnyPartial::Groups(groups), Stat::GroupBy(spec)) = (&mut *state, &entry.stat) {
                 // Group-by sees the selection apart from the key's nulls: a null key is a group, a
                 // filtered-out row is not a row.
-                let arrays: Vec<_> = entry.columns.iter().map(|&c| store.slice(c, &piece)).collect();
+                let arrays: Vec<_> = entry.columns.iter().map(|&c| loaded.slice(c, i)).collect();
                 let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
                 let (keys, values) = refs.split_at(spec.keys.len());
                 groups.update(keys, values, selection.words);
                 continue;
             }
             if let AnyPartial::Sketch(sketch) = &mut *state {
-                sketch.update(store.slice(entry.columns[0], &piece).as_ref(), selection.words);
+                sketch.update(loaded.slice(entry.columns[0], i).as_ref(), selection.words);
                 continue;
             }
-            let columns: Vec<Column> =
-                entry.columns.iter().map(|&c| Column::load(store, c, &piece, &selection)).collect();
+            let columns: Vec<Column> = entry.columns.iter().map(|&c| Column::load(&loaded, c, i, &selection)).collect();
             update(state, &entry.stat, &columns);
         }
     }
-    set
+    Ok(set)
 }
 
 /// The filter's answer for one piece.
@@ -72,8 +74,9 @@ struct Column {
 }
 
 impl Column {
-    fn load(store: &Store, column: usize, piece: &Piece, selection: &Selection<'_>) -> Column {
-        let array = store.slice(column, piece);
+    fn load(loaded: &Loaded<'_>, column: usize, piece: usize, selection: &Selection<'_>) -> Column {
+        // float16, booleans, temporal types and dictionaries are read as primitive values (store/widen.rs).
+        let array = crate::store::widen::widen(loaded.slice(column, piece));
         let validity = match (validity_words(array.as_ref()), selection.words) {
             (v, None) => v,
             (None, Some(s)) => Some(s.to_vec()),

@@ -10,7 +10,7 @@
 //!        └── Done(resolved) ─► resolved.finish(last partials) ─► AnalysisResult (+ the state to save)
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub progress: Option<ProgressFn>,
     /// `--where`: a SQL expression selecting the rows every statistic sees.
     pub filter: Option<String>,
+    /// How to read inputs that do not describe themselves (CSV dialect and types).
+    pub input: source::InputOptions,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -69,6 +71,7 @@ impl Default for RunOptions {
             chunk_timeout: None,
             progress: None,
             filter: None,
+            input: source::InputOptions::default(),
         }
     }
 }
@@ -92,15 +95,26 @@ pub struct Outcome {
 
 /// Opens `path` and runs `analysis` over it.
 pub fn run(path: &Path, analysis: &Analysis, options: &RunOptions) -> Result<Outcome> {
-    let file = source::open_with(path, &options.cancel)?;
-    let mut job = analysis.validate(file.schema()).map_err(|e| e.with_file(path))?;
-    let filter = parse_filter(options, file.schema()).map_err(|e| e.with_file(path))?;
-    let plan = Plan::try_with_filter(file.schema(), job.columns(), filter, file.num_rows(), options.chunk_rows)?;
+    run_many(&[path.to_path_buf()], analysis, options)
+}
+
+/// Runs `analysis` over the dataset of `paths` (files and quoted glob patterns, `source::expand`), read as
+/// the concatenation of its files; one path is that file.
+pub fn run_many(paths: &[PathBuf], analysis: &Analysis, options: &RunOptions) -> Result<Outcome> {
+    let files = source::expand(paths)?;
+    let file = source::open_dataset(&files, &options.input, &options.cancel)?;
+    let path = files[0].as_path();
+    let schema = file.schema();
+    let mut job = analysis.validate(&schema).map_err(|e| e.with_file(path))?;
+    let filter = parse_filter(options, &schema).map_err(|e| e.with_file(path))?;
+    let plan = Plan::try_with_filter(&schema, job.columns(), filter, file.num_rows(), options.chunk_rows)?;
+    let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let input = InputInfo {
-        path: path.display().to_string(),
+        path: if files.len() == 1 { shown[0].clone() } else { format!("{} files: {}", files.len(), shown.join(", ")) },
         format: file.format().as_str(),
-        bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+        bytes: files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum(),
         batches: file.num_batches(),
+        files: if files.len() == 1 { Vec::new() } else { shown },
     };
     let store = file.into_store(&plan.projection())?;
     drive(&mut job, &plan, &store, input, options)
@@ -134,7 +148,7 @@ fn drive(
              and were copied; rewrite the file for zero-copy reads",
             store.path().display(),
             store.copied_batches(),
-            store.batches().len()
+            store.num_batches()
         ));
     }
     let executor = options.executor.build(&ExecOptions {

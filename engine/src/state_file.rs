@@ -130,6 +130,7 @@ impl StateFile {
             format: "tally-state",
             bytes: self.inputs.iter().map(|i| i.bytes).sum(),
             batches: 0,
+            files: Vec::new(),
         };
         let mut result = self.analysis.finish(&self.state, input)?;
         let input_rows = self.inputs.iter().map(|i| i.rows).sum();
@@ -171,7 +172,13 @@ mod tests {
             ddof: 1,
             quantiles: None,
         });
-        let input = InputInfo { path: format!("day{count}.arrow"), format: "arrow-ipc-file", bytes: 10, batches: 1 };
+        let input = InputInfo {
+            path: format!("day{count}.arrow"),
+            format: "arrow-ipc-file",
+            bytes: 10,
+            batches: 1,
+            files: Vec::new(),
+        };
         let partial = PartialSet { rows: count, stats: vec![AnyPartial::Counts(Counts { count, null_count: 1 })] };
         StateFile::new(analysis, &input, count, partial)
     }

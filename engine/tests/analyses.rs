@@ -61,7 +61,7 @@ fn store(xs: &[Option<f64>], ys: &[Option<f64>], ks: &[i32]) -> Store {
 }
 
 fn input() -> InputInfo {
-    InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0 }
+    InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0, files: Vec::new() }
 }
 
 fn run(store: &Store, analysis: &Analysis, executor: ExecutorKind, workers: usize, filter: Option<&str>) -> Outcome {

@@ -270,7 +270,7 @@ fn request(by: &[&str], aggs: &str) -> GroupByRequest {
 }
 
 fn input() -> InputInfo {
-    InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0 }
+    InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0, files: Vec::new() }
 }
 
 fn run_with(store: &Store, r: &GroupByRequest, executor: ExecutorKind, workers: usize, chunk_rows: u64) -> Outcome {

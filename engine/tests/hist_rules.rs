@@ -93,7 +93,7 @@ fn numpy_bins(x: &[f64], rule: &str, integer: bool) -> usize {
 }
 
 fn input() -> InputInfo {
-    InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0 }
+    InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0, files: Vec::new() }
 }
 
 fn tally_bins(store: &Store, rule: &str) -> (usize, f64, f64) {

@@ -202,7 +202,7 @@ proptest! {
         prop_assume!(!batches.is_empty());
         let store = store_of(&["f", "i", "j"], batches);
         let render = |executor, workers| {
-            let input = InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0 };
+            let input = InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0 , files: Vec::new() };
             let options = options_of(executor, workers, chunk_rows, exact, 1);
             let done = describe_store(&store, input, &options).unwrap();
             let mut out = Vec::new();

@@ -26,7 +26,7 @@ const GRID: [&str; 14] =
     ["0", "0.001", "0.01", "0.1", "0.25", "0.29", "0.3333", "0.5", "0.5001", "0.75", "0.9", "0.99", "0.999", "1"];
 
 fn input() -> InputInfo {
-    InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0 }
+    InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0, files: Vec::new() }
 }
 
 struct Run<'a> {

@@ -16,7 +16,7 @@ use tally_engine::stats::{Summary, Value};
 
 fn describe_arrays(batches: Vec<Vec<ArrayRef>>, exact: bool, ddof: u64, chunk_rows: u64) -> Summary {
     let store = store_of(&["x"], batches);
-    let input = InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0 };
+    let input = InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0, files: Vec::new() };
     let options = options_of(ExecutorKind::Serial, 1, chunk_rows, exact, ddof);
     describe_store(&store, input, &options).unwrap().report.columns.remove(0).summary
 }

@@ -9,6 +9,10 @@ use clap::{ArgAction, Args, ValueEnum};
 /// How an analysis runs, where its result goes, and what it says on stderr.
 #[derive(Debug, Args)]
 pub(crate) struct AnalysisArgs {
+    /// More input files, read after the first as one dataset (same format and columns); quoted glob
+    /// patterns such as 'logs/2026-*.parquet' expand in sorted order.
+    #[arg(value_name = "MORE")]
+    pub(crate) more: Vec<PathBuf>,
     /// How chunks are run: `processes` (a pool of worker processes over shared memory), `threads` (one
     /// process), or `serial` (one thread, the reference). Results are bit-identical.
     #[arg(long, value_enum, default_value_t = ExecutorArg::Processes, help_heading = "Execution")]
@@ -34,9 +38,72 @@ pub(crate) struct AnalysisArgs {
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub(crate) save_state: Option<PathBuf>,
     #[command(flatten)]
+    pub(crate) input: InputArgs,
+    #[command(flatten)]
     pub(crate) output: OutputArgs,
     #[command(flatten)]
     pub(crate) log: LogArgs,
+}
+
+/// How to read inputs that do not describe themselves: CSV's dialect and column types.
+#[derive(Debug, Default, Args)]
+pub(crate) struct InputArgs {
+    /// CSV field separator, one character (`\t` for tab) [default: `,`; tab for .tsv files].
+    #[arg(long, value_parser = parse_char, value_name = "CHAR", help_heading = "Input")]
+    pub(crate) csv_delimiter: Option<u8>,
+    /// CSV quote character.
+    #[arg(long, value_parser = parse_char, default_value = "\"", value_name = "CHAR", help_heading = "Input")]
+    pub(crate) csv_quote: u8,
+    /// CSV escape character inside quoted fields [default: none; a doubled quote is a quote].
+    #[arg(long, value_parser = parse_char, value_name = "CHAR", help_heading = "Input")]
+    pub(crate) csv_escape: Option<u8>,
+    /// A CSV field that means null, matched whole; repeat for several [default: the empty field and NA].
+    #[arg(long, value_name = "TEXT", help_heading = "Input")]
+    pub(crate) csv_null: Vec<String>,
+    /// The CSV file has no header line: columns are named c0, c1, ...
+    #[arg(long, help_heading = "Input")]
+    pub(crate) csv_no_header: bool,
+    /// Column types instead of the inferred ones, e.g. `id:i64,price:f64,code:str` (types: i8..i64,
+    /// u8..u64, f32, f64, bool, str, date).
+    #[arg(long, value_parser = parse_schema, value_name = "NAME:TYPE,...", help_heading = "Input")]
+    pub(crate) schema: Option<SchemaOverrides>,
+    /// Column names for a `.npy` array, comma-separated, one per array column [default: c0, c1, ...].
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...", help_heading = "Input")]
+    pub(crate) names: Option<Vec<String>>,
+}
+
+/// `--schema`'s parsed list (a newtype: clap would take a bare `Vec` for a repeated flag).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct SchemaOverrides(pub(crate) Vec<(String, arrow_schema::DataType)>);
+
+impl InputArgs {
+    /// The engine's input options for these flags.
+    pub(crate) fn to_options(&self) -> tally_engine::source::InputOptions {
+        let defaults = tally_engine::source::csv::CsvOptions::default();
+        let csv = tally_engine::source::csv::CsvOptions {
+            header: !self.csv_no_header,
+            delimiter: self.csv_delimiter,
+            quote: self.csv_quote,
+            escape: self.csv_escape,
+            nulls: if self.csv_null.is_empty() { defaults.nulls } else { self.csv_null.clone() },
+            schema: self.schema.clone().unwrap_or_default().0,
+            infer_records: defaults.infer_records,
+        };
+        tally_engine::source::InputOptions { csv, names: self.names.clone() }
+    }
+}
+
+/// One ASCII character; `\t` (or a real tab) is a tab.
+fn parse_char(s: &str) -> Result<u8, String> {
+    match s {
+        "\\t" | "\t" | "tab" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!("{s:?} is not one ASCII character")),
+    }
+}
+
+fn parse_schema(s: &str) -> Result<SchemaOverrides, String> {
+    tally_engine::source::csv::parse_schema_overrides(s).map(SchemaOverrides)
 }
 
 /// Where a result goes and how it looks.

@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-pub(crate) use common::{AnalysisArgs, ExecutorArg, FormatArg, LogArgs, OutputArgs};
+pub(crate) use common::{AnalysisArgs, ExecutorArg, FormatArg, InputArgs, LogArgs, OutputArgs};
 
 /// Fast, exact, parallel statistics over Arrow files.
 #[derive(Debug, Parser)]
@@ -38,6 +38,9 @@ pub(crate) enum Command {
     Schema(SchemaArgs),
     /// Write a deterministic synthetic Arrow file (the benchmark and example data set).
     Gen(GenArgs),
+    /// Convert any input (Parquet, CSV, .npy, Arrow IPC; or a dataset of several) to an Arrow IPC file,
+    /// uncompressed and 64-byte aligned by default: the layout tally reads zero-copy.
+    Convert(ConvertArgs),
     /// Internal: run as a worker process of `--executor processes` (frames on stdin/stdout).
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -45,8 +48,8 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct DescribeArgs {
-    /// Input: an Arrow IPC file or stream (detected by content, not extension), a pipe, or `-` for
-    /// standard input.
+    /// Input: an Arrow IPC file or stream, Parquet, CSV or .npy (detected by content, not extension), a
+    /// pipe, `-` for standard input, or a quoted glob pattern.
     pub(crate) path: PathBuf,
     #[command(flatten)]
     pub(crate) select: ColumnArgs,
@@ -167,6 +170,28 @@ pub(crate) struct CorrArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// Input file(s) (or quoted glob patterns, read as one dataset), then the output Arrow IPC file; an
+    /// existing output is replaced only when the new one is complete.
+    #[arg(required = true, num_args = 2.., value_name = "IN... OUT")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Compress record batch bodies (smaller file; read back through a decompressing copy).
+    #[arg(long, value_enum, default_value_t = CompressionArg::None)]
+    pub(crate) compression: CompressionArg,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum CompressionArg {
+    None,
+    Lz4,
+    Zstd,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct MergeArgs {
     /// State files written by --save-state, merged in this order.
     #[arg(required = true, value_name = "STATE")]
@@ -233,8 +258,10 @@ fn parse_range(s: &str) -> Result<(f64, f64), String> {
 
 #[derive(Debug, Args)]
 pub(crate) struct SchemaArgs {
-    /// Input: an Arrow IPC file or stream, a pipe, or `-` for standard input.
+    /// Input: an Arrow IPC file or stream, Parquet, CSV, a pipe, or `-` for standard input.
     pub(crate) path: PathBuf,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
 }

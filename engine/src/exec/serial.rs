@@ -42,7 +42,7 @@ impl Session for SerialSession<'_> {
         self.plan.check_pass(pass)?;
         for chunk in &self.chunks {
             self.cancel.check()?;
-            on_partial(chunk.id, compute_chunk(self.plan, pass, self.store, chunk))?;
+            on_partial(chunk.id, compute_chunk(self.plan, pass, self.store, chunk)?)?;
         }
         self.passes += 1;
         self.busy += start.elapsed();

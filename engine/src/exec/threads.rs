@@ -85,7 +85,7 @@ impl Session for ThreadSession<'_> {
             });
             for (id, partial) in rx {
                 if outcome.is_ok() {
-                    outcome = on_partial(id, partial);
+                    outcome = partial.and_then(|partial| on_partial(id, partial));
                     if outcome.is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }

@@ -17,7 +17,13 @@ use crate::report::InputInfo;
 
 /// The `input` object every analysis's JSON carries.
 pub(crate) fn input_json(input: &InputInfo) -> serde_json::Value {
-    serde_json::json!({"path": input.path, "format": input.format, "bytes": input.bytes, "batches": input.batches})
+    let mut doc =
+        serde_json::json!({"path": input.path, "format": input.format, "bytes": input.bytes, "batches": input.batches});
+    // A dataset of several files lists them, in the order their rows were read.
+    if !input.files.is_empty() {
+        doc["files"] = serde_json::json!(input.files);
+    }
+    doc
 }
 
 pub fn json(r: &HistReport, out: &mut dyn Write) -> std::io::Result<()> {

@@ -24,15 +24,7 @@ impl Serialize for JsonReport<'_> {
         let r = self.0;
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("schema_version", &SCHEMA_VERSION)?;
-        map.serialize_entry(
-            "input",
-            &serde_json::json!({
-                "path": r.input.path,
-                "format": r.input.format,
-                "bytes": r.input.bytes,
-                "batches": r.input.batches,
-            }),
-        )?;
+        map.serialize_entry("input", &super::hist::input_json(&r.input))?;
         map.serialize_entry("rows", &r.rows)?;
         if let Some(f) = &r.filter {
             map.serialize_entry("where", &serde_json::json!({"expression": f.text, "input_rows": f.input_rows}))?;

@@ -34,6 +34,8 @@ pub struct InputInfo {
     pub format: &'static str,
     pub bytes: u64,
     pub batches: usize,
+    /// The files of a dataset of several (JSON `input.files`); empty for one file (`path`).
+    pub files: Vec<String>,
 }
 
 /// A `--where` filter as results report it: the expression and the rows before filtering (the result's

@@ -17,7 +17,7 @@
 //! arrow-rs is called under `catch_unwind` (`ipc::guarded`): fuzzed streams must be errors naming the file,
 //! the record batch and the byte offset where its messages start, never a panic.
 
-use std::io::{BufReader, Cursor, ErrorKind, Read};
+use std::io::{BufReader, Cursor, ErrorKind, Read, Write};
 use std::path::Path;
 
 use arrow_array::RecordBatch;
@@ -27,10 +27,11 @@ use arrow_schema::{ArrowError, Schema};
 
 use super::Format;
 use super::ipc::{IpcFile, guarded};
+use super::spill::Sink;
 use crate::error::{Error, Result};
 use crate::store::segment::{SealedSegment, SegmentWriter};
 
-/// Decodes the Arrow IPC stream or Arrow IPC file at `path` (whose format [`super::sniff`] found) into a
+/// Decodes the Arrow IPC stream or Arrow IPC file at `path` (whose format [`super::sniff()`] found) into a
 /// sealed segment holding the same batches as an uncompressed Arrow IPC file.
 pub fn to_segment(path: &Path, format: Format) -> Result<SealedSegment> {
     match format {
@@ -130,28 +131,48 @@ fn check_schema_message(input: &mut impl Read, size: Option<u64>, path: &Path) -
     }
 }
 
-/// The segment being written, as an Arrow IPC file with default options: uncompressed, buffers padded to
-/// 64 bytes, so [`IpcFile`] maps it zero-copy.
-struct Output<'a> {
+/// The decoded input being written, as an Arrow IPC file with default options: uncompressed, buffers
+/// padded to 64 bytes, so [`IpcFile`] maps it zero-copy. `W` is a memfd ([`SegmentWriter`]) or a
+/// [`Sink`] that may spill to a temporary file.
+pub(crate) struct Output<'a, W: Write> {
     path: &'a Path,
-    writer: FileWriter<SegmentWriter>,
+    writer: FileWriter<W>,
 }
 
-impl<'a> Output<'a> {
+impl<'a> Output<'a, SegmentWriter> {
     fn create(path: &'a Path, schema: &Schema) -> Result<Self> {
         let name = path.file_name().map_or_else(|| path.to_string_lossy(), |n| n.to_string_lossy());
         let segment = SegmentWriter::create(&name).map_err(|e| e.with_file(path))?;
-        let writer = guarded(|| FileWriter::try_new(segment, schema)).map_err(|e| write_error(path, e))?;
-        Ok(Output { path, writer })
-    }
-
-    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        guarded(|| self.writer.write(batch)).map_err(|e| write_error(self.path, e))
+        Self::over(path, schema, segment)
     }
 
     fn seal(self) -> Result<SealedSegment> {
         let segment = guarded(|| self.writer.into_inner()).map_err(|e| write_error(self.path, e))?;
         segment.seal().map_err(|e| e.with_file(self.path))
+    }
+}
+
+impl<'a> Output<'a, Sink> {
+    /// An output in memory or, when `estimate` (decoded bytes) is too large for it, in a temporary file.
+    pub(crate) fn spilling(path: &'a Path, schema: &Schema, estimate: Option<u64>) -> Result<Self> {
+        Self::over(path, schema, Sink::for_size(estimate, path)?)
+    }
+
+    /// Ends the IPC file and maps it.
+    pub(crate) fn finish(self) -> Result<IpcFile> {
+        let sink = guarded(|| self.writer.into_inner()).map_err(|e| write_error(self.path, e))?;
+        sink.finish(self.path)
+    }
+}
+
+impl<'a, W: Write> Output<'a, W> {
+    fn over(path: &'a Path, schema: &Schema, out: W) -> Result<Self> {
+        let writer = guarded(|| FileWriter::try_new(out, schema)).map_err(|e| write_error(path, e))?;
+        Ok(Output { path, writer })
+    }
+
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        guarded(|| self.writer.write(batch)).map_err(|e| write_error(self.path, e))
     }
 }
 

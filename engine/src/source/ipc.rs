@@ -355,16 +355,23 @@ fn map(file: &std::fs::File, label: &Path) -> Result<Buffer> {
             Error::input(format!("truncated Arrow IPC file: {len} bytes is shorter than its framing")).with_file(label)
         );
     }
+    Ok(Buffer::from(map_bytes(file, label)?))
+}
+
+/// Maps any input file read-only (Parquet too: `source/parquet`), as shareable bytes. Positioned reads
+/// from many threads need no shared file offset this way, and every process shares the page cache.
+pub(crate) fn map_bytes(file: &std::fs::File, label: &Path) -> Result<bytes::Bytes> {
     // SAFETY: memmap2 requires that the mapped file is not modified while mapped, or reads may observe
     // changing bytes (and truncation raises SIGBUS). tally only reads; inputs it creates itself are
     // `SealedSegment`s, which cannot change (F_SEAL_WRITE/SHRINK/GROW, checked by the type's constructors),
     // and for user files we rely on the same convention as every mmap-based reader (ripgrep, arrow's
     // zero_copy_ipc example): do not rewrite a file while tally reads it. Changing bytes can give wrong
     // numbers but never memory unsafety in our code, because all structure is validated from the bytes once
-    // at open and kernels only read plain numbers.
+    // at open and kernels only read plain numbers (Parquet is parsed by the parquet crate's safe, bounds-checked
+    // code, so changing bytes there are at worst a decoding error).
     let map =
         unsafe { Mmap::map(file) }.map_err(|e| Error::input(format!("cannot memory-map: {e}")).with_file(label))?;
-    Ok(Buffer::from(bytes::Bytes::from_owner(map)))
+    Ok(bytes::Bytes::from_owner(map))
 }
 
 /// Runs arrow-rs code with panics turned into errors: a malformed file must never crash tally.
@@ -404,11 +411,5 @@ fn quiet_panics_install() {
 
 /// Total physical memory (Linux `/proc/meminfo`), or 1 TiB when it cannot be read.
 fn physical_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
-        })
-        .unwrap_or(1 << 40)
+    super::meminfo("MemTotal:").unwrap_or(1 << 40)
 }

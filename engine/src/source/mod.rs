@@ -8,11 +8,17 @@
 //!  Arrow IPC file, uncompressed ──────────────────────────────mmap──► IpcFile (zero copy)
 //!  Arrow IPC stream (incl. pre-1.0) ─┐
 //!  Arrow IPC file, LZ4/ZSTD bodies ──┴─convert.rs─► sealed memfd ─mmap──► IpcFile (zero copy)
+//!  Parquet ──footer──► parquet/lazy.rs: row groups decoded by the workers, chunk by chunk
+//!  CSV ──csv.rs──► spill.rs: sealed memfd, or an unnamed temporary file when too big ──► IpcFile
+//!  .npy ──npy.rs──► 1-D / Fortran order: mapped in place; C order: transposed once (spill.rs)
+//!  several files / globs ──dataset.rs──► one Store over the members' batches, in file order
 //! ```
 //!
-//! Inputs that cannot be mapped as they are get decoded once into a sealed shared-memory segment laid out
-//! as an uncompressed IPC file, so one reader serves everything and worker processes never decode or
-//! decompress. Parquet and `.npy` are recognised so the error says what the file is rather than "not Arrow".
+//! Inputs that cannot be mapped as they are get decoded once into a sealed shared-memory segment (or a
+//! temporary file) laid out as an uncompressed IPC file, so one reader serves everything and worker processes
+//! never decode or decompress, except Parquet, whose decoding is the expensive part and so is done by
+//! the workers in parallel (`input.rs` picks; `tally convert` and standard input decode Parquet once).
+//! `sniff.rs` names a format by its magic bytes; text without any is CSV.
 //!
 //! `-` (standard input), pipes and FIFOs are read once into a segment as well (`pipe.rs`: never blocking in
 //! `open` and honouring Ctrl-C while waiting); directories and devices are refused before anything is
@@ -20,8 +26,16 @@
 
 pub mod columns;
 pub mod convert;
+pub mod csv;
+pub mod dataset;
+mod input;
 pub mod ipc;
+pub mod npy;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod pipe;
+mod sniff;
+mod spill;
 
 use std::fs::File;
 use std::io::{Cursor, Read};
@@ -32,28 +46,10 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::exec::Cancel;
 
-/// What an input file is, judged by its first bytes (never by its extension).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// Arrow IPC file format (`ARROW1` magic), a.k.a. Feather v2.
-    ArrowFile,
-    /// Arrow IPC stream format: continuation marker `0xFFFFFFFF` first, or the pre-1.0 framing that starts
-    /// directly with the metadata length (see `looks_like_legacy_stream`).
-    ArrowStream,
-    Parquet,
-    Npy,
-}
-
-impl Format {
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::ArrowFile => "Arrow IPC file",
-            Format::ArrowStream => "Arrow IPC stream",
-            Format::Parquet => "Parquet",
-            Format::Npy => "NumPy .npy",
-        }
-    }
-}
+pub use dataset::{expand, open_dataset};
+pub use input::{Input, InputOptions, open_for_run};
+use sniff::sniff_bytes;
+pub use sniff::{Format, sniff};
 
 /// What the input was, as reported in `InputInfo.format` (JSON `input.format`). The strings are part of the
 /// documented JSON schema: short, lowercase, stable.
@@ -65,6 +61,12 @@ pub enum InputFormat {
     ArrowFileCompressed,
     /// `"arrow-ipc-stream"`: an Arrow IPC stream (any framing), decoded into a segment.
     ArrowStream,
+    /// `"parquet"`: a Parquet file, decoded row group by row group into a segment (or a temporary file).
+    Parquet,
+    /// `"csv"`: CSV text, decoded once into a segment (or a temporary file).
+    Csv,
+    /// `"npy"`: a NumPy array, mapped as it is (1-D, Fortran order) or transposed once into a segment.
+    Npy,
 }
 
 impl InputFormat {
@@ -73,6 +75,9 @@ impl InputFormat {
             InputFormat::ArrowFile => "arrow-ipc-file",
             InputFormat::ArrowFileCompressed => "arrow-ipc-file (compressed)",
             InputFormat::ArrowStream => "arrow-ipc-stream",
+            InputFormat::Parquet => "parquet",
+            InputFormat::Csv => "csv",
+            InputFormat::Npy => "npy",
         }
     }
 }
@@ -126,38 +131,6 @@ fn invalid_type(data_type: &arrow_schema::DataType) -> Option<String> {
     }
 }
 
-/// Reads the first bytes of `path` and names its format.
-pub fn sniff(path: &Path) -> Result<Format> {
-    let mut file = open_input(path)?;
-    let mut head = [0u8; 8];
-    let filled =
-        pipe::read_head(&mut file, &mut head).map_err(|e| Error::input(format!("cannot read: {e}")).with_file(path))?;
-    sniff_bytes(&head[..filled], path)
-}
-
-/// Names the format whose first bytes are `head` (up to 8).
-fn sniff_bytes(head: &[u8], path: &Path) -> Result<Format> {
-    if head.starts_with(b"ARROW1") {
-        Ok(Format::ArrowFile)
-    } else if head.starts_with(&[0xFF, 0xFF, 0xFF, 0xFF]) || looks_like_legacy_stream(head) {
-        Ok(Format::ArrowStream)
-    } else if head.starts_with(b"PAR1") {
-        Ok(Format::Parquet)
-    } else if head.starts_with(b"\x93NUMPY") {
-        Ok(Format::Npy)
-    } else if head.is_empty() {
-        Err(Error::input("empty input: not an Arrow IPC file or stream").with_file(path))
-    } else {
-        Err(Error::input(format!(
-            "not an Arrow IPC file or stream (first bytes {}; an Arrow file starts with \"ARROW1\", a stream with \
-             ff ff ff ff; CSV and other text formats are not read yet)",
-            hex(head)
-        ))
-        .with_file(path)
-        .with_byte_offset(0))
-    }
-}
-
 /// What kind of thing `path` names, refusing what tally cannot read (checked with `stat`, which never
 /// blocks, before anything is opened).
 fn input_kind(path: &Path) -> Result<std::fs::FileType> {
@@ -197,19 +170,11 @@ fn open_error(e: &std::io::Error, path: &Path) -> Error {
     Error::input(what).with_file(path)
 }
 
-/// Pre-1.0 Arrow streams (e.g. arrow-testing's `0.14.1/*.stream`) have no continuation marker: they start with
-/// the i32 length of the first flatbuffer message, padded so that length + 4 is a multiple of 8, then the
-/// flatbuffer's root offset (small, 4-aligned, inside the message). arrow-rs's stream reader reads both
-/// framings; lengths below 2^24 keep text out (a text file's fourth byte is not zero).
-fn looks_like_legacy_stream(head: &[u8]) -> bool {
-    let (Some(len), Some(root)) = (head.get(0..4), head.get(4..8)) else { return false };
-    let len = u32::from_le_bytes(len.try_into().expect("4 bytes"));
-    let root = u32::from_le_bytes(root.try_into().expect("4 bytes"));
-    (8..1 << 24).contains(&len) && (len + 4) % 8 == 0 && root % 4 == 0 && (4..len).contains(&root)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+/// A `/proc/meminfo` line (`key` with its colon, e.g. `"MemTotal:"`) in bytes, if it can be read.
+pub(crate) fn meminfo(key: &str) -> Option<u64> {
+    let m = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = m.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
 }
 
 /// Opens any supported input as a Source: an Arrow IPC file is mapped as it is, unless its bodies are
@@ -221,6 +186,11 @@ pub fn open(path: &Path) -> Result<ipc::IpcFile> {
 
 /// [`open`], giving up with `Cancelled` when `cancel` fires while waiting for a pipe.
 pub fn open_with(path: &Path, cancel: &Cancel) -> Result<ipc::IpcFile> {
+    open_with_options(path, &InputOptions::default(), cancel)
+}
+
+/// [`open_with`], reading CSV with `options`.
+pub fn open_with_options(path: &Path, options: &InputOptions, cancel: &Cancel) -> Result<ipc::IpcFile> {
     if path.as_os_str() == "-" {
         let stdin = rustix::io::dup(std::io::stdin())
             .map_err(|e| Error::io("cannot read standard input", e.into()).with_file(path))?;
@@ -235,13 +205,13 @@ pub fn open_with(path: &Path, cancel: &Cancel) -> Result<ipc::IpcFile> {
         }
         if kind.is_file() {
             // `< x.arrow`: a real file, mapped like any other.
-            return open_file(&file, path);
+            return open_file(&file, path, options);
         }
-        return from_pipe(file, path, cancel);
+        return from_pipe(file, path, options, cancel);
     }
     let kind = input_kind(path)?;
     if kind.is_fifo() || kind.is_socket() {
-        return from_pipe(pipe::open_fifo(path)?, path, cancel);
+        return from_pipe(pipe::open_fifo(path)?, path, options, cancel);
     }
     match sniff(path)? {
         Format::ArrowFile => decompressed(ipc::IpcFile::open(path)?, path),
@@ -250,12 +220,21 @@ pub fn open_with(path: &Path, cancel: &Cancel) -> Result<ipc::IpcFile> {
             let decoded = ipc::IpcFile::from_segment(Arc::new(segment), path)?;
             Ok(decoded.with_format(InputFormat::ArrowStream))
         }
-        other => Err(unsupported(other, path)),
+        #[cfg(feature = "parquet")]
+        Format::Parquet => parquet::open(path),
+        Format::Csv => {
+            let file = open_input(path)?;
+            let size = file.metadata().ok().map(|m| m.len());
+            csv::decode(file, size, &options.csv, path)
+        }
+        Format::Npy => npy::NpyFile::from_file(&open_input(path)?, path, options.names.as_deref())?.to_ipc(),
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => Err(unsupported(Format::Parquet, path)),
     }
 }
 
 /// A regular file given as an open descriptor (standard input redirected from a file).
-fn open_file(file: &File, path: &Path) -> Result<ipc::IpcFile> {
+fn open_file(file: &File, path: &Path, options: &InputOptions) -> Result<ipc::IpcFile> {
     let mut head = [0u8; 8];
     let filled = rustix::io::pread(file, &mut head, 0)
         .map_err(|e| Error::io("cannot read standard input", e.into()).with_file(path))?;
@@ -270,19 +249,38 @@ fn open_file(file: &File, path: &Path) -> Result<ipc::IpcFile> {
             let segment = convert::read_stream_to_segment(reader, file.metadata().ok().map(|m| m.len()), path)?;
             Ok(ipc::IpcFile::from_segment(Arc::new(segment), path)?.with_format(InputFormat::ArrowStream))
         }
-        other => Err(unsupported(other, path)),
+        #[cfg(feature = "parquet")]
+        Format::Parquet => parquet::open_file(file, path),
+        Format::Npy => npy::NpyFile::from_file(file, path, options.names.as_deref())?.to_ipc(),
+        Format::Csv => {
+            let input = rustix::io::dup(file)
+                .map(File::from)
+                .map_err(|e| Error::io("cannot read standard input", e.into()).with_file(path))?;
+            // A dup shares the file offset: read from the start, whatever the shell left it at.
+            let input = positioned(input, path)?;
+            csv::decode(input, file.metadata().ok().map(|m| m.len()), &options.csv, path)
+        }
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => Err(unsupported(Format::Parquet, path)),
     }
 }
 
+/// `file` rewound to its start.
+fn positioned(mut file: File, path: &Path) -> Result<File> {
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(0)).map_err(|e| Error::io("cannot rewind standard input", e).with_file(path))?;
+    Ok(file)
+}
+
 /// Reads a pipe to its end into a segment: a stream batch by batch, a file as it is.
-fn from_pipe(file: File, path: &Path, cancel: &Cancel) -> Result<ipc::IpcFile> {
-    let result = read_pipe(pipe::Waiting { file, cancel }, path);
+fn from_pipe(file: File, path: &Path, options: &InputOptions, cancel: &Cancel) -> Result<ipc::IpcFile> {
+    let result = read_pipe(pipe::Waiting { file, cancel }, path, options);
     // A wait that ended because of Ctrl-C is a cancellation, whatever the reader made of it.
     cancel.check()?;
     result
 }
 
-fn read_pipe(mut input: pipe::Waiting<'_>, path: &Path) -> Result<ipc::IpcFile> {
+fn read_pipe(mut input: pipe::Waiting<'_>, path: &Path, options: &InputOptions) -> Result<ipc::IpcFile> {
     let mut head = [0u8; 8];
     let filled = pipe::read_head(&mut input, &mut head)
         .map_err(|e| Error::input(format!("cannot read: {e}")).with_file(path))?;
@@ -302,6 +300,7 @@ fn read_pipe(mut input: pipe::Waiting<'_>, path: &Path) -> Result<ipc::IpcFile> 
             let segment = segment.seal().map_err(|e| e.with_file(path))?;
             decompressed(ipc::IpcFile::from_segment(Arc::new(segment), path)?, path)
         }
+        Format::Csv => csv::decode(Cursor::new(head.to_vec()).chain(input), None, &options.csv, path),
         other => Err(unsupported(other, path)),
     }
 }
@@ -318,8 +317,18 @@ fn decompressed(file: ipc::IpcFile, path: &Path) -> Result<ipc::IpcFile> {
 }
 
 fn unsupported(format: Format, path: &Path) -> Error {
+    if cfg!(feature = "parquet") && format == Format::Parquet {
+        // Reached only for pipes and standard input: regular files are read by `parquet::open`.
+        return Error::input(
+            "Parquet cannot be read from a pipe or standard input (its footer is at the end and row groups are \
+             read by offset); pass the file's path",
+        )
+        .with_file(path);
+    }
     let how = match format {
         Format::Npy => "load it with numpy.load and write it with pyarrow (pyarrow.ipc.new_file)",
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => "this tally was built without the `parquet` feature",
         _ => "convert it to an Arrow IPC file (e.g. pyarrow.feather.write_feather(pyarrow.parquet.read_table(...)))",
     };
     Error::input(format!("{} input is not supported yet; {how}", format.name())).with_file(path)

@@ -6,6 +6,7 @@
 //! cannot be mapped as they are get decoded into.
 
 pub mod segment;
+pub mod widen;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,19 @@ pub enum Origin {
     OpenFile { path: PathBuf, file: Arc<std::fs::File> },
     /// A sealed memfd holding the input decoded into an uncompressed Arrow IPC file (streams, compressed files).
     Segment(Arc<SealedSegment>),
+    /// A Parquet file decoded on demand ([`Store::lazy`]): workers inherit this descriptor, read the footer
+    /// again and decode their own chunks.
+    Parquet { path: PathBuf, file: Arc<std::fs::File> },
+    /// A `.npy` file whose columns are slices of its mapping; `names` are the columns' names.
+    Npy { path: PathBuf, file: Arc<std::fs::File>, names: Vec<String> },
+    /// The files of a dataset, in order ([`Store::concat`]).
+    Many(Vec<Origin>),
+}
+
+/// Decodes rows of a lazily decoded store's batches on demand (Parquet, `source/parquet/lazy.rs`): rows
+/// `offset..offset + len` of batch `batch`, as a record batch of the store's schema.
+pub trait DecodeRows: Send + Sync + std::fmt::Debug {
+    fn decode(&self, batch: usize, offset: usize, len: usize) -> Result<RecordBatch>;
 }
 
 /// A run of values of one column with its validity bitmap: what a statistic's `update` consumes.
@@ -114,8 +128,19 @@ pub enum ColumnKind {
 }
 
 impl ColumnKind {
+    /// The kind of a column of `data_type`: natively, or through the conversion [`widen::widen`] applies
+    /// (float16, booleans, dates, times, timestamps, durations, dictionaries of those).
     pub fn of(data_type: &DataType) -> ColumnKind {
         match data_type {
+            DataType::Float16 => ColumnKind::Float,
+            DataType::Boolean
+            | DataType::Date32
+            | DataType::Date64
+            | DataType::Time32(_)
+            | DataType::Time64(_)
+            | DataType::Timestamp(_, _)
+            | DataType::Duration(_) => ColumnKind::Int,
+            DataType::Dictionary(_, values) => ColumnKind::of(values),
             DataType::Float32 | DataType::Float64 => ColumnKind::Float,
             DataType::Int8
             | DataType::Int16
@@ -141,6 +166,8 @@ pub struct Store {
     mapping: Range<usize>,
     copied_batches: usize,
     origin: Origin,
+    /// Set for stores whose batches are decoded chunk by chunk ([`Store::lazy`]); `batches` is then empty.
+    decoder: Option<Arc<dyn DecodeRows>>,
 }
 
 impl Store {
@@ -165,9 +192,85 @@ impl Store {
             row += batch.num_rows() as u64;
         }
         starts.push(row);
-        Ok(Store { path, schema, batches, starts, mapping, copied_batches, origin })
+        Ok(Store { path, schema, batches, starts, mapping, copied_batches, origin, decoder: None })
     }
 
+    /// A store whose batches (of `batch_rows` rows each) are decoded when a chunk is loaded
+    /// ([`Store::load`]), by `decoder`, in whichever thread or process computes the chunk.
+    pub fn lazy(
+        path: PathBuf,
+        schema: SchemaRef,
+        batch_rows: &[u64],
+        decoder: Arc<dyn DecodeRows>,
+        origin: Origin,
+    ) -> Store {
+        let starts: Vec<u64> = std::iter::once(0)
+            .chain(batch_rows.iter().scan(0, |row, n| {
+                *row += n;
+                Some(*row)
+            }))
+            .collect();
+        Store {
+            path,
+            schema,
+            batches: Vec::new(),
+            starts,
+            mapping: 0..0,
+            copied_batches: 0,
+            origin,
+            decoder: Some(decoder),
+        }
+    }
+
+    /// The stores of a dataset's files, one after the other: their batches in order, re-labelled with the
+    /// dataset's `schema` where only nullability or metadata differ. `path` labels the dataset (its first
+    /// file). Lazily decoded stores cannot be concatenated.
+    pub fn concat(path: PathBuf, schema: SchemaRef, stores: Vec<Store>) -> Result<Store> {
+        let mapping = stores.first().map_or(0..0, |s| s.mapping());
+        let copied = stores.iter().map(|s| s.copied_batches).sum();
+        let mut batches = Vec::new();
+        let mut origins = Vec::with_capacity(stores.len());
+        for store in stores {
+            if store.decoder.is_some() {
+                return Err(Error::internal("a lazily decoded store cannot be part of a dataset"));
+            }
+            for batch in store.batches {
+                let batch = if batch.schema().fields() == schema.fields() {
+                    batch
+                } else {
+                    RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
+                        .map_err(|e| Error::internal(format!("dataset member does not fit the schema: {e}")))?
+                };
+                batches.push(batch);
+            }
+            origins.push(store.origin);
+        }
+        Store::try_new(path, schema, batches, mapping, copied, Origin::Many(origins))
+    }
+
+    /// Record batch `i` with all the store's columns: the mapped batch, or decoded now for lazy stores.
+    pub fn batch(&self, i: usize) -> Result<RecordBatch> {
+        match &self.decoder {
+            None => Ok(self.batches[i].clone()),
+            Some(d) => d.decode(i, 0, (self.starts[i + 1] - self.starts[i]) as usize),
+        }
+    }
+
+    /// Number of record batches (decoded or to be decoded).
+    pub fn num_batches(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// The pieces of `rows` with their data: borrowed from the mapped batches, or decoded now for lazy
+    /// stores (the only way a store can fail after it was built: a Parquet page that does not decode).
+    pub fn load(&self, rows: Range<u64>) -> Result<Loaded<'_>> {
+        let pieces: Vec<Piece> = self.piece_ranges(rows).collect();
+        let decoded = match &self.decoder {
+            None => Vec::new(),
+            Some(d) => pieces.iter().map(|p| d.decode(p.batch, p.offset, p.len)).collect::<Result<_>>()?,
+        };
+        Ok(Loaded { store: self, pieces, decoded })
+    }
     /// Where the bytes behind the batches live (a file, or a sealed shared-memory segment).
     pub fn origin(&self) -> &Origin {
         &self.origin
@@ -207,21 +310,45 @@ impl Store {
     /// The per-batch pieces covering `rows`, in row order: every column is cut at the same places.
     pub fn piece_ranges(&self, rows: Range<u64>) -> impl Iterator<Item = Piece> + '_ {
         let first = self.starts.partition_point(|&s| s <= rows.start).saturating_sub(1);
-        self.batches[first.min(self.batches.len())..]
-            .iter()
-            .zip(&self.starts[first..])
+        // `starts` has one entry per batch plus the end, for mapped and lazy stores alike.
+        self.starts[first.min(self.num_batches())..]
+            .windows(2)
             .enumerate()
-            .take_while(move |(_, (_, start))| **start < rows.end)
-            .filter_map(move |(i, (batch, &start))| {
+            .take_while(move |(_, w)| w[0] < rows.end)
+            .filter_map(move |(i, w)| {
+                let (start, end) = (w[0], w[1]);
                 let lo = rows.start.max(start);
-                let hi = rows.end.min(start + batch.num_rows() as u64);
+                let hi = rows.end.min(end);
                 (lo < hi).then_some(Piece { batch: first + i, offset: (lo - start) as usize, len: (hi - lo) as usize })
             })
     }
 
-    /// Column `column` of one piece, zero copy.
+    /// Column `column` of one piece, zero copy. Only for stores that are not lazy (use [`Store::load`]).
     pub fn slice(&self, column: usize, piece: &Piece) -> ArrayRef {
         self.batches[piece.batch].column(column).slice(piece.offset, piece.len)
+    }
+}
+
+/// The data of one chunk's pieces ([`Store::load`]).
+#[derive(Debug)]
+pub struct Loaded<'a> {
+    store: &'a Store,
+    pieces: Vec<Piece>,
+    /// One decoded batch per piece for lazy stores; empty otherwise.
+    decoded: Vec<RecordBatch>,
+}
+
+impl Loaded<'_> {
+    pub fn pieces(&self) -> &[Piece] {
+        &self.pieces
+    }
+
+    /// Column `column` of piece number `i`.
+    pub fn slice(&self, column: usize, i: usize) -> ArrayRef {
+        match self.decoded.get(i) {
+            Some(batch) => batch.column(column).clone(),
+            None => self.store.slice(column, &self.pieces[i]),
+        }
     }
 }
 

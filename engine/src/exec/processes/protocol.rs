@@ -7,6 +7,7 @@
 //! frame instead of misreading partial states.
 
 use std::io::{ErrorKind as IoKind, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -14,6 +15,8 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use crate::error::{Error, ErrorKind, Result};
 use crate::plan::{Chunk, Pass, Plan};
 use crate::stats::PartialSet;
+use crate::store::Origin;
+use crate::store::segment::{file_identity, inheritable_file_fd};
 
 /// Bumped whenever a message or a partial state changes shape.
 pub const PROTOCOL_VERSION: u16 = 2;
@@ -31,10 +34,56 @@ pub(crate) enum InputSpec {
     File { fd: i32, device: u64, inode: u64, label: PathBuf },
     /// A sealed memfd the worker inherited as file descriptor `fd`; `label` names the original input.
     Segment { fd: i32, label: PathBuf },
+    /// A Parquet file inherited as descriptor `fd` (checked like `File`): the worker reads its footer and
+    /// decodes the rows of its own chunks.
+    Parquet { fd: i32, device: u64, inode: u64, label: PathBuf },
+    /// A `.npy` file inherited as descriptor `fd` (checked like `File`), mapped in place with these names.
+    Npy { fd: i32, device: u64, inode: u64, label: PathBuf, names: Vec<String> },
+    /// The files of a dataset, in order: each opened as its own spec says, then concatenated.
+    Many(Vec<InputSpec>),
+}
+
+/// What a worker is told to open for `origin`, with the descriptors it inherits (alive until it started).
+pub(crate) fn input_spec(origin: &Origin, label: &std::path::Path) -> Result<(InputSpec, Vec<OwnedFd>)> {
+    let file_spec = |file: &std::fs::File| -> Result<(i32, u64, u64, OwnedFd)> {
+        let (device, inode) = file_identity(file)?;
+        let fd = inheritable_file_fd(file)?;
+        Ok((fd.as_raw_fd(), device, inode, fd))
+    };
+    Ok(match origin {
+        Origin::File(path) => (InputSpec::Path(path.clone()), Vec::new()),
+        Origin::OpenFile { path, file } => {
+            let (fd, device, inode, owned) = file_spec(file)?;
+            (InputSpec::File { fd, device, inode, label: path.clone() }, vec![owned])
+        }
+        Origin::Parquet { path, file } => {
+            let (fd, device, inode, owned) = file_spec(file)?;
+            (InputSpec::Parquet { fd, device, inode, label: path.clone() }, vec![owned])
+        }
+        Origin::Npy { path, file, names } => {
+            let (fd, device, inode, owned) = file_spec(file)?;
+            (InputSpec::Npy { fd, device, inode, label: path.clone(), names: names.clone() }, vec![owned])
+        }
+        Origin::Segment(segment) => {
+            let fd = segment.inheritable_fd()?;
+            (InputSpec::Segment { fd: fd.as_raw_fd(), label: label.to_path_buf() }, vec![fd])
+        }
+        Origin::Many(members) => {
+            let mut specs = Vec::with_capacity(members.len());
+            let mut fds = Vec::new();
+            for member in members {
+                let (spec, owned) = input_spec(member, label)?;
+                specs.push(spec);
+                fds.extend(owned);
+            }
+            (InputSpec::Many(specs), fds)
+        }
+    })
 }
 
 /// Parent → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant, reason = "Hello, the large one, is sent once per worker")]
 pub(crate) enum ToWorker {
     /// First frame: where the data is and what is read of it. The worker opens and validates it once.
     Hello { worker: usize, input: InputSpec, plan: Plan },

@@ -10,21 +10,19 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
-use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use super::Processes;
-use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
+use super::protocol::{ToParent, ToWorker, input_spec, read_frame, write_frame};
 use super::worker::{PARENT_PID_ENV, VERBOSE_ENV};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::Session;
 use crate::exec::{ExecReport, OnPartial};
 use crate::plan::{Chunk, Pass, Plan};
-use crate::store::segment::{file_identity, inheritable_file_fd};
-use crate::store::{Origin, Store};
+use crate::store::Store;
 
 /// Chunks a worker holds at once: one computing, one waiting in its pipe so it never idles.
 const IN_FLIGHT: usize = 2;
@@ -323,18 +321,7 @@ impl Pool<'_> {
             // Its own process group: a terminal's Ctrl-C reaches only the parent, which shuts workers down.
             .process_group(0);
         // The segment's inheritable descriptor must live until the child has started, and no longer.
-        let (input, _inherited) = match self.store.origin() {
-            Origin::File(path) => (InputSpec::Path(path.clone()), None),
-            Origin::OpenFile { path, file } => {
-                let (device, inode) = file_identity(file)?;
-                let fd = inheritable_file_fd(file)?;
-                (InputSpec::File { fd: fd.as_raw_fd(), device, inode, label: path.clone() }, Some(fd))
-            }
-            Origin::Segment(segment) => {
-                let fd = segment.inheritable_fd()?;
-                (InputSpec::Segment { fd: fd.as_raw_fd(), label: self.store.path().to_path_buf() }, Some(fd))
-            }
-        };
+        let (input, _inherited) = input_spec(self.store.origin(), self.store.path())?;
         let mut child = command.spawn().map_err(|e| {
             Error::new(ErrorKind::Worker, format!("cannot start worker process {}: {e}", cmd.program.display()))
         })?;

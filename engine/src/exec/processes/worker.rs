@@ -15,7 +15,7 @@
 //! the worker's id.
 
 use std::io::{BufReader, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,7 +24,10 @@ use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kernel::compute_chunk;
 use crate::plan::{Pass, Plan};
+use crate::source::Input;
+use crate::source::dataset::Dataset;
 use crate::source::ipc::IpcFile;
+use crate::source::npy::NpyFile;
 use crate::store::Store;
 use crate::store::segment::{SealedSegment, claim_inherited_file};
 
@@ -123,7 +126,7 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
             None => {}
         }
         let started = Instant::now();
-        let partial = compute_chunk(&plan, current, &store, &chunk);
+        let partial = compute_chunk(&plan, current, &store, &chunk)?;
         write_frame(output, &ToParent::Done { pass: pass_id, chunk: chunk.id, partial })?;
         if verbose >= 2 {
             let (rows, ms) = (chunk.rows.end - chunk.rows.start, started.elapsed().as_secs_f64() * 1e3);
@@ -136,25 +139,53 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
     Ok(())
 }
 
-/// Opens the same data the parent planned on, and checks that it still is the same shape.
-fn open_store(spec: &InputSpec, plan: &Plan) -> Result<Store> {
-    let file = match spec {
-        InputSpec::Path(path) => IpcFile::open(path)?,
+/// The input a spec names, and a label for errors (a dataset's first file).
+fn input_of(spec: &InputSpec) -> Result<(Input, PathBuf)> {
+    Ok(match spec {
+        InputSpec::Path(path) => (Input::Ipc(IpcFile::open(path)?), path.clone()),
         InputSpec::File { fd, device, inode, label } => {
             let file = claim_inherited_file(*fd, *device, *inode)?;
-            IpcFile::from_file(&file, Path::new(label))?
+            (Input::Ipc(IpcFile::from_file(&file, label)?), label.clone())
         }
         InputSpec::Segment { fd, label } => {
-            IpcFile::from_segment(Arc::new(SealedSegment::from_inherited_fd(*fd)?), Path::new(label))?
+            let segment = Arc::new(SealedSegment::from_inherited_fd(*fd)?);
+            (Input::Ipc(IpcFile::from_segment(segment, label)?), label.clone())
         }
-    };
+        InputSpec::Parquet { fd, device, inode, label } => (parquet_input(*fd, *device, *inode, label)?, label.clone()),
+        InputSpec::Npy { fd, device, inode, label, names } => {
+            let file = claim_inherited_file(*fd, *device, *inode)?;
+            (Input::Npy(NpyFile::from_file(&file, label, Some(names))?), label.clone())
+        }
+        InputSpec::Many(specs) => {
+            let members =
+                specs.iter().map(|s| input_of(s).map(|(input, label)| (label, input))).collect::<Result<Vec<_>>>()?;
+            let label = members.first().map(|(l, _)| l.clone()).unwrap_or_default();
+            (Input::Dataset(Dataset::try_new(members)?), label)
+        }
+    })
+}
+
+#[cfg(feature = "parquet")]
+fn parquet_input(fd: i32, device: u64, inode: u64, label: &Path) -> Result<Input> {
+    let file = claim_inherited_file(fd, device, inode)?;
+    Ok(Input::Parquet(crate::source::parquet::ParquetFile::from_file(&file, label)?))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn parquet_input(_: i32, _: u64, _: u64, label: &Path) -> Result<Input> {
+    Err(Error::new(ErrorKind::Protocol, "this worker was built without Parquet support").with_file(label))
+}
+
+/// Opens the same data the parent planned on, and checks that it still is the same shape.
+fn open_store(spec: &InputSpec, plan: &Plan) -> Result<Store> {
+    let (file, label) = input_of(spec)?;
     if file.num_rows() != plan.num_rows {
         return Err(Error::input(format!(
             "the input changed while tally was reading it: {} rows now, {} when planned",
             file.num_rows(),
             plan.num_rows
         ))
-        .with_file(file.path()));
+        .with_file(&label));
     }
     let store = file.into_store(&plan.projection())?;
     for (field, column) in store.schema().fields().iter().zip(&plan.columns) {

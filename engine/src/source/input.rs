@@ -1,0 +1,106 @@
+//! What `run` opens: an Arrow IPC file (mapped, or decoded into a segment first) or a Parquet file whose
+//! values are decoded later, chunk by chunk, where the chunk is computed (`parquet/lazy.rs`).
+//!
+//! Owns the choice between the two and the handful of questions `run` and the workers ask of an opened
+//! input; the formats themselves live in their own modules.
+
+use std::path::Path;
+
+use arrow_schema::SchemaRef;
+
+use super::InputFormat;
+use super::ipc::IpcFile;
+use crate::error::Result;
+use crate::exec::Cancel;
+use crate::store::Store;
+
+/// How to read inputs whose files do not say it themselves (CSV's dialect and types, `.npy` names).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputOptions {
+    pub csv: super::csv::CsvOptions,
+    /// Column names for `.npy` arrays (`--names`) instead of `c0..cN`.
+    pub names: Option<Vec<String>>,
+}
+
+/// An opened input, ready to become a [`Store`] of the planned columns.
+#[derive(Debug)]
+pub enum Input {
+    Ipc(IpcFile),
+    #[cfg(feature = "parquet")]
+    Parquet(super::parquet::ParquetFile),
+    /// A 1-D or Fortran-order `.npy` array, read in place.
+    Npy(super::npy::NpyFile),
+    /// Several files read as one (`source/dataset.rs`).
+    Dataset(super::dataset::Dataset),
+}
+
+/// Opens `path` for a run: a Parquet file by its footer only (its values are decoded by the workers),
+/// anything else as [`super::open_with`] does.
+pub fn open_for_run(path: &Path, options: &InputOptions, cancel: &Cancel) -> Result<Input> {
+    if path.as_os_str() != "-" && is_regular_file(path) {
+        match super::sniff(path)? {
+            #[cfg(feature = "parquet")]
+            super::Format::Parquet => return Ok(Input::Parquet(super::parquet::ParquetFile::open(path)?)),
+            super::Format::Npy => return super::npy::open(path, options.names.as_deref()),
+            _ => {}
+        }
+    }
+    Ok(Input::Ipc(super::open_with_options(path, options, cancel)?))
+}
+
+fn is_regular_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+impl Input {
+    pub fn schema(&self) -> SchemaRef {
+        match self {
+            Input::Ipc(f) => f.schema().clone(),
+            #[cfg(feature = "parquet")]
+            Input::Parquet(f) => f.schema().clone(),
+            Input::Npy(f) => f.schema(),
+            Input::Dataset(d) => d.schema().clone(),
+        }
+    }
+
+    pub fn num_rows(&self) -> u64 {
+        match self {
+            Input::Ipc(f) => f.num_rows(),
+            #[cfg(feature = "parquet")]
+            Input::Parquet(f) => f.num_rows(),
+            Input::Npy(f) => f.num_rows(),
+            Input::Dataset(d) => d.num_rows(),
+        }
+    }
+
+    pub fn num_batches(&self) -> usize {
+        match self {
+            Input::Ipc(f) => f.num_batches(),
+            #[cfg(feature = "parquet")]
+            Input::Parquet(f) => f.num_batches(),
+            Input::Npy(f) => f.num_batches(),
+            Input::Dataset(d) => d.num_batches(),
+        }
+    }
+
+    pub fn format(&self) -> InputFormat {
+        match self {
+            Input::Ipc(f) => f.format(),
+            #[cfg(feature = "parquet")]
+            Input::Parquet(_) => InputFormat::Parquet,
+            Input::Npy(_) => InputFormat::Npy,
+            Input::Dataset(d) => d.format(),
+        }
+    }
+
+    /// A store of the columns `projection` (schema indices, in store order).
+    pub fn into_store(self, projection: &[usize]) -> Result<Store> {
+        match self {
+            Input::Ipc(f) => f.into_store(projection),
+            #[cfg(feature = "parquet")]
+            Input::Parquet(f) => f.into_store(projection),
+            Input::Npy(f) => f.into_store(projection),
+            Input::Dataset(d) => d.into_store(projection),
+        }
+    }
+}
