@@ -443,3 +443,16 @@ fn describe_quantiles_share_the_run_and_match_the_reference() {
     }
     assert_eq!(with.columns[2].quantiles, vec![None; 4], "strings have no quantiles");
 }
+
+#[test]
+fn approximate_quantiles_keep_infinities_apart_from_nan_at_any_error() {
+    let xs = vec![Some(1.0), Some(f64::INFINITY), Some(f64::NAN), Some(f64::NEG_INFINITY), Some(2.0)];
+    for e in [0.45, 0.1, 0.001] {
+        let r = quantiles(&f64_store(&xs, 2), "x", &["0", "0.5", "1"], Method::Lower, Some(e), &Run::default());
+        assert_eq!((r.counted.count, r.counted.nan_count), (4, 1), "e={e}");
+        let got: Vec<Option<f64>> = r.quantiles.iter().map(|(_, v)| float_of(*v)).collect();
+        assert_eq!(got[0], Some(f64::NEG_INFINITY));
+        assert_eq!(got[2], Some(f64::INFINITY));
+        assert!((got[1].unwrap() - 1.0).abs() <= e, "e={e}: {:?}", got[1]);
+    }
+}

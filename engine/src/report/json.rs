@@ -29,13 +29,11 @@ impl Serialize for JsonReport<'_> {
         if let Some(f) = &r.filter {
             map.serialize_entry("where", &serde_json::json!({"expression": f.text, "input_rows": f.input_rows}))?;
         }
-        map.serialize_entry(
-            "options",
-            &serde_json::json!({
-                "ddof": r.ddof, "exact": r.exact, "nulls": "excluded", "nan": "excluded",
-                "quantile_method": if r.quantiles.is_empty() { None } else { Some("linear") },
-            }),
-        )?;
+        let mut options = serde_json::json!({"ddof": r.ddof, "exact": r.exact, "nulls": "excluded", "nan": "excluded"});
+        if !r.quantiles.is_empty() {
+            options["quantile_method"] = "linear".into();
+        }
+        map.serialize_entry("options", &options)?;
         map.serialize_entry("columns", &JsonColumns(r))?;
         map.end()
     }

@@ -14,6 +14,9 @@ use super::order_key::{NAN_KEY, OrderKey, float_key, for_each_key_by};
 /// Largest table: 2^21 buckets (16 MiB of counts), the finest the approximate sketch asks for.
 pub const MAX_BITS: u32 = 21;
 
+/// Smallest table: with 12 bits or fewer, `+inf` (key `0xFFF0…`) would share NaN's last bucket.
+pub const MIN_BITS: u32 = 13;
+
 /// The mergeable state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "SparseForm", try_from = "SparseForm")]
@@ -33,7 +36,7 @@ pub struct KeyHistogram {
 impl KeyHistogram {
     pub fn new(bits: u32) -> Self {
         KeyHistogram {
-            bits: bits.clamp(1, MAX_BITS),
+            bits: bits.clamp(MIN_BITS, MAX_BITS),
             counts: Vec::new(),
             min: u64::MAX,
             max: 0,
@@ -182,8 +185,8 @@ impl From<KeyHistogram> for SparseForm {
 impl TryFrom<SparseForm> for KeyHistogram {
     type Error = String;
     fn try_from(s: SparseForm) -> Result<Self, String> {
-        if s.bits == 0 || s.bits > MAX_BITS {
-            return Err(format!("key histogram of {} bits (1..={MAX_BITS})", s.bits));
+        if !(MIN_BITS..=MAX_BITS).contains(&s.bits) {
+            return Err(format!("key histogram of {} bits ({MIN_BITS}..={MAX_BITS})", s.bits));
         }
         let mut h = KeyHistogram::new(s.bits);
         h.min = s.min;
@@ -201,8 +204,9 @@ impl TryFrom<SparseForm> for KeyHistogram {
     }
 }
 
-/// `NAN_KEY`'s bucket is the last one whatever the bit count: no finite bucket is lost to NaN.
+/// `NAN_KEY`'s bucket is the last one whatever the bit count, and `+inf` is never in it.
 const _: () = assert!(NAN_KEY >> (64 - MAX_BITS) == (1 << MAX_BITS) - 1);
+const _: () = assert!(0xFFF0_0000_0000_0000u64 >> (64 - MIN_BITS) != (1 << MIN_BITS) - 1);
 
 #[cfg(test)]
 mod tests {
@@ -221,14 +225,15 @@ mod tests {
 
     #[test]
     fn counts_buckets_extremes_and_nan() {
-        let mut h = KeyHistogram::new(12);
-        h.update_f(f64s(&[1.0, 1.5, -2.0, f64::NAN, 3.0, f64::INFINITY]));
+        let mut h = KeyHistogram::new(MIN_BITS);
+        h.update_f(f64s(&[1.0, 1.25, -2.0, f64::NAN, 3.0, f64::INFINITY]));
         assert_eq!(h.count(), 5);
         assert_eq!(h.nan_count, 1);
         assert_eq!(h.key_range(), Some((float_key(-2.0), float_key(f64::INFINITY))));
         let counts = h.counts();
-        // 12 bits are sign and exponent: 1.0 and 1.5 share a binade.
-        assert_eq!(counts[(float_key(1.0) >> 52) as usize], 2);
+        // 13 bits are sign, exponent and one mantissa bit: 1.0 and 1.25 share a half-binade.
+        assert_eq!(counts[(float_key(1.0) >> 51) as usize], 2);
+        assert_eq!(counts[(float_key(f64::INFINITY) >> 51) as usize], 1);
         assert_eq!(counts.iter().sum::<u64>(), 5);
     }
 

@@ -39,9 +39,10 @@ pub fn mantissa_bits(relative_error: f64) -> Result<(u32, f64)> {
     )))
 }
 
-/// Bits of the sketch's key table for a relative error.
+/// Bits of the sketch's key table for a relative error (at least one mantissa bit: see
+/// [`crate::stats::key_histogram::MIN_BITS`]; finer buckets keep the guarantee).
 pub fn sketch_bits(relative_error: f64) -> Result<u32> {
-    Ok(12 + mantissa_bits(relative_error)?.0)
+    Ok(12 + mantissa_bits(relative_error)?.0.max(1))
 }
 
 /// The estimate of the value at 0-based `rank` among the sketch's `count()` values.
