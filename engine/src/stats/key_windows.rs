@@ -123,20 +123,28 @@ impl KeyWindows {
     #[inline(always)]
     fn scan_n<T: OrderKey, const N: usize>(&mut self, spec: &[Window], values: &[T], validity: Option<&[u64]>) {
         let bounds: [(u64, u64); N] = std::array::from_fn(|i| (spec[i].lo, spec[i].hi - spec[i].lo));
-        let words = validity.map(|w| w.iter().copied());
-        let mut words = words.into_iter().flatten();
+        // The hit test compares values in their own type (no key computed for the many misses) into a byte
+        // per row, which vectorises; keys are computed for the hits only.
+        let cmp: [(T::Cmp, T::Cmp); N] = std::array::from_fn(|i| (T::cmp_bound(spec[i].lo), T::cmp_bound(spec[i].hi)));
+        let mut words = validity.map(|w| w.iter().copied());
+        let mut flags = [0u8; 64];
         for block in values.chunks(64) {
-            let valid = if validity.is_some() { words.next().unwrap_or(0) } else { u64::MAX };
-            let mut mask = 0u64;
-            for (i, &x) in block.iter().enumerate() {
-                let k = x.order_key();
-                let hit = bounds.iter().fold(false, |h, &(lo, span)| h | (k.wrapping_sub(lo) <= span));
-                mask |= u64::from(hit) << i;
+            let valid = match &mut words {
+                Some(w) => w.next().unwrap_or(0),
+                None => u64::MAX,
+            };
+            for (f, &x) in flags.iter_mut().zip(block) {
+                let v = x.cmp_value();
+                *f = cmp.iter().fold(0u8, |h, &(lo, hi)| h | (u8::from(v >= lo) & u8::from(v <= hi)));
             }
-            mask &= valid;
-            while mask != 0 {
-                let k = block[mask.trailing_zeros() as usize].order_key();
-                mask &= mask - 1;
+            if flags[..block.len()].iter().all(|&f| f == 0) {
+                continue;
+            }
+            for (i, &x) in block.iter().enumerate() {
+                if flags[i] == 0 || (valid >> i) & 1 == 0 {
+                    continue;
+                }
+                let k = x.order_key();
                 if let Some(w) = bounds.iter().position(|&(lo, span)| k.wrapping_sub(lo) <= span) {
                     record(&spec[w], &mut self.windows[w], k, k - spec[w].lo);
                 }
