@@ -250,26 +250,33 @@ QS = [0.5, 0.9, 0.99]
 
 
 def polars_quantile(df):
+    import polars as pl
+
     return {"q": [df.select(pl.col("b").quantile(q, "linear")).item() for q in QS]}
 
 
 def polars_quantile_approx(df):
+    import polars as pl
+
     return {"q": [df.select(pl.col("b").approx_quantile(q)).item() for q in QS]}
 
 
 def duckdb_quantile(state):
-    con = state
+    con, _ = state
     return {"q": list(con.execute(f"SELECT quantile_cont(b, {QS}) FROM t").fetchone()[0])}
 
 
 def duckdb_quantile_approx(state):
-    con = state
+    con, _ = state
     return {"q": [con.execute(f"SELECT approx_quantile(b, {q}) FROM t").fetchone()[0] for q in QS]}
 
 
 def numpy_quantile(arrays):
-    v = arrays["b"]
-    return {"q": list(np.quantile(v[~np.isnan(v)], QS))}
+    import numpy as np
+
+    x, valid = arrays["b"]
+    v = x if valid is None else x[valid]
+    return {"q": list(np.quantile(v, QS))}
 
 
 def shm_open(path, cols):
