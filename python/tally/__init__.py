@@ -39,13 +39,18 @@ __all__ = [
     "WorkerError",
     "arguments",
     "commands",
+    "convert",
     "corr",
     "describe",
+    "distinct",
     "gen",
+    "groupby",
     "hist",
     "merge",
+    "quantile",
     "run",
     "schema",
+    "top",
     "worker_binary",
 ]
 
@@ -128,6 +133,86 @@ def corr(
         "corr", path, format=format, columns=columns, cov=cov, ddof=ddof, where=where, workers=workers,
         executor=executor, **flags,
     )  # fmt: skip
+
+
+def quantile(
+    path: str | os.PathLike[str],
+    *,
+    column: str,
+    q: Sequence[float | str],
+    method: str | None = None,
+    approx: bool = False,
+    rel_error: float | None = None,
+    where: str | None = None,
+    workers: int | None = None,
+    executor: str | None = None,
+    format: str = "json",
+    **flags: Any,
+) -> Any:
+    """Quantiles of one numeric column (``tally quantile``): exact, with NumPy's ``method`` (``"linear"``
+    default, ``"lower"``, ``"higher"``, ``"nearest"``, ``"midpoint"``) and the rank computed exactly from the
+    decimal text of each ``q`` (pass strings such as ``"0.29"`` to keep it exact), in a few passes and bounded
+    memory; or with ``approx=True`` from a one-pass sketch within relative error ``rel_error`` (default 0.01).
+    Returns ``{"column", "method", "count", "quantiles": [{"q", "value"}], "exact", ...}``."""
+    return run(
+        "quantile", path, format=format, column=column, q=[str(x) for x in q], method=method, approx=approx,
+        rel_error=rel_error, where=where, workers=workers, executor=executor, **flags,
+    )  # fmt: skip
+
+
+def groupby(
+    path: str | os.PathLike[str],
+    *,
+    by: Sequence[str],
+    agg: Sequence[str] | str,
+    sort: str | None = None,
+    desc: bool = False,
+    limit: int | None = None,
+    where: str | None = None,
+    workers: int | None = None,
+    executor: str | None = None,
+    format: str = "json",
+    **flags: Any,
+) -> Any:
+    """Aggregations per distinct key (``tally groupby``): ``by=["k1"]``, ``agg=["count", "mean(a)", "std(a)"]``
+    (or the CLI's comma-separated text), sorted by key unless ``sort=`` (with ``desc=``), ``limit=`` groups.
+    Exact integer sums, compensated float sums, bit-identical for every worker count. Returns
+    ``{"by", "aggregations", "group_count", "groups": [{"key": {...}, ...}]}`` or a table (``format=``)."""
+    agg = agg if isinstance(agg, str) else ",".join(agg)
+    return run(
+        "groupby", path, format=format, by=by, agg=agg, sort=sort, desc=desc, limit=limit, where=where,
+        workers=workers, executor=executor, **flags,
+    )  # fmt: skip
+
+
+def distinct(
+    path: str | os.PathLike[str],
+    *,
+    columns: Sequence[str],
+    approx: bool = False,
+    where: str | None = None,
+    format: str = "json",
+    **flags: Any,
+) -> Any:
+    """Distinct values per column (``tally distinct``), exact or with ``approx=True`` a HyperLogLog estimate
+    with its error bound; nulls and NaN reported apart."""
+    return run("distinct", path, format=format, columns=columns, approx=approx, where=where, **flags)
+
+
+def top(
+    path: str | os.PathLike[str], *, column: str, k: int | None = None, where: str | None = None,
+    format: str = "json", **flags: Any,
+) -> Any:  # fmt: skip
+    """The ``k`` most frequent values of a column with exact counts, ties by value (``tally top``)."""
+    if k is not None:
+        flags["top"] = k
+    return run("top", path, format=format, column=column, where=where, **flags)
+
+
+def convert(*paths: str | os.PathLike[str], **flags: Any) -> None:
+    """Converts inputs (Parquet, CSV, .npy, Arrow; several files are one dataset) to an uncompressed, aligned
+    Arrow IPC file, the last path (``tally convert``); ``compression="zstd"`` for storage."""
+    run("convert", *paths, format=None, quiet=True, **flags)
 
 
 def schema(path: str | os.PathLike[str], *, format: str = "json", **flags: Any) -> Any:

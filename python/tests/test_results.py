@@ -52,6 +52,24 @@ def test_corr_is_the_cli_json(cli: str, gen_file: str) -> None:
     assert got == cli_json(cli, "corr", gen_file, "--columns", "a,k1", "--cov", "--ddof", "0")
 
 
+def test_quantile_is_the_cli_json(cli: str, gen_file: str) -> None:
+    got = tally.quantile(gen_file, column="b", q=["0.29", 0.5, 0.99], method="nearest")
+    assert got == cli_json(cli, "quantile", gen_file, "--column", "b", "--q", "0.29,0.5,0.99", "--method", "nearest")
+    assert [x["q"] for x in got["quantiles"]] == ["0.29", "0.5", "0.99"]
+    got = tally.quantile(gen_file, column="b", q=[0.5], approx=True, rel_error=0.005)
+    want = cli_json(cli, "quantile", gen_file, "--column", "b", "--q", "0.5", "--approx", "--rel-error", "0.005")
+    assert got == want and got["approx"] == {"relative_error": 0.005}
+
+
+def test_groupby_distinct_and_top_are_the_cli_json(cli: str, gen_file: str) -> None:
+    got = tally.groupby(gen_file, by=["k1"], agg=["count", "mean(a)"], sort="count", desc=True, limit=5)
+    want = cli_json(cli, "groupby", gen_file, "--by", "k1", "--agg", "count,mean(a)", "--sort", "count", "--desc",
+                    "--limit", "5")  # fmt: skip
+    assert got == want and len(got["groups"]) == 5
+    assert tally.distinct(gen_file, columns=["k1"]) == cli_json(cli, "distinct", gen_file, "--columns", "k1")
+    assert tally.top(gen_file, column="k1", k=3) == cli_json(cli, "top", gen_file, "--column", "k1", "-k", "3")
+
+
 def test_schema_is_the_cli_json(cli: str, data_file: str) -> None:
     assert tally.schema(data_file) == cli_json(cli, "schema", data_file)
 
