@@ -2,30 +2,19 @@
 
 use tally_engine::Analysis;
 use tally_engine::analysis::QuantileRequest;
-use tally_engine::analysis::quantile::Method;
 use tally_engine::exec::Cancel;
 
 use crate::analysis::run_and_render;
-use crate::args::{MethodArg, QuantileArgs};
+use crate::args::QuantileArgs;
 
 pub(crate) fn run(args: QuantileArgs, cancel: &Cancel) -> anyhow::Result<()> {
     let request = QuantileRequest {
         column: args.column.clone(),
         probabilities: args.q.split(',').map(|q| q.trim().to_string()).filter(|q| !q.is_empty()).collect(),
-        method: method(args.method),
+        method: args.method,
         approx: args.approx.then_some(args.rel_error),
         collect_limit: None,
     };
     run_and_render(&args.path, &Analysis::Quantile(request), &args.run, cancel)?;
     Ok(())
-}
-
-pub(crate) fn method(m: MethodArg) -> Method {
-    match m {
-        MethodArg::Linear => Method::Linear,
-        MethodArg::Lower => Method::Lower,
-        MethodArg::Higher => Method::Higher,
-        MethodArg::Nearest => Method::Nearest,
-        MethodArg::Midpoint => Method::Midpoint,
-    }
 }

@@ -118,17 +118,6 @@ pub(crate) struct HistArgs {
     pub(crate) run: AnalysisArgs,
 }
 
-/// NumPy's `quantile(method=...)` choices tally implements.
-#[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
-pub(crate) enum MethodArg {
-    #[default]
-    Linear,
-    Lower,
-    Higher,
-    Nearest,
-    Midpoint,
-}
-
 #[derive(Debug, Args)]
 pub(crate) struct QuantileArgs {
     /// Input: an Arrow IPC file or stream, a pipe, or `-` for standard input.
@@ -140,8 +129,8 @@ pub(crate) struct QuantileArgs {
     #[arg(long = "q", value_name = "Q1,Q2,...", allow_hyphen_values = true)]
     pub(crate) q: String,
     /// How to interpolate between the order statistics around the rank (NumPy's methods).
-    #[arg(long, value_enum, default_value_t = MethodArg::Linear)]
-    pub(crate) method: MethodArg,
+    #[arg(long, value_parser = parse_method, default_value = "linear", value_name = "linear|lower|higher|nearest|midpoint")]
+    pub(crate) method: tally_engine::analysis::quantile::Method,
     /// Approximate quantiles from a one-pass sketch with a guaranteed relative error (see --rel-error).
     #[arg(long)]
     pub(crate) approx: bool,
@@ -203,6 +192,15 @@ pub(crate) struct MergeArgs {
     pub(crate) output: OutputArgs,
     #[command(flatten)]
     pub(crate) log: LogArgs,
+}
+
+/// `--method`: NumPy's names, as the engine spells them.
+fn parse_method(s: &str) -> Result<tally_engine::analysis::quantile::Method, String> {
+    use tally_engine::analysis::quantile::Method;
+    Method::parse(s.trim()).ok_or_else(|| {
+        let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+        format!("{s:?} is not a method; the methods are {}", names.join(", "))
+    })
 }
 
 /// `--bins`: a count or a rule name.

@@ -89,7 +89,8 @@ impl DescribeJob {
                 }
             }
         } else {
-            for s in self.selectors.iter_mut().flatten().filter(|s| s.was_active()) {
+            // The pass carried windows exactly for the selections that were not done when it was made.
+            for s in self.selectors.iter_mut().flatten().filter(|s| !s.is_done()) {
                 match states.next() {
                     Some(AnyPartial::KeyWindows(w)) => s.refine(w)?,
                     _ => return Err(Error::internal("describe's quantile pass lost a window state")),
@@ -98,11 +99,10 @@ impl DescribeJob {
         }
         let entries: Vec<StatEntry> = positions
             .iter()
-            .zip(self.selectors.iter_mut())
+            .zip(self.selectors.iter())
             .filter_map(|(&p, s)| {
-                let s = s.as_mut()?;
-                s.mark_active(!s.is_done());
-                (!s.is_done()).then(|| StatEntry { columns: vec![p], stat: Stat::KeyWindows(s.windows().to_vec()) })
+                let s = s.as_ref().filter(|s| !s.is_done())?;
+                Some(StatEntry { columns: vec![p], stat: Stat::KeyWindows(s.windows().to_vec()) })
             })
             .collect();
         if !entries.is_empty() {

@@ -156,11 +156,7 @@ impl HistJob {
             let summary = previous.stats[0]
                 .summary(&FinishOptions { ddof: 0 })
                 .ok_or_else(|| Error::internal("a bin rule's first pass has no describe state"))?;
-            let float = |v: Option<Value>| match v {
-                Some(Value::Float(f)) => f,
-                Some(Value::Int(i)) => i as f64,
-                None => f64::NAN,
-            };
+            let float = |v: Option<Value>| v.map_or(f64::NAN, Value::as_f64);
             let (min, max) = (float(summary.min), float(summary.max));
             if summary.count > 0 && !(min.is_finite() && max.is_finite()) {
                 return Err(Error::input(format!(
@@ -195,11 +191,7 @@ impl HistJob {
         }
         if rule.rule.needs_iqr() {
             let q = ExactQuantiles::of(&rule.selector, &quartiles, Method::Linear)?;
-            let f = |v: &Option<Value>| match v {
-                Some(Value::Float(f)) => *f,
-                Some(Value::Int(i)) => *i as f64,
-                None => 0.0,
-            };
+            let f = |v: &Option<Value>| v.map_or(0.0, Value::as_f64);
             stats.iqr = f(&q.values[1]) - f(&q.values[0]);
         }
         let (first, last) =

@@ -99,12 +99,7 @@ pub fn record_batch(r: &QuantileReport) -> RecordBatch {
         Field::new("value_text", DataType::Utf8, true),
     ])
     .with_metadata(meta.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<std::collections::HashMap<_, _>>());
-    let float = |v: &Option<Value>| {
-        v.map(|v| match v {
-            Value::Int(i) => i as f64,
-            Value::Float(f) => f,
-        })
-    };
+    let float = |v: &Option<Value>| v.map(Value::as_f64);
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(r.quantiles.iter().map(|(q, _)| q.text.as_str()))),
         Arc::new(Float64Array::from(r.quantiles.iter().map(|(_, v)| float(v)).collect::<Vec<_>>())),

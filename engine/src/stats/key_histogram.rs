@@ -55,9 +55,9 @@ impl KeyHistogram {
         64 - self.bits
     }
 
-    /// Counts per bucket (all zero buckets when nothing was counted).
-    pub fn counts(&self) -> Vec<u64> {
-        if self.counts.is_empty() { vec![0; 1 << self.bits] } else { self.counts.clone() }
+    /// Counts per bucket (empty when nothing was counted).
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
     }
 
     /// Non-NaN values counted.

@@ -81,6 +81,16 @@ pub enum Value {
     Float(f64),
 }
 
+impl Value {
+    /// As float64 (integers rounded as NumPy's `astype(float64)` rounds them).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Value::Int(i) => i as f64,
+            Value::Float(f) => f,
+        }
+    }
+}
+
 /// The finished statistics of one column. `None` means the statistic does not exist for these values
 /// (the mean of no values, the std of one value, statistics of a non-numeric column).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

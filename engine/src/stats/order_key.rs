@@ -34,10 +34,7 @@ impl KeyDomain {
 
     /// The value of `key` as a float (integers rounded as NumPy's `astype(float64)` rounds them).
     pub fn float(self, key: u64) -> f64 {
-        match self.value(key) {
-            Value::Float(x) => x,
-            Value::Int(i) => i as f64,
-        }
+        self.value(key).as_f64()
     }
 }
 

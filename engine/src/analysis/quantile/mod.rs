@@ -203,12 +203,7 @@ fn approximate(
                 crate::stats::order_key::float_key(sketch::estimate(h, rank).unwrap_or(f64::NAN))
             })
         })
-        .map(|v| {
-            v.map(|v| match v {
-                Value::Int(i) => Value::Float(i as f64),
-                v => v,
-            })
-        })
+        .map(|v| v.map(|v| Value::Float(v.as_f64())))
         .collect();
     (counted, values, None)
 }

@@ -35,6 +35,13 @@ pub enum Method {
 }
 
 impl Method {
+    pub const ALL: [Method; 5] = [Method::Linear, Method::Lower, Method::Higher, Method::Nearest, Method::Midpoint];
+
+    /// The method named `text` (as NumPy names it).
+    pub fn parse(text: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.name() == text)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Method::Linear => "linear",
@@ -191,10 +198,7 @@ impl Method {
             (Value::Int(a), Value::Int(b)) => Value::Float(interpolate_int(a, b, t)),
             _ => unreachable!("one domain per column"),
         };
-        let as_float = |v: Value| match v {
-            Value::Int(i) => Value::Float(i as f64),
-            v => v,
-        };
+        let as_float = |v: Value| Value::Float(v.as_f64());
         Some(match self {
             Method::Lower => at(r.floor),
             Method::Higher => at(r.ceil()),

@@ -63,8 +63,6 @@ pub struct Selector {
     windows: Vec<Window>,
     passes: u32,
     collect_limit: u64,
-    /// Whether the pass in flight carries this selection's windows (see [`Selector::mark_active`]).
-    active: bool,
 }
 
 impl Selector {
@@ -78,7 +76,6 @@ impl Selector {
             windows: Vec::new(),
             passes: 0,
             collect_limit,
-            active: false,
         }
     }
 
@@ -157,16 +154,6 @@ impl Selector {
         }
         self.plan_windows();
         Ok(())
-    }
-
-    /// Records whether the next pass carries this selection's windows (a pass of several selections
-    /// holds entries only for the unfinished ones).
-    pub fn mark_active(&mut self, active: bool) {
-        self.active = active;
-    }
-
-    pub fn was_active(&self) -> bool {
-        self.active
     }
 
     /// The key at `rank`, once answered.
