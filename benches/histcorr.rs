@@ -1,11 +1,12 @@
-//! Criterion benchmark of the histogram and co-moment kernels, in values per second.
+//! Criterion benchmark of the histogram (range pass and counting pass) and co-moment kernels, in bytes of
+//! column values per second.
 //!
 //! `cargo bench -p tally-benches --bench histcorr`. In-memory demo data (no file, no page faults), one
-//! thread, through [`compute_chunk`] as the executors call it: the per-core ceiling of `tally hist` and
+//! thread, through `kernel::compute_chunk` as the executors call it: the per-core ceiling of `tally hist` and
 //! `tally corr`. Column `c` has 1% nulls, so the correlation covers both the unmasked and the masked paths.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tally_benches::{demo_store, run_pass_once};
+use tally_benches::{demo_store, run_pass_once, value_bytes};
 use tally_engine::plan::{Pass, StatEntry};
 use tally_engine::stats::{HistogramSpec, Stat};
 
@@ -14,6 +15,7 @@ fn hist_corr(c: &mut Criterion) {
     let mut group = c.benchmark_group("histcorr_chunk");
     let spec = HistogramSpec::equal_width(-5.5, 5.5, 100).expect("valid spec");
     for (name, columns, stat) in [
+        ("hist range pass a", &["a"][..], Stat::Range),
         ("hist a 100 bins", &["a"][..], Stat::Histogram(spec.clone())),
         (
             "hist c 100 bins (1% nulls)",
@@ -24,8 +26,9 @@ fn hist_corr(c: &mut Criterion) {
         ("corr a,b", &["a", "b"][..], Stat::CoMoments),
     ] {
         let (store, plan, _) = demo_store(rows, 1_000_000, columns, false);
-        let pass = Pass { id: 0, entries: vec![StatEntry { columns: (0..columns.len()).collect(), stat }] };
-        group.throughput(Throughput::Elements(rows * columns.len() as u64));
+        let all: Vec<usize> = (0..columns.len()).collect();
+        group.throughput(Throughput::Bytes(value_bytes(&store, &all)));
+        let pass = Pass { id: 0, entries: vec![StatEntry { columns: all, stat }] };
         group.bench_function(name, |b| b.iter(|| run_pass_once(&plan, &pass, &store)));
     }
     group.finish();

@@ -4,7 +4,7 @@
 //! thread: this is the kernel's ceiling per core, to compare with the memory bandwidth in benches/README.md.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tally_benches::{demo_store, run_pass_once};
+use tally_benches::{demo_store, run_pass_once, value_bytes};
 
 fn describe_kernel(c: &mut Criterion) {
     let rows = 4 << 20;
@@ -18,8 +18,8 @@ fn describe_kernel(c: &mut Criterion) {
         ("a --exact", &["a"][..], true),
     ] {
         let (store, plan, pass) = demo_store(rows, 1_000_000, columns, exact);
-        let width = if name.starts_with("k1") { 4 } else { 8 };
-        group.throughput(Throughput::Bytes(rows * width * columns.len() as u64));
+        let all: Vec<usize> = (0..columns.len()).collect();
+        group.throughput(Throughput::Bytes(value_bytes(&store, &all)));
         group.bench_function(name, |b| b.iter(|| run_pass_once(&plan, &pass, &store)));
     }
     group.finish();

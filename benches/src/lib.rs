@@ -1,4 +1,4 @@
-//! Shared helpers of tally's benchmarks: in-memory stores of the demo data set.
+//! Shared helpers of tally's benchmarks: in-memory stores of the demo data set, and their sizes in bytes.
 
 use std::sync::Arc;
 
@@ -6,6 +6,9 @@ use tally_engine::generate::{demo_batch, demo_schema};
 use tally_engine::plan::{Pass, Plan, StatEntry};
 use tally_engine::stats::Stat;
 use tally_engine::store::{Origin, Store};
+
+/// Distinct `k2` ids of `tally gen` (`generate::K2_DISTINCT`): the high-cardinality key of the benchmarks.
+pub const K2_DISTINCT: usize = tally_engine::generate::K2_DISTINCT;
 
 /// Computes `pass` over every chunk of `plan`, discarding the partials: one benchmark iteration.
 pub fn run_pass_once(plan: &Plan, pass: &Pass, store: &Store) {
@@ -15,9 +18,28 @@ pub fn run_pass_once(plan: &Plan, pass: &Pass, store: &Store) {
     }
 }
 
+/// `k2` ids as `tally gen` spreads them (its id set is private to the generator): `distinct` odd-constant
+/// multiples, so a hash table sees keys as scattered as random ones. Distinct: multiplication by an odd
+/// constant is a bijection mod 2^64, and clearing the sign bit could only merge two ids 2^63 apart.
+pub fn k2_ids(distinct: usize) -> Vec<i64> {
+    (0..distinct as u64).map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 1) as i64).collect()
+}
+
 /// An in-memory store of `rows` demo rows in batches of `batch_rows`, its plan, and a describe pass of `columns`.
+/// `k2` draws from 1,000 ids here; [`demo_store_keys`] chooses.
 pub fn demo_store(rows: u64, batch_rows: u64, columns: &[&str], exact: bool) -> (Store, Plan, Pass) {
-    let ids: Vec<i64> = (0..1000).collect();
+    demo_store_keys(rows, batch_rows, columns, exact, 1000)
+}
+
+/// As [`demo_store`], with `k2` drawn from `k2_distinct` ids ([`K2_DISTINCT`] as in `tally gen`).
+pub fn demo_store_keys(
+    rows: u64,
+    batch_rows: u64,
+    columns: &[&str],
+    exact: bool,
+    k2_distinct: usize,
+) -> (Store, Plan, Pass) {
+    let ids = k2_ids(k2_distinct);
     let schema = demo_schema();
     let batches: Vec<_> = (0..rows.div_ceil(batch_rows))
         .map(|b| {
@@ -37,4 +59,12 @@ pub fn demo_store(rows: u64, batch_rows: u64, columns: &[&str], exact: bool) -> 
         .expect("consistent batches");
     let entries = all.iter().map(|&c| StatEntry { columns: vec![c], stat: Stat::Describe { exact } }).collect();
     (store, plan, Pass { id: 0, entries })
+}
+
+/// Bytes of column values a pass over `columns` of `store` reads (validity bitmaps left out): what
+/// `Throughput::Bytes` is set to, so every kernel reports GB/s comparable with the `membw` ceiling.
+pub fn value_bytes(store: &Store, columns: &[usize]) -> u64 {
+    let schema = store.schema();
+    let width: usize = columns.iter().map(|&c| schema.field(c).data_type().primitive_width().unwrap_or(0)).sum();
+    store.num_rows() * width as u64
 }
