@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Scoreboard: tally against Polars, DuckDB, NumPy and NumPy + shared_memory + Pool on one Arrow file.
+"""Scoreboard: tally against Polars, DuckDB, NumPy, NumPy + Pool (pickled chunks) and NumPy + shared_memory +
+Pool on one `tally gen` Arrow file, every task of every analysis, and the same describe from Parquet and CSV.
 
-    benches/compare/run.sh FILE [--runs N] [--tasks describe,hist,corr]    (sets up the venv, then runs this)
+    benches/compare/run.sh FILE [--runs N] [--tasks ...] [--inputs parquet,csv]   (sets up the venv, then this)
 
 Every tool is timed two ways, hyperfine-style (one warm-up, then N runs, median and min..max):
 - in-process: the file already open/loaded in this interpreter (tools.py `open`), only the task is timed:
@@ -9,7 +10,11 @@ Every tool is timed two ways, hyperfine-style (one warm-up, then N runs, median 
 - whole process: a fresh `python -c` (imports, open, task, print) or `tally ...` per run: what a user waits for.
 Runs interleave tool by tool, so drift of a shared machine hits every tool alike. Results are checked against
 a reference (tally where it ran the task, else NumPy) and disagreements flagged. Prints one markdown table
-and writes a JSON export with a context block (report.py).
+and writes a JSON export with a context block (report.py), and the markdown to
+benches/results/<date>-<machine>.md (ripgrep's benchsuite convention), linked from benches/README.md.
+Task `describe@parquet` / `describe@csv` is describe over a Parquet (zstd, 1M-row row groups) / CSV copy of
+FILE written by pyarrow into --workdir (`tally convert` writes Arrow IPC only); not timed.
+The accuracy of every tool's mean (a, b, c, d) and std(d) is checked against exact values (reference.py).
 """
 import argparse
 import json
@@ -17,18 +22,34 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
+import reference
 import report
 import tools
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TASK_COLS = {"describe": "a,b,c,d", "hist": "a", "corr": "a,b,c,d", "quantile": "b", "quantile_approx": "b",
-             "groupby-k1": "k1,a", "groupby-k2": "k2,a", "distinct-k2": "k2", "approx-distinct-k2": "k2"}
-DEFAULT_TASKS = "describe,hist,corr"
+             "groupby-k1": "k1,a", "groupby-k2": "k2,a", "distinct-k2": "k2", "approx-distinct-k2": "k2",
+             "top-k2": "k2"}
+DEFAULT_TASKS = ",".join(TASK_COLS)
+INPUTS = ("parquet", "csv")
+
+
+def base(task):
+    """`describe@csv` -> `describe`: the task without its input format."""
+    return task.split("@")[0]
+
+
+def task_path(args, task):
+    return args.inputs[task.split("@")[1]] if "@" in task else args.path
 
 
 def tally_cmd(tally, task, path, cols):
+    task = base(task)
+    if task == "top-k2":
+        return [tally, "top", path, "--column", cols, "-k", str(tools.TOP), "--format", "json", "-q"]
     if task.startswith("groupby-"):
         key = cols.split(",")[0]
         return [tally, "groupby", path, "--by", key, "--agg", "count,mean(a)", "--limit", str(tools.FIRST),
@@ -48,17 +69,23 @@ def tally_cmd(tally, task, path, cols):
 
 
 def tally_has(tally, task):
+    task = base(task)
     if task == "describe":
         return True
     if task == "quantile_approx":
         sub = "quantile"
+    elif task == "top-k2":
+        sub = "top"
     else:
         sub = task.split("-")[0] if task.startswith("groupby") else ("distinct" if "distinct" in task else task)
     return subprocess.run([tally, sub, "--help"], capture_output=True).returncode == 0
 
 
 def tally_result(task, out):
+    task = base(task)
     j = json.loads(out)
+    if task == "top-k2":
+        return {"top": [[v["value"], v["count"]] for v in j["values"]]}
     if task.startswith("groupby-"):
         key = j["by"][0]
         return {"groups": j["group_count"],
@@ -98,21 +125,22 @@ def timed(fn):
 
 def measure(args, task, states):
     """{(tool, mode): [seconds]}, results {tool: normalised result}; interleaved runs after one warm-up each."""
-    cols = TASK_COLS[task]
+    cols = TASK_COLS[base(task)]
+    path = task_path(args, task)
     runners, results = {}, {}
     if tally_has(args.tally, task):
-        tcmd = tally_cmd(args.tally, task, args.path, cols)
+        tcmd = tally_cmd(args.tally, task, path, cols)
         runners[("tally", "in-process")] = lambda: (tally_in_process(tcmd), None)
         runners[("tally", "whole")] = lambda: timed(lambda: subprocess.run(tcmd, check=True, capture_output=True))
     else:
         print(f"  {task}: `tally {task} --help` fails: tally n/a (not built)", file=sys.stderr)
     for tool in args.tools:
-        fn = tools.TOOLS[tool][1].get(task)
+        fn = tools.TOOLS[tool][1].get(base(task))
         if fn is None:
             print(f"  {task}: {tool} has no such function: n/a", file=sys.stderr)
             continue
         runners[(tool, "in-process")] = (lambda fn=fn, tool=tool: timed(lambda: fn(states[tool])))
-        cmd = python_cmd(tool, task, args.path, cols)
+        cmd = python_cmd(tool, base(task), path, cols)
         runners[(tool, "whole")] = lambda c=cmd: timed(lambda: subprocess.run(c, check=True, capture_output=True))
     times = {k: [] for k in runners}
     if ("tally", "whole") not in runners:
@@ -137,6 +165,34 @@ def membw(args):
     return {int(m[0]): float(m[1]) for m in re.findall(r"(\d+) thread\(s\): ([0-9.]+) GB/s", out)}
 
 
+def state_key(tool, task, path):
+    """describe, hist and corr of one input share one opened state per tool (columns a,b,c,d)."""
+    b = base(task)
+    return tool, TASK_COLS["describe" if b in ("describe", "hist", "corr") else b], path
+
+
+def write_inputs(args, tasks):
+    """Parquet / CSV copies of the Arrow file for the `describe@FMT` tasks, written once into --workdir."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    stem = os.path.splitext(os.path.basename(args.path))[0]
+    args.inputs = {}
+    for fmt in sorted({t.split("@")[1] for t in tasks if "@" in t}):
+        out = os.path.join(args.workdir, f"{stem}.{fmt}")
+        if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(args.path):
+            os.makedirs(args.workdir, exist_ok=True)
+            print(f"writing {out} (pyarrow, not timed)", file=sys.stderr)
+            table = pa.ipc.open_file(pa.memory_map(args.path)).read_all()
+            if fmt == "parquet":
+                pq.write_table(table, out + ".tmp", compression="zstd", row_group_size=1_000_000)
+            else:
+                pcsv.write_csv(table, out + ".tmp")
+            os.replace(out + ".tmp", out)
+        args.inputs[fmt] = out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("path")
@@ -144,40 +200,70 @@ def main():
     ap.add_argument("--membw", default="target/release/membw")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--tasks", default=DEFAULT_TASKS, help="of: " + ",".join(TASK_COLS))
+    ap.add_argument("--inputs", default=",".join(INPUTS),
+                    help="also describe these copies of the file (of: parquet,csv; '' for none)")
     ap.add_argument("--tools", default=",".join(tools.TOOLS), help="Python tools, of: " + ",".join(tools.TOOLS))
-    ap.add_argument("--export-json", default=None, help="default: compare-<date>.json next to the input's name")
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "tally-compare"),
+                    help="where the Parquet and CSV copies are written (kept for the next run)")
+    ap.add_argument("--machine", default=report.machine_name(),
+                    help="short neutral name of the machine for the results file (default: e.g. 2core-vm)")
+    ap.add_argument("--results-dir", default=os.path.join(HERE, "..", "results"),
+                    help="the markdown goes to DIR/<date>-<machine>.md ('' for none)")
+    ap.add_argument("--export-json", default=None, help="default: compare-<date>.json in the current directory")
     args = ap.parse_args()
+    # The command line as run.sh users type it, for the results file: no paths of this machine.
+    args.argv, skip = [], False
+    for a in sys.argv[2:]:
+        if not skip and a not in ("--tally", "--membw"):
+            args.argv.append(a)
+        skip = a in ("--tally", "--membw")
     args.tools = args.tools.split(",")
     tasks = args.tasks.split(",")
+    for fmt in filter(None, args.inputs.split(",")):
+        if fmt not in INPUTS:
+            sys.exit(f"unknown input {fmt!r}: expected some of {','.join(INPUTS)}")
+        tasks.append(f"describe@{fmt}")
     for t in tasks:
-        if t not in TASK_COLS:
+        if base(t) not in TASK_COLS:
             sys.exit(f"unknown task {t!r}: expected some of {','.join(TASK_COLS)}")
+    write_inputs(args, tasks)
 
     ceiling = membw(args)  # first, while no tool holds a loaded copy of the data
     print(f"membw: {ceiling}", file=sys.stderr)
-    # describe, hist and corr share one opened state per tool (columns a,b,c,d); the group-by and distinct
-    # tasks open their own columns, each once, just before they run (opening is not timed in-process).
+    print("exact reference values (math.fsum over error-free transforms)", file=sys.stderr)
+    exact = reference.exact(args.path)
+    # Each tool's columns are opened once per input just before the first task that needs them (opening is
+    # not timed in-process) and closed after the last, so at most a few copies of the data are loaded at once.
     opened = {}
     try:
         runs = {}
-        for task in tasks:
-            cols = TASK_COLS["describe" if task in ("describe", "hist", "corr") else task]
+        for i, task in enumerate(tasks):
+            path = task_path(args, task)
             for tool in args.tools:
-                if (tool, cols) not in opened:
-                    opened[(tool, cols)] = tools.TOOLS[tool][0](args.path, cols.split(","))
-            runs[task] = measure(args, task, {tool: opened[(tool, cols)] for tool in args.tools})
+                key = state_key(tool, task, path)
+                if key not in opened:
+                    opened[key] = tools.TOOLS[tool][0](path, key[1].split(","))
+            runs[task] = measure(args, task, {tool: opened[state_key(tool, task, path)] for tool in args.tools})
+            later = {state_key(tool, t, task_path(args, t)) for t in tasks[i + 1:] for tool in args.tools}
+            for key in [k for k in opened if k not in later]:
+                tools.close(key[0], opened.pop(key))
     finally:
-        for (tool, _), st in opened.items():
+        for (tool, _, _), st in opened.items():
             tools.close(tool, st)
     ctx = report.context(args, ceiling)
     rows = report.rows(args, runs, ceiling)
-    text = report.markdown(ctx, rows)
+    accuracy = report.accuracy(runs, exact)
+    text = report.markdown(ctx, rows, accuracy)
     print(text)
+    if args.results_dir:
+        out = report.write_results(args, ctx, text)
+        print(f"\nresults: {out}", file=sys.stderr)
     path = args.export_json or f"compare-{time.strftime('%Y-%m-%dT%H%M')}.json"
     with open(path, "w") as f:
-        json.dump({"context": ctx, "results": rows, "raw": {t: {f"{k[0]}/{k[1]}": v for k, v in runs[t][0].items()}
-                                                              for t in runs}}, f, indent=1, default=tools.plain)
-    print(f"\nJSON export: {path}", file=sys.stderr)
+        json.dump({"context": ctx, "results": rows, "accuracy": accuracy, "exact": exact,
+                   "raw": {t: {f"{k[0]}/{k[1]}": v for k, v in runs[t][0].items()} for t in runs}},
+                  f, indent=1, default=tools.plain)
+    print(f"JSON export: {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ def _rel(a, b):
 
 def agreement(task, res, ref):
     """(ok, text): does `res` agree with `ref` within the tolerances above, and by how much it deviates."""
+    task = task.split("@")[0]
+    if task == "top-k2":
+        same = res["top"] == ref["top"]
+        return same, "ok (values and counts equal)" if same else f"DIFFERS: {res['top'][:3]} vs {ref['top'][:3]}"
     if task == "describe":
         worst, ok = 0.0, True
         for col, stats in ref.items():
@@ -88,7 +92,17 @@ def _mem_gib():
 
 
 def column_bytes(path, cols):
-    return tools._mmap_table(path, cols.split(",")).nbytes
+    return tools.open_table(path, cols.split(",")).nbytes
+
+
+def machine_name():
+    """A short neutral name (never the host name): `<cores>core-vm` under a hypervisor, else `<cores>core`."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            vm = any(l.startswith("flags") and " hypervisor" in l for l in f)
+    except OSError:
+        vm = False
+    return f"{tools.cores()}core" + ("-vm" if vm else "")
 
 
 def context(args, ceiling):
@@ -108,8 +122,19 @@ def context(args, ceiling):
         "versions": {"tally": tally_v, "polars": polars.__version__, "duckdb": duckdb.__version__,
                      "numpy": numpy.__version__, "pyarrow": pyarrow.__version__},
         "file": {"name": os.path.basename(args.path), "bytes": os.path.getsize(args.path), "rows": rows},
-        "runs": args.runs, "membw_gbps": ceiling,
+        "runs": args.runs, "membw_gbps": ceiling, "machine": args.machine,
+        "tools": {t: TOOL_NOTES.get(t, "") for t in ["tally", *args.tools]},
     }
+
+
+TOOL_NOTES = {
+    "tally": "release binary, default executor (processes, one worker per core)",
+    "polars": "read_ipc / read_parquet / read_csv, then expressions",
+    "duckdb": "mapped Arrow table registered (Parquet/CSV: loaded with its readers), threads = cores",
+    "numpy": "pyarrow mmap, combine_chunks, NumPy arrays (nulls as NaN + mask), one core",
+    "numpy-pickle-pool": "multiprocessing.Pool(cores), NumPy slices pickled to the workers on every call",
+    "numpy-shm-pool": "multiprocessing.Pool(cores) over shared_memory blocks copied once; row ranges sent",
+}
 
 
 def rows(args, runs, ceiling):
@@ -117,9 +142,10 @@ def rows(args, runs, ceiling):
     top = ceiling[max(ceiling)] if ceiling else None
     out = []
     for task, (times, results) in runs.items():
+        base = task.split("@")[0]
         read = {"hist": "a", "groupby-k1": "k1,a", "groupby-k2": "k2,a", "distinct-k2": "k2", "approx-distinct-k2": "k2",
-                "quantile": "b", "quantile_approx": "b"}
-        nbytes = column_bytes(args.path, read.get(task, "a,b,c,d"))
+                "quantile": "b", "quantile_approx": "b", "top-k2": "k2"}
+        nbytes = column_bytes(args.path, read.get(base, "a,b,c,d"))
         ref_tool = "tally" if "tally" in results else "numpy"
         ref = results.get(ref_tool)
         best = {}
@@ -142,21 +168,66 @@ def rows(args, runs, ceiling):
     return out
 
 
+def accuracy(runs, exact):
+    """Per tool: relative error of each describe mean and of std(d) against the exact values."""
+    out = []
+    for task, (_, results) in runs.items():
+        if task.split("@")[0] != "describe":
+            continue
+        for tool, res in results.items():
+            rec = {"task": task, "tool": tool}
+            for col, ref in exact.items():
+                for stat, want in ref.items():
+                    got = res.get(col, {}).get(stat)
+                    if want is not None and got is not None:
+                        rec[f"{col}.{stat}"] = abs(got - want) / abs(want)
+            out.append(rec)
+    return out
+
+
 def _fmt(r):
     if "median" not in r:
         return "n/a", "", ""
     return f"{r['median']:.3f} s", f"{r['min']:.3f} … {r['max']:.3f}", f"{r['ratio']:.2f}×"
 
 
-def markdown(ctx, rows):
+def _peer_ratios(rows):
+    """Per task: tally's median over the fastest peer's, in-process and whole process."""
+    lines = ["| task | tally ÷ fastest peer, in-process | whole process |", "|---|---|---|"]
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    for task in tasks:
+        cells = []
+        for mode in ("in-process", "whole"):
+            mine = [r for r in rows if r["task"] == task and r["mode"] == mode and "median" in r]
+            t = [r["median"] for r in mine if r["tool"] == "tally"]
+            peers = sorted((r["median"], r["tool"]) for r in mine if r["tool"] != "tally")
+            cells.append(f"{t[0] / peers[0][0]:.2f}× ({peers[0][1]})" if t and peers else "n/a")
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _accuracy_lines(acc):
+    if not acc:
+        return []
+    cols = sorted({k for r in acc for k in r if "." in k})
+    lines = ["| task | tool | " + " | ".join(f"rel. error {c}" for c in cols) + " |",
+             "|---|---|" + "---|" * len(cols)]
+    for r in acc:
+        cells = [("0 (exact)" if r[c] == 0 else f"{r[c]:.1e}") if c in r else "" for c in cols]
+        lines.append(f"| {r['task']} | {r['tool']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def markdown(ctx, rows, acc=()):
     v = ctx["versions"]
     bw = ", ".join(f"{k} thread(s) {g:.1f} GB/s" for k, g in sorted(ctx["membw_gbps"].items()))
     lines = [
-        f"{ctx['date']}, {ctx['cpu']}, {ctx['cores']} cores, {ctx['memory_gib']} GiB, Linux {ctx['kernel']}",
+        f"{ctx['date']}, machine `{ctx['machine']}`: {ctx['cpu']}, {ctx['cores']} cores, {ctx['memory_gib']} GiB, "
+        f"Linux {ctx['kernel']}",
         f"{v['tally']}, polars {v['polars']}, duckdb {v['duckdb']}, numpy {v['numpy']}, pyarrow {v['pyarrow']}, "
         f"Python {ctx['python']}",
         f"file {ctx['file']['name']}: {ctx['file']['bytes'] / 1e9:.2f} GB, {ctx['file']['rows']:,} rows; "
-        f"{ctx['runs']} runs each after one warm-up, interleaved; membw: {bw}",
+        f"{ctx['runs']} runs each after one warm-up, interleaved; membw (same run): {bw}",
         "",
         "| task | tool | in-process median | min … max | ÷ fastest | GB/s (of membw) | whole process median "
         "| min … max | ÷ fastest | result |",
@@ -173,5 +244,36 @@ def markdown(ctx, rows):
         gb = f"{ip['gbps']:.1f} ({ip['ceiling_frac']:.0%})" if "gbps" in ip and ip.get("ceiling_frac") else ""
         lines.append(f"| {task} | {tool} | " + " | ".join(_fmt(ip)) + f" | {gb} | " + " | ".join(_fmt(wh))
                      + f" | {wh.get('agreement', '')} |")
+    lines += ["", "tally against the fastest other tool (median ÷ median; below 1 means tally is faster):", ""]
+    lines += _peer_ratios(rows)
+    if acc:
+        lines += ["", "Accuracy against exact values (reference.py: exact rational sums), relative error of each "
+                  "tool's describe output:", ""]
+        lines += _accuracy_lines(acc)
+    lines += ["", "Tools: " + "; ".join(f"**{t}** {n}" for t, n in ctx["tools"].items() if n)]
     return "\n".join(lines)
 
+
+README_MARK = ("<!-- latest-scoreboard -->", "<!-- /latest-scoreboard -->")
+
+
+def write_results(args, ctx, text):
+    """Writes benches/results/<date>-<machine>.md and points benches/README.md's latest-scoreboard block at it."""
+    os.makedirs(args.results_dir, exist_ok=True)
+    name = f"{ctx['date'][:10]}-{ctx['machine']}.md"
+    out = os.path.join(args.results_dir, name)
+    cmd = "benches/compare/run.sh " + " ".join([os.path.basename(args.path), *args.argv])
+    with open(out, "w") as f:
+        f.write(f"# Scoreboard {ctx['date'][:10]}, {ctx['machine']}\n\n`{cmd}`\n\n{text}\n")
+    readme = os.path.join(args.results_dir, "..", "README.md")
+    if os.path.exists(readme):
+        with open(readme) as f:
+            body = f.read()
+        if README_MARK[0] in body and README_MARK[1] in body:
+            head, rest = body.split(README_MARK[0], 1)
+            _, tail = rest.split(README_MARK[1], 1)
+            link = (f"{README_MARK[0]}\nLatest: [results/{name}](results/{name}) ({ctx['file']['rows']:,} rows, "
+                    f"{ctx['cores']} cores, {ctx['date']}).\n{README_MARK[1]}")
+            with open(readme, "w") as f:
+                f.write(head + link + tail)
+    return out

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The scoreboard in one command: benches/compare/run.sh FILE [--runs N] [--tasks describe,hist,corr] [...]
+# The scoreboard in one command: benches/compare/run.sh FILE [--runs N] [--tasks ...] [--inputs parquet,csv] [...]
 # Creates benches/compare/.venv with the pinned requirements (again when requirements.txt changes), builds the
-# release tally and membw, then runs compare.py (every further flag is passed to it; see its --help).
+# release tally and membw, then runs compare.py (every further flag is passed to it; see its --help): every
+# task against every tool, the markdown written to benches/results/<date>-<machine>.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 if [[ $# -lt 1 || "$1" == -* ]]; then
-    echo "usage: $0 FILE [--runs N] [--tasks describe,hist,corr] [--tools ...] [--export-json OUT]" >&2
+    echo "usage: $0 FILE [--runs N] [--tasks describe,hist,...] [--inputs parquet,csv] [--tools ...] [--machine NAME]" >&2
     exit 2
 fi
 file="$1"; shift

@@ -1,11 +1,16 @@
-"""The three tasks (describe, hist, corr) written as a user of each Python tool would write them.
+"""Every task written as a user of each Python tool would write it.
 
-Every tool has `open(path, cols)` (load or map the file: not timed in-process) and one function per task that
-takes the opened state and returns a normalised result, so compare.py can check the tools against each other:
+Every tool has `open(path, cols)` (load or map the file: not timed in-process; Arrow IPC, Parquet or CSV by
+the file's extension) and one function per task that takes the opened state and returns a normalised result,
+so compare.py can check the tools against each other:
 
     describe -> {col: {count, null_count, min, max, sum, mean, std}}   (std with ddof=1)
     hist     -> {lo, hi, counts}        100 equal-width bins of the first column over its min..max
     corr     -> {matrix}                Pearson, pairwise-complete (null in either value drops the row)
+    quantile, quantile_approx -> {q}    p50, p90, p99 of b (linear interpolation)
+    groupby-K -> {groups, first}        count, mean(a) by K: group count and the FIRST groups in key order
+    distinct-k2, approx-distinct-k2 -> {distinct}
+    top-k2   -> {top: [[value, count]]} the TOP most frequent values, ties by value ascending
 
 `python -c "import tools; tools.main()" TOOL TASK FILE COLS` runs open + task in a fresh interpreter and prints
 the result as JSON: the whole-process measurement (what a user waits for, imports included).
@@ -23,9 +28,21 @@ def cores():
     return len(os.sched_getaffinity(0))
 
 
-def _mmap_table(path, cols):
+TOP = 10
+
+
+def open_table(path, cols):
+    """A pyarrow Table of `cols`: zero-copy over the mapped file for Arrow IPC, decoded for Parquet and CSV."""
     import pyarrow as pa
 
+    if path.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path, columns=cols)
+    if path.endswith(".csv"):
+        import pyarrow.csv as pcsv
+
+        return pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(include_columns=cols))
     # Zero-copy: the record batches point into the mapped file.
     return pa.ipc.open_file(pa.memory_map(path)).read_all().select(cols)
 
@@ -34,6 +51,10 @@ def _mmap_table(path, cols):
 def polars_open(path, cols):
     import polars as pl
 
+    if path.endswith(".parquet"):
+        return pl.read_parquet(path, columns=cols)
+    if path.endswith(".csv"):
+        return pl.read_csv(path, columns=cols)
     # Polars 2 removed read_ipc(memory_map=...): read_ipc loads the columns into Polars' own buffers.
     return pl.read_ipc(path, columns=cols)
 
@@ -76,8 +97,13 @@ def duckdb_open(path, cols):
     con = duckdb.connect()
     con.execute(f"SET threads TO {cores()}")
     con.execute("SET enable_progress_bar = false")  # it draws on stdout, which carries the result
+    if path.endswith((".parquet", ".csv")):
+        # Its own readers, materialised once (not timed in-process), as a user would load a table.
+        reader = "read_parquet" if path.endswith(".parquet") else "read_csv"
+        con.execute(f"CREATE TABLE t AS SELECT {', '.join(cols)} FROM {reader}('{path}')")
+        return con, cols
     # DuckDB reads the mapped Arrow table in place (replacement scan); it has no built-in Arrow IPC file reader.
-    con.register("t", _mmap_table(path, cols))
+    con.register("t", open_table(path, cols))
     return con, cols
 
 
@@ -126,7 +152,7 @@ def duckdb_corr(state):
 def numpy_open(path, cols):
     import numpy as np
 
-    table = _mmap_table(path, cols)
+    table = open_table(path, cols)
     out = {}
     for c in cols:
         col = table.column(c)
@@ -239,6 +265,36 @@ def numpy_distinct(arrays):
     return {"distinct": np.unique(next(iter(arrays.values()))[0]).size}
 
 
+def _top(values, counts):
+    """The TOP most frequent (value, count) pairs, ties by value ascending, from unique values and counts."""
+    import numpy as np
+
+    order = np.lexsort((values, -np.asarray(counts)))[:TOP]
+    return {"top": [[int(values[i]), int(counts[i])] for i in order]}
+
+
+def polars_top(df):
+    import polars as pl
+
+    key = df.columns[0]
+    g = df.group_by(key).agg(pl.len().alias("n")).sort(["n", key], descending=[True, False]).head(TOP)
+    return {"top": [[int(k), int(n)] for k, n in g.iter_rows()]}
+
+
+def duckdb_top(state):
+    con, cols = state
+    k = cols[0]
+    rows = con.execute(f"SELECT {k}, count(*) AS n FROM t WHERE {k} IS NOT NULL GROUP BY {k} "
+                       f"ORDER BY n DESC, {k} LIMIT {TOP}").fetchall()
+    return {"top": [[int(v), int(n)] for v, n in rows]}
+
+
+def numpy_top(arrays):
+    import numpy as np
+
+    return _top(*np.unique(next(iter(arrays.values()))[0], return_counts=True))
+
+
 def _symmetric(n, pairs, vals):
     m = [[1.0 if i == j else None for j in range(n)] for i in range(n)]
     for (i, j), v in zip(pairs, vals):
@@ -279,43 +335,53 @@ def numpy_quantile(arrays):
     return {"q": list(np.quantile(v, QS))}
 
 
-def shm_open(path, cols):
-    import shm_pool
+def pool_open(kind):
+    def run(path, cols):
+        import pools
 
-    return shm_pool.open_pool(path, cols)
-
-
-def shm_task(task):
-    def run(state):
-        import shm_pool
-
-        return getattr(shm_pool, task.split("-")[0])(state)
+        return getattr(pools, "open_" + kind)(path, cols)
 
     return run
+
+
+def pool_task(task):
+    def run(state):
+        import pools
+
+        return getattr(pools, task.split("-")[0])(state)
+
+    return run
+
+
+POOL_TASKS = ("describe", "hist", "corr", "groupby-k1", "groupby-k2", "quantile", "distinct-k2", "top-k2")
 
 
 TOOLS = {
     "polars": (polars_open, {"describe": polars_describe, "hist": polars_hist, "corr": polars_corr,
                              "groupby-k1": polars_groupby, "groupby-k2": polars_groupby,
                              "distinct-k2": polars_distinct, "approx-distinct-k2": polars_approx_distinct,
-                             "quantile": polars_quantile, "quantile_approx": polars_quantile_approx}),
+                             "quantile": polars_quantile, "quantile_approx": polars_quantile_approx,
+                             "top-k2": polars_top}),
     "duckdb": (duckdb_open, {"describe": duckdb_describe, "hist": duckdb_hist, "corr": duckdb_corr,
                              "groupby-k1": duckdb_groupby, "groupby-k2": duckdb_groupby,
                              "distinct-k2": duckdb_distinct, "approx-distinct-k2": duckdb_approx_distinct,
-                             "quantile": duckdb_quantile, "quantile_approx": duckdb_quantile_approx}),
+                             "quantile": duckdb_quantile, "quantile_approx": duckdb_quantile_approx,
+                             "top-k2": duckdb_top}),
     "numpy": (numpy_open, {"describe": numpy_describe, "hist": numpy_hist, "corr": numpy_corr,
                            "groupby-k1": numpy_groupby, "groupby-k2": numpy_groupby, "distinct-k2": numpy_distinct,
-                           "quantile": numpy_quantile}),
-    "numpy-shm-pool2": (shm_open, {t: shm_task(t) for t in ("describe", "hist", "corr", "groupby-k1", "groupby-k2",
-                                                            "quantile")}),
+                           "quantile": numpy_quantile, "top-k2": numpy_top}),
+    "numpy-pickle-pool": (pool_open("pickle"), {t: pool_task(t) for t in POOL_TASKS}),
+    "numpy-shm-pool": (pool_open("shm"), {t: pool_task(t) for t in POOL_TASKS}),
 }
 
 
 def close(tool, state):
-    if tool == "numpy-shm-pool2":
-        import shm_pool
+    if tool.endswith("-pool"):
+        import pools
 
-        shm_pool.close_pool(state)
+        pools.close(state)
+    elif tool == "duckdb":
+        state[0].close()
 
 
 def plain(v):
