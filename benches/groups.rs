@@ -6,31 +6,23 @@
 //! (HyperLogLog). In-memory demo data, one thread, through `kernel::compute_chunk`. Merging the chunks'
 //! states is not in these numbers (it runs in the parent, after the kernels).
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tally_benches::{K2_DISTINCT, demo_store_keys, run_pass_once, value_bytes};
-use tally_engine::plan::{Pass, StatEntry};
+use criterion::{Criterion, criterion_group, criterion_main};
+use tally_benches::{K2_DISTINCT, bench_kernels};
 use tally_engine::stats::Stat;
 use tally_engine::stats::groups::{AggColumn, AggFn, GroupSpec, KeyKind, Needs};
 
 fn groups(c: &mut Criterion) {
     let rows = 4 << 20;
-    let mut group = c.benchmark_group("groups_chunk");
     let mean_a = AggColumn { float: true, needs: Needs::default().with(AggFn::Mean) };
     // One int key; `aggs` empty is the key-only state `distinct` and `top` count with.
     let by = |aggs: Vec<AggColumn>| Stat::GroupBy(GroupSpec { keys: vec![KeyKind::Int], aggs });
-    for (name, columns, stat) in [
+    let cases = vec![
         ("groupby k1 count,mean(a)", &["k1", "a"][..], by(vec![mean_a])),
         ("groupby k2 count,mean(a)", &["k2", "a"][..], by(vec![mean_a])),
         ("distinct/top k2 (exact)", &["k2"][..], by(vec![])),
         ("distinct k2 --approx", &["k2"][..], Stat::ApproxDistinct),
-    ] {
-        let (store, plan, _) = demo_store_keys(rows, 1_000_000, columns, false, K2_DISTINCT);
-        let all: Vec<usize> = (0..columns.len()).collect();
-        group.throughput(Throughput::Bytes(value_bytes(&store, &all)));
-        let pass = Pass { id: 0, entries: vec![StatEntry { columns: all, stat }] };
-        group.bench_function(name, |b| b.iter(|| run_pass_once(&plan, &pass, &store)));
-    }
-    group.finish();
+    ];
+    bench_kernels(c, "groups_chunk", rows, K2_DISTINCT, cases);
 }
 
 criterion_group! {

@@ -5,18 +5,16 @@
 //! thread, through `kernel::compute_chunk` as the executors call it: the per-core ceiling of `tally hist` and
 //! `tally corr`. Column `c` has 1% nulls, so the correlation covers both the unmasked and the masked paths.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tally_benches::{demo_store, run_pass_once, value_bytes};
-use tally_engine::plan::{Pass, StatEntry};
+use criterion::{Criterion, criterion_group, criterion_main};
+use tally_benches::bench_kernels;
 use tally_engine::stats::{HistogramSpec, Stat};
 
 fn hist_corr(c: &mut Criterion) {
     let rows = 4 << 20;
-    let mut group = c.benchmark_group("histcorr_chunk");
     let spec = HistogramSpec::equal_width(-5.5, 5.5, 100).expect("valid spec");
-    for (name, columns, stat) in [
+    let cases = vec![
         ("hist range pass a", &["a"][..], Stat::Range),
-        ("hist a 100 bins", &["a"][..], Stat::Histogram(spec.clone())),
+        ("hist a 100 bins", &["a"][..], Stat::Histogram(spec)),
         (
             "hist c 100 bins (1% nulls)",
             &["c"][..],
@@ -24,14 +22,8 @@ fn hist_corr(c: &mut Criterion) {
         ),
         ("corr a,b,c,d", &["a", "b", "c", "d"][..], Stat::CoMoments),
         ("corr a,b", &["a", "b"][..], Stat::CoMoments),
-    ] {
-        let (store, plan, _) = demo_store(rows, 1_000_000, columns, false);
-        let all: Vec<usize> = (0..columns.len()).collect();
-        group.throughput(Throughput::Bytes(value_bytes(&store, &all)));
-        let pass = Pass { id: 0, entries: vec![StatEntry { columns: all, stat }] };
-        group.bench_function(name, |b| b.iter(|| run_pass_once(&plan, &pass, &store)));
-    }
-    group.finish();
+    ];
+    bench_kernels(c, "histcorr_chunk", rows, 1000, cases);
 }
 
 criterion_group! {

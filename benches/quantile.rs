@@ -6,35 +6,29 @@
 //! with the mantissa bits its relative error needs. In-memory demo data, one thread, through
 //! `kernel::compute_chunk`: the per-core cost of each pass of `tally quantile`.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tally_benches::{demo_store, run_pass_once, value_bytes};
+use criterion::{Criterion, criterion_group, criterion_main};
+use tally_benches::bench_kernels;
 use tally_engine::analysis::quantile::select::FIRST_PASS_BITS;
 use tally_engine::analysis::quantile::sketch::sketch_bits;
-use tally_engine::plan::{Pass, StatEntry};
 use tally_engine::stats::Stat;
 use tally_engine::stats::key_windows::Window;
 use tally_engine::stats::order_key::float_key;
 
 fn quantile_passes(c: &mut Criterion) {
     let rows = 4 << 20;
-    let mut group = c.benchmark_group("quantile_chunk");
     // `b` is lognormal(0, 1): its median is 1.0. The windows sit where the median's bucket would be: a wide
     // counting window (refining a first-pass bucket) and a narrow collecting one (the final selection).
     let counting = Window::counting(float_key(0.5), float_key(2.0));
     let collecting = Window::collecting(float_key(0.999), float_key(1.001));
     let approx_bits = sketch_bits(0.01).expect("valid relative error");
-    for (name, stat) in [
-        ("pass 1 key histogram b", Stat::KeyHistogram { bits: FIRST_PASS_BITS, float_keys: false }),
-        ("window pass b (count)", Stat::KeyWindows(vec![counting])),
-        ("window pass b (collect)", Stat::KeyWindows(vec![collecting])),
-        ("approx sketch b (rel-error 0.01)", Stat::KeyHistogram { bits: approx_bits, float_keys: true }),
-    ] {
-        let (store, plan, _) = demo_store(rows, 1_000_000, &["b"], false);
-        group.throughput(Throughput::Bytes(value_bytes(&store, &[0])));
-        let pass = Pass { id: 0, entries: vec![StatEntry { columns: vec![0], stat }] };
-        group.bench_function(name, |b| b.iter(|| run_pass_once(&plan, &pass, &store)));
-    }
-    group.finish();
+    let b = &["b"][..];
+    let cases = vec![
+        ("pass 1 key histogram b", b, Stat::KeyHistogram { bits: FIRST_PASS_BITS, float_keys: false }),
+        ("window pass b (count)", b, Stat::KeyWindows(vec![counting])),
+        ("window pass b (collect)", b, Stat::KeyWindows(vec![collecting])),
+        ("approx sketch b (rel-error 0.01)", b, Stat::KeyHistogram { bits: approx_bits, float_keys: true }),
+    ];
+    bench_kernels(c, "quantile_chunk", rows, 1000, cases);
 }
 
 criterion_group! {

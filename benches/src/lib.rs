@@ -1,6 +1,9 @@
-//! Shared helpers of tally's benchmarks: in-memory stores of the demo data set, and their sizes in bytes.
+//! Shared helpers of tally's benchmarks: in-memory stores of the demo data set, their sizes in bytes, and the
+//! criterion loop every kernel benchmark shares ([`bench_kernels`]).
 
 use std::sync::Arc;
+
+use criterion::{Criterion, Throughput};
 
 use tally_engine::generate::{demo_batch, demo_schema};
 use tally_engine::plan::{Pass, Plan, StatEntry};
@@ -67,4 +70,22 @@ pub fn value_bytes(store: &Store, columns: &[usize]) -> u64 {
     let schema = store.schema();
     let width: usize = columns.iter().map(|&c| schema.field(c).data_type().primitive_width().unwrap_or(0)).sum();
     store.num_rows() * width as u64
+}
+
+/// One kernel benchmark: its name, the demo columns it reads and the statistic computed over all of them
+/// (one pass entry).
+pub type KernelCase<'a> = (&'a str, &'a [&'a str], Stat);
+
+/// Benchmarks each case in group `group`: `rows` in-memory demo rows (`k2` drawn from `k2_distinct` ids), one
+/// pass of the case's statistic over every chunk, throughput in bytes of the columns' values.
+pub fn bench_kernels(c: &mut Criterion, group: &str, rows: u64, k2_distinct: usize, cases: Vec<KernelCase<'_>>) {
+    let mut group = c.benchmark_group(group);
+    for (name, columns, stat) in cases {
+        let (store, plan, _) = demo_store_keys(rows, 1_000_000, columns, false, k2_distinct);
+        let all: Vec<usize> = (0..columns.len()).collect();
+        group.throughput(Throughput::Bytes(value_bytes(&store, &all)));
+        let pass = Pass { id: 0, entries: vec![StatEntry { columns: all, stat }] };
+        group.bench_function(name, |b| b.iter(|| run_pass_once(&plan, &pass, &store)));
+    }
+    group.finish();
 }
