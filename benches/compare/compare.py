@@ -212,11 +212,12 @@ def main():
     ap.add_argument("--export-json", default=None, help="default: compare-<date>.json in the current directory")
     args = ap.parse_args()
     # The command line as run.sh users type it, for the results file: no paths of this machine.
+    local = ("--tally", "--membw", "--export-json", "--workdir", "--results-dir")
     args.argv, skip = [], False
     for a in sys.argv[2:]:
-        if not skip and a not in ("--tally", "--membw"):
+        if not skip and a.split("=")[0] not in local:
             args.argv.append(a)
-        skip = a in ("--tally", "--membw")
+        skip = a in local
     args.tools = args.tools.split(",")
     tasks = args.tasks.split(",")
     for fmt in filter(None, args.inputs.split(",")):
