@@ -16,6 +16,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 COLS = ["a", "b", "c", "d"]
@@ -139,7 +140,7 @@ def main():
     ap.add_argument("gen")
     ap.add_argument("--tally", required=True)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--workdir", default="/tmp/tally-inputs-bench")
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "tally-inputs-bench"))
     ap.add_argument("--export-json")
     a = ap.parse_args()
     paths = write_copies(a.gen, a.workdir)

@@ -11,10 +11,10 @@
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::path::PathBuf;
 
 use clap::Parser;
 use tally_engine::exec::Cancel;
+use tally_engine::exec::processes::WorkerCommand;
 
 use crate::args::{Cli, Command};
 
@@ -24,9 +24,11 @@ pub struct Embedding {
     /// Stops the run when set (e.g. by the host's Ctrl-C handling); the run then fails with
     /// [`tally_engine::ErrorKind::Cancelled`] after its workers are gone.
     pub cancel: Cancel,
-    /// The `tally` binary to start worker processes from (`--executor processes`), or why there is none:
-    /// the message is the error of a run that needs workers.
-    pub worker_program: Result<PathBuf, String>,
+    /// How to start worker processes (`--executor processes`): the `tally` binary with its hidden
+    /// `__worker` subcommand, or any program that runs [`tally_engine::exec::processes::worker_main`] (the
+    /// Python package's interpreter, `python -m tally._worker`); or why there is none: the message is the
+    /// error of a run that needs workers.
+    pub worker: Result<WorkerCommand, String>,
 }
 
 /// Why an embedded command line did not produce output.
@@ -50,10 +52,10 @@ impl Failure {
     }
 }
 
-/// The state of the embedded run on this thread: captured stdout and the worker program.
+/// The state of the embedded run on this thread: captured stdout and the worker command.
 struct Active {
     stdout: Vec<u8>,
-    worker_program: Result<PathBuf, String>,
+    worker: Result<WorkerCommand, String>,
 }
 
 thread_local! {
@@ -89,8 +91,8 @@ where
         return Err(Failure::Run(anyhow::anyhow!("an embedded tally run is already active on this thread")));
     }
     let _reset = Reset;
-    let worker_program = embedding.worker_program.clone();
-    ACTIVE.with_borrow_mut(|a| *a = Some(Active { stdout: Vec::new(), worker_program }));
+    let worker = embedding.worker.clone();
+    ACTIVE.with_borrow_mut(|a| *a = Some(Active { stdout: Vec::new(), worker }));
     crate::run(cli, &embedding.cancel).map_err(Failure::Run)?;
     Ok(ACTIVE.with_borrow_mut(|a| a.take().map(|a| a.stdout).unwrap_or_default()))
 }
@@ -111,9 +113,9 @@ pub(crate) fn active() -> bool {
     ACTIVE.with_borrow(Option::is_some)
 }
 
-/// The worker program of the embedded run on this thread (`None`: not embedded, use our own executable).
-pub(crate) fn worker_program() -> Option<anyhow::Result<PathBuf>> {
-    ACTIVE.with_borrow(|a| a.as_ref().map(|a| a.worker_program.clone().map_err(anyhow::Error::msg)))
+/// The worker command of the embedded run on this thread (`None`: not embedded, use our own executable).
+pub(crate) fn worker_command() -> Option<anyhow::Result<WorkerCommand>> {
+    ACTIVE.with_borrow(|a| a.as_ref().map(|a| a.worker.clone().map_err(anyhow::Error::msg)))
 }
 
 /// Runs `write` against the captured standard output of the embedded run on this thread.
@@ -133,7 +135,7 @@ mod tests {
     use super::*;
 
     fn embedding() -> Embedding {
-        Embedding { cancel: Cancel::default(), worker_program: Err("no workers in unit tests".into()) }
+        Embedding { cancel: Cancel::default(), worker: Err("no workers in unit tests".into()) }
     }
 
     #[test]

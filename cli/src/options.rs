@@ -34,12 +34,11 @@ pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Re
     }
     if options.executor == ExecutorKind::Processes {
         // Workers are this very binary, re-executed with the hidden subcommand; an embedded run (whose
-        // executable is its host's) names the `tally` binary to use.
-        let program = match crate::embed::worker_program() {
-            Some(program) => program?,
-            None => std::env::current_exe()?,
-        };
-        options.worker_command = Some(WorkerCommand::new(program, vec!["__worker".into()]));
+        // executable is its host's) says how to start them.
+        options.worker_command = Some(match crate::embed::worker_command() {
+            Some(command) => command?,
+            None => WorkerCommand::new(std::env::current_exe()?, vec!["__worker".into()]),
+        });
     }
     Ok((options, warnings(args)))
 }

@@ -2,7 +2,7 @@
 //! streams, big-endian files, CSV and Parquet.
 //!
 //! The files stay outside the repo, in `$TALLY_TESTDATA/arrow-testing` (`.ci/run` sets the variable; locally
-//! `TALLY_TESTDATA=/work/shared/testdata`). Its `README.md` and `MANIFEST.tsv` say what each file should do.
+//! `TALLY_TESTDATA=../shared/testdata`). Its `README.md` and `MANIFEST.tsv` say what each file should do.
 //! Checks:
 //! 1. every file gives `Ok` or a one-line `Err` naming the file: never a panic, never a hang;
 //! 2. the outcome is the one `MANIFEST.tsv` expects (valid little-endian IPC files and streams load; broken

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run::invoke, m)?)?;
+    m.add_function(wrap_pyfunction!(run::worker_main, m)?)?;
     m.add_function(wrap_pyfunction!(arrow::arrow_result, m)?)?;
     m.add_class::<arrow::ArrowResult>()?;
     m.add_function(wrap_pyfunction!(commands, m)?)?;

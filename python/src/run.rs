@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use tally_cli::embed::{Embedding, Failure};
 use tally_engine::exec::Cancel;
+use tally_engine::exec::processes::WorkerCommand;
 
 use crate::errors::to_python;
 
@@ -24,18 +25,26 @@ const SIGNAL_POLL: Duration = Duration::from_millis(20);
 const SIGINT: usize = 2;
 
 /// Runs `args` (a `tally` command line without the program name) and returns its standard output.
-/// `worker` is the `tally` binary for worker processes; when it is `None`, `missing_worker` says why, and
-/// becomes the error of a run that needs workers.
+/// `worker` is the command line that starts one worker process (a `tally` binary with `__worker`, or
+/// this interpreter with `-m tally._worker`); when it is `None`, `missing_worker` says why, and becomes the
+/// error of a run that needs workers.
 #[pyfunction]
 #[pyo3(signature = (args, worker, missing_worker))]
 pub(crate) fn invoke(
     py: Python<'_>,
     args: Vec<String>,
-    worker: Option<PathBuf>,
+    worker: Option<Vec<String>>,
     missing_worker: String,
 ) -> PyResult<Py<PyBytes>> {
     let cancel = Cancel::default();
-    let embedding = Embedding { cancel: cancel.clone(), worker_program: worker.ok_or(missing_worker) };
+    let worker = match worker.as_deref() {
+        Some([program, args @ ..]) => {
+            Ok(WorkerCommand::new(PathBuf::from(program), args.iter().map(Into::into).collect()))
+        }
+        Some([]) => Err("the worker command is empty".to_string()),
+        None => Err(missing_worker),
+    };
+    let embedding = Embedding { cancel: cancel.clone(), worker };
     let (done, result) = channel();
     // `detach` needs `Sync` captures; only this thread ever receives.
     let result = Mutex::new(result);
@@ -75,4 +84,12 @@ pub(crate) fn invoke(
         Ok(stdout) => Ok(PyBytes::new(py, &stdout).unbind()),
         Err(failure) => Err(to_python(py, &failure)),
     }
+}
+
+/// The body of a worker process started as `python -m tally._worker`: serves the parent over stdin and
+/// stdout as the `tally` binary's hidden `__worker` subcommand does, then ends the process with its exit
+/// code (the worker protocol owns the process; nothing of the interpreter runs after it).
+#[pyfunction]
+pub(crate) fn worker_main() {
+    std::process::exit(tally_engine::exec::processes::worker_main())
 }

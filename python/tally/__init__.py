@@ -16,7 +16,7 @@ import os
 from typing import Any, Sequence
 
 from . import _native
-from ._run import arguments, run, worker_binary
+from ._run import arguments, run, worker_binary, worker_command
 from .errors import (
     Cancelled,
     InputError,
@@ -52,6 +52,7 @@ __all__ = [
     "schema",
     "top",
     "worker_binary",
+    "worker_command",
 ]
 
 

@@ -4,9 +4,13 @@ from typing import Any
 
 STATE_FORMAT_VERSION: int
 
-def invoke(args: list[str], worker: str | None, missing_worker: str) -> bytes:
+def invoke(args: list[str], worker: list[str] | None, missing_worker: str) -> bytes:
     """Runs a ``tally`` command line (without the program name) in-process, GIL released, and returns its
-    standard output; raises ``tally.errors`` exceptions, or ``KeyboardInterrupt`` after a clean cancel."""
+    standard output; raises ``tally.errors`` exceptions, or ``KeyboardInterrupt`` after a clean cancel.
+    ``worker`` is the command line of one worker process (``None``: ``missing_worker`` says why)."""
+
+def worker_main() -> None:
+    """Serves a parent run as one worker process over stdin/stdout, then exits the process."""
 
 def arrow_result(ipc: bytes) -> ArrowResult:
     """Decodes the Arrow IPC file printed by ``--format arrow``."""

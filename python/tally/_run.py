@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ def worker_binary() -> tuple[str | None, str]:
     """The ``tally`` binary that ``executor="processes"`` starts workers from, and where it was looked for.
 
     In order: ``$TALLY_BIN``; ``tally/_bin/tally`` inside this package (wheels built by ``.ci/python``
-    bundle it there); ``PATH``.
+    bundle it there); ``PATH``. ``(None, why)`` when there is none (or ``$TALLY_BIN`` is not one).
     """
     from_env = os.environ.get("TALLY_BIN")
     if from_env:
@@ -37,11 +38,23 @@ def worker_binary() -> tuple[str | None, str]:
     on_path = shutil.which("tally")
     if on_path:
         return on_path, ""
-    return None, (
-        'executor="processes" starts `tally` worker processes, but no `tally` binary was found '
-        f"(looked at $TALLY_BIN, {bundled} and PATH); install one "
-        '(`cargo install --path cli`), set TALLY_BIN, or pass executor="threads"'
-    )
+    return None, f"no `tally` binary (looked at $TALLY_BIN, {bundled} and PATH)"
+
+
+def worker_command() -> tuple[list[str] | None, str]:
+    """The command line that starts one worker process of ``executor="processes"``, or why there is none.
+
+    A ``tally`` binary (:func:`worker_binary`) with its hidden ``__worker`` subcommand when there is one
+    (it starts fastest); otherwise this very interpreter running ``-m tally._worker``, whose extension serves
+    the same worker protocol, so a plain ``pip install`` needs no binary. Only an explicit ``$TALLY_BIN``
+    that is not an executable is an error: it names a binary the user meant to be used.
+    """
+    binary, missing = worker_binary()
+    if binary is not None:
+        return [binary, "__worker"], ""
+    if os.environ.get("TALLY_BIN"):
+        return None, missing
+    return [sys.executable, "-m", "tally._worker"], ""
 
 
 def _flag_value(name: str, value: Any) -> str:
@@ -88,7 +101,7 @@ def run(command: str, *positional: Any, format: str | None = "json", **flags: An
     if cli_format is not None:
         flags = {**flags, "format": cli_format}
     argv = arguments(command, positional, flags)
-    worker, missing = worker_binary()
+    worker, missing = worker_command()
     stdout = _native.invoke(argv, worker, missing)
     if flags.get("output") is not None:
         return None

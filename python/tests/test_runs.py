@@ -78,3 +78,18 @@ def test_the_gil_is_released_during_a_run(big_file: str) -> None:
     worker.join()
     assert result["rows"] == 3_000_000
     assert ticks > 5, "Python code ran while the run was going"
+
+
+def test_without_a_binary_the_interpreter_runs_the_workers(gen_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A plain `pip install` has no `tally` binary: the workers are this interpreter running the extension.
+    monkeypatch.delenv("TALLY_BIN", raising=False)
+    monkeypatch.setattr(tally._run, "worker_binary", lambda: (None, "no binary in this test"))
+    command, _ = tally.worker_command()
+    assert command is not None and command[1:] == ["-m", "tally._worker"]
+    by_interpreter = tally.describe(gen_file, executor="processes", workers=2, chunk_rows=3000)
+    by_threads = tally.describe(gen_file, executor="threads", workers=2, chunk_rows=3000)
+    assert by_interpreter == by_threads
+    # The command is really what starts the workers: a missing interpreter is a worker error.
+    monkeypatch.setattr(tally._run.sys, "executable", "/nonexistent/python3")
+    with pytest.raises(tally.WorkerError, match="nonexistent"):
+        tally.describe(gen_file, executor="processes", workers=2)

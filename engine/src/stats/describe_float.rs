@@ -61,20 +61,17 @@ impl Default for FloatDescribe {
     }
 }
 
-/// The block copied into `buf` (masked-out slots replaced by `fill`) and its count of kept values. Even a
-/// block without nulls is copied: the streaming copy plus one pass over L1-resident data measured faster
-/// than the fused pass reading the mapping directly (benches/README.md, "kernel").
+/// The block with masked-out slots replaced by `fill` (a copy in `buf`; a block without nulls is read in
+/// place) and its count of kept values. The SSE2 kernel once ran faster over an L1 copy of every block; the
+/// AVX2 kernel does not (user+sys CPU of `describe --columns a,b,d --executor serial` on 50M rows: 0.355 s
+/// either way, medians of 4), and the copy only moved the page faults and cache misses into `memmove`.
 fn dense<'a>(xs: &'a [f64], mask: Option<&[u64]>, fill: f64, buf: &'a mut Vec<f64>) -> (&'a [f64], u64) {
     match mask {
         Some(m) => {
             let n = lanes::fill_masked(xs, m, fill, buf);
             (buf.as_slice(), n)
         }
-        _ => {
-            buf.clear();
-            buf.extend_from_slice(xs);
-            (buf.as_slice(), xs.len() as u64)
-        }
+        _ => (xs, xs.len() as u64),
     }
 }
 
