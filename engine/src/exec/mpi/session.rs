@@ -39,8 +39,9 @@ impl<'a> MpiSession<'a> {
             all.iter().enumerate().filter(|(_, f)| **f != all[0]).map(|(r, _)| r.to_string()).collect();
         if !differ.is_empty() {
             return Err(Error::input(format!(
-                "ranks {} planned a different run than rank 0 (another input, row count, column set or \
-                 --where): every rank must read the same file (see README, \"Clusters\")",
+                "{} {} planned a different run than rank 0 (another input, row count, column set or --where): \
+                 every rank must read the same file (see README, \"Clusters (MPI)\")",
+                if differ.len() == 1 { "rank" } else { "ranks" },
                 differ.join(", ")
             )));
         }

@@ -31,6 +31,11 @@ pub(super) fn broadcast(world: &SimpleCommunicator, bytes: Vec<u8>) -> Vec<u8> {
 
 /// Every rank's `bytes`, in rank order, on rank 0 (`None` elsewhere).
 pub(super) fn gather(world: &SimpleCommunicator, bytes: &[u8]) -> Result<Option<Vec<Vec<u8>>>> {
+    if world.size() == 1 {
+        // Alone, there is nothing to move (and Open MPI refuses the send and receive buffers of two empty
+        // vectors: both dangling pointers are equal, which it takes for aliasing).
+        return Ok(Some(vec![bytes.to_vec()]));
+    }
     let count = i32::try_from(bytes.len()).map_err(|_| too_big(bytes.len()))?;
     let root = world.process_at_rank(ROOT);
     if world.rank() != ROOT {
