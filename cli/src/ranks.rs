@@ -50,6 +50,11 @@ impl Ranks {
         if let Some(runtime) = &self.runtime
             && !crate::is_broken_pipe(&e)
         {
+            if !self.is_root() {
+                // An error every rank meets (a missing file, an unknown column) is best said once: rank 0's
+                // abort ends this rank during the pause; an error of this rank alone is said after it.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
             let code = crate::report_error(&e, cancel, &format!("rank {} of {}: ", self.rank, self.size));
             runtime.abort(i32::from(code));
         }

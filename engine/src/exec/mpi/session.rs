@@ -128,7 +128,7 @@ impl Session for MpiSession<'_> {
                 _ => stats::encode(&step)?,
             };
             let bytes = wire::broadcast(&self.world, shared);
-            tracing::debug!("step after pass {}: broadcast {} bytes", self.passes, bytes.len());
+            tracing::debug!("next step after {} passes: broadcast {} bytes", self.passes, bytes.len());
             step
         } else {
             let bytes = wire::broadcast(&self.world, Vec::new());
