@@ -143,6 +143,22 @@ fn every_analysis_is_byte_identical_to_a_local_run_for_1_2_and_3_ranks() {
     }
 }
 
+/// Rank counts that are not powers of two: the binomial merge over ranks has uneven subtrees.
+#[test]
+fn uneven_merge_trees_over_4_and_5_ranks_give_the_same_bytes() {
+    let Some(bin) = mpi_bin() else { return };
+    let dir = Dir::new();
+    generate(&bin, &dir, "g.arrow", ROWS);
+    for analysis in [ANALYSES[0], ANALYSES[2], ANALYSES[9]] {
+        let expected = local(&bin, dir.path(), analysis);
+        for ranks in [4, 5] {
+            let out = under_mpi(&bin, dir.path(), ranks, analysis, "1");
+            assert!(out.status.success(), "-n {ranks} {analysis:?} failed:\n{}", lossy(&out.stderr));
+            assert!(out.stdout == expected, "-n {ranks} {analysis:?} differs from the local run");
+        }
+    }
+}
+
 /// More ranks than chunks: a rank with no chunk still takes part in every pass.
 #[test]
 fn ranks_without_chunks_take_part() {

@@ -6,16 +6,18 @@
 //!    per pass:
 //!      next_step: rank 0 decides (Job::step on the merged previous pass) ──bcast──► other ranks follow
 //!      run_pass:  threads executor (--workers N) over chunks [r·n/R, (r+1)·n/R) ──► local Aggregator
-//!      finish_pass: the local Aggregator's maximal tree nodes (O(log n) partials, not one per chunk)
-//!                   ──gatherv──► rank 0: Aggregator::push_node ──► the merged pass, same tree, same bits
+//!      finish_pass: binomial tree over ranks, round j: rank r + 2^j ──(its Aggregator's tree nodes)──►
+//!                   rank r (r a multiple of 2^(j+1)): Aggregator::push_node ... ──► rank 0: the merged pass
 //! ```
 //!
 //! Each rank takes a contiguous block of the fixed chunk list, so its chunks form whole subtrees of the
-//! canonical merge tree (aggregate.rs): rank 0 finishes the tree from those subtrees and the result is
-//! bit-identical to a local run for any rank count. Only the main thread calls MPI (`MPI_THREAD_FUNNELED`);
-//! rayon's threads only compute. What this module does not do: retry a dead rank (MPI has no such thing:
-//! the job fails), or exchange partitioned states (group-by, distinct) partition by partition: their
-//! partials are gathered whole at rank 0, like every other statistic's.
+//! canonical merge tree (aggregate.rs), and so does every contiguous run of ranks: an Aggregator that is
+//! handed the nodes of its neighbours merges exactly the siblings the local run merges, in the same order,
+//! whichever rank does it. The result is bit-identical to a local run for any rank count; rank 0 receives
+//! log2(ranks) messages. Only the main thread calls MPI (`MPI_THREAD_FUNNELED`); rayon's threads only
+//! compute. What this module does not do: retry a dead rank (MPI has no such thing: the job fails), or
+//! exchange partitioned states (group-by, distinct) partition by partition (`MPI_Alltoallv`): their states
+//! travel whole up the tree, like every other statistic's.
 
 mod session;
 mod wire;

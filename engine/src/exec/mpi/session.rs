@@ -1,5 +1,6 @@
-//! One rank's MPI session: its block of chunks on the local threads pool, the pass's tree nodes gathered
-//! at rank 0, and the run's steps decided at rank 0 and broadcast (see the module docs of `exec::mpi`).
+//! One rank's MPI session: its block of chunks on the local threads pool, the pass's tree nodes merged up
+//! a binomial tree of ranks to rank 0, and the run's steps decided at rank 0 and broadcast (see the module
+//! docs of `exec::mpi`).
 
 use std::time::{Duration, Instant};
 
@@ -69,45 +70,51 @@ impl Session for MpiSession<'_> {
         Ok(())
     }
 
-    /// Rank 0 merges every rank's tree nodes into the one canonical tree; other ranks only send theirs.
-    fn finish_pass(&mut self, aggregator: Aggregator, empty: PartialSet) -> Result<Option<PartialSet>> {
+    /// Merges the pass over the ranks in a binomial tree: in round j, rank r (a multiple of 2^(j+1))
+    /// receives the tree nodes of ranks [r + 2^j, r + 2^(j+1)) from rank r + 2^j and pushes them into its
+    /// aggregator, which merges whatever siblings now meet; the other ranks send theirs and are done. Every
+    /// merge is still the canonical tree's (it is a function of node positions only), so the result is the
+    /// same bits as a local run, while rank 0 receives log2(ranks) messages instead of one per rank and the
+    /// merges of the upper tree run on many ranks at once.
+    fn finish_pass(&mut self, mut aggregator: Aggregator, empty: PartialSet) -> Result<Option<PartialSet>> {
         let start = Instant::now();
-        let nodes = aggregator.into_nodes();
-        // Rank 0's own nodes stay where they are: it sends an empty message.
-        let sent = if self.is_root() { Vec::new() } else { stats::encode(&nodes)? };
-        let Some(received) = wire::gather(&self.world, &sent)? else {
-            tracing::debug!(
-                "rank {}: pass {}: sent {} nodes, {} bytes",
-                self.rank,
-                self.passes,
-                nodes.len(),
-                sent.len()
-            );
-            self.passes += 1;
-            self.busy += start.elapsed();
-            return Ok(None);
-        };
-        let mut tree = Aggregator::new(self.chunks);
-        let (mut count, mut bytes) = (0usize, 0usize);
-        let mut own = Some(nodes);
-        for (rank, message) in received.iter().enumerate() {
-            let nodes: Vec<(Node, PartialSet)> = match own.take_if(|_| rank == self.rank) {
-                Some(nodes) => nodes,
-                None => stats::decode(message).map_err(|e| e.with_worker(format!("rank {rank}")))?,
-            };
-            (count, bytes) = (count + nodes.len(), bytes + message.len());
-            for (node, partial) in nodes {
-                tree.push_node(node, partial).map_err(|e| e.with_worker(format!("rank {rank}")))?;
+        let pass = self.passes;
+        self.passes += 1;
+        let (mut received, mut bytes) = (0usize, 0usize);
+        let mut step = 1;
+        while step < self.ranks {
+            if self.rank % (2 * step) != 0 {
+                let nodes = aggregator.into_nodes();
+                let message = stats::encode(&nodes)?;
+                wire::send(&self.world, self.rank - step, &message);
+                tracing::debug!(
+                    "rank {}: pass {pass}: sent {} tree nodes, {} bytes to rank {}",
+                    self.rank,
+                    nodes.len(),
+                    message.len(),
+                    self.rank - step
+                );
+                self.busy += start.elapsed();
+                return Ok(None);
             }
+            let peer = self.rank + step;
+            if peer < self.ranks {
+                let message = wire::receive(&self.world, peer);
+                let nodes: Vec<(Node, PartialSet)> =
+                    stats::decode(&message).map_err(|e| e.with_worker(format!("rank {peer}")))?;
+                (received, bytes) = (received + nodes.len(), bytes + message.len());
+                for (node, partial) in nodes {
+                    aggregator.push_node(node, partial).map_err(|e| e.with_worker(format!("rank {peer}")))?;
+                }
+            }
+            step *= 2;
         }
-        let merged = tree.finish(empty)?;
+        let merged = aggregator.finish(empty)?;
         tracing::debug!(
-            "pass {}: gathered {count} tree nodes, {bytes} bytes from {} ranks in {:.3} s",
-            self.passes,
-            self.ranks,
+            "pass {pass}: rank 0 received {received} tree nodes, {bytes} bytes, in {} rounds, {:.3} s",
+            self.ranks.next_power_of_two().trailing_zeros(),
             start.elapsed().as_secs_f64()
         );
-        self.passes += 1;
         self.busy += start.elapsed();
         Ok(Some(merged))
     }
