@@ -83,7 +83,7 @@ impl Session for MpiSession<'_> {
         let (mut received, mut bytes) = (0usize, 0usize);
         let mut step = 1;
         while step < self.ranks {
-            if self.rank % (2 * step) != 0 {
+            if !self.rank.is_multiple_of(2 * step) {
                 let nodes = aggregator.into_nodes();
                 let message = stats::encode(&nodes)?;
                 wire::send(&self.world, self.rank - step, &message);
