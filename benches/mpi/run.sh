@@ -39,5 +39,5 @@ for analysis in "${analyses[@]}"; do
     done
     unset times
     "${mpirun[@]}" -n "$ranks" "$bin" "${args[@]}" --executor mpi --workers 1 -v 2>&1 >/dev/null |
-        grep -E 'gathered|sent|broadcast' | sed "s/^/$analysis | /"
+        grep -E 'received|sent|broadcast' | sed "s/^/$analysis | /"
 done
