@@ -49,7 +49,9 @@ fn run_on(
     }
     let bar =
         progress::bar(0, args.log.quiet || !ranks.is_root(), "{spinner} {pos}/{len} chunks [{bar:30}] {msg} ETA {eta}");
-    options.progress = Some(warn_on_many_chunks(progress::describe_callback(bar.clone()), options.chunk_rows));
+    if ranks.is_root() {
+        options.progress = Some(warn_on_many_chunks(progress::describe_callback(bar.clone()), options.chunk_rows));
+    }
     let outcome = run_many(&paths, analysis, &options);
     bar.finish_and_clear();
     let outcome = outcome?;
