@@ -12,17 +12,30 @@ use crate::args::{AnalysisArgs, OutputArgs};
 use crate::options::{engine_options, format, init_logging, table_options, warn_on_many_chunks};
 use crate::output::with_output;
 use crate::progress;
+use crate::ranks::Ranks;
 
-/// Runs `analysis` over `path` with the shared flags and prints or writes its result.
+/// Runs `analysis` over `path` with the shared flags and prints or writes its result. In an MPI job every
+/// rank runs this; only rank 0 prints, writes and gets the outcome (`None` elsewhere).
 pub(crate) fn run_and_render(
     path: &Path,
     analysis: &Analysis,
     args: &AnalysisArgs,
     cancel: &Cancel,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Option<Outcome>> {
+    let ranks = Ranks::start(args.executor)?;
+    run_on(&ranks, path, analysis, args, cancel).map_err(|e| ranks.fail(e, cancel))
+}
+
+fn run_on(
+    ranks: &Ranks,
+    path: &Path,
+    analysis: &Analysis,
+    args: &AnalysisArgs,
+    cancel: &Cancel,
+) -> anyhow::Result<Option<Outcome>> {
     init_logging(args.log.verbose);
     let (mut options, warnings) = engine_options(args, cancel)?;
-    for w in warnings {
+    for w in warnings.iter().filter(|_| ranks.is_root()) {
         eprintln!("tally: warning: {w}");
     }
     if args.save_state.is_some() {
@@ -34,18 +47,22 @@ pub(crate) fn run_and_render(
     for out in args.output.output.iter().chain(&args.save_state) {
         tally_engine::output::refuse_inputs(out, &inputs)?;
     }
-    let bar = progress::bar(0, args.log.quiet, "{spinner} {pos}/{len} chunks [{bar:30}] {msg} ETA {eta}");
-    options.progress = Some(warn_on_many_chunks(progress::describe_callback(bar.clone()), options.chunk_rows));
+    let bar =
+        progress::bar(0, args.log.quiet || !ranks.is_root(), "{spinner} {pos}/{len} chunks [{bar:30}] {msg} ETA {eta}");
+    if ranks.is_root() {
+        options.progress = Some(warn_on_many_chunks(progress::describe_callback(bar.clone()), options.chunk_rows));
+    }
     let outcome = run_many(&paths, analysis, &options);
     bar.finish_and_clear();
     let outcome = outcome?;
-    for note in &outcome.notes {
+    for note in outcome.notes.iter().filter(|_| ranks.is_root()) {
         eprintln!("tally: note: {note}");
     }
     if args.log.verbose > 0 {
         let e = &outcome.exec;
         eprintln!(
-            "tally: {:?} executor, {}, {} of {} in {}, {} passed, {:.3} s",
+            "tally: {}{:?} executor, {}, {} of {} in {}, {} passed, {:.3} s",
+            ranks.prefix(),
             options.executor,
             plural(e.workers, "worker"),
             plural(e.chunks, "chunk"),
@@ -55,6 +72,9 @@ pub(crate) fn run_and_render(
             e.elapsed.as_secs_f64()
         );
     }
+    if !ranks.is_root() {
+        return Ok(None);
+    }
     if let Some(state_path) = &args.save_state {
         let file = StateFile::new(outcome.resolved.clone(), &outcome.input, outcome.input_rows, outcome.state.clone())
             .with_filter(outcome.filter.as_ref().map(|f| f.text.clone()));
@@ -62,7 +82,7 @@ pub(crate) fn run_and_render(
         with_output(Some(state_path), &inputs, |out| out.write_all(&bytes))?;
     }
     render(&outcome.result, &args.output, &inputs)?;
-    Ok(outcome)
+    Ok(Some(outcome))
 }
 
 /// Prints or writes a finished result per the output flags; `inputs` may not be overwritten.

@@ -17,7 +17,8 @@ pub(crate) fn run(args: HistArgs, cancel: &Cancel) -> anyhow::Result<()> {
     };
     let request = HistRequest { column: args.column.clone(), bins, range: args.range };
     let outcome = run_and_render(&args.path, &Analysis::Hist(request), &args.run, cancel)?;
-    if let (Some(plot), AnalysisResult::Hist(h)) = (&args.plot, &outcome.result) {
+    // `None` on MPI ranks other than 0, which write nothing.
+    if let (Some(plot), Some(AnalysisResult::Hist(h))) = (&args.plot, outcome.as_ref().map(|o| &o.result)) {
         let title = format!("{} ({})", h.column, h.type_name);
         tally_engine::report::plot::render_histogram_titled(&h.histogram, &title, plot)?;
     }

@@ -21,6 +21,7 @@ mod options;
 mod output;
 mod progress;
 mod quantile;
+mod ranks;
 mod schema;
 mod signals;
 
@@ -52,23 +53,27 @@ pub fn main() -> ExitCode {
     match run(cli, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            if let (Some(signal), true) = (cancel.signal(), is_cancelled(&e)) {
-                eprintln!("tally: {e}");
-                return ExitCode::from(128 + signal as u8);
-            }
-            let mut said = e.to_string();
-            eprintln!("tally: error: {said}");
-            // Causes that only repeat what the message already says are noise.
-            for cause in e.chain().skip(1).map(|c| c.to_string()) {
-                if !said.contains(&cause) {
-                    eprintln!("  caused by: {cause}");
-                    said.push_str(&cause);
-                }
-            }
-            ExitCode::from(1)
+        Err(e) => ExitCode::from(report_error(&e, &cancel, "")),
+    }
+}
+
+/// Prints a failed run's error (its message, `prefix` first, then causes that add something) and returns
+/// the exit code: 128 + signal when interrupted, else 1.
+pub(crate) fn report_error(e: &anyhow::Error, cancel: &tally_engine::exec::Cancel, prefix: &str) -> u8 {
+    if let (Some(signal), true) = (cancel.signal(), is_cancelled(e)) {
+        eprintln!("tally: {prefix}{e}");
+        return 128 + signal as u8;
+    }
+    let mut said = e.to_string();
+    eprintln!("tally: error: {prefix}{said}");
+    // Causes that only repeat what the message already says are noise.
+    for cause in e.chain().skip(1).map(|c| c.to_string()) {
+        if !said.contains(&cause) {
+            eprintln!("  caused by: {cause}");
+            said.push_str(&cause);
         }
     }
+    1
 }
 
 /// Runs one parsed command line (the worker subcommand excepted: it owns its process).
@@ -94,6 +99,6 @@ fn is_cancelled(e: &anyhow::Error) -> bool {
 }
 
 /// Writing to a closed pipe is how `head` says "enough": not an error.
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }

@@ -21,6 +21,7 @@ pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Re
             ExecutorArg::Serial => ExecutorKind::Serial,
             ExecutorArg::Threads => ExecutorKind::Threads,
             ExecutorArg::Processes => ExecutorKind::Processes,
+            ExecutorArg::Mpi => ExecutorKind::Mpi,
         },
         chunk_rows: args.chunk_rows,
         cancel: cancel.clone(),
@@ -52,7 +53,11 @@ fn warnings(args: &AnalysisArgs) -> Vec<String> {
     if args.chunk_timeout.is_some() && args.executor != ExecutorArg::Processes {
         out.push(format!(
             "--chunk-timeout has no effect with --executor {} (only worker processes can be stopped and retried)",
-            if args.executor == ExecutorArg::Serial { "serial" } else { "threads" }
+            match args.executor {
+                ExecutorArg::Serial => "serial",
+                ExecutorArg::Mpi => "mpi",
+                _ => "threads",
+            }
         ));
     }
     out

@@ -21,7 +21,8 @@
 //!    columns); the [`plan::Plan`] fixes the columns read and the chunk list, which depends only on the
 //!    row count and `chunk_rows`, never on the number of workers.
 //! 4. An [`exec::Executor`] starts one [`exec::Session`] per run (worker processes are spawned once) and
-//!    runs each pass: [`kernel::compute_chunk`] for every chunk, in any order.
+//!    runs each pass: [`kernel::compute_chunk`] for every chunk, in any order. With the `mpi` feature,
+//!    `exec::mpi` spreads the chunks over the ranks of an MPI job and rank 0 finishes the same tree.
 //! 5. Each chunk yields a [`stats::PartialSet`]: one mergeable state per statistic of the pass
 //!    ([`stats::AnyPartial`]), serialisable so it can cross process boundaries and be saved.
 //! 6. The [`aggregate::Aggregator`] merges a pass's partials in a balanced binary tree fixed by chunk ids,

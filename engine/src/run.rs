@@ -6,7 +6,9 @@
 //!                                                                                     │
 //!        ┌────────────── Executor::start(plan, store): workers spawned once ◄─────────┘
 //!        ▼
-//!   loop job.step(previous) ── Pass ─► session.run_pass ─► (chunk, partial)* ─► Aggregator ─► previous
+//!   loop session.next_step(job.step) ── Pass ─► session.run_pass ─► (chunk, partial)* ─► Aggregator
+//!        ▲                                                      session.finish_pass(Aggregator) ─┘
+//!        └── previous (on MPI rank 0: the merge of every rank's tree nodes; elsewhere none) ◄──────┘
 //!        └── Done(resolved) ─► resolved.finish(last partials) ─► AnalysisResult (+ the state to save)
 //! ```
 
@@ -163,7 +165,7 @@ fn drive(
     let mut previous: Option<PartialSet> = None;
     let mut id = 0u32;
     let resolved = loop {
-        let entries = match job.step(plan, previous.as_ref())? {
+        let entries = match session.next_step(previous.as_ref(), &mut |previous| job.step(plan, previous))? {
             Step::Pass(entries) => entries,
             Step::Done(resolved) => break resolved,
             Step::Finish(resolved, state) => {
@@ -184,7 +186,7 @@ fn drive(
             }
             Ok(())
         })?;
-        previous = Some(aggregator.finish(plan.empty_partials(&pass))?);
+        previous = session.finish_pass(aggregator, plan.empty_partials(&pass))?;
     };
     let exec = session.close();
     let state = previous.ok_or_else(|| Error::internal("an analysis finished without running a pass"))?;

@@ -14,7 +14,8 @@ pub(crate) struct AnalysisArgs {
     #[arg(value_name = "MORE")]
     pub(crate) more: Vec<PathBuf>,
     /// How chunks are run: `processes` (a pool of worker processes over shared memory), `threads` (one
-    /// process), or `serial` (one thread, the reference). Results are bit-identical.
+    /// process), `serial` (one thread, the reference) or `mpi` (the ranks of an MPI job). Results are
+    /// bit-identical.
     #[arg(long, value_enum, default_value_t = ExecutorArg::Processes, help_heading = "Execution")]
     pub(crate) executor: ExecutorArg,
     /// Worker processes or threads, 1 to 1024 [default: the number of cores]. Ignored (with a warning) by
@@ -138,6 +139,9 @@ pub(crate) enum ExecutorArg {
     Processes,
     Threads,
     Serial,
+    /// Ranks of an MPI job (`mpirun -n R tally ...`; a build with `--features mpi`): each rank runs its
+    /// share of the chunks with `--workers` threads, rank 0 merges and prints.
+    Mpi,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

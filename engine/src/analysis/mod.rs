@@ -111,8 +111,8 @@ pub enum Job {
     Count(distinct::CountJob),
 }
 
-/// What a job wants next.
-#[derive(Debug)]
+/// What a job wants next (serialisable: the MPI executor broadcasts rank 0's steps).
+#[derive(Debug, Serialize, Deserialize)]
 pub enum Step {
     /// Run this pass and call [`Job::step`] again with its merged result.
     Pass(Vec<StatEntry>),

@@ -12,6 +12,8 @@
 //! differ between executors; all of them call [`kernel::compute_chunk`](crate::kernel::compute_chunk).
 //! Completion order is free: determinism comes from the Aggregator, never from the executor.
 
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod processes;
 pub mod serial;
 pub mod threads;
@@ -20,6 +22,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::aggregate::Aggregator;
+use crate::analysis::Step;
 use crate::error::{Error, ErrorKind, Result};
 use crate::plan::{Pass, Plan};
 use crate::stats::PartialSet;
@@ -53,6 +57,22 @@ pub trait Session {
     fn run_pass(&mut self, pass: &Pass, on_partial: OnPartial<'_>) -> Result<()>;
     /// What the session did so far.
     fn report(&self) -> ExecReport;
+    /// The run's next step: `decide` (the job's `step`) given the merged result of the last pass. Every
+    /// participant of a distributed session must take the same steps: the MPI session decides on rank 0
+    /// and broadcasts the step to the other ranks, which have no merged result. Local sessions decide.
+    fn next_step(
+        &mut self,
+        previous: Option<&PartialSet>,
+        decide: &mut dyn FnMut(Option<&PartialSet>) -> Result<Step>,
+    ) -> Result<Step> {
+        decide(previous)
+    }
+    /// Merges a finished pass: `aggregator` holds the partials of every chunk this process received. Local
+    /// sessions received them all; an MPI rank sends its part of the tree to rank 0, where the pass is
+    /// merged (`None` on the other ranks).
+    fn finish_pass(&mut self, aggregator: Aggregator, empty: PartialSet) -> Result<Option<PartialSet>> {
+        aggregator.finish(empty).map(Some)
+    }
     /// Ends the session cleanly (workers are told to exit and reaped) and reports. Dropping a session
     /// instead, as an error does, stops its workers at once.
     fn close(self: Box<Self>) -> ExecReport {
@@ -101,6 +121,8 @@ pub enum ExecutorKind {
     Serial,
     Threads,
     Processes,
+    /// Ranks of an MPI job (cargo feature `mpi`; MPI initialised by the caller, see `exec::mpi::Runtime`).
+    Mpi,
 }
 
 /// Everything an executor may need to be built.
@@ -128,6 +150,15 @@ impl ExecutorKind {
                 max_attempts: processes::DEFAULT_MAX_ATTEMPTS,
                 cancel: options.cancel.clone(),
             }),
+            #[cfg(feature = "mpi")]
+            ExecutorKind::Mpi => Box::new(mpi::Mpi::new(workers, options.cancel.clone())),
+            #[cfg(not(feature = "mpi"))]
+            ExecutorKind::Mpi => {
+                return Err(Error::new(
+                    ErrorKind::Input,
+                    "this tally was built without MPI support: rebuild with `cargo build --release --features mpi`",
+                ));
+            }
         })
     }
 }

@@ -31,7 +31,18 @@ impl Threads {
 
 impl Executor for Threads {
     fn start<'a>(&'a self, plan: &'a Plan, store: &'a Store) -> Result<Box<dyn Session + 'a>> {
-        let chunks = plan.chunks();
+        self.start_over(plan, store, plan.chunks())
+    }
+}
+
+impl Threads {
+    /// A session over some of the plan's chunks only (an MPI rank's share).
+    pub(crate) fn start_over<'a>(
+        &'a self,
+        plan: &'a Plan,
+        store: &'a Store,
+        chunks: Vec<Chunk>,
+    ) -> Result<Box<dyn Session + 'a>> {
         // More threads than chunks would only idle.
         let workers = self.workers.min(chunks.len()).max(1);
         let pool = rayon::ThreadPoolBuilder::new()
