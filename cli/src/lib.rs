@@ -8,6 +8,7 @@
 
 mod analysis;
 mod args;
+mod bench;
 mod convert;
 mod corr;
 mod describe;
@@ -53,6 +54,11 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
+            // `tally bench` parses its words itself: its help and usage errors look like clap's own.
+            if let Some(usage) = e.downcast_ref::<clap::Error>() {
+                let _ = usage.print();
+                return ExitCode::from(if usage.use_stderr() { 2 } else { 0 });
+            }
             if let (Some(signal), true) = (cancel.signal(), is_cancelled(&e)) {
                 eprintln!("tally: {e}");
                 return ExitCode::from(128 + signal as u8);
@@ -85,6 +91,7 @@ fn run(cli: args::Cli, cancel: &tally_engine::exec::Cancel) -> anyhow::Result<()
         args::Command::Schema(a) => schema::run(a, cancel),
         args::Command::Gen(a) => generate::run(a, cancel),
         args::Command::Convert(a) => convert::run(a, cancel),
+        args::Command::Bench(a) => bench::run(&a.words, cancel),
         args::Command::Worker => unreachable!("handled before signal setup"),
     }
 }
