@@ -99,6 +99,9 @@ impl Bench {
 pub(crate) fn run(words: &[String], cancel: &Cancel) -> anyhow::Result<()> {
     let split = args::split(words)?;
     let a = split.bench;
+    if let Some(file) = &a.plot {
+        plot::check_format(file)?;
+    }
     let machine = Machine::read();
     // Created first so the analysis' flags are parsed (and refused) before anything is generated.
     let temp = match &a.path {

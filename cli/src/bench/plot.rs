@@ -24,7 +24,8 @@ fn line<S: Into<ShapeStyle>>(
     std::iter::once(PathElement::new(points.into_iter().collect::<Vec<_>>(), style))
 }
 
-pub(crate) fn render(b: &Bench, path: &Path) -> anyhow::Result<()> {
+/// Refuses anything but `.svg`, before the bench spends minutes measuring.
+pub(crate) fn check_format(path: &Path) -> anyhow::Result<()> {
     match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("svg") => {}
         Some("png") => bail!(
@@ -34,6 +35,11 @@ pub(crate) fn render(b: &Bench, path: &Path) -> anyhow::Result<()> {
         ),
         _ => bail!("{}: unknown plot format: the file name must end in .svg", path.display()),
     }
+    Ok(())
+}
+
+pub(crate) fn render(b: &Bench, path: &Path) -> anyhow::Result<()> {
+    check_format(path)?;
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     draw(&root, b).map_err(|e| anyhow::anyhow!("{e}")).with_context(|| format!("{}: cannot draw", path.display()))?;
     root.present().map_err(|e| anyhow::anyhow!("{e}")).with_context(|| format!("{}: cannot write", path.display()))

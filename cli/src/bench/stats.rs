@@ -23,6 +23,8 @@ pub(crate) struct Summary {
     pub(crate) workers: usize,
     /// Measured runs (warm-ups excluded).
     pub(crate) runs: usize,
+    /// Chunks per pass: more workers than chunks leaves some idle.
+    pub(crate) chunks: usize,
     pub(crate) median: f64,
     pub(crate) mad: f64,
     pub(crate) min: f64,
@@ -110,6 +112,7 @@ fn summary(executor: &str, workers: usize, all: &[&Run], ceiling: Option<&Ceilin
         executor: executor.to_string(),
         workers,
         runs: measured.len(),
+        chunks: measured.first().map_or(0, |r| r.chunks),
         median: median_wall,
         mad: mad(&walls),
         min: walls.iter().copied().fold(f64::INFINITY, f64::min),
@@ -147,7 +150,7 @@ pub(crate) enum Warning {
     /// Efficiency collapsed near the memory ceiling.
     MemoryBound { config: String, efficiency: f64, gbps: f64, ceiling: f64 },
     /// Efficiency collapsed far from the ceiling: the time goes elsewhere.
-    Overhead { config: String, efficiency: f64, spawn: f64, merge: f64, median: f64 },
+    Overhead { config: String, efficiency: f64, spawn: f64, merge: f64, median: f64, chunks: usize, workers: usize },
 }
 
 impl Warning {
@@ -184,7 +187,12 @@ impl Warning {
                 gbps,
                 100.0 * gbps / ceiling
             ),
-            Warning::Overhead { config, efficiency, spawn, merge, median } => format!(
+            Warning::Overhead { config, efficiency, chunks, workers, .. } if chunks < workers => format!(
+                "{config}: parallel efficiency {:.0}%: {chunks} chunk(s) per pass for {workers} workers leave \
+                 workers idle; use a larger file or a smaller --chunk-rows",
+                efficiency * 100.0
+            ),
+            Warning::Overhead { config, efficiency, spawn, merge, median, .. } => format!(
                 "{config}: parallel efficiency {:.0}% while far from the memory ceiling: spawning takes {} and \
                  merging {} of {}; give each worker more work (a larger file, a larger --chunk-rows)",
                 efficiency * 100.0,
@@ -224,6 +232,8 @@ pub(crate) fn warnings(summaries: &[Summary], cores: usize) -> Vec<Warning> {
                     spawn: s.spawn,
                     merge: s.merge,
                     median: s.median,
+                    chunks: s.chunks,
+                    workers: s.workers,
                 }),
             }
         }
@@ -259,6 +269,7 @@ mod tests {
             merge: 0.002,
             busy: vec![(wall - 0.011) * 0.5; workers],
             bytes: 4_000_000_000,
+            chunks: 64,
             overhead: 1e-5,
             ..Run::default()
         }
@@ -277,8 +288,8 @@ mod tests {
         assert_eq!(median(&[3.0]), 3.0);
         assert_eq!(median(&[5.0, 1.0, 3.0]), 3.0);
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
-        // deviations from 3: 2, 2, 0, 1, 6 → sorted 0, 1, 2, 2, 6 → 2
-        assert_eq!(mad(&[1.0, 5.0, 3.0, 4.0, 9.0]), 2.0);
+        // median 4; deviations 3, 1, 1, 0, 5 → sorted 0, 1, 1, 3, 5 → 1
+        assert_eq!(mad(&[1.0, 5.0, 3.0, 4.0, 9.0]), 1.0);
         assert_eq!(mad(&[7.0, 7.0, 7.0]), 0.0);
     }
 
@@ -371,6 +382,11 @@ mod tests {
         let w = warnings(&summarise(&runs, Some(&ceiling(&[(1, 20.0), (2, 40.0)]))), 2);
         assert_eq!(kinds(&w), vec!["overhead"]);
         assert!(w[0].message().contains("efficiency 56%"), "{}", w[0].message());
+        assert!(w[0].message().contains("spawning takes 10.0 ms"), "{}", w[0].message());
+        // ... and with fewer chunks than workers, the idle workers are named
+        let few: Vec<Run> = runs.iter().cloned().map(|r| Run { chunks: 1, ..r }).collect();
+        let w = warnings(&summarise(&few, Some(&ceiling(&[(1, 20.0), (2, 40.0)]))), 2);
+        assert!(w[0].message().contains("1 chunk(s) per pass for 2 workers"), "{}", w[0].message());
     }
 
     #[test]
