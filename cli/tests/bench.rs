@@ -78,7 +78,7 @@ fn a_generated_bench_exports_every_field() {
             assert!(t >= 0.0 && t.is_finite(), "{key} = {t} in {r}");
         }
         assert!(number(r, "compute_s") + number(r, "spawn_s") + number(r, "open_s") <= wall * 1.001, "{r}");
-        assert!(number(r, "merge_s") <= number(r, "compute_s"), "{r}");
+        assert!(number(r, "merge_s") <= wall, "{r}");
         // 200000 rows in chunks of 50000: 4 chunks, one pass; 10 columns of the demo file are scanned
         assert_eq!((r["chunks"].as_u64(), r["passes"].as_u64()), (Some(4), Some(1)), "{r}");
         assert!(r["scanned_bytes"].as_u64().unwrap() >= 200_000 * 8, "{r}");
