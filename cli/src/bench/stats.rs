@@ -17,7 +17,7 @@ pub(crate) const LOW_EFFICIENCY: f64 = 0.6;
 pub(crate) const NEAR_CEILING: f64 = 0.6;
 
 /// One configuration's measured runs, summarised.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Summary {
     pub(crate) executor: String,
     pub(crate) workers: usize,
