@@ -104,16 +104,16 @@ pub(crate) fn run(words: &[String], cancel: &Cancel) -> anyhow::Result<()> {
     }
     let machine = Machine::read();
     // Created first so the analysis' flags are parsed (and refused) before anything is generated.
-    let temp = match &a.path {
-        Some(_) => None,
-        None => Some(
-            tempfile::Builder::new().prefix("tally-bench-").tempdir().context("cannot create a temporary directory")?,
-        ),
-    };
-    let path: PathBuf = match (&a.path, &temp) {
-        (Some(p), _) => p.clone(),
-        (None, Some(dir)) => dir.path().join("bench.arrow"),
-        (None, None) => unreachable!("a temporary directory exists without a path"),
+    let (temp, path) = match &a.path {
+        Some(p) => (None, p.clone()),
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("tally-bench-")
+                .tempdir()
+                .context("cannot create a temporary directory")?;
+            let path = dir.path().join("bench.arrow");
+            (Some(dir), path)
+        }
     };
     let (analysis, run_args) = args::analysis(a.analysis, &path, &split.analysis)?;
     init_logging(run_args.log.verbose);
@@ -175,7 +175,7 @@ pub(crate) fn run(words: &[String], cancel: &Cancel) -> anyhow::Result<()> {
     input.rows = tally_engine::source::open(&path).map(|f| f.num_rows()).unwrap_or(0);
     let summaries = stats::summarise(&runs, Some(&ceiling));
     let bench = Bench {
-        warnings: stats::warnings(&summaries, cores),
+        warnings: stats::warnings(&summaries, cores, machine.load),
         machine,
         input,
         analysis_name: a.analysis.subcommand(),

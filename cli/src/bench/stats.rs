@@ -147,6 +147,8 @@ pub(crate) enum Warning {
     HighVariance { config: String, mad: f64, median: f64, runs: usize },
     /// One measured run: no spread.
     SingleRun { runs: usize },
+    /// The load average was at or above the core count when the bench started.
+    BusyMachine { load: f64, cores: usize },
     /// Efficiency collapsed near the memory ceiling.
     MemoryBound { config: String, efficiency: f64, gbps: f64, ceiling: f64 },
     /// Efficiency collapsed far from the ceiling: the time goes elsewhere.
@@ -176,6 +178,10 @@ impl Warning {
                 secs(*median),
                 (runs * 2).max(10)
             ),
+            Warning::BusyMachine { load, cores } => format!(
+                "the machine was busy: load average {load:.2} on {cores} cores when the bench started, so other \
+                 processes took CPU time and memory bandwidth from the runs; rerun on a quiet machine"
+            ),
             Warning::SingleRun { runs } => {
                 format!("{runs} measured run per configuration: no spread can be measured; use --runs 5 or more")
             }
@@ -204,9 +210,13 @@ impl Warning {
     }
 }
 
-/// The warnings the summaries deserve, `cores` being the CPUs this process may use.
-pub(crate) fn warnings(summaries: &[Summary], cores: usize) -> Vec<Warning> {
+/// The warnings the summaries deserve, `cores` being the CPUs this process may use and `load` the load
+/// average before the bench started.
+pub(crate) fn warnings(summaries: &[Summary], cores: usize, load: Option<f64>) -> Vec<Warning> {
     let mut out = Vec::new();
+    if let Some(load) = load.filter(|&l| l >= cores as f64) {
+        out.push(Warning::BusyMachine { load, cores });
+    }
     if let Some(s) = summaries.iter().find(|s| s.runs == 1) {
         out.push(Warning::SingleRun { runs: s.runs });
     }
@@ -335,6 +345,7 @@ mod tests {
                 Warning::WorkersAboveCores { .. } => "cores",
                 Warning::HighVariance { .. } => "variance",
                 Warning::SingleRun { .. } => "single",
+                Warning::BusyMachine { .. } => "busy",
                 Warning::MemoryBound { .. } => "memory",
                 Warning::Overhead { .. } => "overhead",
             })
@@ -347,45 +358,49 @@ mod tests {
         for (w, t) in [(1, 4.0), (2, 2.1)] {
             runs.extend([1.0, 1.0, 1.01, 0.99].map(|f| run("threads", w, false, t * f)));
         }
-        assert_eq!(warnings(&summarise(&runs, None), 2), vec![]);
+        assert_eq!(warnings(&summarise(&runs, None), 2, None), vec![]);
+        assert_eq!(warnings(&summarise(&runs, None), 2, Some(1.9)), vec![], "a load below the cores is quiet");
+        let w = warnings(&summarise(&runs, None), 2, Some(8.5));
+        assert_eq!(kinds(&w), vec!["busy"]);
+        assert!(w[0].message().contains("load average 8.50 on 2 cores"), "{}", w[0].message());
     }
 
     #[test]
     fn each_warning_fires_on_its_case() {
         // cold: the warm-up at 2x the median
         let runs = vec![run("threads", 1, true, 2.0), run("threads", 1, false, 1.0), run("threads", 1, false, 1.0)];
-        let w = warnings(&summarise(&runs, None), 2);
+        let w = warnings(&summarise(&runs, None), 2, None);
         assert_eq!(kinds(&w), vec!["cold"]);
         assert!(w[0].message().contains("2.0x the median") && w[0].message().contains("cold cache"), "{w:?}");
         // workers above cores
         let runs = [4, 4].map(|_| run("processes", 4, false, 1.0));
-        let w = warnings(&summarise(&runs, None), 2);
+        let w = warnings(&summarise(&runs, None), 2, None);
         assert_eq!(kinds(&w), vec!["cores"]);
         assert!(w[0].message().contains("4 workers on 2 cores"), "{}", w[0].message());
         // high variance: MAD 0.2 of a median 1.0
         let runs = [0.8, 1.0, 1.2, 1.0, 1.4].map(|t| run("threads", 1, false, t));
-        let w = warnings(&summarise(&runs, None), 2);
+        let w = warnings(&summarise(&runs, None), 2, None);
         assert_eq!(kinds(&w), vec!["variance"]);
         assert!(w[0].message().contains("20% of the median") && w[0].message().contains("--runs 10"), "{w:?}");
         // a single run
-        let w = warnings(&summarise(&[run("threads", 1, false, 1.0)], None), 2);
+        let w = warnings(&summarise(&[run("threads", 1, false, 1.0)], None), 2, None);
         assert_eq!(kinds(&w), vec!["single"]);
         // efficiency collapsing at the ceiling: 2 workers, 4 GB in 1.8 s = 2.2 GB/s against 2.5 GB/s
         let runs = vec![run("threads", 1, false, 2.0), run("threads", 1, false, 2.0)]
             .into_iter()
             .chain([1.8, 1.8].map(|t| run("threads", 2, false, t)))
             .collect::<Vec<_>>();
-        let w = warnings(&summarise(&runs, Some(&ceiling(&[(1, 2.4), (2, 2.5)]))), 2);
+        let w = warnings(&summarise(&runs, Some(&ceiling(&[(1, 2.4), (2, 2.5)]))), 2, None);
         assert_eq!(kinds(&w), vec!["memory"]);
         assert!(w[0].message().contains("memory-bound") && w[0].message().contains("2.50 GB/s"), "{w:?}");
         // the same collapse far below the ceiling: overhead
-        let w = warnings(&summarise(&runs, Some(&ceiling(&[(1, 20.0), (2, 40.0)]))), 2);
+        let w = warnings(&summarise(&runs, Some(&ceiling(&[(1, 20.0), (2, 40.0)]))), 2, None);
         assert_eq!(kinds(&w), vec!["overhead"]);
         assert!(w[0].message().contains("efficiency 56%"), "{}", w[0].message());
         assert!(w[0].message().contains("spawning takes 10.0 ms"), "{}", w[0].message());
         // ... and with fewer chunks than workers, the idle workers are named
         let few: Vec<Run> = runs.iter().cloned().map(|r| Run { chunks: 1, ..r }).collect();
-        let w = warnings(&summarise(&few, Some(&ceiling(&[(1, 20.0), (2, 40.0)]))), 2);
+        let w = warnings(&summarise(&few, Some(&ceiling(&[(1, 20.0), (2, 40.0)]))), 2, None);
         assert!(w[0].message().contains("1 chunk(s) per pass for 2 workers"), "{}", w[0].message());
     }
 
