@@ -21,6 +21,7 @@ mod plot;
 mod report;
 mod runner;
 mod stats;
+mod warnings;
 
 use std::path::{Path, PathBuf};
 
@@ -31,7 +32,8 @@ use tally_engine::generate::{GenOptions, write_demo};
 use ceiling::Ceiling;
 use context::Machine;
 use runner::Run;
-use stats::{Summary, Warning};
+use stats::Summary;
+use warnings::Warning;
 
 use crate::options::{engine_options, executor_kind, init_logging};
 use crate::output::with_output;
@@ -175,7 +177,7 @@ pub(crate) fn run(words: &[String], cancel: &Cancel) -> anyhow::Result<()> {
     input.rows = tally_engine::source::open(&path).map(|f| f.num_rows()).unwrap_or(0);
     let summaries = stats::summarise(&runs, Some(&ceiling));
     let bench = Bench {
-        warnings: stats::warnings(&summaries, cores, machine.load),
+        warnings: warnings::warnings(&summaries, cores, machine.load),
         machine,
         input,
         analysis_name: a.analysis.subcommand(),
