@@ -63,6 +63,8 @@ pub struct ExecReport {
     /// Bytes of column data scanned, over all passes (set by `run`): what GB/s figures divide.
     pub scanned_bytes: u64,
     /// Workers pinned to a CPU with `sched_setaffinity`, as `(worker, cpu)` (empty unless asked to pin).
+    /// Processes list the pins that succeeded; pool threads pin themselves as they start, so threads list
+    /// the pins asked for (a failure is logged as a warning either way).
     pub pinned: Vec<(usize, usize)>,
 }
 
