@@ -8,7 +8,11 @@ use crate::analysis::run_and_render;
 use crate::args::CorrArgs;
 
 pub(crate) fn run(args: CorrArgs, cancel: &Cancel) -> anyhow::Result<()> {
+    run_and_render(&args.path, &analysis(&args), &args.run, cancel).map(drop)
+}
+
+/// The analysis these flags ask for (shared with `tally bench --analysis corr`).
+pub(crate) fn analysis(args: &CorrArgs) -> Analysis {
     let columns = args.select.selection().unwrap_or_default();
-    let request = CorrRequest { columns, cov: args.cov, ddof: args.ddof };
-    run_and_render(&args.path, &Analysis::Corr(request), &args.run, cancel).map(drop)
+    Analysis::Corr(CorrRequest { columns, cov: args.cov, ddof: args.ddof })
 }

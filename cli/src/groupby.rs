@@ -8,18 +8,22 @@ use crate::analysis::run_and_render;
 use crate::args::GroupByArgs;
 
 pub(crate) fn run(args: GroupByArgs, cancel: &Cancel) -> anyhow::Result<()> {
+    run_and_render(&args.path, &analysis(&args)?, &args.run, cancel).map(drop)
+}
+
+/// The analysis these flags ask for (shared with `tally bench --analysis groupby`).
+pub(crate) fn analysis(args: &GroupByArgs) -> anyhow::Result<Analysis> {
     let aggs = parse_aggs(&args.agg)?;
     let sort = args.sort.as_deref().map(parse_sort).transpose()?;
-    let request = GroupByRequest {
-        by: args.by,
+    Ok(Analysis::GroupBy(GroupByRequest {
+        by: args.by.clone(),
         aggs,
         sort,
         desc: args.desc,
         limit: args.limit,
         ddof: args.ddof,
         memory_limit: args.memory_limit,
-    };
-    run_and_render(&args.path, &Analysis::GroupBy(request), &args.run, cancel).map(drop)
+    }))
 }
 
 fn parse_sort(text: &str) -> anyhow::Result<tally_engine::analysis::Aggregation> {

@@ -8,6 +8,7 @@
 
 mod analysis;
 mod args;
+mod bench;
 mod convert;
 mod corr;
 mod describe;
@@ -53,6 +54,12 @@ pub fn main() -> ExitCode {
     match run(cli, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        // `tally bench` parses its words itself: its help and usage errors look like clap's own.
+        Err(e) if e.downcast_ref::<clap::Error>().is_some() => {
+            let usage = e.downcast_ref::<clap::Error>().expect("checked by the guard");
+            let _ = usage.print();
+            ExitCode::from(if usage.use_stderr() { 2 } else { 0 })
+        }
         Err(e) => ExitCode::from(report_error(&e, &cancel, "")),
     }
 }
@@ -90,6 +97,7 @@ fn run(cli: args::Cli, cancel: &tally_engine::exec::Cancel) -> anyhow::Result<()
         args::Command::Schema(a) => schema::run(a, cancel),
         args::Command::Gen(a) => generate::run(a, cancel),
         args::Command::Convert(a) => convert::run(a, cancel),
+        args::Command::Bench(a) => bench::run(&a.words, cancel),
         args::Command::Worker => unreachable!("handled before signal setup"),
     }
 }

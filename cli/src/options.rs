@@ -17,12 +17,7 @@ pub(crate) const MANY_CHUNKS: usize = 1_000_000;
 /// Engine options for the shared flags, with the warnings they deserve (printed by the caller).
 pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Result<(RunOptions, Vec<String>)> {
     let mut options = RunOptions {
-        executor: match args.executor {
-            ExecutorArg::Serial => ExecutorKind::Serial,
-            ExecutorArg::Threads => ExecutorKind::Threads,
-            ExecutorArg::Processes => ExecutorKind::Processes,
-            ExecutorArg::Mpi => ExecutorKind::Mpi,
-        },
+        executor: executor_kind(args.executor),
         chunk_rows: args.chunk_rows,
         cancel: cancel.clone(),
         chunk_timeout: args.chunk_timeout,
@@ -42,6 +37,16 @@ pub(crate) fn engine_options(args: &AnalysisArgs, cancel: &Cancel) -> anyhow::Re
         });
     }
     Ok((options, warnings(args)))
+}
+
+/// The engine's executor for `--executor` (and `tally bench --executors`).
+pub(crate) fn executor_kind(e: ExecutorArg) -> ExecutorKind {
+    match e {
+        ExecutorArg::Serial => ExecutorKind::Serial,
+        ExecutorArg::Threads => ExecutorKind::Threads,
+        ExecutorArg::Processes => ExecutorKind::Processes,
+        ExecutorArg::Mpi => ExecutorKind::Mpi,
+    }
 }
 
 /// Flags that are accepted but change nothing, and why.

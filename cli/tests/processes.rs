@@ -7,7 +7,7 @@ mod util;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use util::{Dir, assert_no_panic, lossy};
+use util::{Dir, alive, assert_no_panic, children, lossy};
 
 /// 200k rows in 60 chunks of 3,500 rows: enough chunks that every worker has several.
 fn setup() -> (Dir, Vec<u8>) {
@@ -85,27 +85,6 @@ fn a_worker_error_is_reported_with_its_context_not_as_a_broken_pipe() {
     let err = lossy(&out.stderr);
     assert!(err.contains("chunk 2 (rows 7000..10500)") && err.contains("injected fault"), "{err}");
     assert!(err.contains("worker ") && !err.to_lowercase().contains("broken pipe"), "{err}");
-}
-
-/// Pids of the live children of `parent` (from /proc), i.e. its worker processes.
-fn children(parent: u32) -> Vec<u32> {
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { continue };
-        let ppid = status.lines().find_map(|l| l.strip_prefix("PPid:")).map(|v| v.trim().parse::<u32>());
-        let zombie = status.lines().any(|l| l.starts_with("State:") && l.contains('Z'));
-        if ppid == Some(Ok(parent)) && !zombie {
-            pids.push(pid);
-        }
-    }
-    pids
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .map(|s| !s.lines().any(|l| l.starts_with("State:") && l.contains('Z')))
-        .unwrap_or(false)
 }
 
 /// Starts a two-worker run that cannot finish by itself: worker 0 hangs on its first chunk (one of chunks

@@ -64,6 +64,7 @@ fn workers_are_spawned_once_per_session_and_replaced_between_passes() {
         chunk_timeout: None,
         max_attempts: 3,
         cancel: Cancel::default(),
+        pin: Vec::new(),
     };
     let (clean, spawned) = three_passes(&processes(&[]), &plan, &store);
     assert_eq!(clean, oracle, "processes equal serial, bit for bit, on every pass");
@@ -88,8 +89,14 @@ fn workers_read_the_file_the_parent_opened_even_if_the_path_is_replaced() {
     let (oracle, _) = three_passes(serial.as_ref(), &plan, &store);
     // Same shape, other values, renamed over the path after the parent opened it.
     std::fs::rename(dir.join("other.arrow"), dir.join("g.arrow")).unwrap();
-    let processes =
-        Processes { command: worker(&[]), workers: 2, chunk_timeout: None, max_attempts: 3, cancel: Cancel::default() };
+    let processes = Processes {
+        command: worker(&[]),
+        workers: 2,
+        chunk_timeout: None,
+        max_attempts: 3,
+        cancel: Cancel::default(),
+        pin: Vec::new(),
+    };
     let (got, _) = three_passes(&processes, &plan, &store);
     assert_eq!(got, oracle, "workers map the parent's open file, not whatever the path names now");
 }

@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::aggregate::Aggregator;
 use crate::analysis::{Analysis, AnalysisResult, Resolved, Step};
@@ -48,6 +48,8 @@ pub struct RunOptions {
     pub filter: Option<String>,
     /// How to read inputs that do not describe themselves (CSV dialect and types).
     pub input: source::InputOptions,
+    /// Pin worker `i` to the `i mod n`-th of these CPUs (empty: no pinning; `exec::pin::allowed_cpus`).
+    pub pin: Vec<usize>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -74,6 +76,7 @@ impl Default for RunOptions {
             progress: None,
             filter: None,
             input: source::InputOptions::default(),
+            pin: Vec::new(),
         }
     }
 }
@@ -103,6 +106,7 @@ pub fn run(path: &Path, analysis: &Analysis, options: &RunOptions) -> Result<Out
 /// Runs `analysis` over the dataset of `paths` (files and quoted glob patterns, `source::expand`), read as
 /// the concatenation of its files; one path is that file.
 pub fn run_many(paths: &[PathBuf], analysis: &Analysis, options: &RunOptions) -> Result<Outcome> {
+    let opening = Instant::now();
     let files = source::expand(paths)?;
     let file = source::open_dataset(&files, &options.input, &options.cancel)?;
     let path = files[0].as_path();
@@ -119,7 +123,10 @@ pub fn run_many(paths: &[PathBuf], analysis: &Analysis, options: &RunOptions) ->
         files: if files.len() == 1 { Vec::new() } else { shown },
     };
     let store = file.into_store(&plan.projection())?;
-    drive(&mut job, &plan, &store, input, options)
+    let open = opening.elapsed();
+    let mut outcome = drive(&mut job, &plan, &store, input, options)?;
+    outcome.exec.open = open;
+    Ok(outcome)
 }
 
 /// Runs `analysis` over an opened store (benchmarks and tests leave file opening out this way).
@@ -158,12 +165,14 @@ fn drive(
         cancel: options.cancel.clone(),
         worker_command: options.worker_command.clone(),
         chunk_timeout: options.chunk_timeout,
+        pin: options.pin.clone(),
     })?;
     let mut session = executor.start(plan, store)?;
     let chunks = plan.chunks();
     let bytes_per_row = plan.bytes_per_row();
     let mut previous: Option<PartialSet> = None;
     let mut id = 0u32;
+    let (mut merge, mut scanned) = (Duration::ZERO, 0u64);
     let resolved = loop {
         let entries = match session.next_step(previous.as_ref(), &mut |previous| job.step(plan, previous))? {
             Step::Pass(entries) => entries,
@@ -178,7 +187,9 @@ fn drive(
         let mut aggregator = Aggregator::new(chunks.len());
         let (mut done, mut bytes, total) = (0usize, 0u64, chunks.len());
         session.run_pass(&pass, &mut |chunk, partial| {
+            let merging = Instant::now();
             aggregator.push(chunk, partial)?;
+            merge += merging.elapsed();
             done += 1;
             if let Some(progress) = &options.progress {
                 bytes += (chunks[chunk].rows.end - chunks[chunk].rows.start) * bytes_per_row;
@@ -186,9 +197,14 @@ fn drive(
             }
             Ok(())
         })?;
+        let merging = Instant::now();
         previous = session.finish_pass(aggregator, plan.empty_partials(&pass))?;
+        merge += merging.elapsed();
+        scanned += plan.num_rows * bytes_per_row;
     };
-    let exec = session.close();
+    let mut exec = session.close();
+    exec.merge = merge;
+    exec.scanned_bytes = scanned;
     let state = previous.ok_or_else(|| Error::internal("an analysis finished without running a pass"))?;
     let mut result = resolved.finish(&state, input.clone())?;
     let filter =

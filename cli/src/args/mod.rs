@@ -41,9 +41,20 @@ pub(crate) enum Command {
     /// Convert any input (Parquet, CSV, .npy, Arrow IPC; or a dataset of several) to an Arrow IPC file,
     /// uncompressed and 64-byte aligned by default: the layout tally reads zero-copy.
     Convert(ConvertArgs),
+    /// Measure how an analysis scales with workers and executors here, against the machine's memory
+    /// ceiling (`tally bench --help` for its flags; the analysis' own flags mix in).
+    #[command(disable_help_flag = true, disable_version_flag = true)]
+    Bench(BenchWords),
     /// Internal: run as a worker process of `--executor processes` (frames on stdin/stdout).
     #[command(name = "__worker", hide = true)]
     Worker,
+}
+
+/// `tally bench`'s words, parsed by `bench::args` (they mix the bench's flags with the analysis' own).
+#[derive(Debug, Args)]
+pub(crate) struct BenchWords {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
+    pub(crate) words: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -308,3 +308,24 @@ pub(crate) fn parse_csv(text: &str) -> Vec<Vec<String>> {
 /// The statistic names in output order, as documented for every format.
 pub(crate) const STAT_NAMES: [&str; 11] =
     ["count", "null_count", "nan_count", "min", "max", "sum", "mean", "var", "std", "skewness", "kurtosis"];
+
+/// Pids of the live children of `parent` (from /proc), i.e. its worker processes.
+pub(crate) fn children(parent: u32) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { continue };
+        let ppid = status.lines().find_map(|l| l.strip_prefix("PPid:")).map(|v| v.trim().parse::<u32>());
+        let zombie = status.lines().any(|l| l.starts_with("State:") && l.contains('Z'));
+        if ppid == Some(Ok(parent)) && !zombie {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+pub(crate) fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map(|s| !s.lines().any(|l| l.starts_with("State:") && l.contains('Z')))
+        .unwrap_or(false)
+}

@@ -4,7 +4,7 @@
 //! ```text
 //!  Executor::start(plan, store) ──► Session ──run_pass(pass 0)──► (chunk, partial)* ──► Aggregator
 //!                                     │      ──run_pass(pass 1)──► ...   (workers stay up in between)
-//!                                     └─ report(): chunks, passes, workers spawned, time
+//!                                     └─ report(): chunks, passes, workers spawned, the time split
 //! ```
 //!
 //! A Session is started once per run: the processes executor spawns its workers (which open and validate
@@ -14,6 +14,7 @@
 
 #[cfg(feature = "mpi")]
 pub mod mpi;
+pub mod pin;
 pub mod processes;
 pub mod serial;
 pub mod threads;
@@ -32,7 +33,12 @@ use crate::store::Store;
 /// Receives each finished chunk; returning an error stops the run.
 pub type OnPartial<'a> = &'a mut dyn FnMut(usize, PartialSet) -> Result<()>;
 
-/// What a run did, for progress and benchmark reports.
+/// What a run did, for progress and benchmark reports (`tally bench` splits a run's time with it).
+///
+/// The parts are wall-clock times on the calling thread, measured with one `Instant::now` per chunk at
+/// most, so collecting them costs nothing measurable. `spawn + open + compute` is the run; `merge` is the
+/// part of `compute` the calling thread spent in the Aggregator (partials are merged as they arrive, so
+/// merging overlaps the workers' computing; only the last merges add to the run).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecReport {
     /// Chunks per pass.
@@ -43,6 +49,27 @@ pub struct ExecReport {
     /// Worker processes started over the whole session, replacements included (0 for in-process executors).
     pub spawned: usize,
     pub elapsed: Duration,
+    /// Starting the executor: building the thread pool, or starting the worker processes until every one
+    /// has reported ready (exec, mapping and validating the input in the worker included).
+    pub spawn: Duration,
+    /// Opening and validating the input and building the Store in this process (set by `run`; zero when
+    /// the caller brought the store).
+    pub open: Duration,
+    /// Wall time of the passes, from handing out the first chunk to the last partial (the wait for the
+    /// first workers to become ready excluded: that is `spawn`).
+    pub compute: Duration,
+    /// Time in the Aggregator on the calling thread (set by `run`): merging partials, part of `compute`,
+    /// and the final merges of each pass.
+    pub merge: Duration,
+    /// Per worker, in worker order (a replaced process gets an entry of its own): time spent computing
+    /// chunks. For processes, as the parent sees it: from handing a worker a chunk to its answer.
+    pub busy: Vec<Duration>,
+    /// Bytes of column data scanned, over all passes (set by `run`): what GB/s figures divide.
+    pub scanned_bytes: u64,
+    /// Workers pinned to a CPU with `sched_setaffinity`, as `(worker, cpu)` (empty unless asked to pin).
+    /// Processes list the pins that succeeded; pool threads pin themselves as they start, so threads list
+    /// the pins asked for (a failure is logged as a warning either way).
+    pub pinned: Vec<(usize, usize)>,
 }
 
 /// A strategy for running the chunks of a plan: starts a [`Session`].
@@ -133,6 +160,8 @@ pub struct ExecOptions {
     /// How to start a worker process (the `processes` executor only).
     pub worker_command: Option<processes::WorkerCommand>,
     pub chunk_timeout: Option<Duration>,
+    /// Pin worker `i` to the `i mod n`-th of these CPUs (empty: no pinning); see [`pin`].
+    pub pin: Vec<usize>,
 }
 
 impl ExecutorKind {
@@ -140,7 +169,9 @@ impl ExecutorKind {
         let workers = options.workers.max(1);
         Ok(match self {
             ExecutorKind::Serial => Box::new(serial::Serial { cancel: options.cancel.clone() }),
-            ExecutorKind::Threads => Box::new(threads::Threads::new(workers, options.cancel.clone())),
+            ExecutorKind::Threads => {
+                Box::new(threads::Threads::new(workers, options.cancel.clone()).with_pin(options.pin.clone()))
+            }
             ExecutorKind::Processes => Box::new(processes::Processes {
                 command: options.worker_command.clone().ok_or_else(|| {
                     Error::internal("the processes executor needs a worker command (the tally binary)")
@@ -149,6 +180,7 @@ impl ExecutorKind {
                 chunk_timeout: options.chunk_timeout,
                 max_attempts: processes::DEFAULT_MAX_ATTEMPTS,
                 cancel: options.cancel.clone(),
+                pin: options.pin.clone(),
             }),
             #[cfg(feature = "mpi")]
             ExecutorKind::Mpi => Box::new(mpi::Mpi::new(workers, options.cancel.clone())),

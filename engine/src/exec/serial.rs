@@ -22,6 +22,7 @@ impl Executor for Serial {
             store,
             chunks: plan.chunks(),
             passes: 0,
+            compute: Duration::ZERO,
             busy: Duration::ZERO,
         }))
     }
@@ -33,6 +34,8 @@ struct SerialSession<'a> {
     store: &'a Store,
     chunks: Vec<Chunk>,
     passes: usize,
+    compute: Duration,
+    /// Inside the kernel: `compute` minus the caller's `on_partial` (the merges).
     busy: Duration,
 }
 
@@ -42,14 +45,25 @@ impl Session for SerialSession<'_> {
         self.plan.check_pass(pass)?;
         for chunk in &self.chunks {
             self.cancel.check()?;
-            on_partial(chunk.id, compute_chunk(self.plan, pass, self.store, chunk)?)?;
+            let computing = Instant::now();
+            let partial = compute_chunk(self.plan, pass, self.store, chunk)?;
+            self.busy += computing.elapsed();
+            on_partial(chunk.id, partial)?;
         }
         self.passes += 1;
-        self.busy += start.elapsed();
+        self.compute += start.elapsed();
         Ok(())
     }
 
     fn report(&self) -> ExecReport {
-        ExecReport { chunks: self.chunks.len(), passes: self.passes, workers: 1, spawned: 0, elapsed: self.busy }
+        ExecReport {
+            chunks: self.chunks.len(),
+            passes: self.passes,
+            workers: 1,
+            elapsed: self.compute,
+            compute: self.compute,
+            busy: vec![self.busy],
+            ..ExecReport::default()
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! the calling thread, which alone runs `on_partial`; partials are never reduced by rayon, whose
 //! reduction order depends on timing. The pool is built once per session and serves every pass.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -21,11 +21,19 @@ use crate::store::Store;
 pub struct Threads {
     workers: usize,
     cancel: Cancel,
+    /// CPUs to pin the pool's threads to, round robin (empty: none).
+    pin: Vec<usize>,
 }
 
 impl Threads {
     pub fn new(workers: usize, cancel: Cancel) -> Self {
-        Threads { workers: workers.max(1), cancel }
+        Threads { workers: workers.max(1), cancel, pin: Vec::new() }
+    }
+
+    /// Pins thread `i` of the pool to `cpus[i mod n]` ([`super::pin`]).
+    pub fn with_pin(mut self, cpus: Vec<usize>) -> Self {
+        self.pin = cpus;
+        self
     }
 }
 
@@ -45,12 +53,26 @@ impl Threads {
     ) -> Result<Box<dyn Session + 'a>> {
         // More threads than chunks would only idle.
         let workers = self.workers.min(chunks.len()).max(1);
+        let started = Instant::now();
+        let cpus = self.pin.clone();
+        let pinned: Vec<(usize, usize)> =
+            (0..workers).filter_map(|i| super::pin::cpu_for(&cpus, i).map(|cpu| (i, cpu))).collect();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(workers)
             .thread_name(|i| format!("tally-worker-{i}"))
+            .start_handler(move |i| {
+                if let Some(cpu) = super::pin::cpu_for(&cpus, i)
+                    && let Err(e) = super::pin::pin(None, cpu)
+                {
+                    tracing::warn!("thread {i}: {e}");
+                }
+            })
             .build()
             .map_err(|e| Error::internal(format!("cannot start the thread pool: {e}")))?;
         Ok(Box::new(ThreadSession {
+            spawn: started.elapsed(),
+            busy: (0..workers).map(|_| AtomicU64::new(0)).collect(),
+            pinned,
             cancel: &self.cancel,
             plan,
             store,
@@ -58,7 +80,7 @@ impl Threads {
             pool,
             workers,
             passes: 0,
-            busy: Duration::ZERO,
+            compute: Duration::ZERO,
         }))
     }
 }
@@ -71,14 +93,18 @@ struct ThreadSession<'a> {
     pool: rayon::ThreadPool,
     workers: usize,
     passes: usize,
-    busy: Duration,
+    compute: Duration,
+    spawn: Duration,
+    /// Nanoseconds inside the kernel, per pool thread.
+    busy: Vec<AtomicU64>,
+    pinned: Vec<(usize, usize)>,
 }
 
 impl Session for ThreadSession<'_> {
     fn run_pass(&mut self, pass: &Pass, on_partial: OnPartial<'_>) -> Result<()> {
         let start = Instant::now();
         self.plan.check_pass(pass)?;
-        let (plan, store, cancel) = (self.plan, self.store, self.cancel);
+        let (plan, store, cancel, busy) = (self.plan, self.store, self.cancel, &self.busy);
         let stop = AtomicBool::new(false);
         let (tx, rx) = mpsc::sync_channel(self.workers * 4);
         let mut outcome = Ok(());
@@ -88,8 +114,14 @@ impl Session for ThreadSession<'_> {
                 pool.install(|| {
                     chunks.par_iter().with_max_len(1).for_each_with(tx, |tx, chunk| {
                         if !stop.load(Ordering::Relaxed) && cancel.signal().is_none() {
+                            let computing = Instant::now();
+                            let partial = compute_chunk(plan, pass, store, chunk);
+                            let nanos = computing.elapsed().as_nanos() as u64;
+                            if let Some(cell) = rayon::current_thread_index().and_then(|i| busy.get(i)) {
+                                cell.fetch_add(nanos, Ordering::Relaxed);
+                            }
                             // A closed receiver means the caller stopped the run: nothing left to do.
-                            let _ = tx.send((chunk.id, compute_chunk(plan, pass, store, chunk)));
+                            let _ = tx.send((chunk.id, partial));
                         }
                     })
                 })
@@ -106,7 +138,7 @@ impl Session for ThreadSession<'_> {
         outcome?;
         self.cancel.check()?;
         self.passes += 1;
-        self.busy += start.elapsed();
+        self.compute += start.elapsed();
         Ok(())
     }
 
@@ -115,8 +147,12 @@ impl Session for ThreadSession<'_> {
             chunks: self.chunks.len(),
             passes: self.passes,
             workers: self.workers,
-            spawned: 0,
-            elapsed: self.busy,
+            elapsed: self.spawn + self.compute,
+            spawn: self.spawn,
+            compute: self.compute,
+            busy: self.busy.iter().map(|b| Duration::from_nanos(b.load(Ordering::Relaxed))).collect(),
+            pinned: self.pinned.clone(),
+            ..ExecReport::default()
         }
     }
 }

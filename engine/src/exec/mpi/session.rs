@@ -147,12 +147,14 @@ impl Session for MpiSession<'_> {
     }
 
     fn report(&self) -> ExecReport {
+        // The time split and busy times are this rank's own threads'; the counts are the job's.
         ExecReport {
             chunks: self.chunks,
             passes: self.passes,
             workers: self.workers * self.ranks,
             spawned: 0,
             elapsed: self.busy,
+            ..self.local.report()
         }
     }
 }

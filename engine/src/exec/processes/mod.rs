@@ -48,6 +48,9 @@ pub struct Processes {
     /// Deaths a chunk may cause before the run fails naming it.
     pub max_attempts: u32,
     pub cancel: Cancel,
+    /// Pin worker `i` (by spawn order, replacements included) to `pin[i mod n]` right after it starts
+    /// (empty: no pinning; see [`crate::exec::pin`]).
+    pub pin: Vec<usize>,
 }
 
 /// Attempts per chunk before it is declared poisonous.

@@ -62,6 +62,13 @@ struct Pool<'a> {
     events: Sender<Event>,
     /// The pass being run; sent to every worker that starts while it runs.
     pass: Option<Pass>,
+    /// Per worker id: time between handing it a chunk and its answer ([`ExecReport::busy`]).
+    busy: Vec<Duration>,
+    /// When the session started spawning, and when all of its first workers had reported ready.
+    started: Instant,
+    all_ready: Option<Instant>,
+    target: usize,
+    pinned: Vec<(usize, usize)>,
 }
 
 impl Drop for Pool<'_> {
@@ -83,22 +90,36 @@ pub(super) struct ProcessSession<'a> {
     target: usize,
     startup_failures: u32,
     passes: usize,
-    started: Instant,
+    compute: Duration,
 }
 
 pub(super) fn start<'a>(exec: &'a Processes, plan: &'a Plan, store: &'a Store) -> Result<ProcessSession<'a>> {
     let chunks = plan.chunks();
     let (tx, rx) = mpsc::channel();
-    let mut pool = Pool { exec, plan, store, workers: Vec::new(), spawned: 0, events: tx, pass: None };
     let target = exec.workers.min(chunks.len()).max(1);
+    let mut pool = Pool {
+        exec,
+        plan,
+        store,
+        workers: Vec::new(),
+        spawned: 0,
+        events: tx,
+        pass: None,
+        busy: Vec::new(),
+        started: Instant::now(),
+        all_ready: None,
+        target,
+        pinned: Vec::new(),
+    };
     for _ in 0..target {
         pool.spawn()?;
     }
-    Ok(ProcessSession { pool, rx, chunks, target, startup_failures: 0, passes: 0, started: Instant::now() })
+    Ok(ProcessSession { pool, rx, chunks, target, startup_failures: 0, passes: 0, compute: Duration::ZERO })
 }
 
 impl Session for ProcessSession<'_> {
     fn run_pass(&mut self, pass: &Pass, on_partial: OnPartial<'_>) -> Result<()> {
+        let start = Instant::now();
         self.pool.plan.check_pass(pass)?;
         self.pool.pass = Some(pass.clone());
         for w in &mut self.pool.workers {
@@ -121,6 +142,9 @@ impl Session for ProcessSession<'_> {
         let outcome = state.drive(&mut self.pool, &self.rx, &self.chunks, on_partial);
         self.startup_failures = state.startup_failures;
         self.passes += 1;
+        // The first pass also waits for the workers to become ready: that part is `spawn`.
+        let computing_since = self.pool.all_ready.map_or(start, |ready| ready.max(start));
+        self.compute += computing_since.elapsed();
         outcome
     }
 
@@ -136,7 +160,12 @@ impl Session for ProcessSession<'_> {
             passes: self.passes,
             workers: self.target,
             spawned: self.pool.spawned,
-            elapsed: self.started.elapsed(),
+            elapsed: self.pool.started.elapsed(),
+            spawn: self.pool.all_ready.map_or(Duration::ZERO, |ready| ready - self.pool.started),
+            compute: self.compute,
+            busy: self.pool.busy.clone(),
+            pinned: self.pool.pinned.clone(),
+            ..ExecReport::default()
         }
     }
 }
@@ -185,6 +214,9 @@ impl Schedule {
                 w.pid = pid;
                 w.ready = true;
                 w.busy_since = Instant::now();
+                if pool.all_ready.is_none() && pool.workers.iter().filter(|w| w.ready).count() >= pool.target {
+                    pool.all_ready = Some(Instant::now());
+                }
             }
             ToParent::Done { pass, chunk, partial } => {
                 if pass != self.pass || w.in_flight.front() != Some(&chunk) {
@@ -194,8 +226,13 @@ impl Schedule {
                     ));
                 }
                 w.in_flight.pop_front();
-                w.busy_since = Instant::now();
+                let now = Instant::now();
+                let computed = now - w.busy_since;
+                w.busy_since = now;
                 w.done_any = true;
+                if let Some(busy) = pool.busy.get_mut(id) {
+                    *busy += computed;
+                }
                 self.startup_failures = 0;
                 self.remaining -= 1;
                 on_partial(chunk, partial)?;
@@ -327,6 +364,14 @@ impl Pool<'_> {
         })?;
         drop(_inherited);
         let pid = child.id();
+        self.busy.push(Duration::ZERO);
+        if let Some(cpu) = crate::exec::pin::cpu_for(&self.exec.pin, id) {
+            // Before the worker has mapped anything: it starts computing on its own core.
+            match crate::exec::pin::pin(Some(pid), cpu) {
+                Ok(()) => self.pinned.push((id, cpu)),
+                Err(e) => tracing::warn!("worker {id} (pid {pid}): {e}"),
+            }
+        }
         let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
         let mut stdin = child.stdin.take();
         let hello = ToWorker::Hello { worker: id, input, plan: self.plan.clone() };
