@@ -350,6 +350,28 @@ fn bit_identical_for_every_executor_worker_count_and_batching() {
     }
 }
 
+/// Beyond one table: a record batch of 100,000 rows and ~55,000 groups is taken in slices, splits into
+/// radix partitions mid-batch, and its partitioned states merge; every group still matches brute force,
+/// and the bits do not depend on batching, chunking or workers.
+#[test]
+fn many_groups_in_one_large_batch_match_brute_force_and_every_layout() {
+    let data = rows(100_000, 6, 40_000);
+    let one_batch = store(&data, &[]);
+    for by in [&["ki"][..], &["ks", "ki"]] {
+        let r = request(by, "count,sum(x),mean(x),min(y),max(y),std(x),var(y),null_count(y),nan_count(x)");
+        let whole = run_with(&one_batch, &r, ExecutorKind::Serial, 1, 1 << 20);
+        check(report(&whole), &data, by, &format!("by {by:?}, one chunk"));
+        let chunked = run_with(&one_batch, &r, ExecutorKind::Threads, 2, 70_000);
+        check(report(&chunked), &data, by, &format!("by {by:?}, chunks of 70,000"));
+        let small = run_with(&store(&data, &[999, 40_000, 70_001]), &r, ExecutorKind::Threads, 3, 70_000);
+        assert_eq!(
+            format!("{:?}", report(&small).groups),
+            format!("{:?}", report(&chunked).groups),
+            "by {by:?}: batches cut differently"
+        );
+    }
+}
+
 #[test]
 fn a_filter_equals_the_group_by_of_the_passing_rows() {
     let data = rows(2500, 4, 20);

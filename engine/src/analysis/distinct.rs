@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry};
 use crate::report::{InputInfo, RowFilter};
 use crate::stats::groups::sketch::Estimate;
-use crate::stats::groups::{GroupSpec, Groups, KeyKind, KeyValue, keys::float_bits};
+use crate::stats::groups::{GroupSpec, Groups, KeyKind, KeyValue};
 use crate::stats::{AnyPartial, PartialSet, Stat};
 
 /// `tally distinct`.
@@ -180,17 +180,11 @@ pub struct TopReport {
     pub nan_count: u64,
 }
 
-/// `(null rows, NaN rows)` of a one-column group state, and whether group `g` is either.
-fn special(groups: &Groups, g: u32) -> (bool, bool) {
-    let key = groups.key(g);
-    (key[0] == KeyValue::Null, matches!(key[0], KeyValue::Float(f) if float_bits(f) == f64::NAN.to_bits()))
-}
-
 /// `(distinct values, null rows, NaN rows)`.
 fn counts(groups: &Groups) -> (u64, u64, u64) {
     let (mut distinct, mut nulls, mut nans) = (0, 0, 0);
     for g in groups.ids() {
-        match special(groups, g) {
+        match groups.is_null_or_nan(g) {
             (true, _) => nulls += groups.rows(g),
             (_, true) => nans += groups.rows(g),
             _ => distinct += 1,
@@ -238,8 +232,17 @@ impl ResolvedTop {
             return Err(Error::internal("a top-k finished without its group state"));
         };
         let (distinct, null_count, nan_count) = counts(groups);
-        let mut ids: Vec<u32> =
-            groups.key_order().into_iter().filter(|&g| special(groups, g) == (false, false)).collect();
+        // The k-th largest count first (linear), then only the groups at or above it are ordered.
+        let mut candidates: Vec<(u64, u32)> =
+            groups.ids().filter(|&g| groups.is_null_or_nan(g) == (false, false)).map(|g| (groups.rows(g), g)).collect();
+        if self.k == 0 {
+            candidates.clear();
+        } else if self.k < candidates.len() {
+            let (_, &mut (kth, _), _) =
+                candidates.select_nth_unstable_by_key(self.k - 1, |&(n, _)| std::cmp::Reverse(n));
+            candidates.retain(|&(n, _)| n >= kth);
+        }
+        let mut ids = groups.in_key_order(candidates.into_iter().map(|(_, g)| g).collect());
         // Stable: equal counts keep ascending key order.
         ids.sort_by_key(|&g| std::cmp::Reverse(groups.rows(g)));
         ids.truncate(self.k);

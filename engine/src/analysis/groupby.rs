@@ -242,13 +242,10 @@ impl ResolvedGroupBy {
         if let Some(limit) = self.limit {
             ids.truncate(limit);
         }
-        let rows = ids
-            .iter()
-            .map(|&g| GroupRow {
-                key: groups.key(g),
-                cells: self.aggs.iter().zip(&self.slots).map(|(a, &s)| groups.cell(g, s, a.func, self.ddof)).collect(),
-            })
-            .collect();
+        let rows = groups.gather(&ids, |g| GroupRow {
+            key: groups.key(g),
+            cells: self.aggs.iter().zip(&self.slots).map(|(a, &s)| groups.cell(g, s, a.func, self.ddof)).collect(),
+        });
         Ok(GroupByReport {
             input,
             rows: state.rows,

@@ -45,11 +45,29 @@ impl Serialize for JsonGroup<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (r, g) = (self.0, &self.0.groups[self.1]);
         let mut map = s.serialize_map(Some(1 + g.cells.len()))?;
-        let key: serde_json::Map<String, serde_json::Value> =
-            r.by.iter().zip(&g.key).map(|(c, v)| (c.name.clone(), key_json(v))).collect();
-        map.serialize_entry("key", &key)?;
+        map.serialize_entry("key", &JsonKey(r, &g.key))?;
         for (name, cell) in r.aggregations.iter().zip(&g.cells) {
             map.serialize_entry(name, &JsonCell(*cell))?;
+        }
+        map.end()
+    }
+}
+
+/// A group's key as `{"k1": v, ...}`, streamed (no map built per group).
+struct JsonKey<'a>(&'a GroupByReport, &'a [KeyValue]);
+
+impl Serialize for JsonKey<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.1.len()))?;
+        for (c, v) in self.0.by.iter().zip(self.1) {
+            match v {
+                KeyValue::Null => map.serialize_entry(&c.name, &())?,
+                KeyValue::Int(i) => map.serialize_entry(&c.name, i)?,
+                KeyValue::UInt(u) => map.serialize_entry(&c.name, u)?,
+                KeyValue::Bool(b) => map.serialize_entry(&c.name, b)?,
+                KeyValue::Str(t) => map.serialize_entry(&c.name, t)?,
+                KeyValue::Float(_) => map.serialize_entry(&c.name, &key_json(v))?,
+            }
         }
         map.end()
     }

@@ -171,6 +171,16 @@ impl KeyStore {
         }
     }
 
+    /// Whether group `g` is the null key, and whether it is the NaN key (one-column keys; distinct and top).
+    pub fn is_null_or_nan(&self, g: u32) -> (bool, bool) {
+        match self {
+            KeyStore::Fixed { null: Some(n), .. } if *n == g => (true, false),
+            KeyStore::Fixed { kind: KeyKind::Float, values, .. } => (false, values[g as usize] == f64::NAN.to_bits()),
+            KeyStore::Fixed { .. } => (false, false),
+            KeyStore::Encoded { .. } => (self.encoded(g).first() == Some(&0), false),
+        }
+    }
+
     /// Approximate heap bytes per group (for the memory estimate).
     pub fn bytes_per_group(kinds: &[KeyKind]) -> u64 {
         match kinds {

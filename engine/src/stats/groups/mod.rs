@@ -119,6 +119,13 @@ pub const PARTITIONS: usize = 64;
 /// Groups beyond which a one-table state splits into partitions (below, everything is in cache anyway).
 pub const SPLIT_AT: usize = 1 << 15;
 
+/// Rows a one-table state takes at a time (a multiple of 64: selection words slice whole).
+const SLICE_ROWS: usize = 1 << 16;
+
+fn as_refs(arrays: &[arrow_array::ArrayRef]) -> Vec<&dyn Array> {
+    arrays.iter().map(|a| a.as_ref()).collect()
+}
+
 /// The partition of a key hash among `parts` (1 or [`PARTITIONS`]): bits 40..46 (hashbrown takes its
 /// control byte from the top 7 bits and its bucket from the low ones, so these stay independent of both).
 #[inline(always)]
@@ -190,7 +197,30 @@ impl Groups {
 
     /// Adds one chunk piece: `keys` and `values` are the entry's key and aggregated columns; rows whose
     /// `selection` bit is clear (a `--where` filter) are not rows.
+    ///
+    /// A one-table state takes a large piece in slices of [`SLICE_ROWS`], so that it splits into
+    /// partitions as soon as it passes [`SPLIT_AT`] groups, instead of first growing one table, out of
+    /// cache, to every group of the piece (a record batch of a million distinct keys) and then splitting.
     pub fn update(&mut self, keys: &[&dyn Array], values: &[&dyn Array], selection: Option<&[u64]>) {
+        let len = keys.first().map_or(0, |k| k.len());
+        if self.parts.len() > 1 || len <= SLICE_ROWS {
+            return self.update_slice(keys, values, selection);
+        }
+        let mut start = 0;
+        while start < len {
+            // Once split, the rest of the piece goes in at once.
+            let n = if self.parts.len() == 1 { SLICE_ROWS.min(len - start) } else { len - start };
+            let slice = |columns: &[&dyn Array]| -> Vec<arrow_array::ArrayRef> {
+                columns.iter().map(|c| c.slice(start, n)).collect()
+            };
+            let (k, v) = (slice(keys), slice(values));
+            let words = selection.map(|s| &s[start / 64..(start + n).div_ceil(64)]);
+            self.update_slice(&as_refs(&k), &as_refs(&v), words);
+            start += n;
+        }
+    }
+
+    fn update_slice(&mut self, keys: &[&dyn Array], values: &[&dyn Array], selection: Option<&[u64]>) {
         let len = keys.first().map_or(0, |k| k.len());
         let mut ids = vec![u32::MAX; len];
         self.assign_ids(keys, selection, &mut ids);
@@ -380,7 +410,40 @@ impl Groups {
 
     /// Group ids in ascending key order (numbers numerically, strings bytewise, null last).
     pub fn key_order(&self) -> Vec<GroupId> {
-        let mut ids: Vec<GroupId> = self.ids().collect();
+        self.in_key_order(self.ids().collect())
+    }
+
+    /// Whether group `id` is the null key, and whether it is the NaN key (of a float column).
+    pub fn is_null_or_nan(&self, id: GroupId) -> (bool, bool) {
+        let (p, g) = split(id);
+        self.parts[p].keys.is_null_or_nan(g)
+    }
+
+    /// `f` of every group of `order`, in `order`'s order, computed in id order: each partition's vectors
+    /// are then read front to back, where reading a million groups in key order would miss the cache once
+    /// per quantity per group.
+    pub fn gather<T>(&self, order: &[GroupId], f: impl Fn(GroupId) -> T) -> Vec<T> {
+        if order.len() < self.len() / 16 {
+            return order.iter().map(|&id| f(id)).collect();
+        }
+        let mut offsets = Vec::with_capacity(self.parts.len());
+        let mut total = 0usize;
+        for part in &self.parts {
+            offsets.push(total);
+            total += part.len();
+        }
+        let mut by_id: Vec<Option<T>> = self.ids().map(|id| Some(f(id))).collect();
+        order
+            .iter()
+            .map(|&id| {
+                let (p, g) = split(id);
+                by_id[offsets[p] + g as usize].take().expect("bug in tally: an ordered group id twice")
+            })
+            .collect()
+    }
+
+    /// `ids` in ascending key order (see [`key_order`](Self::key_order)).
+    pub fn in_key_order(&self, mut ids: Vec<GroupId>) -> Vec<GroupId> {
         let fixed: Option<(KeyKind, Vec<(bool, u64)>)> = match &self.parts[0].keys {
             KeyStore::Fixed { kind, .. } => Some((
                 *kind,

@@ -152,30 +152,42 @@ impl GroupTable {
         }
     }
 
-    /// Folds group `h` of `other` (whose key hashes to `hash`) into the group of the same key here.
-    pub(crate) fn absorb(&mut self, other: &GroupTable, h: u32, hash: u64) {
-        let g = match &other.keys {
+    /// The id here of group `h` of `other` (whose key hashes to `hash`), a new empty group when the key is new.
+    fn gid_of(&mut self, other: &GroupTable, h: u32, hash: u64) -> u32 {
+        match &other.keys {
             KeyStore::Fixed { null: Some(n), .. } if *n == h => self.null_gid(),
             KeyStore::Fixed { values, .. } => self.fixed_gid(values[h as usize], hash),
             KeyStore::Encoded { .. } => self.encoded_gid(other.keys.encoded(h), hash),
-        };
-        self.rows[g as usize] += other.rows[h as usize];
-        for (a, b) in self.aggs.iter_mut().zip(&other.aggs) {
-            a.merge_group(g, b, h);
         }
     }
 
+    /// Folds groups `first..first + ids.len()` of `other` into groups `ids` here.
+    fn merge_counts_and_accs(&mut self, ids: &[u32], other: &GroupTable, first: usize) {
+        for (&g, &rows) in ids.iter().zip(&other.rows[first..]) {
+            self.rows[g as usize] += rows;
+        }
+        for (a, b) in self.aggs.iter_mut().zip(&other.aggs) {
+            a.merge_groups(ids, b, first);
+        }
+    }
+
+    /// Folds group `h` of `other` (whose key hashes to `hash`) into the group of the same key here.
+    pub(crate) fn absorb(&mut self, other: &GroupTable, h: u32, hash: u64) {
+        let g = self.gid_of(other, h, hash);
+        self.merge_counts_and_accs(&[g], other, h as usize);
+    }
+
     /// Folds `other` in: its groups in their id order, so ids (and float bits) depend on the merge order
-    /// only, which the Aggregator fixes.
+    /// only, which the Aggregator fixes. Every key is looked up first, then the accumulators merge
+    /// quantity by quantity (a group receives one merge either way, so the bits are the same).
     pub fn merge(&mut self, other: &GroupTable) {
         if self.is_empty() {
             *self = other.clone();
             return;
         }
         self.ensure_table();
-        for h in 0..other.len() as u32 {
-            self.absorb(other, h, other.hash_of(h, 0));
-        }
+        let ids: Vec<u32> = (0..other.len() as u32).map(|h| self.gid_of(other, h, other.hash_of(h, 0))).collect();
+        self.merge_counts_and_accs(&ids, other, 0);
     }
 
     /// `(key kinds, fixed layout?)` and the accumulators' kinds: what must agree for two states to merge.
