@@ -120,7 +120,7 @@ pub const PARTITIONS: usize = 64;
 pub const SPLIT_AT: usize = 1 << 15;
 
 /// Rows a one-table state takes at a time (a multiple of 64: selection words slice whole).
-const SLICE_ROWS: usize = 1 << 16;
+pub const SLICE_ROWS: usize = 1 << 16;
 
 fn as_refs(arrays: &[arrow_array::ArrayRef]) -> Vec<&dyn Array> {
     arrays.iter().map(|a| a.as_ref()).collect()
