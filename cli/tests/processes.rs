@@ -87,14 +87,20 @@ fn a_worker_error_is_reported_with_its_context_not_as_a_broken_pipe() {
     assert!(err.contains("worker ") && !err.to_lowercase().contains("broken pipe"), "{err}");
 }
 
-/// Starts a two-worker run that cannot finish by itself: worker 0 hangs on its first chunk (one of chunks
-/// 0..4, as each worker takes at most two at start), and waits until both workers are up.
+/// Both workers the run starts hang on any of chunks 0..4 and their replacements do not. Hanging only worker 0
+/// was not enough: on a loaded machine worker 1 could be ready first and take all four before worker 0 asked,
+/// and the run then finished by itself, before the test's kill.
+const HANG_BOTH_FIRST_WORKERS: &str = "hang:chunk=0:worker=0,hang:chunk=1:worker=0,hang:chunk=2:worker=0,\
+     hang:chunk=3:worker=0,hang:chunk=0:worker=1,hang:chunk=1:worker=1,hang:chunk=2:worker=1,hang:chunk=3:worker=1";
+
+/// Starts a two-worker run that cannot finish by itself: whichever worker takes one of chunks 0..4 (every
+/// worker takes at most two at start) hangs on it; waits until both workers are up.
 #[allow(clippy::zombie_processes)] // callers wait for the child
 fn start_hanging_run(dir: &Dir) -> (Child, Vec<u32>) {
     let child = dir
         .std_tally()
         .args(["describe", "g.arrow", "--format", "json", "--chunk-rows", "3500", "--workers", "2"])
-        .env("TALLY_FAULT", "hang:chunk=0:worker=0,hang:chunk=1:worker=0,hang:chunk=2:worker=0,hang:chunk=3:worker=0")
+        .env("TALLY_FAULT", HANG_BOTH_FIRST_WORKERS)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -119,15 +125,15 @@ fn signal(pid: u32, sig: &str) {
 fn kill_dash_nine_on_a_worker_loses_nothing() {
     let (dir, clean) = setup();
     let (child, workers) = start_hanging_run(&dir);
-    // Worker 0 hangs forever: only killing it lets the run finish.
+    // The first workers hang forever: only killing them lets the run finish.
     std::thread::sleep(Duration::from_millis(300));
-    // Both at once: the hung one must die, and the other finishing first is fine.
+    // Both at once: their replacements redo every chunk they held.
     let pids: Vec<String> = workers.iter().map(|p| p.to_string()).collect();
     let _ = std::process::Command::new("kill").arg("-9").args(&pids).stderr(Stdio::null()).status();
     let out = child.wait_with_output().expect("wait for tally");
     assert!(out.status.success(), "{}", lossy(&out.stderr));
     assert!(out.stdout == clean, "result after kill -9 differs from a clean run");
-    assert!(lossy(&out.stderr).contains("signal 9 (SIGKILL)"));
+    assert!(lossy(&out.stderr).contains("signal 9 (SIGKILL)"), "{}", lossy(&out.stderr));
 }
 
 #[test]
