@@ -71,6 +71,16 @@ fn run_on(
             plural(outcome.state.rows as usize, "row"),
             e.elapsed.as_secs_f64()
         );
+        let who = std::iter::once(("parent".to_string(), e.parent_memory))
+            .chain(e.worker_memory.iter().enumerate().map(|(i, m)| (format!("worker {i}"), *m)));
+        for (who, m) in who {
+            eprintln!(
+                "tally: {}{who} memory: peak RSS {:.1} MiB, anonymous {:.1} MiB",
+                ranks.prefix(),
+                mib(m.peak_rss),
+                mib(m.anon)
+            );
+        }
     }
     if !ranks.is_root() {
         return Ok(None);
@@ -94,4 +104,9 @@ pub(crate) fn render(result: &tally_engine::AnalysisResult, args: &OutputArgs, i
         eprintln!("tally: note: {note}");
     }
     Ok(())
+}
+
+/// Bytes in MiB, for the `-v` memory lines (exec/memory.rs says what the two figures are).
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 20) as f64
 }

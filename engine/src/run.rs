@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crate::aggregate::Aggregator;
 use crate::analysis::{Analysis, AnalysisResult, Resolved, Step};
 use crate::error::{Error, Result};
+use crate::exec::memory::MemoryUse;
 use crate::exec::processes::WorkerCommand;
 use crate::exec::{Cancel, ExecOptions, ExecReport, ExecutorKind};
 use crate::filter::Filter;
@@ -173,6 +174,7 @@ fn drive(
     let mut previous: Option<PartialSet> = None;
     let mut id = 0u32;
     let (mut merge, mut scanned) = (Duration::ZERO, 0u64);
+    let mut memory = MemoryUse::sample();
     let resolved = loop {
         let entries = match session.next_step(previous.as_ref(), &mut |previous| job.step(plan, previous))? {
             Step::Pass(entries) => entries,
@@ -201,10 +203,13 @@ fn drive(
         previous = session.finish_pass(aggregator, plan.empty_partials(&pass))?;
         merge += merging.elapsed();
         scanned += plan.num_rows * bytes_per_row;
+        // The merged state is alive: the parent's largest point of a pass (exec/memory.rs).
+        memory.update();
     };
     let mut exec = session.close();
     exec.merge = merge;
     exec.scanned_bytes = scanned;
+    exec.parent_memory = memory;
     let state = previous.ok_or_else(|| Error::internal("an analysis finished without running a pass"))?;
     let mut result = resolved.finish(&state, input.clone())?;
     let filter =

@@ -12,6 +12,7 @@
 //! differ between executors; all of them call [`kernel::compute_chunk`](crate::kernel::compute_chunk).
 //! Completion order is free: determinism comes from the Aggregator, never from the executor.
 
+pub mod memory;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 pub mod pin;
@@ -70,6 +71,12 @@ pub struct ExecReport {
     /// Processes list the pins that succeeded; pool threads pin themselves as they start, so threads list
     /// the pins asked for (a failure is logged as a warning either way).
     pub pinned: Vec<(usize, usize)>,
+    /// Per worker process, in worker order as `busy`: its peak resident set and largest anonymous memory
+    /// (reported with each chunk; see [`memory`]). Empty for in-process executors, whose threads are part
+    /// of `parent_memory`.
+    pub worker_memory: Vec<memory::MemoryUse>,
+    /// This process (set by `run`): sampled after each pass's merge.
+    pub parent_memory: memory::MemoryUse,
 }
 
 /// A strategy for running the chunks of a plan: starts a [`Session`].

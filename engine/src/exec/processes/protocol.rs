@@ -13,13 +13,14 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::exec::memory::MemoryUse;
 use crate::plan::{Chunk, Pass, Plan};
 use crate::stats::PartialSet;
 use crate::store::Origin;
 use crate::store::segment::{file_identity, inheritable_file_fd};
 
 /// Bumped whenever a message or a partial state changes shape.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// Frames above this size are refused: a corrupt length must not make us allocate gigabytes.
 const MAX_FRAME: u32 = 256 << 20;
@@ -98,8 +99,8 @@ pub(crate) enum ToWorker {
 pub(crate) enum ToParent {
     /// The store is open: send tasks.
     Ready { pid: u32 },
-    /// One chunk's partial states for one pass.
-    Done { pass: u32, chunk: usize, partial: PartialSet },
+    /// One chunk's partial states for one pass, and the worker's memory use so far.
+    Done { pass: u32, chunk: usize, partial: PartialSet, memory: MemoryUse },
     /// The worker cannot go on (e.g. the input changed under it); its error, rendered with context.
     Failed { message: String, input_error: bool },
 }
@@ -172,6 +173,7 @@ mod tests {
                 pass: 1,
                 chunk: 7,
                 partial: PartialSet { rows: 4, stats: vec![AnyPartial::Counts(Counts { count: 3, null_count: 1 })] },
+                memory: MemoryUse { peak_rss: 9 << 20, anon: 3 << 20 },
             },
             ToParent::Failed { message: "boom".into(), input_error: true },
         ];

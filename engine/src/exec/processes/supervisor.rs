@@ -20,6 +20,7 @@ use super::protocol::{ToParent, ToWorker, input_spec, read_frame, write_frame};
 use super::worker::{PARENT_PID_ENV, VERBOSE_ENV};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::Session;
+use crate::exec::memory::MemoryUse;
 use crate::exec::{ExecReport, OnPartial};
 use crate::plan::{Chunk, Pass, Plan};
 use crate::store::Store;
@@ -64,6 +65,8 @@ struct Pool<'a> {
     pass: Option<Pass>,
     /// Per worker id: time between handing it a chunk and its answer ([`ExecReport::busy`]).
     busy: Vec<Duration>,
+    /// Per worker id: its memory use as last reported ([`ExecReport::worker_memory`]).
+    memory: Vec<MemoryUse>,
     /// When the session started spawning, and when all of its first workers had reported ready.
     started: Instant,
     all_ready: Option<Instant>,
@@ -106,6 +109,7 @@ pub(super) fn start<'a>(exec: &'a Processes, plan: &'a Plan, store: &'a Store) -
         events: tx,
         pass: None,
         busy: Vec::new(),
+        memory: Vec::new(),
         started: Instant::now(),
         all_ready: None,
         target,
@@ -164,6 +168,7 @@ impl Session for ProcessSession<'_> {
             spawn: self.pool.all_ready.map_or(Duration::ZERO, |ready| ready - self.pool.started),
             compute: self.compute,
             busy: self.pool.busy.clone(),
+            worker_memory: self.pool.memory.clone(),
             pinned: self.pool.pinned.clone(),
             ..ExecReport::default()
         }
@@ -218,7 +223,7 @@ impl Schedule {
                     pool.all_ready = Some(Instant::now());
                 }
             }
-            ToParent::Done { pass, chunk, partial } => {
+            ToParent::Done { pass, chunk, partial, memory } => {
                 if pass != self.pass || w.in_flight.front() != Some(&chunk) {
                     return Err(Error::new(
                         ErrorKind::Protocol,
@@ -232,6 +237,9 @@ impl Schedule {
                 w.done_any = true;
                 if let Some(busy) = pool.busy.get_mut(id) {
                     *busy += computed;
+                }
+                if let Some(peak) = pool.memory.get_mut(id) {
+                    *peak = peak.max(memory);
                 }
                 self.startup_failures = 0;
                 self.remaining -= 1;
@@ -365,6 +373,7 @@ impl Pool<'_> {
         drop(_inherited);
         let pid = child.id();
         self.busy.push(Duration::ZERO);
+        self.memory.push(MemoryUse::default());
         if let Some(cpu) = crate::exec::pin::cpu_for(&self.exec.pin, id) {
             // Before the worker has mapped anything: it starts computing on its own core.
             match crate::exec::pin::pin(Some(pid), cpu) {

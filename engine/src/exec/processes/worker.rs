@@ -5,7 +5,7 @@
 //!  stdout ◄── Ready{pid} ───────────────
 //!  stdin  ── Pass{id, entries} ───────►  remember the pass
 //!  stdin  ── Task{pass, chunk} ───────►  kernel::compute_chunk
-//!  stdout ◄── Done{pass, chunk, partial}   (repeat; further Pass frames start later passes)
+//!  stdout ◄── Done{pass, chunk, partial, memory}   (repeat; further Pass frames start later passes)
 //!  stdin  ── EOF ─────────────────────►  exit 0
 //! ```
 //!
@@ -22,6 +22,7 @@ use std::time::Instant;
 use super::fault::{self, Action, FAULT_ENV};
 use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
 use crate::error::{Error, ErrorKind, Result};
+use crate::exec::memory::MemoryUse;
 use crate::kernel::compute_chunk;
 use crate::plan::{Pass, Plan};
 use crate::source::Input;
@@ -95,6 +96,7 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
     }
     write_frame(output, &ToParent::Ready { pid: std::process::id() })?;
     let mut pass: Option<Pass> = None;
+    let mut memory = MemoryUse::sample();
     while let Some(message) = read_frame::<ToWorker>(input)? {
         let (pass_id, chunk) = match message {
             ToWorker::Pass(next) => {
@@ -127,7 +129,8 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
         }
         let started = Instant::now();
         let partial = compute_chunk(&plan, current, &store, &chunk)?;
-        write_frame(output, &ToParent::Done { pass: pass_id, chunk: chunk.id, partial })?;
+        memory.update();
+        write_frame(output, &ToParent::Done { pass: pass_id, chunk: chunk.id, partial, memory })?;
         if verbose >= 2 {
             let (rows, ms) = (chunk.rows.end - chunk.rows.start, started.elapsed().as_secs_f64() * 1e3);
             eprintln!(
