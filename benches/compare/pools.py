@@ -92,7 +92,10 @@ def _map(state, fn, *extra):
 
 
 def _valid(x):
-    return x[~np.isnan(x)] if x.dtype.kind == "f" else x
+    if x.dtype.kind != "f":
+        return x
+    nan = np.isnan(x)
+    return x[~nan] if nan.any() else x
 
 
 def _describe_part(args):
@@ -188,23 +191,21 @@ def corr(state):
     return {"matrix": _symmetric(len(cols), pairs, vals)}
 
 
-def _order_keys(v):
-    """Float bits mapped so unsigned order is numeric order (sign flipped; negatives inverted)."""
-    bits = v.view(np.uint64)
-    return np.where(bits >> np.uint64(63) == 1, ~bits, bits | np.uint64(1 << 63))
-
-
 def _key_hist_part(args):
     """Counts of the top 16 bits of the order keys of one slice."""
     src, c = args
-    keys = _order_keys(_valid(_columns(src)[c]))
-    return np.bincount((keys >> np.uint64(48)).astype(np.int64), minlength=1 << 16)
+    # The top 16 bits of the order key straight from the top 16 bits of the float: positives get the sign
+    # bit set, negatives are inverted (order keys: unsigned order is numeric order).
+    top = (_valid(_columns(src)[c]).view(np.uint64) >> np.uint64(48)).astype(np.uint16)
+    top = np.where(top >= 0x8000, np.uint16(0xFFFF) - top, top + np.uint16(0x8000))
+    return np.bincount(top, minlength=1 << 16)
 
 
 def _collect_part(args):
-    src, c, vlo, vhi = args
+    """The values of one slice inside any of the (lo, hi) ranges, one array per range, in one pass."""
+    src, c, ranges = args
     v = _valid(_columns(src)[c])
-    return v[(v >= vlo) & (v <= vhi)]
+    return [v[(v >= lo) & (v <= hi)] for lo, hi in ranges]
 
 
 def _float_of_key(k):
@@ -215,21 +216,26 @@ def _float_of_key(k):
 
 def quantile(state):
     """Exact p50/p90/p99 (linear) of b by histogram selection: pass 1 counts key buckets in the pool, the
-    parent finds each rank's bucket, pass 2 collects that bucket's values in the pool, the parent selects."""
+    parent finds the bucket of every wanted rank, pass 2 collects the values of all those buckets in the
+    pool (one pass over the column for every rank), the parent selects."""
     counts = sum(_map(state, _key_hist_part, "b"))
     n = int(counts.sum())
     cum = np.cumsum(counts)
-    out = []
+    wanted = []  # (q, h, ranks)
     for q in [0.5, 0.9, 0.99]:
         h = (n - 1) * q
-        ranks = sorted({int(np.floor(h)), min(int(np.floor(h)) + 1, n - 1)})
+        wanted.append((h, sorted({int(np.floor(h)), min(int(np.floor(h)) + 1, n - 1)})))
+    buckets = sorted({int(np.searchsorted(cum, r, side="right")) for _, ranks in wanted for r in ranks})
+    ranges = [sorted([_float_of_key(b << 48), _float_of_key((b << 48) | ((1 << 48) - 1))]) for b in buckets]
+    parts = _map(state, _collect_part, "b", ranges)
+    got = {b: np.concatenate([p[i] for p in parts]) for i, b in enumerate(buckets)}
+    out = []
+    for h, ranks in wanted:
         vals = []
         for r in ranks:
             b = int(np.searchsorted(cum, r, side="right"))
             base = int(cum[b - 1]) if b else 0
-            vlo, vhi = sorted([_float_of_key(b << 48), _float_of_key((b << 48) | ((1 << 48) - 1))])
-            got = np.concatenate(_map(state, _collect_part, "b", vlo, vhi))
-            vals.append(np.partition(got, r - base)[r - base])
+            vals.append(np.partition(got[b], r - base)[r - base])
         a, b2 = vals[0], vals[-1]
         t = h - np.floor(h)
         # NumPy's linear rule, in the form it evaluates (lerp from the nearer end).

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::numeric::{AsF64, NumericChunk, numeric_dispatch};
-use super::order_key::{NAN_KEY, OrderKey, float_key, for_each_key_by};
+use super::order_key::{NAN_KEY, OrderKey, float_key};
 
 /// Largest table: 2^21 buckets (16 MiB of counts), the finest the approximate sketch asks for.
 pub const MAX_BITS: u32 = 21;
@@ -84,12 +84,49 @@ impl KeyHistogram {
         }
     }
 
-    /// The counting loop. A NaN's key is `NAN_KEY`, alone in the last bucket (no other float key shares
-    /// its top bits), so NaN are counted like any value and moved out once per call; for floats the running
-    /// maximum tracks `key + 1` (wrapping), which sends NaN to 0 without a branch. (Integer keys may be
-    /// `u64::MAX` for real values: they take a plain maximum.)
+    /// The counting loop, built for AVX2 where the CPU has it (the keys of a block are computed in vector
+    /// registers; the counts, being integers, do not depend on the build).
     #[inline(always)]
     fn count_keys<T: Copy>(
+        &mut self,
+        values: &[T],
+        validity: Option<&[u64]>,
+        has_nan: bool,
+        key: impl Fn(T) -> u64 + Copy,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `count_keys_avx2`.
+            return unsafe { self.count_keys_avx2(values, validity, has_nan, key) };
+        }
+        self.count_key_blocks(values, validity, has_nan, key);
+    }
+
+    /// [`Self::count_key_blocks`] compiled for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn count_keys_avx2<T: Copy>(
+        &mut self,
+        values: &[T],
+        validity: Option<&[u64]>,
+        has_nan: bool,
+        key: impl Fn(T) -> u64 + Copy,
+    ) {
+        self.count_key_blocks(values, validity, has_nan, key);
+    }
+
+    /// Blocks of 64 rows: a block whose rows are all valid computes its 64 keys and their minimum and
+    /// maximum in one loop the compiler vectorises, then increments the counts; other blocks visit their
+    /// valid rows one by one (one loop computing and counting each key ran at ~6.6 cycles per value). A
+    /// NaN's key is `NAN_KEY`, alone in the last bucket (no other float key shares its top bits), so NaN
+    /// are counted like any value and moved out once per call; for floats the running maximum tracks
+    /// `key + 1` (wrapping), which sends NaN to 0 without a branch. (Integer keys may be `u64::MAX` for real
+    /// values: they take a plain maximum.)
+    #[inline(always)]
+    fn count_key_blocks<T: Copy>(
         &mut self,
         values: &[T],
         validity: Option<&[u64]>,
@@ -99,28 +136,46 @@ impl KeyHistogram {
         let shift = self.shift();
         let before = self.count();
         let counts = &mut self.counts[..];
-        let mut min = u64::MAX;
-        let mut max = 0u64;
-        let mut seen = 0u64;
+        // The table has 2^bits entries and `key >> shift < 2^bits`: the mask only spares a bounds check.
+        let last = counts.len() - 1;
+        let bump = u64::from(has_nan);
+        let (mut min, mut max, mut seen) = (u64::MAX, 0u64, 0u64);
+        let mut keys = [0u64; 64];
+        let mut words = validity.map(|w| w.iter().copied());
+        for xs in values.chunks(64) {
+            let word = match &mut words {
+                Some(w) => w.next().unwrap_or(0),
+                None => u64::MAX,
+            };
+            if xs.len() == 64 && word == u64::MAX {
+                let (mut lo, mut hi) = (u64::MAX, 0u64);
+                for (k, &x) in keys.iter_mut().zip(xs) {
+                    *k = key(x);
+                    lo = lo.min(*k);
+                    hi = hi.max(k.wrapping_add(bump));
+                }
+                (min, max) = (min.min(lo), max.max(hi));
+                for &k in &keys {
+                    counts[(k >> shift) as usize & last] += 1;
+                }
+                seen += 64;
+            } else {
+                let mut w = if xs.len() == 64 { word } else { word & ((1u64 << xs.len()) - 1) };
+                while w != 0 {
+                    let k = key(xs[w.trailing_zeros() as usize]);
+                    w &= w - 1;
+                    counts[(k >> shift) as usize & last] += 1;
+                    min = min.min(k);
+                    max = max.max(k.wrapping_add(bump));
+                    seen += 1;
+                }
+            }
+        }
         if has_nan {
-            for_each_key_by(values, validity, key, |k| {
-                seen += 1;
-                counts[(k >> shift) as usize] += 1;
-                min = min.min(k);
-                max = max.max(k.wrapping_add(1));
-            });
-            let last = counts.len() - 1;
             self.nan_count += counts[last];
             seen -= counts[last];
             counts[last] = 0;
             max = max.wrapping_sub(1);
-        } else {
-            for_each_key_by(values, validity, key, |k| {
-                seen += 1;
-                counts[(k >> shift) as usize] += 1;
-                min = min.min(k);
-                max = max.max(k);
-            });
         }
         self.total += seen;
         if seen > 0 {
@@ -221,6 +276,58 @@ mod tests {
 
     fn f64s(xs: &'static [f64]) -> NumericChunk<'static> {
         NumericChunk::F64(ColumnChunk::new(xs, None))
+    }
+
+    /// The dispatched build (AVX2 here, where the CPU has it) and the portable one against a brute-force
+    /// count, over lengths around the 64-row blocks, validity with partial words, NaN, ±inf and ±0.
+    #[test]
+    fn both_builds_count_as_a_plain_loop_does() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for len in [0usize, 1, 63, 64, 65, 128, 200, 1000] {
+            let xs: Vec<f64> = (0..len)
+                .map(|_| match next() % 16 {
+                    0 => f64::NAN,
+                    1 => f64::INFINITY,
+                    2 => f64::NEG_INFINITY,
+                    3 => -0.0,
+                    4 => 0.0,
+                    _ => f64::from_bits(next()).clamp(-1e300, 1e300),
+                })
+                .collect();
+            let mut words: Vec<u64> =
+                (0..len.div_ceil(64)).map(|i| if i % 3 == 0 { u64::MAX } else { next() }).collect();
+            if len % 64 != 0 {
+                *words.last_mut().unwrap() &= (1u64 << (len % 64)) - 1;
+            }
+            for validity in [None, Some(words.as_slice())] {
+                let valid = |i: usize| validity.is_none_or(|w| (w[i / 64] >> (i % 64)) & 1 == 1);
+                let keys: Vec<u64> = (0..len).filter(|&i| valid(i)).map(|i| float_key(xs[i])).collect();
+                let numbers: Vec<u64> = keys.iter().copied().filter(|&k| k != NAN_KEY).collect();
+                let mut want = vec![0u64; 1 << 16];
+                numbers.iter().for_each(|&k| want[(k >> 48) as usize] += 1);
+                let leaked: &'static [f64] = Box::leak(xs.clone().into_boxed_slice());
+                let words: Option<&'static [u64]> = validity.map(|w| &*Box::leak(w.to_vec().into_boxed_slice()));
+                let chunk = ColumnChunk::new(leaked, words);
+                let mut dispatched = KeyHistogram::new(16);
+                dispatched.update(NumericChunk::F64(chunk), false);
+                let mut portable = KeyHistogram::new(16);
+                portable.counts = vec![0; 1 << 16];
+                portable.count_key_blocks(leaked, words, true, float_key);
+                for h in [&dispatched, &portable] {
+                    assert_eq!(h.counts, want, "len {len}");
+                    assert_eq!(h.count(), numbers.len() as u64);
+                    assert_eq!(h.nan_count, (keys.len() - numbers.len()) as u64);
+                    let range = numbers.iter().min().zip(numbers.iter().max()).map(|(a, b)| (*a, *b));
+                    assert_eq!(h.key_range(), range, "len {len}");
+                }
+            }
+        }
     }
 
     #[test]
