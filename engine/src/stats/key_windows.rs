@@ -334,10 +334,9 @@ mod tests {
                 .collect();
             for (i, &x) in xs.iter().enumerate() {
                 let k = float_key(x);
-                if (words[i / 64] >> (i % 64)) & 1 == 1 && !x.is_nan() {
-                    if let Some(w) = spec.iter().position(|w| w.lo <= k && k <= w.hi) {
-                        record(&spec[w], &mut want[w], k, k - spec[w].lo);
-                    }
+                let valid = (words[i / 64] >> (i % 64)) & 1 == 1 && !x.is_nan();
+                if let Some(w) = spec.iter().position(|w| valid && w.lo <= k && k <= w.hi) {
+                    record(&spec[w], &mut want[w], k, k - spec[w].lo);
                 }
             }
             let mut dispatched = KeyWindows::default();
