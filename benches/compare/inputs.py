@@ -4,7 +4,7 @@ groups) and CSV, whole process for everyone (a fresh `tally ...` or `python -c .
 compute, print), plus `tally convert` of the CSV against DuckDB's `COPY ... TO` Parquet.
 
     benches/compare/.venv/bin/python benches/compare/inputs.py GEN.arrow --tally target/release/tally \
-        [--runs 3] [--workdir DIR] [--export-json OUT]
+        [--runs 3] [--workdir DIR] [--export-json OUT] [--only csv]
 
 GEN.arrow is a `tally gen` file; the Parquet and CSV copies are written once into --workdir by pyarrow (not
 timed). Runs interleave tool by tool; the table gives the median and the min..max of the runs. Results are checked
@@ -64,7 +64,7 @@ def fill(template, **values):
     return template
 
 
-def write_copies(gen, workdir):
+def write_copies(gen, workdir, kinds):
     import pyarrow as pa
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
@@ -72,13 +72,13 @@ def write_copies(gen, workdir):
     os.makedirs(workdir, exist_ok=True)
     paths = {k: os.path.join(workdir, f"gen.{k}") for k in ["snappy.parquet", "zstd.parquet", "csv"]}
     table = None
-    for codec in ["snappy", "zstd"]:
+    for codec in [c for c in ["snappy", "zstd"] if f"{c}.parquet" in kinds]:
         p = paths[f"{codec}.parquet"]
         if not os.path.exists(p):
             table = table or pa.ipc.open_file(pa.memory_map(gen)).read_all()
             pq.write_table(table, p + ".tmp", compression=codec, row_group_size=1_000_000)
             os.rename(p + ".tmp", p)
-    if not os.path.exists(paths["csv"]):
+    if "csv" in kinds and not os.path.exists(paths["csv"]):
         table = table or pa.ipc.open_file(pa.memory_map(gen)).read_all()
         pcsv.write_csv(table, paths["csv"] + ".tmp")
         os.rename(paths["csv"] + ".tmp", paths["csv"])
@@ -91,7 +91,7 @@ def commands(tally, paths, workdir):
     tally_describe = lambda p: [tally, "describe", p, "--columns", ",".join(cols), "--format", "json", "-q"]
     out = {}
     c = repr(cols)
-    for kind in ["snappy.parquet", "zstd.parquet"]:
+    for kind in [k for k in ["snappy.parquet", "zstd.parquet"] if k in paths]:
         p = paths[kind]
         out[kind] = {
             "tally": tally_describe(p),
@@ -100,6 +100,8 @@ def commands(tally, paths, workdir):
             "pyarrow+numpy": [py, "-c", fill(PYARROW, module="parquet", reader="read_table", path=repr(p),
                                              extra=f", columns={c}", cols=c)],
         }
+    if "csv" not in paths:
+        return out
     p = paths["csv"]
     out["csv"] = {
         "tally": tally_describe(p),
@@ -142,11 +144,16 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "tally-inputs-bench"))
     ap.add_argument("--export-json")
+    ap.add_argument("--only", choices=["parquet", "csv"], help="time only these inputs (csv: describe and convert)")
     a = ap.parse_args()
-    paths = write_copies(a.gen, a.workdir)
+    kinds = {"parquet": ["snappy.parquet", "zstd.parquet"], "csv": ["csv"], None: ["snappy.parquet", "zstd.parquet", "csv"]}
+    paths = {k: p for k, p in write_copies(a.gen, a.workdir, kinds[a.only]).items() if k in kinds[a.only]}
     sizes = {k: os.path.getsize(p) for k, p in paths.items()}
     rows = []
+    loads = {}
     for group, tools in commands(a.tally, paths, a.workdir).items():
+        loads[group] = os.getloadavg()
+        print(f"{group}: load average {loads[group][0]:.2f} {loads[group][1]:.2f} {loads[group][2]:.2f}", file=sys.stderr)
         times = {t: [] for t in tools}
         results = {}
         for run in range(a.runs + 1):  # the first run warms the page cache and is not counted
@@ -170,7 +177,7 @@ def main():
         print(f"| {r['input']} | {r['tool']} | {r['median_s']:.2f} | {r['min_s']:.2f}..{r['max_s']:.2f} | {r['check']} |")
     if a.export_json:
         context = {"cores": len(os.sched_getaffinity(0)), "runs": a.runs, "gen": a.gen, "sizes": sizes,
-                   "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+                   "date": time.strftime("%Y-%m-%d %H:%M:%S"), "load_average_at_start": loads}
         with open(a.export_json, "w") as f:
             json.dump({"context": context, "results": rows}, f, indent=1)
 

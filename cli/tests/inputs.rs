@@ -5,7 +5,7 @@ mod util;
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
+use arrow_array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -136,6 +136,38 @@ fn csv_flags_reach_the_reader_and_pipes_work() {
     );
     let out = dir.tally().args(["describe", "bad.csv", "--csv-delimiter", "ab"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn csv_projection_with_worker_processes_and_spilled_equals_arrow() {
+    let dir = Dir::new();
+    // One 50,000-row batch: the CSV store's cut (65,536-row batches) of the same rows.
+    let want = batches(65_536);
+    dir.write_batches("t.arrow", &want);
+    let (x, k) = (want[0].column(0), want[0].column(1));
+    let x = x.as_any().downcast_ref::<Float64Array>().unwrap();
+    let k = k.as_any().downcast_ref::<Int64Array>().unwrap();
+    let mut text = String::from("note,x,k\n");
+    for i in 0..x.len() {
+        // A column the run does not ask for, full of quoted delimiters and newlines.
+        let note = if i % 7 == 0 { format!("\"n, \"\"{i}\"\"\nnext\"") } else { format!("n{i}") };
+        let xv = if x.is_null(i) { String::new() } else { format!("{:?}", x.value(i)) };
+        text.push_str(&format!("{note},{xv},{}\n", k.value(i)));
+    }
+    dir.write("t.csv", text.as_bytes());
+    for (spill, threads) in [("memory", "1"), ("disk", "3")] {
+        let out = dir
+            .tally()
+            .args(["describe", "t.csv", "--format", "json", "--columns", "x,k", "--executor", "processes"])
+            .args(["--workers", "2", "--chunk-rows", "7000", "--csv-threads", threads])
+            .env("TALLY_SPILL", spill)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", lossy(&out.stderr));
+        let doc = util::parse_describe_json(&lossy(&out.stdout));
+        let want = columns(&dir.describe_json("t.arrow", &["--chunk-rows", "7000"]));
+        assert_eq!(columns(&doc), want, "spilled to {spill}, {threads} threads");
+    }
 }
 
 /// A Fortran-order `.npy` (NEP 1 layout, written here byte by byte): 3 columns of 40,000 rows.

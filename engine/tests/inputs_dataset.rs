@@ -26,15 +26,6 @@ fn batch(i: usize, nullable: bool) -> RecordBatch {
     RecordBatch::try_new(schema(nullable), vec![x, k]).unwrap()
 }
 
-fn write_arrow(path: &Path, batches: &[RecordBatch]) {
-    let mut w =
-        arrow_ipc::writer::FileWriter::try_new(std::fs::File::create(path).unwrap(), &batches[0].schema()).unwrap();
-    for b in batches {
-        w.write(b).unwrap();
-    }
-    w.finish().unwrap();
-}
-
 fn write_parquet(path: &Path, batches: &[RecordBatch]) {
     let mut w =
         parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batches[0].schema(), None).unwrap();
@@ -60,9 +51,9 @@ fn a_dataset_equals_the_concatenated_file_for_every_format() {
     // Three files of 1, 2 and 1 batches; the second declares x nullable (it holds no nulls).
     let parts = [vec![batch(0, false)], vec![batch(1, true), batch(2, true)], vec![batch(3, false)]];
     let all: Vec<RecordBatch> = (0..4).map(|i| batch(i, false)).collect();
-    write_arrow(&p("all.arrow"), &all);
+    common::write_arrow(&p("all.arrow"), &all);
     for (i, part) in parts.iter().enumerate() {
-        write_arrow(&p(&format!("day{i}.arrow")), part);
+        common::write_arrow(&p(&format!("day{i}.arrow")), part);
     }
     let (reference, _) = describe_all(&[p("all.arrow")], ExecutorKind::Serial).unwrap();
     let days: Vec<PathBuf> = (0..3).map(|i| p(&format!("day{i}.arrow"))).collect();
@@ -80,7 +71,7 @@ fn a_dataset_equals_the_concatenated_file_for_every_format() {
         write_parquet(&p(&format!("day{i}.parquet")), &[arrow_select_concat(part)]);
     }
     let merged: Vec<RecordBatch> = parts.iter().map(|b| arrow_select_concat(b)).collect();
-    write_arrow(&p("by_file.arrow"), &merged);
+    common::write_arrow(&p("by_file.arrow"), &merged);
     let (by_file, _) = describe_all(&[p("by_file.arrow")], ExecutorKind::Serial).unwrap();
     let parquet: Vec<PathBuf> = (0..3).map(|i| p(&format!("day{i}.parquet"))).collect();
     assert_eq!(describe_all(&parquet, ExecutorKind::Threads).unwrap().0, by_file);
@@ -112,7 +103,7 @@ fn arrow_select_concat(batches: &[RecordBatch]) -> RecordBatch {
 fn files_that_do_not_fit_together_are_refused_naming_file_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name);
-    write_arrow(&p("a.arrow"), &[batch(0, false)]);
+    common::write_arrow(&p("a.arrow"), &[batch(0, false)]);
     let renamed = RecordBatch::try_new(
         Arc::new(Schema::new(vec![
             Field::new("x", DataType::Float64, false),
@@ -121,7 +112,7 @@ fn files_that_do_not_fit_together_are_refused_naming_file_and_column() {
         batch(1, false).columns().to_vec(),
     )
     .unwrap();
-    write_arrow(&p("b.arrow"), &[renamed]);
+    common::write_arrow(&p("b.arrow"), &[renamed]);
     std::fs::write(p("c.csv"), "x,k\n1.5,2\n").unwrap();
     let err = |paths: &[PathBuf]| describe_all(paths, ExecutorKind::Serial).unwrap_err().to_string();
     let e = err(&[p("a.arrow"), p("b.arrow")]);

@@ -64,6 +64,10 @@ pub(crate) struct InputArgs {
     /// The CSV file has no header line: columns are named c0, c1, ...
     #[arg(long, help_heading = "Input")]
     pub(crate) csv_no_header: bool,
+    /// Threads that split and decode a CSV file; the result is the same for any number [default: one per
+    /// core].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024), value_name = "N", help_heading = "Input")]
+    pub(crate) csv_threads: Option<u32>,
     /// Column types instead of the inferred ones, e.g. `id:i64,price:f64,code:str` (types: i8..i64,
     /// u8..u64, f32, f64, bool, str, date).
     #[arg(long, value_parser = parse_schema, value_name = "NAME:TYPE,...", help_heading = "Input")]
@@ -89,6 +93,8 @@ impl InputArgs {
             nulls: if self.csv_null.is_empty() { defaults.nulls } else { self.csv_null.clone() },
             schema: self.schema.clone().unwrap_or_default().0,
             infer_records: defaults.infer_records,
+            threads: self.csv_threads.map(|n| n as usize),
+            piece_bytes: None,
         };
         tally_engine::source::InputOptions { csv, names: self.names.clone() }
     }

@@ -326,6 +326,13 @@ mod tests {
     }
 
     #[test]
+    fn flag_csv_threads() {
+        assert_eq!(describe(&[]).run.input.to_options().csv.threads, None);
+        assert_eq!(describe(&["--csv-threads", "3"]).run.input.to_options().csv.threads, Some(3));
+        assert!(refused(&["--csv-threads", "0"]).contains("--csv-threads"));
+    }
+
+    #[test]
     fn flag_column() {
         let d = describe(&["--columns", "a", "--column", "x,y", "--column", "z"]);
         assert_eq!(d.selection(), Some(vec!["a".into(), "x,y".into(), "z".into()]));

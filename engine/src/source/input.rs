@@ -1,5 +1,6 @@
-//! What `run` opens: an Arrow IPC file (mapped, or decoded into a segment first) or a Parquet file whose
-//! values are decoded later, chunk by chunk, where the chunk is computed (`parquet/lazy.rs`).
+//! What `run` opens: an Arrow IPC file (mapped, or decoded into a segment first), a Parquet file whose
+//! values are decoded later, chunk by chunk, where the chunk is computed (`parquet/lazy.rs`), or a CSV
+//! file whose planned columns are decoded in parallel when the store is made (`csv/file.rs`).
 //!
 //! Owns the choice between the two and the handful of questions `run` and the workers ask of an opened
 //! input; the formats themselves live in their own modules.
@@ -30,6 +31,8 @@ pub enum Input {
     Parquet(super::parquet::ParquetFile),
     /// A 1-D or Fortran-order `.npy` array, read in place.
     Npy(super::npy::NpyFile),
+    /// A CSV file, mapped and split; only the planned columns are decoded, by `into_store`.
+    Csv(super::csv::CsvFile),
     /// Several files read as one (`source/dataset.rs`).
     Dataset(super::dataset::Dataset),
 }
@@ -42,6 +45,11 @@ pub fn open_for_run(path: &Path, options: &InputOptions, cancel: &Cancel) -> Res
             #[cfg(feature = "parquet")]
             super::Format::Parquet => return Ok(Input::Parquet(super::parquet::ParquetFile::open(path)?)),
             super::Format::Npy => return super::npy::open(path, options.names.as_deref()),
+            super::Format::Csv => {
+                if let Some(f) = super::csv::CsvFile::open(&super::open_input(path)?, path, &options.csv)? {
+                    return Ok(Input::Csv(f));
+                }
+            }
             _ => {}
         }
     }
@@ -59,6 +67,7 @@ impl Input {
             #[cfg(feature = "parquet")]
             Input::Parquet(f) => f.schema().clone(),
             Input::Npy(f) => f.schema(),
+            Input::Csv(f) => f.schema().clone(),
             Input::Dataset(d) => d.schema().clone(),
         }
     }
@@ -69,6 +78,7 @@ impl Input {
             #[cfg(feature = "parquet")]
             Input::Parquet(f) => f.num_rows(),
             Input::Npy(f) => f.num_rows(),
+            Input::Csv(f) => f.num_rows(),
             Input::Dataset(d) => d.num_rows(),
         }
     }
@@ -79,6 +89,7 @@ impl Input {
             #[cfg(feature = "parquet")]
             Input::Parquet(f) => f.num_batches(),
             Input::Npy(f) => f.num_batches(),
+            Input::Csv(f) => f.num_batches(),
             Input::Dataset(d) => d.num_batches(),
         }
     }
@@ -89,6 +100,7 @@ impl Input {
             #[cfg(feature = "parquet")]
             Input::Parquet(_) => InputFormat::Parquet,
             Input::Npy(_) => InputFormat::Npy,
+            Input::Csv(_) => InputFormat::Csv,
             Input::Dataset(d) => d.format(),
         }
     }
@@ -100,6 +112,7 @@ impl Input {
             #[cfg(feature = "parquet")]
             Input::Parquet(f) => f.into_store(projection),
             Input::Npy(f) => f.into_store(projection),
+            Input::Csv(f) => f.into_store(projection),
             Input::Dataset(d) => d.into_store(projection),
         }
     }

@@ -9,7 +9,8 @@
 //!  Arrow IPC stream (incl. pre-1.0) ─┐
 //!  Arrow IPC file, LZ4/ZSTD bodies ──┴─convert.rs─► sealed memfd ─mmap──► IpcFile (zero copy)
 //!  Parquet ──footer──► parquet/lazy.rs: row groups decoded by the workers, chunk by chunk
-//!  CSV ──csv.rs──► spill.rs: sealed memfd, or an unnamed temporary file when too big ──► IpcFile
+//!  CSV ──csv/: split at proven record boundaries, decoded on threads──► spill.rs: sealed memfd, or an
+//!       unnamed temporary file when too big ──► IpcFile (pipes: decoded serially)
 //!  .npy ──npy.rs──► 1-D / Fortran order: mapped in place; C order: transposed once (spill.rs)
 //!  several files / globs ──dataset.rs──► one Store over the members' batches, in file order
 //! ```
@@ -224,6 +225,9 @@ pub fn open_with_options(path: &Path, options: &InputOptions, cancel: &Cancel) -
         Format::Parquet => parquet::open(path),
         Format::Csv => {
             let file = open_input(path)?;
+            if let Some(mapped) = csv::CsvFile::open(&file, path, &options.csv)? {
+                return mapped.into_ipc(None);
+            }
             let size = file.metadata().ok().map(|m| m.len());
             csv::decode(file, size, &options.csv, path)
         }
@@ -253,6 +257,9 @@ fn open_file(file: &File, path: &Path, options: &InputOptions) -> Result<ipc::Ip
         Format::Parquet => parquet::open_file(file, path),
         Format::Npy => npy::NpyFile::from_file(file, path, options.names.as_deref())?.to_ipc(),
         Format::Csv => {
+            if let Some(mapped) = csv::CsvFile::open(file, path, &options.csv)? {
+                return mapped.into_ipc(None);
+            }
             let input = rustix::io::dup(file)
                 .map(File::from)
                 .map_err(|e| Error::io("cannot read standard input", e.into()).with_file(path))?;

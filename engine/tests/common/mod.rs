@@ -118,3 +118,13 @@ pub fn resolve_testdata(var: Option<std::path::PathBuf>, root: &std::path::Path)
         None => Some(root.join("../shared/testdata")).filter(|d| d.is_dir()),
     }
 }
+
+/// Writes `batches` as an Arrow IPC file at `path`, batch boundaries kept.
+pub fn write_arrow(path: &std::path::Path, batches: &[RecordBatch]) {
+    let mut w =
+        arrow_ipc::writer::FileWriter::try_new(std::fs::File::create(path).unwrap(), &batches[0].schema()).unwrap();
+    for b in batches {
+        w.write(b).unwrap();
+    }
+    w.finish().unwrap();
+}

@@ -3,29 +3,43 @@
 //! it would not fit in memory (`spill.rs`).
 //!
 //! ```text
-//!  input ─► Recording (keeps the bytes the sample read) ─► Format::infer_schema (first N records)
-//!        └► replay the kept bytes, then the rest ─► arrow-csv Reader ─► batches of CSV_BATCH_ROWS ─► Output
+//!  regular file ─► file.rs: map, infer, split.rs: proven record ranges ─► parallel.rs: ranges decoded on
+//!                  threads, batches written in file order (ordered.rs) ─► Output
+//!  pipe / stdin ─► Recording (keeps the bytes the sample read) ─► Format::infer_schema (first N records)
+//!               └► replay the kept bytes, then the rest ─► arrow-csv Reader ─► batches ─► Output
 //! ```
 //!
 //! Owns the CSV dialect (header, delimiter, quote, escape, null markers), type inference and its
-//! overrides, and errors that name the line and column of a bad field. Works on pipes as well as files:
-//! nothing is read twice, the sample is replayed from memory.
+//! overrides. Both paths cut the data into batches of [`CSV_BATCH_ROWS`] rows counted from the first
+//! record, so a file decoded in parallel (any thread count) and the same text read from a pipe give the same
+//! store. Errors name the file, the line where the bad record begins and its column (`errors.rs`): exact
+//! for mapped files, quoted newlines included; the serial pipe path counts records as lines (one header
+//! line + the record's index), which is the same whenever no quoted field spans lines.
 //!
-//! Quoted fields may hold newlines (the csv-core state machine handles them); line numbers in errors then
-//! count records (one header line + the record's index), which equals the physical line whenever no
-//! quoted field spans lines. Decoding is serial; a parallel split at line boundaries is left for later.
+//! Modules: `split.rs` proves where the text can be cut (hand-written, see there why), `ordered.rs` runs
+//! work on threads with results in order, `parallel.rs` decodes ranges and re-cuts batches, `file.rs` ties
+//! them to an opened file, `errors.rs` turns arrow-csv's messages into tally's.
+
+mod errors;
+mod file;
+mod ordered;
+mod parallel;
+mod split;
+
+pub use file::CsvFile;
 
 use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow_csv::reader::Format as CsvFormat;
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use super::InputFormat;
 use super::convert::Output;
 use super::ipc::{IpcFile, guarded};
 use crate::error::{Error, Result};
+use errors::{Located, bad_record, message};
 
 /// Rows per record batch of a decoded CSV file (the kernels walk chunks batch piece by batch piece).
 pub const CSV_BATCH_ROWS: usize = 1 << 16;
@@ -46,6 +60,12 @@ pub struct CsvOptions {
     pub schema: Vec<(String, DataType)>,
     /// Records read to infer the types.
     pub infer_records: usize,
+    /// Threads that scan and decode a mapped file (`--csv-threads`); `None`: one per core. The result does
+    /// not depend on it.
+    pub threads: Option<usize>,
+    /// Bytes per piece of the parallel split; `None`: automatic (about four pieces per thread, 1 to 32 MiB).
+    /// Tests set it small to put cuts everywhere; the result does not depend on it.
+    pub piece_bytes: Option<usize>,
 }
 
 impl Default for CsvOptions {
@@ -58,6 +78,8 @@ impl Default for CsvOptions {
             nulls: vec![String::new(), "NA".into()],
             schema: Vec::new(),
             infer_records: 10_000,
+            threads: None,
+            piece_bytes: None,
         }
     }
 }
@@ -97,9 +119,14 @@ fn parse_type(ty: &str) -> Result<DataType, String> {
 }
 
 impl CsvOptions {
-    fn format(&self, path: &Path) -> Result<CsvFormat> {
+    /// The field delimiter for `path` (a tab for `.tsv` unless set) and the quote.
+    fn delimiter_and_quote(&self, path: &Path) -> (u8, u8) {
         let tsv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-        let delimiter = self.delimiter.unwrap_or(if tsv { b'\t' } else { b',' });
+        (self.delimiter.unwrap_or(if tsv { b'\t' } else { b',' }), self.quote)
+    }
+
+    fn format(&self, path: &Path) -> Result<CsvFormat> {
+        let (delimiter, _) = self.delimiter_and_quote(path);
         let alternatives: Vec<String> = self.nulls.iter().map(|n| regex::escape(n)).collect();
         let nulls = regex::Regex::new(&format!("^(?:{})$", alternatives.join("|")))
             .map_err(|e| Error::input(format!("--csv-null: {e}")))?;
@@ -115,7 +142,8 @@ impl CsvOptions {
     }
 }
 
-/// Decodes the CSV text of `input` (`size`: its length, when known) into a mapped Arrow IPC file.
+/// Decodes the CSV text of `input` (`size`: its length, when known) into a mapped Arrow IPC file, serially
+/// (pipes, standard input, and the fallback of `file.rs`).
 pub(crate) fn decode(input: impl Read, size: Option<u64>, options: &CsvOptions, label: &Path) -> Result<IpcFile> {
     let format = options.format(label)?;
     let mut recording = Recording { inner: input, kept: Vec::new() };
@@ -138,7 +166,7 @@ pub(crate) fn decode(input: impl Read, size: Option<u64>, options: &CsvOptions, 
         match guarded(|| reader.next().transpose()) {
             Ok(Some(batch)) => out.write(&batch)?,
             Ok(None) => break,
-            Err(e) => return Err(bad_record(&e, &schema).with_file(label)),
+            Err(e) => return Err(bad_record(&e, &schema, &Located::Records).with_file(label)),
         }
     }
     Ok(out.finish()?.with_format(InputFormat::Csv))
@@ -170,38 +198,6 @@ fn schema_of(inferred: Schema, options: &CsvOptions) -> Result<SchemaRef> {
         }
     }
     Ok(Arc::new(Schema::new(fields)))
-}
-
-/// arrow-csv says "Error while parsing value '{v}' as type '{t}' for column {i} at line {n}", where `n` is
-/// the 0-based line (the header counted); this names the 1-based line and the column, and how to go on.
-fn bad_record(e: &ArrowError, schema: &Schema) -> Error {
-    let text = message(e);
-    let number_after = |key: &str| -> Option<usize> {
-        let at = text.find(key)? + key.len();
-        text[at..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-    };
-    let (Some(column), Some(record)) = (number_after("for column "), number_after(" at line ")) else {
-        return Error::input(format!("malformed CSV: {text}"));
-    };
-    let line = record + 1;
-    let value = text.split('\'').nth(1).unwrap_or("");
-    let Some(field) = schema.fields().get(column) else { return Error::input(format!("malformed CSV: {text}")) };
-    let name = field.name();
-    let types =
-        if field.data_type().is_integer() { format!("{name}:f64 or {name}:str") } else { format!("{name}:str") };
-    Error::input(format!(
-        "line {line}: cannot read {value:?} as {} (types are inferred from the first records or set with \
-         --schema: try --schema {types}, or mark null texts with --csv-null)",
-        field.data_type()
-    ))
-    .with_column(name)
-}
-
-fn message(e: &ArrowError) -> String {
-    match e {
-        ArrowError::ParseError(m) | ArrowError::CsvError(m) => m.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// A reader that keeps a copy of everything read through it, so the inference sample can be replayed.
