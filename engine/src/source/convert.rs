@@ -64,7 +64,9 @@ pub(crate) fn stream_to_segment(path: &Path) -> Result<SealedSegment> {
 pub(crate) fn read_stream_to_segment(mut input: impl Read, size: Option<u64>, label: &Path) -> Result<SealedSegment> {
     let path = label;
     let head = check_schema_message(&mut input, size, path)?;
-    let counted = Counted { inner: BufReader::new(Cursor::new(head).chain(input)), pos: 0 };
+    // The same caps on declared sizes that IPC files get (`stream_guard.rs`).
+    let guarded_input = super::stream_guard::StreamGuard::new(Cursor::new(head).chain(input), size);
+    let counted = Counted { inner: BufReader::new(guarded_input), pos: 0 };
     let malformed = |e: ArrowError| match e {
         ArrowError::IoError(_, io) if io.kind() == ErrorKind::UnexpectedEof => {
             Error::input("truncated Arrow IPC stream: the file ends inside a message (was the write interrupted?)")

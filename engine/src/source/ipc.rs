@@ -150,25 +150,27 @@ impl IpcFile {
     /// allocates the declared size up front, and a corrupt or hostile length would abort the process.
     fn check_decompressed_sizes(&self) -> Result<()> {
         let limit = physical_memory();
-        for (i, block) in self.batches.iter().enumerate() {
-            let Some(batch) = self.message(block).and_then(|m| m.header_as_record_batch()) else { continue };
-            let (Some(_), Some(buffers)) = (batch.compression(), batch.buffers()) else { continue };
+        let declared = |block: &Block| {
+            let message = self.message(block)?;
+            let batch = message
+                .header_as_record_batch()
+                .or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()))?;
             let body = block.offset() as usize + block.metaDataLength() as usize;
-            let mut total = 0u64;
-            for buffer in buffers.iter() {
-                let at = body.saturating_add(buffer.offset() as usize);
-                // Each compressed buffer starts with its decompressed length as an i64 (-1: stored raw).
-                let declared = self.data.as_slice().get(at..at.saturating_add(8)).filter(|_| buffer.length() >= 8);
-                let declared = declared.map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).unwrap_or(0);
-                total = total.saturating_add(declared.max(0) as u64);
+            Some(declared_decompressed(&batch, self.data.as_slice().get(body..).unwrap_or_default()))
+        };
+        let too_big = |total: u64| {
+            format!("declares {total} bytes after decompression, more than this machine's {limit} bytes of memory")
+        };
+        for (i, block) in self.batches.iter().enumerate() {
+            if let Some(total) = declared(block).filter(|&t| t > limit) {
+                return Err(self.batch_error(i, too_big(total)));
             }
-            if total > limit {
-                return Err(self.batch_error(
-                    i,
-                    format!(
-                        "declares {total} bytes after decompression, more than this machine's {limit} bytes of memory"
-                    ),
-                ));
+        }
+        for block in &self.dictionaries {
+            if let Some(total) = declared(block).filter(|&t| t > limit) {
+                return Err(Error::input(format!("malformed dictionary batch: {}", too_big(total)))
+                    .with_file(&self.path)
+                    .with_byte_offset(block.offset() as u64));
             }
         }
         Ok(())
@@ -410,6 +412,22 @@ fn quiet_panics_install() {
 }
 
 /// Total physical memory (Linux `/proc/meminfo`), or 1 TiB when it cannot be read.
-fn physical_memory() -> u64 {
+/// The bytes a compressed record batch's buffers declare they decompress to (0 for an uncompressed one);
+/// `body` is the message body (or what of it there is). Each compressed buffer starts with its
+/// decompressed length as an i64 (-1: stored raw).
+pub(crate) fn declared_decompressed(batch: &arrow_ipc::RecordBatch<'_>, body: &[u8]) -> u64 {
+    let (Some(_), Some(buffers)) = (batch.compression(), batch.buffers()) else { return 0 };
+    let mut total = 0u64;
+    for buffer in buffers.iter() {
+        let at = usize::try_from(buffer.offset()).unwrap_or(usize::MAX);
+        let declared = body.get(at..at.saturating_add(8)).filter(|_| buffer.length() >= 8);
+        let declared = declared.map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).unwrap_or(0);
+        total = total.saturating_add(declared.max(0) as u64);
+    }
+    total
+}
+
+/// The cap on declared decompressed sizes: the machine's memory.
+pub(crate) fn physical_memory() -> u64 {
     super::meminfo("MemTotal:").unwrap_or(1 << 40)
 }

@@ -28,6 +28,7 @@ pub mod columns;
 pub mod convert;
 pub mod csv;
 pub mod dataset;
+pub mod fields;
 mod input;
 pub mod ipc;
 pub mod npy;
@@ -36,6 +37,7 @@ pub mod parquet;
 mod pipe;
 mod sniff;
 mod spill;
+mod stream_guard;
 
 use std::fs::File;
 use std::io::{Cursor, Read};
