@@ -411,7 +411,6 @@ fn quiet_panics_install() {
     });
 }
 
-/// Total physical memory (Linux `/proc/meminfo`), or 1 TiB when it cannot be read.
 /// The bytes a compressed record batch's buffers declare they decompress to (0 for an uncompressed one);
 /// `body` is the message body (or what of it there is). Each compressed buffer starts with its
 /// decompressed length as an i64 (-1: stored raw).
@@ -427,7 +426,8 @@ pub(crate) fn declared_decompressed(batch: &arrow_ipc::RecordBatch<'_>, body: &[
     total
 }
 
-/// The cap on declared decompressed sizes: the machine's memory.
+/// The cap on declared decompressed sizes: the machine's total physical memory (Linux `/proc/meminfo`), or
+/// 1 TiB when it cannot be read.
 pub(crate) fn physical_memory() -> u64 {
     super::meminfo("MemTotal:").unwrap_or(1 << 40)
 }
