@@ -7,8 +7,8 @@
 //! 1. every file gives `Ok` or a one-line `Err` naming the file: never a panic, never a hang;
 //! 2. the outcome is the one `MANIFEST.tsv` expects (valid little-endian IPC files and streams load; broken
 //!    files and big-endian files and streams are refused with a clear error, never with numbers);
-//! 3. the statistics of the golden files (primitive, null, decimal, datetime and compressed ones: numbers,
-//!    booleans, strings, binary, decimals, dates, times, timestamps) equal a brute-force reference computed
+//! 3. the statistics of the golden files (primitive, null, decimal, datetime, dictionary and compressed ones:
+//!    numbers, booleans, strings, binary, decimals, dates, times, timestamps, dictionary-encoded values) equal a brute-force reference computed
 //!    from their JSON twins, for several chunk sizes, and the threads executor gives the serial executor's bits;
 //! 4. every golden stream gives the same outcome as its `.arrow_file` twin, and when both load, bit-identical
 //!    statistics; compressed files and streams are decoded into a shared-memory segment (`source/convert.rs`).
@@ -323,7 +323,8 @@ fn read_json_twin(path: &Path) -> (u64, Vec<RefColumn>) {
     let columns = (0..fields.len())
         .map(|i| {
             let ty = &fields[i]["type"];
-            let parts = batches.iter().map(|b| &b["columns"][i]);
+            let owned: Vec<Json> = batches.iter().map(|b| decoded(&b["columns"][i], &fields[i], &json)).collect();
+            let parts = owned.iter();
             match (ty["name"].as_str(), ty["precision"].as_str()) {
                 (Some("int"), _) => RefColumn::Int(json_values(parts, json_int)),
                 (Some("floatingpoint"), Some(p @ ("SINGLE" | "DOUBLE"))) => {
@@ -357,6 +358,27 @@ fn read_json_twin(path: &Path) -> (u64, Vec<RefColumn>) {
         })
         .collect();
     (rows, columns)
+}
+
+/// A column of a batch with its dictionary applied: a dictionary-encoded field's `DATA` holds keys into
+/// the `dictionaries` entry of its id; the values are that entry's, null where the key or the entry is.
+fn decoded(part: &Json, field: &Json, json: &Json) -> Json {
+    let Some(id) = field["dictionary"]["id"].as_i64() else { return part.clone() };
+    let dictionary = json["dictionaries"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["id"].as_i64() == Some(id)))
+        .map(|d| &d["data"]["columns"][0])
+        .unwrap_or_else(|| panic!("no dictionary {id}"));
+    let keys = part["DATA"].as_array().expect("dictionary keys");
+    let valid = |c: &Json, j: usize| c["VALIDITY"].as_array().is_none_or(|v| v[j] == 1);
+    let (mut data, mut validity) = (Vec::new(), Vec::new());
+    for (j, key) in keys.iter().enumerate() {
+        let k = json_int(key) as usize;
+        let ok = valid(part, j) && valid(dictionary, k);
+        data.push(dictionary["DATA"][k].clone());
+        validity.push(Json::from(u8::from(ok)));
+    }
+    serde_json::json!({"count": part["count"], "VALIDITY": validity, "DATA": data})
 }
 
 /// Bytes from the JSON format's uppercase hex.
@@ -623,6 +645,8 @@ fn golden_cases(root: &Path, outcomes: &BTreeMap<String, Outcome>) -> Vec<String
             && (name.starts_with("generated_primitive")
                 || name.starts_with("generated_null")
                 || name.starts_with("generated_decimal")
+                || name.starts_with("generated_dictionary")
+                || name.starts_with("generated_shared_dict")
                 || name.starts_with("generated_datetime")
                 || rel.contains("/2.0.0-compression/"))
     };

@@ -93,6 +93,12 @@ pub fn descend(array: &ArrayRef, path: &[usize]) -> ArrayRef {
     for &i in path {
         let parent = current.as_struct();
         let child = parent.column(i).clone();
+        if !has_validity(child.data_type()) {
+            // Unions, run-end encoded and null arrays carry no validity buffer of their own to add to (such
+            // fields are nested or counted only; their rows are what the child says).
+            current = child;
+            continue;
+        }
         current = match NullBuffer::union(parent.nulls(), child.nulls()) {
             nulls if nulls.as_ref() == child.nulls() => child,
             nulls => {
@@ -102,6 +108,12 @@ pub fn descend(array: &ArrayRef, path: &[usize]) -> ArrayRef {
         };
     }
     current
+}
+
+/// Whether arrays of `data_type` have a validity buffer (Arrow's union, run-end encoded and null layouts
+/// do not).
+fn has_validity(data_type: &DataType) -> bool {
+    !matches!(data_type, DataType::Union(..) | DataType::RunEndEncoded(..) | DataType::Null)
 }
 
 /// The addressable columns of `schema`, shared (what runs plan against).
@@ -147,11 +159,21 @@ mod tests {
         let b: ArrayRef = Arc::new(StringArray::from(vec![Some("p"), None, Some("r"), Some("s")]));
         let n: ArrayRef = Arc::new(Int64Array::from(vec![1, 2, 3, 4]));
         let fields = Fields::from(vec![Field::new("b", DataType::Utf8, true), Field::new("n", DataType::Int64, false)]);
-        let parent = StructArray::new(fields, vec![b, n], Some(NullBuffer::from(vec![true, true, false, true])));
+        let parent =
+            StructArray::new(fields, vec![b, n.clone()], Some(NullBuffer::from(vec![true, true, false, true])));
         let parent: ArrayRef = Arc::new(parent);
         let valid = |a: &ArrayRef| (0..a.len()).map(|i| a.is_valid(i)).collect::<Vec<_>>();
         assert_eq!(valid(&descend(&parent, &[0])), [true, false, false, true]);
         assert_eq!(valid(&descend(&parent, &[1])), [true, true, false, true]);
+        // A union child has no validity of its own to add the struct's nulls to: it is handed on as it is.
+        let union_fields = arrow_schema::UnionFields::try_new([0], [Field::new("i", DataType::Int64, true)]).unwrap();
+        let union = arrow_array::UnionArray::try_new(union_fields, vec![0i8; 4].into(), None, vec![n.clone()]).unwrap();
+        let with_union = StructArray::new(
+            Fields::from(vec![Field::new("u", union.data_type().clone(), true)]),
+            vec![Arc::new(union) as ArrayRef],
+            Some(NullBuffer::from(vec![true, false, true, true])),
+        );
+        assert_eq!(descend(&(Arc::new(with_union) as ArrayRef), &[0]).len(), 4);
         let sliced = parent.slice(1, 3);
         assert_eq!(valid(&descend(&sliced, &[1])), [true, false, true]);
         assert_eq!(descend(&sliced, &[1]).as_primitive::<arrow_array::types::Int64Type>().values(), &[2, 3, 4]);

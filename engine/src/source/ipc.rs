@@ -134,13 +134,13 @@ impl IpcFile {
         Ok(file)
     }
 
-    /// The flatbuffer message of a block, if it parses.
+    /// The flatbuffer message of a block, if it parses, read exactly as arrow-rs's `FileDecoder` reads it:
+    /// from the whole block (metadata and body), so a message whose flatbuffer reaches past its declared
+    /// metadata length parses here whenever it parses there (a fuzzed file slipped past the decompressed
+    /// size check that way: it did not parse from the metadata alone, so it was not checked).
     fn message(&self, block: &Block) -> Option<arrow_ipc::Message<'_>> {
-        let meta = self
-            .data
-            .as_slice()
-            .get(block.offset() as usize..)
-            .and_then(|rest| rest.get(..block.metaDataLength() as usize))?;
+        let len = (block.metaDataLength() as usize).checked_add(usize::try_from(block.bodyLength()).ok()?)?;
+        let meta = self.data.as_slice().get(block.offset() as usize..).and_then(|rest| rest.get(..len))?;
         // Encapsulated message: [0xFFFFFFFF] <i32 length> <flatbuffer>; pre-1.0 files omit the marker.
         let flatbuffer = if meta.starts_with(&[0xFF; 4]) { meta.get(8..) } else { meta.get(4..) };
         flatbuffer.and_then(|fb| arrow_ipc::root_as_message(fb).ok())
@@ -180,17 +180,7 @@ impl IpcFile {
     /// already decoded once, so a message that does not parse here cannot occur; it counts as uncompressed.
     fn any_compressed_body(&self) -> bool {
         let compressed = |block: &Block| {
-            let Some(meta) = self
-                .data
-                .as_slice()
-                .get(block.offset() as usize..)
-                .and_then(|rest| rest.get(..block.metaDataLength() as usize))
-            else {
-                return false;
-            };
-            // Encapsulated message: [0xFFFFFFFF] <i32 length> <flatbuffer>; pre-1.0 files omit the marker.
-            let flatbuffer = if meta.starts_with(&[0xFF; 4]) { meta.get(8..) } else { meta.get(4..) };
-            let Some(message) = flatbuffer.and_then(|fb| arrow_ipc::root_as_message(fb).ok()) else { return false };
+            let Some(message) = self.message(block) else { return false };
             let batch = message
                 .header_as_record_batch()
                 .or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()));

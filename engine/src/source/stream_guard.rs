@@ -71,10 +71,7 @@ impl<R: Read> StreamGuard<R> {
         }
         let len = len as u64;
         if !self.fits(len) {
-            return Err(invalid(format!(
-                "a message declares {len} bytes of metadata, more than the {} left in the input",
-                self.remaining.unwrap_or(0)
-            )));
+            return Err(truncated(len, self.remaining.unwrap_or(0)));
         }
         if !self.take(len)? {
             return Ok(());
@@ -89,10 +86,7 @@ impl<R: Read> StreamGuard<R> {
             return Ok(());
         };
         if !self.fits(body) {
-            return Err(invalid(format!(
-                "a message declares a body of {body} bytes, more than the {} left in the input",
-                self.remaining.unwrap_or(0)
-            )));
+            return Err(truncated(body, self.remaining.unwrap_or(0)));
         }
         let batch =
             message.header_as_record_batch().or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()));
@@ -116,6 +110,16 @@ impl<R: Read> StreamGuard<R> {
         }
         Ok(())
     }
+}
+
+/// A message that declares more bytes than the input has left: the input ends inside it. Said before
+/// anything of the declared size is allocated, and as `InvalidData`: arrow-rs takes an `UnexpectedEof` at a
+/// message boundary for the end of the stream, which would silently drop the batch.
+fn truncated(declared: u64, left: u64) -> IoError {
+    invalid(format!(
+        "truncated Arrow IPC stream: a message declares {declared} more bytes but the input ends after {left} \
+         (was the write interrupted?)"
+    ))
 }
 
 fn invalid(msg: String) -> IoError {
