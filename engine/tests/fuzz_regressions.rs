@@ -4,6 +4,8 @@
 //! the file and says what is wrong (or a result), never a panic, an abort or an attempt to allocate what the
 //! input merely declares.
 
+mod common;
+
 use tally_engine::exec::ExecutorKind;
 use tally_engine::{DescribeOptions, RunOptions, describe};
 
@@ -66,5 +68,24 @@ fn ipc_file_whose_message_outgrows_its_block_metadata_is_still_capped() {
     bytes[at..at + 8].copy_from_slice(&(1i64 << 40).to_le_bytes());
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let err = describe_hex(&hex, "arrow").expect("refused");
-    assert!(err.contains("declares") && err.contains("after decompression"), "{err}");
+    assert!(err.contains("declares") && err.contains("decompression"), "{err}");
+}
+
+/// `ipc_stream` out-of-memory (fuzz/README.md, run 2): an LZ4 stream whose dictionary batch buffer declares
+/// 20 GiB decompressed, under the machine-memory cap, so arrow-rs set out to allocate it. No LZ4 frame
+/// of a few kilobytes can hold that: a buffer is now refused when it declares more than its codec can
+/// expand its compressed bytes to. Generated: a valid stream, the dictionary's data buffer patched.
+#[test]
+fn stream_dictionary_buffer_declaring_more_than_lz4_can_expand_is_refused() {
+    use std::sync::Arc;
+
+    use arrow_array::types::Int32Type;
+    use arrow_array::{ArrayRef, DictionaryArray, RecordBatch};
+    let words: Vec<String> = (0..200).map(|i| format!("value {}", i % 17)).collect();
+    let dict: DictionaryArray<Int32Type> = words.iter().map(String::as_str).collect();
+    let batch = RecordBatch::try_from_iter([("d", Arc::new(dict) as ArrayRef)]).unwrap();
+    let bytes = common::stream_declaring(&batch, arrow_ipc::CompressionType::LZ4_FRAME, true, 20 << 30);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let err = describe_hex(&hex, "arrows").expect("refused");
+    assert!(err.contains("21474836480 bytes after LZ4 decompression") && err.contains("more than the format"), "{err}");
 }

@@ -31,6 +31,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 use memmap2::Mmap;
 
 use super::InputFormat;
+use super::declared::{check_declared, physical_memory};
 use crate::error::{Error, Result};
 use crate::store::segment::SealedSegment;
 use crate::store::{Origin, Store};
@@ -150,28 +151,24 @@ impl IpcFile {
     /// allocates the declared size up front, and a corrupt or hostile length would abort the process.
     fn check_decompressed_sizes(&self) -> Result<()> {
         let limit = physical_memory();
-        let declared = |block: &Block| {
-            let message = self.message(block)?;
+        let check = |block: &Block| {
+            let Some(message) = self.message(block) else { return Ok(()) };
             let batch = message
                 .header_as_record_batch()
-                .or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()))?;
+                .or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()));
+            let Some(batch) = batch else { return Ok(()) };
             let body = block.offset() as usize + block.metaDataLength() as usize;
-            Some(declared_decompressed(&batch, self.data.as_slice().get(body..).unwrap_or_default()))
-        };
-        let too_big = |total: u64| {
-            format!("declares {total} bytes after decompression, more than this machine's {limit} bytes of memory")
+            check_declared(&batch, self.data.as_slice().get(body..).unwrap_or_default(), limit)
         };
         for (i, block) in self.batches.iter().enumerate() {
-            if let Some(total) = declared(block).filter(|&t| t > limit) {
-                return Err(self.batch_error(i, too_big(total)));
-            }
+            check(block).map_err(|why| self.batch_error(i, why))?;
         }
         for block in &self.dictionaries {
-            if let Some(total) = declared(block).filter(|&t| t > limit) {
-                return Err(Error::input(format!("malformed dictionary batch: {}", too_big(total)))
+            check(block).map_err(|why| {
+                Error::input(format!("malformed dictionary batch: {why}"))
                     .with_file(&self.path)
-                    .with_byte_offset(block.offset() as u64));
-            }
+                    .with_byte_offset(block.offset() as u64)
+            })?;
         }
         Ok(())
     }
@@ -399,25 +396,4 @@ fn quiet_panics_install() {
             }
         }));
     });
-}
-
-/// The bytes a compressed record batch's buffers declare they decompress to (0 for an uncompressed one);
-/// `body` is the message body (or what of it there is). Each compressed buffer starts with its
-/// decompressed length as an i64 (-1: stored raw).
-pub(crate) fn declared_decompressed(batch: &arrow_ipc::RecordBatch<'_>, body: &[u8]) -> u64 {
-    let (Some(_), Some(buffers)) = (batch.compression(), batch.buffers()) else { return 0 };
-    let mut total = 0u64;
-    for buffer in buffers.iter() {
-        let at = usize::try_from(buffer.offset()).unwrap_or(usize::MAX);
-        let declared = body.get(at..at.saturating_add(8)).filter(|_| buffer.length() >= 8);
-        let declared = declared.map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).unwrap_or(0);
-        total = total.saturating_add(declared.max(0) as u64);
-    }
-    total
-}
-
-/// The cap on declared decompressed sizes: the machine's total physical memory (Linux `/proc/meminfo`), or
-/// 1 TiB when it cannot be read.
-pub(crate) fn physical_memory() -> u64 {
-    super::meminfo("MemTotal:").unwrap_or(1 << 40)
 }

@@ -28,6 +28,7 @@ pub mod columns;
 pub mod convert;
 pub mod csv;
 pub mod dataset;
+mod declared;
 pub mod fields;
 mod input;
 pub mod ipc;

@@ -12,7 +12,7 @@
 
 use std::io::{Error as IoError, ErrorKind, Read};
 
-use super::ipc::{declared_decompressed, physical_memory};
+use super::declared::{check_declared, physical_memory};
 
 /// A stream reader that refuses messages declaring more than the input holds or the machine has.
 pub(crate) struct StreamGuard<R> {
@@ -101,14 +101,7 @@ impl<R: Read> StreamGuard<R> {
             .header_as_record_batch()
             .or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()))
             .expect("a batch above");
-        let total = declared_decompressed(&batch, &self.pending[meta_end..]);
-        if total > self.limit {
-            return Err(invalid(format!(
-                "a batch declares {total} bytes after decompression, more than this machine's {} bytes of memory",
-                self.limit
-            )));
-        }
-        Ok(())
+        check_declared(&batch, &self.pending[meta_end..], self.limit).map_err(|why| invalid(format!("a batch {why}")))
     }
 }
 

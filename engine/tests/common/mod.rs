@@ -122,3 +122,39 @@ pub fn resolve_testdata(var: Option<std::path::PathBuf>, root: &std::path::Path)
         None => Some(root.join("../shared/testdata")).filter(|d| d.is_dir()),
     }
 }
+
+/// `batch` as an Arrow IPC stream compressed with `codec`, where the last buffer of the first dictionary
+/// batch (`dictionary`) or record batch declares `declared` decompressed bytes: a hostile or corrupt stream
+/// that is otherwise valid.
+pub fn stream_declaring(
+    batch: &RecordBatch,
+    codec: arrow_ipc::CompressionType,
+    dictionary: bool,
+    declared: i64,
+) -> Vec<u8> {
+    let options = arrow_ipc::writer::IpcWriteOptions::default().try_with_compression(Some(codec)).unwrap();
+    let mut bytes = Vec::new();
+    let mut w = arrow_ipc::writer::StreamWriter::try_new_with_options(&mut bytes, &batch.schema(), options).unwrap();
+    w.write(batch).unwrap();
+    w.finish().unwrap();
+    drop(w);
+    // Walk the framing: [FFFFFFFF] <len> <metadata> <body>, to the batch.
+    let mut at = 0usize;
+    loop {
+        let len = i32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        let message = arrow_ipc::root_as_message(&bytes[at + 8..at + 8 + len]).unwrap();
+        let body = at + 8 + len;
+        let target = if dictionary {
+            message.header_as_dictionary_batch().and_then(|d| d.data())
+        } else {
+            message.header_as_record_batch()
+        };
+        if let Some(target) = target {
+            let buffer = target.buffers().unwrap().iter().rfind(|b| b.length() >= 8).unwrap();
+            let p = body + buffer.offset() as usize;
+            bytes[p..p + 8].copy_from_slice(&declared.to_le_bytes());
+            return bytes;
+        }
+        at = body + message.bodyLength() as usize;
+    }
+}
