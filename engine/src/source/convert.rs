@@ -169,7 +169,12 @@ impl<'a> Output<'a, Sink> {
 
 impl<'a, W: Write> Output<'a, W> {
     fn over(path: &'a Path, schema: &Schema, out: W) -> Result<Self> {
-        let writer = guarded(|| FileWriter::try_new(out, schema)).map_err(|e| write_error(path, e))?;
+        // Delta dictionaries: a stream's dictionary that grows batch by batch (delta dictionary batches) is
+        // written as the file format allows, as deltas, instead of being refused as a replacement.
+        let options = arrow_ipc::writer::IpcWriteOptions::default()
+            .with_dictionary_handling(arrow_ipc::writer::DictionaryHandling::Delta);
+        let writer =
+            guarded(|| FileWriter::try_new_with_options(out, schema, options)).map_err(|e| write_error(path, e))?;
         Ok(Output { path, writer })
     }
 
