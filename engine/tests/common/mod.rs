@@ -98,31 +98,6 @@ pub fn options_of(executor: ExecutorKind, workers: usize, chunk_rows: u64, exact
     DescribeOptions { columns: None, exact, ddof, run }
 }
 
-/// The workspace root (cargo runs each test with its crate directory as the working directory).
-pub fn workspace_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("engine/ is inside the workspace").to_path_buf()
-}
-
-/// The golden test data directory: `$TALLY_TESTDATA`, a relative value taken from the workspace root (as
-/// README's `TALLY_TESTDATA=../shared/testdata cargo test` means it, issue 6 item 4); when unset,
-/// `../shared/testdata` beside the workspace if it exists. `None` when there is none.
-/// With `CI` set, the variable must be (issue 11 item 8: the golden tests fail there instead of finding, or
-/// not finding, a directory by convention).
-pub fn testdata_dir() -> Option<std::path::PathBuf> {
-    let var = std::env::var_os("TALLY_TESTDATA").map(std::path::PathBuf::from);
-    assert!(var.is_some() || std::env::var_os("CI").is_none(), "CI is set but TALLY_TESTDATA is not (.ci/run sets it)");
-    resolve_testdata(var, &workspace_root())
-}
-
-/// [`testdata_dir`] for a given variable value and root (separate so it can be tested).
-pub fn resolve_testdata(var: Option<std::path::PathBuf>, root: &std::path::Path) -> Option<std::path::PathBuf> {
-    match var {
-        Some(dir) if dir.is_absolute() => Some(dir),
-        Some(dir) => Some(root.join(dir)),
-        None => Some(root.join("../shared/testdata")).filter(|d| d.is_dir()),
-    }
-}
-
 /// `batch` as an Arrow IPC stream compressed with `codec`, where the last buffer of the first dictionary
 /// batch (`dictionary`) or record batch declares `declared` decompressed bytes: a hostile or corrupt stream
 /// that is otherwise valid.
@@ -156,5 +131,30 @@ pub fn stream_declaring(
             return bytes;
         }
         at = body + message.bodyLength() as usize;
+    }
+}
+
+/// The workspace root (cargo runs each test with its crate directory as the working directory).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("engine/ is inside the workspace").to_path_buf()
+}
+
+/// The golden test data directory: `$TALLY_TESTDATA`, a relative value taken from the workspace root (as
+/// README's `TALLY_TESTDATA=../shared/testdata cargo test` means it, issue 6 item 4); when unset,
+/// `../shared/testdata` beside the workspace if it exists. `None` when there is none.
+/// With `CI` set, the variable must be (issue 11 item 8: the golden tests fail there instead of finding, or
+/// not finding, a directory by convention).
+pub fn testdata_dir() -> Option<std::path::PathBuf> {
+    let var = std::env::var_os("TALLY_TESTDATA").map(std::path::PathBuf::from);
+    assert!(var.is_some() || std::env::var_os("CI").is_none(), "CI is set but TALLY_TESTDATA is not (.ci/run sets it)");
+    resolve_testdata(var, &workspace_root())
+}
+
+/// [`testdata_dir`] for a given variable value and root (separate so it can be tested).
+pub fn resolve_testdata(var: Option<std::path::PathBuf>, root: &std::path::Path) -> Option<std::path::PathBuf> {
+    match var {
+        Some(dir) if dir.is_absolute() => Some(dir),
+        Some(dir) => Some(root.join(dir)),
+        None => Some(root.join("../shared/testdata")).filter(|d| d.is_dir()),
     }
 }
