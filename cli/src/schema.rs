@@ -20,9 +20,13 @@ pub(crate) fn run(args: SchemaArgs, cancel: &Cancel) -> anyhow::Result<()> {
         tally_engine::output::refuse_inputs(out, &[&args.path])?;
     }
     let file = source::open_for_run(&args.path, &args.input.to_options(), cancel)?;
-    let schema = file.schema();
+    // The input's columns, then its struct fields (`a.b`), numbered as `#N` selects them.
+    let schema = file.columns();
     let stats = |k: ColumnKind| match k {
         ColumnKind::Float | ColumnKind::Int => "all",
+        ColumnKind::Decimal { .. } => "exact decimal",
+        ColumnKind::Bytes { .. } => "counts, min/max, lengths",
+        ColumnKind::Nested => "none (nested)",
         ColumnKind::Other => "count only",
     };
     let rows: Vec<[String; 4]> = schema

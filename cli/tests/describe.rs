@@ -267,10 +267,11 @@ fn float32_is_widened_exactly() {
     assert_stat_f64(x, "mean", (tenth + 0.5) / 2.0);
 }
 
-/// Columns tally does not compute on (strings, dictionaries of strings) report count and null_count only;
-/// booleans (as 0/1) and dates (in days) are computed on since issue 11.
+/// Strings and dictionaries of strings report counts, bytewise extremes (as JSON strings) and lengths;
+/// booleans (as 0/1) add their true/false counts; dates have their extremes in days and as ISO 8601 text,
+/// and no sum or moments (issue 11, item 5).
 #[test]
-fn non_numeric_columns_report_counts_only() {
+fn string_boolean_and_date_columns_report_their_own_statistics() {
     let dir = Dir::new();
     let s: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), None, Some("bc"), Some("")]));
     let b: ArrayRef = Arc::new(BooleanArray::from(vec![Some(true), None, None, Some(false)]));
@@ -281,22 +282,26 @@ fn non_numeric_columns_report_counts_only() {
     let doc = dir.describe_json("s.arrow", &[]);
     let s = column(&doc, "s");
     assert_eq!(s["type"], "Utf8");
-    assert_u64s(s, &[("count", 3), ("null_count", 1), ("nan_count", 0)]);
-    let absent = ["min", "max", "sum", "mean", "var", "std", "skewness", "kurtosis"];
+    assert_u64s(s, &[("count", 3), ("null_count", 1), ("nan_count", 0), ("min_length", 0), ("max_length", 2)]);
+    assert_eq!((s["min"].as_str(), s["max"].as_str(), s["mean_length"].as_f64()), (Some(""), Some("bc"), Some(1.0)));
+    let absent = ["sum", "mean", "var", "std", "skewness", "kurtosis", "true_count", "min_iso"];
     assert_null(s, &absent);
     let b = column(&doc, "b");
     assert_eq!(b["type"], "Boolean");
-    assert_u64s(b, &[("count", 2), ("null_count", 2), ("nan_count", 0)]);
+    assert_u64s(b, &[("count", 2), ("null_count", 2), ("nan_count", 0), ("true_count", 1), ("false_count", 1)]);
     assert_eq!((b["min"].as_i64(), b["max"].as_i64(), b["sum"].as_i64()), (Some(0), Some(1), Some(1)), "sum = trues");
     assert_eq!(b["mean"].as_f64(), Some(0.5));
     let dict = column(&doc, "dict");
     assert_eq!(dict["type"], "Dictionary(Int32, Utf8)");
     assert_u64s(dict, &[("count", 3), ("null_count", 1), ("nan_count", 0)]);
+    assert_eq!((dict["min"].as_str(), dict["max"].as_str()), (Some("a"), Some("b")));
     assert_null(dict, &absent);
     let date = column(&doc, "date");
     assert_eq!(date["type"], "Date32");
     assert_u64s(date, &[("count", 3), ("null_count", 1), ("nan_count", 0)]);
-    assert_eq!((date["min"].as_i64(), date["max"].as_i64(), date["sum"].as_i64()), (Some(1), Some(4), Some(7)));
+    assert_eq!((date["min"].as_i64(), date["max"].as_i64()), (Some(1), Some(4)));
+    assert_eq!((date["min_iso"].as_str(), date["max_iso"].as_str()), (Some("1970-01-02"), Some("1970-01-05")));
+    assert_null(date, &["sum", "mean", "var", "std", "skewness", "kurtosis"]);
 }
 
 /// lz4- and zstd-compressed IPC files (decoded into fresh buffers, not zero-copy) give the same values.

@@ -100,3 +100,107 @@ fn gen_bytes_do_not_depend_on_the_thread_count() {
     }
     assert!(files.windows(2).all(|w| w[0] == w[1]), "RAYON_NUM_THREADS changed the bytes of gen");
 }
+
+/// Every type tally computes on (issue 11, item 5), in several batches: decimal, string, binary,
+/// dictionary, temporal, boolean and float16 columns and a struct's fields give the same JSON for every
+/// executor (worker processes included) and worker count.
+#[test]
+fn describe_of_every_type_is_byte_identical_for_every_executor() {
+    use std::sync::Arc;
+
+    use arrow_array::types::{Float16Type, Int16Type};
+    use arrow_array::{
+        ArrayRef, ArrowPrimitiveType, BooleanArray, Date32Array, Decimal128Array, DictionaryArray,
+        DurationNanosecondArray, Float16Array, Int64Array, LargeBinaryArray, StringArray, StructArray,
+        TimestampMillisecondArray,
+    };
+    use arrow_schema::{DataType, Field};
+
+    type F16 = <Float16Type as ArrowPrimitiveType>::Native;
+    let n = 9_000usize;
+    let opt = |i: usize, m: usize| i % m != 1;
+    let x: ArrayRef = Arc::new(Int64Array::from((0..n).map(|i| opt(i, 5).then_some(i as i64 * 3)).collect::<Vec<_>>()));
+    let st = StructArray::try_new(
+        vec![Field::new("x", DataType::Int64, true)].into(),
+        vec![x],
+        Some((0..n).map(|i| i % 9 != 0).collect::<Vec<_>>().into()),
+    )
+    .unwrap();
+    let strings: Vec<Option<String>> = (0..n).map(|i| opt(i, 4).then(|| format!("s{}", i * 7 % 1000))).collect();
+    let dict: DictionaryArray<Int16Type> = strings.iter().map(|s| s.as_deref()).collect();
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        (
+            "dec",
+            Arc::new(
+                Decimal128Array::from(
+                    (0..n)
+                        .map(|i| opt(i, 6).then_some(i as i128 * 1_000_000_007 - 4_000_000_000_000))
+                        .collect::<Vec<_>>(),
+                )
+                .with_precision_and_scale(30, 4)
+                .unwrap(),
+            ),
+        ),
+        ("s", Arc::new(StringArray::from(strings.clone()))),
+        (
+            "bin",
+            Arc::new(LargeBinaryArray::from(
+                strings.iter().map(|s| s.as_deref().map(str::as_bytes)).collect::<Vec<_>>(),
+            )),
+        ),
+        ("dict", Arc::new(dict)),
+        (
+            "date",
+            Arc::new(Date32Array::from(
+                (0..n).map(|i| opt(i, 7).then_some(i as i32 * 13 - 50_000)).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "ts",
+            Arc::new(
+                TimestampMillisecondArray::from(
+                    (0..n).map(|i| opt(i, 3).then_some(i as i64 * 86_399_999)).collect::<Vec<_>>(),
+                )
+                .with_timezone("+02:00"),
+            ),
+        ),
+        (
+            "dur",
+            Arc::new(DurationNanosecondArray::from(
+                (0..n).map(|i| opt(i, 8).then_some(i as i64 * 999_999_937 - 10_i64.pow(12))).collect::<Vec<_>>(),
+            )),
+        ),
+        ("flag", Arc::new(BooleanArray::from((0..n).map(|i| opt(i, 10).then_some(i % 3 == 0)).collect::<Vec<_>>()))),
+        (
+            "half",
+            Arc::new(Float16Array::from(
+                (0..n).map(|i| opt(i, 11).then(|| F16::from_f32((i % 500) as f32 * 0.125 - 20.0))).collect::<Vec<_>>(),
+            )),
+        ),
+        ("st", Arc::new(st)),
+    ];
+    let batch = util::batch_of(columns);
+    let batches: Vec<_> = (0..n).step_by(2_500).map(|s| batch.slice(s, 2_500.min(n - s))).collect();
+    let dir = Dir::new();
+    dir.write_batches("types.arrow", &batches);
+    let run = |args: &[&str]| {
+        let mut all = vec!["--chunk-rows", "1000"];
+        all.extend_from_slice(args);
+        dir.describe_json_raw("types.arrow", &all)
+    };
+    let oracle = run(&["--executor", "serial"]);
+    let doc = util::parse_describe_json(&lossy(&oracle));
+    let names: Vec<&str> = doc["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["dec", "s", "bin", "dict", "date", "ts", "dur", "flag", "half", "st.x"]);
+    for executor in executors() {
+        for workers in ["1", "2", "3", "7"] {
+            let got = run(&["--executor", executor, "--workers", workers]);
+            assert!(
+                got == oracle,
+                "{executor} --workers {workers} differs from serial:\n{}\n{}",
+                lossy(&oracle),
+                lossy(&got)
+            );
+        }
+    }
+}

@@ -29,6 +29,9 @@ fn known_file(dir: &Dir) -> std::path::PathBuf {
     dir.write_arrow("known.arrow", vec![("x", x), ("n", n), ("s", s), ("inf", inf), ("x,\"y\"", q)])
 }
 
+/// The statistics a string column adds to a report, after [`STAT_NAMES`] (README, JSON output).
+const LENGTHS: [&str; 3] = ["min_length", "max_length", "mean_length"];
+
 fn sorted_keys(object: &serde_json::Value) -> Vec<String> {
     let mut keys: Vec<String> = object.as_object().expect("an object").keys().cloned().collect();
     keys.sort_unstable();
@@ -67,8 +70,10 @@ fn json_document_shape() {
     let columns = doc["columns"].as_array().unwrap();
     let names: Vec<&str> = columns.iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["x", "n", "s", "inf", "x,\"y\""]);
+    // The string column adds its length statistics to every column of the report (null elsewhere).
     let mut expected_keys = vec!["name", "type"];
     expected_keys.extend(STAT_NAMES);
+    expected_keys.extend(LENGTHS);
     for c in columns {
         assert_eq!(sorted_keys(c), sorted(&expected_keys), "keys of {c}");
     }
@@ -94,7 +99,7 @@ fn csv_output() {
     let text = lossy(&out.stdout);
     let rows = parse_csv(&text);
     let mut header = vec!["name".to_string(), "type".to_string()];
-    header.extend(STAT_NAMES.iter().map(|s| s.to_string()));
+    header.extend(STAT_NAMES.iter().chain(&LENGTHS).map(|s| s.to_string()));
     assert_eq!(rows[0], header);
     assert_eq!(rows.len(), 1 + 5, "one record per column:\n{text}");
     assert!(rows.iter().all(|r| r.len() == header.len()), "every record has every field:\n{text}");
@@ -124,9 +129,14 @@ fn csv_output() {
 
     assert_eq!(record("s")[1], "Utf8");
     assert_eq!((field("s", "count"), field("s", "null_count")), ("4".into(), "2".into()));
-    for stat in ["min", "max", "sum", "mean", "var", "std", "skewness", "kurtosis"] {
+    assert_eq!(
+        (field("s", "min"), field("s", "max"), field("s", "mean_length")),
+        ("a".into(), "d".into(), "1.0".into())
+    );
+    for stat in ["sum", "mean", "var", "std", "skewness", "kurtosis"] {
         assert_eq!(field("s", stat), "", "s {stat} is absent");
     }
+    assert_eq!(field("x", "min_length"), "", "x has no lengths");
 
     assert_eq!((field("inf", "min"), field("inf", "max")), ("-inf".into(), "inf".into()));
     assert_eq!((field("inf", "sum"), field("inf", "mean")), ("NaN".into(), "NaN".into()));
@@ -150,6 +160,7 @@ fn table_output() {
         let header: Vec<&str> = lines[1].split_whitespace().collect();
         let mut expected = vec!["name", "type"];
         expected.extend(STAT_NAMES);
+        expected.extend(LENGTHS);
         assert_eq!(header, expected, "{text}");
         let row = |name: &str| -> Vec<&str> {
             let line =

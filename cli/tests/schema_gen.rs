@@ -176,7 +176,11 @@ fn schema_of_a_custom_file() {
         .collect();
     assert_eq!(
         summary,
-        [r#""price" "Float64" true "all""#, r#""qty" "Int64" false "all""#, r#""label" "Utf8" true "count only""#,]
+        [
+            r#""price" "Float64" true "all""#,
+            r#""qty" "Int64" false "all""#,
+            r#""label" "Utf8" true "counts, min/max, lengths""#,
+        ]
     );
 
     for args in [&["schema", "t.arrow"][..], &["schema", "t.arrow", "--format", "table"]] {
@@ -194,9 +198,9 @@ fn schema_of_a_custom_file() {
         assert_eq!(row("price")[..4], ["0", "price", "Float64", "yes"]);
         assert_eq!(row("qty")[..4], ["1", "qty", "Int64", "no"]);
         assert_eq!(row("label")[..4], ["2", "label", "Utf8", "yes"]);
-        assert!(text.contains("count only"), "{text}");
+        assert!(text.contains("counts, min/max, lengths"), "{text}");
     }
-    // describe agrees on what it computes: counts for the string column.
+    // describe agrees on what it computes: counts, extremes and lengths for the string column.
     let doc = dir.describe_json("t.arrow", &[]);
     assert_u64s(column(&doc, "label"), &[("count", 2), ("null_count", 2)]);
     assert_eq!(column(&doc, "qty")["sum"], 6);

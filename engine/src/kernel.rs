@@ -118,6 +118,14 @@ fn update(state: &mut AnyPartial, stat: &Stat, columns: &[Column]) {
             let (values, nulls) = columns[0].counts();
             c.update(values + nulls, nulls);
         }
+        (AnyPartial::Decimal(d), _) => {
+            let c = &columns[0];
+            d.update(c.array.as_ref(), c.validity.as_deref(), c.excluded)
+        }
+        (AnyPartial::Bytes(b), _) => {
+            let c = &columns[0];
+            b.update(c.array.as_ref(), c.validity.as_deref(), c.excluded)
+        }
         (AnyPartial::Histogram(h), Stat::Histogram(spec)) => h.update(spec, columns[0].numeric()),
         (AnyPartial::KeyHistogram(h), Stat::KeyHistogram { float_keys, .. }) => {
             h.update(columns[0].numeric(), *float_keys)

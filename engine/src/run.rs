@@ -111,7 +111,8 @@ pub fn run_many(paths: &[PathBuf], analysis: &Analysis, options: &RunOptions) ->
     let files = source::expand(paths)?;
     let file = source::open_dataset(&files, &options.input, &options.cancel)?;
     let path = files[0].as_path();
-    let schema = file.schema();
+    // The columns a run can name: the input's own and its struct fields (`a.b`).
+    let schema = file.columns();
     let mut job = analysis.validate(&schema).map_err(|e| e.with_file(path))?;
     let filter = parse_filter(options, &schema).map_err(|e| e.with_file(path))?;
     let plan = Plan::try_with_filter(&schema, job.columns(), filter, file.num_rows(), options.chunk_rows)?;
@@ -151,7 +152,7 @@ fn drive(
     input: InputInfo,
     options: &RunOptions,
 ) -> Result<Outcome> {
-    let mut notes = Vec::new();
+    let mut notes = job.notes().to_vec();
     if store.copied_batches() > 0 {
         notes.push(format!(
             "{}: {} of {} record batches have misaligned buffers (written by an old or foreign Arrow writer) \

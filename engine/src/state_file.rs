@@ -167,7 +167,7 @@ mod tests {
 
     fn state(count: u64, exact: bool) -> StateFile {
         let analysis = Resolved::Describe(ResolvedDescribe {
-            columns: vec![DescribedColumn { name: "s".into(), type_name: "Utf8".into() }],
+            columns: vec![DescribedColumn { name: "s".into(), type_name: "Utf8".into(), flavor: Default::default() }],
             exact,
             ddof: 1,
             quantiles: None,

@@ -1,5 +1,5 @@
 //! The laws of the `Partial` contract, checked with proptest over every `AnyPartial` variant
-//! (`Counts`, `Float` over f64 and f32, `Int` over signed and unsigned widths), DataFusion `state_compat`
+//! (`Counts`, `Float` over f64 and f32, `Int` over signed and unsigned widths, `Decimal`, `Bytes`), DataFusion `state_compat`
 //! style:
 //!
 //! * identity: merging the empty state the engine starts from (`FloatDescribe::new(exact)`, so the exact
@@ -288,5 +288,57 @@ proptest! {
                 (p, q) => prop_assert_eq!(p, q),
             }
         }
+    }
+}
+
+// The decimal and string describe states (`Decimal`, `Bytes`): exact, so the split law holds for the
+// states themselves, bit for bit, whatever the cut.
+
+use arrow_array::{Array, Decimal256Array, StringArray};
+use tally_engine::stats::{BytesDescribe, DecimalDescribe};
+
+fn exact_state<S: Partial>(
+    mut s: S,
+    array: &dyn Array,
+    valid: &[bool],
+    update: fn(&mut S, &dyn Array, Option<&[u64]>, usize),
+) -> S {
+    let w = words(valid);
+    update(&mut s, array, Some(&w), 0);
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn decimal_and_string_states_obey_the_laws(
+        raw in prop::collection::vec((any::<i64>(), 0u8..10), 0..300),
+        cut in 0usize..300,
+        shift in 0u32..200,
+    ) {
+        let cut = cut.min(raw.len());
+        let valid: Vec<bool> = raw.iter().map(|&(_, k)| k > 0).collect();
+        // Values up to 2^(63 + 200): the 256-bit sums overflow into big integers for large shifts.
+        let big = |x: i64| arrow_buffer::i256::from_i128(x.into()).wrapping_mul(arrow_buffer::i256::from_i128(2).wrapping_pow(shift.min(190)));
+        let decimals = Decimal256Array::from(raw.iter().map(|&(x, _)| big(x)).collect::<Vec<_>>())
+            .with_precision_and_scale(76, 4)
+            .unwrap();
+        let update: fn(&mut DecimalDescribe, &dyn Array, Option<&[u64]>, usize) = DecimalDescribe::update;
+        let state = |a: &dyn Array, v: &[bool]| exact_state(DecimalDescribe::new(4), a, v, update);
+        let whole = state(&decimals, &valid);
+        let parts = merged(&state(&decimals.slice(0, cut), &valid[..cut]), &state(&decimals.slice(cut, raw.len() - cut), &valid[cut..]));
+        prop_assert_eq!(&whole, &parts);
+        assert_identity(&whole, &DecimalDescribe::new(4));
+        assert_round_trip(&AnyPartial::Decimal(Box::new(parts)));
+
+        let strings = StringArray::from(raw.iter().map(|&(x, _)| format!("{x:x}")).collect::<Vec<_>>());
+        let update: fn(&mut BytesDescribe, &dyn Array, Option<&[u64]>, usize) = BytesDescribe::update;
+        let state = |a: &dyn Array, v: &[bool]| exact_state(BytesDescribe::new(true), a, v, update);
+        let whole = state(&strings, &valid);
+        let parts = merged(&state(&strings.slice(0, cut), &valid[..cut]), &state(&strings.slice(cut, raw.len() - cut), &valid[cut..]));
+        prop_assert_eq!(&whole, &parts);
+        assert_identity(&whole, &BytesDescribe::new(true));
+        assert_round_trip(&AnyPartial::Bytes(Box::new(parts)));
     }
 }

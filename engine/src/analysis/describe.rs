@@ -9,6 +9,7 @@ use super::quantile::{self, ExactQuantiles, Method, Probability, Selector, selec
 use super::{Analysis, AnalysisResult, Resolved, Step, described_columns, positions};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry, resolve_columns};
+use crate::report::typed::Flavor;
 use crate::report::{ColumnReport, InputInfo, Report};
 use crate::run::{Outcome, RunOptions, run, run_store};
 use crate::stats::{AnyPartial, FinishOptions, PartialSet, Stat, Value};
@@ -28,7 +29,7 @@ pub struct DescribeRequest {
 
 impl DescribeRequest {
     pub(super) fn validate(&self, schema: &Schema) -> Result<DescribeJob> {
-        let columns = resolve_columns(schema, self.columns.as_deref())?;
+        let (columns, skipped) = described_indices(schema, self.columns.as_deref())?;
         let probabilities = self.quantiles.iter().map(|q| Probability::parse(q)).collect::<Result<Vec<_>>>()?;
         let selectors = if probabilities.is_empty() {
             Vec::new()
@@ -37,13 +38,69 @@ impl DescribeRequest {
                 .iter()
                 .map(|&c| {
                     let t = schema.field(c).data_type();
-                    (ColumnKind::of(t) != ColumnKind::Other)
-                        .then(|| Selector::new(quantile::domain_of(t), select::COLLECT_LIMIT))
+                    ColumnKind::of(t).is_numeric().then(|| Selector::new(quantile::domain_of(t), select::COLLECT_LIMIT))
                 })
                 .collect()
         };
-        Ok(DescribeJob { request: self.clone(), columns, probabilities, selectors, first: None, passes: 0 })
+        let notes = skipped_note(schema, &skipped).into_iter().collect();
+        Ok(DescribeJob { request: self.clone(), columns, probabilities, selectors, first: None, passes: 0, notes })
     }
+}
+
+/// The columns to describe, and the nested columns left out of "every column" (struct, list, map and union
+/// columns have no statistics of their own; a struct's fields are described as columns `a.b`, which the
+/// input's schema lists after its own columns: `source/fields.rs`). Naming a nested column is an error
+/// that says what to do instead.
+fn described_indices(schema: &Schema, names: Option<&[String]>) -> Result<(Vec<usize>, Vec<usize>)> {
+    let nested = |i: &usize| ColumnKind::of(schema.field(*i).data_type()) == ColumnKind::Nested;
+    let all = resolve_columns(schema, names)?;
+    if names.is_none() {
+        return Ok(all.into_iter().partition(|i| !nested(i)));
+    }
+    if let Some(&i) = all.iter().find(|i| nested(i)) {
+        let field = schema.field(i);
+        let fields: Vec<&str> = schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .filter(|n| n.strip_prefix(field.name().as_str()).is_some_and(|rest| rest.starts_with('.')))
+            .collect();
+        let instead = if fields.is_empty() {
+            "it has no statistics of its own".to_string()
+        } else {
+            format!("describe its fields instead: {}", fields.join(", "))
+        };
+        return Err(
+            Error::input(format!("is a {} column; {instead}", kind_word(field.data_type()))).with_column(field.name())
+        );
+    }
+    Ok((all, Vec::new()))
+}
+
+fn kind_word(t: &arrow_schema::DataType) -> &'static str {
+    use arrow_schema::DataType as T;
+    match t {
+        T::Struct(_) => "struct",
+        T::Map(..) => "map",
+        T::Union(..) => "union",
+        T::Dictionary(_, v) => kind_word(v),
+        _ => "list",
+    }
+}
+
+/// `"skipped nested columns st (struct: its fields st.x, st.y are described), l (list)"`.
+fn skipped_note(schema: &Schema, skipped: &[usize]) -> Option<String> {
+    if skipped.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = skipped
+        .iter()
+        .map(|&i| format!("{} ({})", schema.field(i).name(), kind_word(schema.field(i).data_type())))
+        .collect();
+    Some(format!(
+        "skipped nested columns (no statistics of their own; struct fields are described as `column.field`): {}",
+        parts.join(", ")
+    ))
 }
 
 /// A describe in progress: one pass, plus the selection passes of `--quantiles`.
@@ -57,6 +114,8 @@ pub struct DescribeJob {
     /// The first pass's describe statistics, kept while the quantile passes run.
     first: Option<PartialSet>,
     passes: u32,
+    /// Said once on stderr (and kept in the outcome): the nested columns left out.
+    pub(super) notes: Vec<String>,
 }
 
 impl DescribeJob {
@@ -150,6 +209,10 @@ pub struct DescribeQuantiles {
 pub struct DescribedColumn {
     pub name: String,
     pub type_name: String,
+    /// How the type presents its statistics (ISO 8601 text, true/false counts); `Plain` in state files
+    /// written before it existed.
+    #[serde(default)]
+    pub flavor: Flavor,
 }
 
 /// A describe whose final state is one describe statistic per column, in this order.
@@ -179,9 +242,10 @@ impl ResolvedDescribe {
             .zip(&state.stats)
             .enumerate()
             .map(|(i, (c, s))| {
-                let summary = s
+                let mut summary = s
                     .summary(&options)
                     .ok_or_else(|| Error::internal(format!("describe of {} got a {} state", c.name, s.kind_name())))?;
+                c.flavor.decorate(&mut summary);
                 let quantiles = self.quantiles.as_ref().map_or_else(Vec::new, |q| q.values[i].clone());
                 Ok(ColumnReport { name: c.name.clone(), type_name: c.type_name.clone(), summary, quantiles })
             })

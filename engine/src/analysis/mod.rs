@@ -136,6 +136,14 @@ impl Job {
         }
     }
 
+    /// Notices for the user about what the analysis left out (nested columns `describe` skipped).
+    pub fn notes(&self) -> &[String] {
+        match self {
+            Job::Describe(j) => &j.notes,
+            _ => &[],
+        }
+    }
+
     /// The next pass given the merged result of the previous one (`None` before the first pass).
     pub fn step(&mut self, plan: &Plan, previous: Option<&PartialSet>) -> Result<Step> {
         match self {
@@ -219,11 +227,11 @@ impl AnalysisResult {
 /// Source index of column `name`, which must be numeric (the error lists the numeric columns).
 pub(crate) fn numeric_column(schema: &Schema, name: &str) -> Result<usize> {
     let index = crate::plan::find_column(schema, name)?;
-    if ColumnKind::of(schema.field(index).data_type()) == ColumnKind::Other {
+    if !ColumnKind::of(schema.field(index).data_type()).is_numeric() {
         let numeric: Vec<&str> = schema
             .fields()
             .iter()
-            .filter(|f| ColumnKind::of(f.data_type()) != ColumnKind::Other)
+            .filter(|f| ColumnKind::of(f.data_type()).is_numeric())
             .map(|f| f.name().as_str())
             .collect();
         return Err(Error::input(format!(
@@ -248,6 +256,7 @@ pub(crate) fn described_columns(plan: &Plan, positions: &[usize]) -> Vec<describ
         .map(|&p| describe::DescribedColumn {
             name: plan.columns[p].name.clone(),
             type_name: plan.columns[p].type_name.clone(),
+            flavor: plan.columns[p].flavor,
         })
         .collect()
 }

@@ -98,6 +98,16 @@ pub(super) fn lower(text: &str, schema: &Schema) -> Result<(Pred, Vec<usize>)> {
     Ok((pred, columns))
 }
 
+/// `a.b` (a compound name) as the one column named `a.b`: struct fields are columns of that name
+/// (`source/fields.rs`); `"a"."b"` joins the same way.
+fn struct_field(expr: &Expr) -> Option<Expr> {
+    let Expr::CompoundIdentifier(parts) = expr else { return None };
+    let value = parts.iter().map(|p| p.value.as_str()).collect::<Vec<_>>().join(".");
+    let span = Span::union_iter(parts.iter().map(|p| p.span));
+    let quote_style = parts.iter().find_map(|p| p.quote_style);
+    Some(Expr::Identifier(Ident { value, quote_style, span }))
+}
+
 /// Our own nesting limit: sqlparser bounds recursion too, but chains of `and` are built iteratively.
 const MAX_DEPTH: usize = 200;
 
@@ -113,6 +123,8 @@ impl Lowerer<'_> {
     }
 
     fn pred(&mut self, expr: &Expr, depth: usize) -> Result<Pred> {
+        let joined = struct_field(expr);
+        let expr = joined.as_ref().unwrap_or(expr);
         if depth > MAX_DEPTH {
             return Err(self.err(expr.span(), format!("the expression nests deeper than {MAX_DEPTH} levels")));
         }
@@ -221,6 +233,8 @@ impl Lowerer<'_> {
     }
 
     fn operand(&mut self, expr: &Expr) -> Result<Operand> {
+        let joined = struct_field(expr);
+        let expr = joined.as_ref().unwrap_or(expr);
         Ok(match expr {
             Expr::Nested(inner) => self.operand(inner)?,
             Expr::Identifier(ident) => {
@@ -245,6 +259,8 @@ impl Lowerer<'_> {
     }
 
     fn column_of(&mut self, expr: &Expr, what: &str) -> Result<usize> {
+        let joined = struct_field(expr);
+        let expr = joined.as_ref().unwrap_or(expr);
         match expr {
             Expr::Nested(inner) => self.column_of(inner, what),
             Expr::Identifier(ident) => Ok(self.column(ident)?.0),
@@ -264,7 +280,8 @@ impl Lowerer<'_> {
         });
         let Some(index) = index else {
             let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
-            let mut msg = format!("unknown column {:?}; the columns are: {}", ident.value, names.join(", "));
+            let dotted = if ident.value.contains('.') { " (`a.b` names field b of struct column a)" } else { "" };
+            let mut msg = format!("unknown column {:?}{dotted}; the columns are: {}", ident.value, names.join(", "));
             if let Some(near) = nearest(&ident.value, &names) {
                 msg.push_str(&format!("; did you mean {near:?}?"));
             }
@@ -299,7 +316,6 @@ impl Lowerer<'_> {
                 "LIKE and other pattern matching".into()
             }
             Expr::Cast { .. } => "casts".into(),
-            Expr::CompoundIdentifier(_) => "qualified column names (write the bare column name)".into(),
             Expr::IsTrue(_) | Expr::IsFalse(_) | Expr::IsNotTrue(_) | Expr::IsNotFalse(_) => {
                 "IS TRUE / IS FALSE".into()
             }

@@ -46,6 +46,8 @@ pub struct ColumnPlan {
     /// The Arrow type as Arrow prints it (`Float64`, `Utf8`, ...).
     pub type_name: String,
     pub kind: ColumnKind,
+    /// How results present the type's values (`report/typed.rs`).
+    pub flavor: crate::report::typed::Flavor,
     /// Bytes per value of fixed-width columns, 0 otherwise.
     pub value_width: usize,
 }
@@ -87,6 +89,7 @@ impl Plan {
                     index,
                     type_name: field.data_type().to_string(),
                     kind: ColumnKind::of(field.data_type()),
+                    flavor: crate::report::typed::Flavor::of(field.data_type()),
                     value_width: field.data_type().primitive_width().unwrap_or(0),
                 })
             })
@@ -211,6 +214,6 @@ mod tests {
         assert_eq!(plan.projection(), vec![0, 1]);
         let plan = Plan::try_with_names(&schema, Some(&["b".into(), "a".into()]), 0, 10).unwrap();
         assert_eq!(plan.projection(), vec![1, 0]);
-        assert_eq!((plan.kind(0), plan.kind(1)), (ColumnKind::Other, ColumnKind::Float));
+        assert_eq!((plan.kind(0), plan.kind(1)), (ColumnKind::Bytes { utf8: true }, ColumnKind::Float));
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
 
-use super::{Cell, Report};
+use super::{Cell, Report, Shown, float_text};
 
 /// `name`, `type`, then every statistic of [`Report::stat_names`] as a column.
 pub fn describe_batch(report: &Report) -> RecordBatch {
@@ -17,8 +17,15 @@ pub fn describe_batch(report: &Report) -> RecordBatch {
         Arc::new(StringArray::from_iter_values(report.columns.iter().map(|c| &c.name))),
         Arc::new(StringArray::from_iter_values(report.columns.iter().map(|c| &c.type_name))),
     ];
-    for (i, name) in report.stat_names().iter().enumerate() {
-        let cells: Vec<Cell> = report.columns.iter().map(|c| c.cell(i)).collect();
+    for name in &report.stat_names() {
+        let shown: Vec<Shown<'_>> = report.columns.iter().map(|c| report.shown(c, name)).collect();
+        if shown.iter().any(|s| matches!(s, Shown::Text(_))) {
+            // Text statistics (decimals, strings, ISO 8601) stay text: a Utf8 column, numbers as JSON writes them.
+            fields.push(Field::new(name, DataType::Utf8, true));
+            columns.push(Arc::new(StringArray::from_iter(shown.iter().map(shown_text))));
+            continue;
+        }
+        let cells: Vec<Cell> = shown.iter().map(|s| if let Shown::Cell(c) = s { *c } else { Cell::Missing }).collect();
         if cells.iter().all(|c| matches!(c, Cell::Count(_))) {
             fields.push(Field::new(name, DataType::UInt64, false));
             let counts = cells.iter().map(|c| if let Cell::Count(n) = c { *n } else { 0 });
@@ -35,4 +42,14 @@ pub fn describe_batch(report: &Report) -> RecordBatch {
         }
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("equal-length columns")
+}
+
+fn shown_text(s: &Shown<'_>) -> Option<String> {
+    match *s {
+        Shown::Text(t) => Some(t.to_string()),
+        Shown::Cell(Cell::Missing) => None,
+        Shown::Cell(Cell::Count(n)) => Some(n.to_string()),
+        Shown::Cell(Cell::Int(i)) => Some(i.to_string()),
+        Shown::Cell(Cell::Float(f)) => Some(float_text(f)),
+    }
 }

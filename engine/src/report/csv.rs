@@ -5,20 +5,21 @@
 
 use std::io::Write;
 
-use super::{Cell, Report, float_text};
+use super::{Cell, Report, Shown, float_text};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let names = report.stat_names();
     writeln!(out, "name,type,{}", names.join(","))?;
     for c in &report.columns {
         let mut line = format!("{},{}", quote(&c.name), quote(&c.type_name));
-        for i in 0..names.len() {
+        for name in &names {
             line.push(',');
-            match c.cell(i) {
-                Cell::Missing => {}
-                Cell::Count(n) => line.push_str(&n.to_string()),
-                Cell::Int(v) => line.push_str(&v.to_string()),
-                Cell::Float(f) => line.push_str(&float_text(f)),
+            match report.shown(c, name) {
+                Shown::Text(t) => line.push_str(&quote(t)),
+                Shown::Cell(Cell::Missing) => {}
+                Shown::Cell(Cell::Count(n)) => line.push_str(&n.to_string()),
+                Shown::Cell(Cell::Int(v)) => line.push_str(&v.to_string()),
+                Shown::Cell(Cell::Float(f)) => line.push_str(&float_text(f)),
             }
         }
         writeln!(out, "{line}")?;

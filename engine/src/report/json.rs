@@ -8,7 +8,7 @@ use std::io::Write;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::{Cell, Report, SCHEMA_VERSION};
+use super::{Cell, Report, SCHEMA_VERSION, Shown};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &JsonReport(report))?;
@@ -18,6 +18,16 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 struct JsonReport<'a>(&'a Report);
 struct JsonColumns<'a>(&'a Report);
 pub(crate) struct JsonCell(pub(crate) Cell);
+struct JsonShown<'a>(Shown<'a>);
+
+impl Serialize for JsonShown<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Shown::Cell(c) => JsonCell(c).serialize(s),
+            Shown::Text(t) => s.serialize_str(t),
+        }
+    }
+}
 
 impl Serialize for JsonReport<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -43,8 +53,8 @@ impl Serialize for JsonColumns<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let names = self.0.stat_names();
         s.collect_seq(self.0.columns.iter().map(|c| {
-            let entries: Vec<(&str, JsonCell)> =
-                names.iter().enumerate().map(|(i, name)| (name.as_str(), JsonCell(c.cell(i)))).collect();
+            let entries: Vec<(&str, JsonShown<'_>)> =
+                names.iter().map(|name| (name.as_str(), JsonShown(self.0.shown(c, name)))).collect();
             ColumnEntry { name: &c.name, type_name: &c.type_name, entries }
         }))
     }
@@ -53,7 +63,7 @@ impl Serialize for JsonColumns<'_> {
 struct ColumnEntry<'a> {
     name: &'a str,
     type_name: &'a str,
-    entries: Vec<(&'a str, JsonCell)>,
+    entries: Vec<(&'a str, JsonShown<'a>)>,
 }
 
 impl Serialize for ColumnEntry<'_> {

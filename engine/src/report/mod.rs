@@ -10,17 +10,19 @@ pub mod counts;
 pub mod csv;
 pub mod groupby;
 pub mod hist;
+pub mod iso8601;
 pub mod json;
 pub mod plot;
 pub mod quantile;
 pub mod result;
 pub mod table;
+pub mod typed;
 
 pub use arrow::describe_batch;
 
 use std::io::Write;
 
-use crate::stats::{Summary, Value};
+use crate::stats::{Extra, Summary, Value};
 
 pub use table::{Notation, ResultTable, TableCell, TableColumn, TableOptions};
 
@@ -75,20 +77,6 @@ pub struct ColumnReport {
     pub quantiles: Vec<Option<Value>>,
 }
 
-impl ColumnReport {
-    /// Statistic `i` of [`Report::stat_names`]: the describe statistics, then the quantiles.
-    pub fn cell(&self, i: usize) -> Cell {
-        if i < STAT_NAMES.len() {
-            return self.summary.cell(i);
-        }
-        match self.quantiles.get(i - STAT_NAMES.len()).copied().flatten() {
-            None => Cell::Missing,
-            Some(Value::Int(v)) => Cell::Int(v),
-            Some(Value::Float(f)) => Cell::Float(f),
-        }
-    }
-}
-
 /// The finished result of `describe`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
@@ -105,10 +93,40 @@ pub struct Report {
 }
 
 impl Report {
-    /// The names of every statistic in output order: [`STAT_NAMES`], then the quantile labels.
+    /// The names of every statistic in output order: [`STAT_NAMES`], the [`EXTRA_NAMES`] some column has,
+    /// then the quantile labels.
     pub fn stat_names(&self) -> Vec<String> {
-        STAT_NAMES.iter().map(|s| s.to_string()).chain(self.quantiles.iter().cloned()).collect()
+        let extras = EXTRA_NAMES.iter().filter(|n| self.columns.iter().any(|c| c.summary.extra(n).is_some()));
+        STAT_NAMES.iter().chain(extras).map(|s| s.to_string()).chain(self.quantiles.iter().cloned()).collect()
     }
+
+    /// Statistic `name` of column `c`: its text or extra statistic when it has one, else the numeric one.
+    pub fn shown<'a>(&self, c: &'a ColumnReport, name: &str) -> Shown<'a> {
+        if let Some(extra) = c.summary.extra(name) {
+            return match extra {
+                Extra::Count(n) => Shown::Cell(Cell::Count(*n)),
+                Extra::Float(f) => Shown::Cell(Cell::Float(*f)),
+                Extra::Text(t) => Shown::Text(t),
+            };
+        }
+        if let Some(i) = STAT_NAMES.iter().position(|s| *s == name) {
+            return Shown::Cell(c.summary.cell(i));
+        }
+        let quantile =
+            self.quantiles.iter().position(|q| q == name).and_then(|i| c.quantiles.get(i).copied().flatten());
+        Shown::Cell(match quantile {
+            None => Cell::Missing,
+            Some(Value::Int(v)) => Cell::Int(v),
+            Some(Value::Float(f)) => Cell::Float(f),
+        })
+    }
+}
+
+/// A statistic as renderers see it: a number, or text (decimals, strings, ISO 8601).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Shown<'a> {
+    Cell(Cell),
+    Text(&'a str),
 }
 
 /// Output formats.
@@ -158,24 +176,28 @@ impl Report {
     pub fn table(&self) -> ResultTable {
         let mut columns = vec![TableColumn::new("name", 0), TableColumn::new("type", 2)];
         columns.extend(STAT_NAMES.iter().zip(STAT_PRIORITY).map(|(n, p)| TableColumn::new(*n, p)));
+        let extras = self.stat_names().into_iter().skip(STAT_NAMES.len()).take_while(|n| !self.quantiles.contains(n));
+        columns.extend(extras.map(|n| TableColumn::new(n, 3)));
         // Asked-for quantiles are as essential as the mean.
         columns.extend(self.quantiles.iter().map(|q| TableColumn::new(q.clone(), 0)));
+        let names = self.stat_names();
         let rows = self
             .columns
             .iter()
             .map(|c| {
                 let f32_values = c.type_name == "Float32";
                 let mut row = vec![TableCell::Text(c.name.clone()), TableCell::Text(c.type_name.clone())];
-                let quantile = |i: usize| i >= STAT_NAMES.len();
-                row.extend((0..STAT_NAMES.len() + self.quantiles.len()).map(|i| match c.cell(i) {
-                    Cell::Missing => TableCell::Missing,
-                    Cell::Count(n) => TableCell::Int(n.into()),
-                    Cell::Int(v) => TableCell::Int(v),
-                    // min and max are values of the column: at its own precision (exact in f32).
-                    Cell::Float(x) if f32_values && (i == 3 || i == 4 || quantile(i)) && f64::from(x as f32) == x => {
+                // min and max are values of the column: at its own precision (exact in f32).
+                let own_precision = |n: &str| n == "min" || n == "max" || self.quantiles.iter().any(|q| q == n);
+                row.extend(names.iter().map(|n| match self.shown(c, n) {
+                    Shown::Text(t) => TableCell::Text(t.to_string()),
+                    Shown::Cell(Cell::Missing) => TableCell::Missing,
+                    Shown::Cell(Cell::Count(n)) => TableCell::Int(n.into()),
+                    Shown::Cell(Cell::Int(v)) => TableCell::Int(v),
+                    Shown::Cell(Cell::Float(x)) if f32_values && own_precision(n) && f64::from(x as f32) == x => {
                         TableCell::Float32(x as f32)
                     }
-                    Cell::Float(x) => TableCell::Float(x),
+                    Shown::Cell(Cell::Float(x)) => TableCell::Float(x),
                 }));
                 row
             })
@@ -203,6 +225,13 @@ pub fn plural(n: usize, word: &str) -> String {
 /// The statistics in output order, with their stable names.
 pub const STAT_NAMES: [&str; 11] =
     ["count", "null_count", "nan_count", "min", "max", "sum", "mean", "var", "std", "skewness", "kurtosis"];
+
+/// Statistics only some column types have, in output order after [`STAT_NAMES`]; a report lists those
+/// that at least one of its columns has (`mean_decimal` for decimals; `true_count`, `false_count` for
+/// booleans; `min_length`, `max_length`, `mean_length` for strings and binary; `min_iso`, `max_iso` for
+/// temporal columns). Decimal and string columns also show `min`, `max` (and decimals `sum`) as text.
+pub const EXTRA_NAMES: [&str; 8] =
+    ["mean_decimal", "true_count", "false_count", "min_length", "max_length", "mean_length", "min_iso", "max_iso"];
 
 /// A statistic's value as renderers see it.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -64,7 +64,9 @@ pub(crate) fn stream_to_segment(path: &Path) -> Result<SealedSegment> {
 pub(crate) fn read_stream_to_segment(mut input: impl Read, size: Option<u64>, label: &Path) -> Result<SealedSegment> {
     let path = label;
     let head = check_schema_message(&mut input, size, path)?;
-    let counted = Counted { inner: BufReader::new(Cursor::new(head).chain(input)), pos: 0 };
+    // The same caps on declared sizes that IPC files get (`stream_guard.rs`).
+    let guarded_input = super::stream_guard::StreamGuard::new(Cursor::new(head).chain(input), size);
+    let counted = Counted { inner: BufReader::new(guarded_input), pos: 0 };
     let malformed = |e: ArrowError| match e {
         ArrowError::IoError(_, io) if io.kind() == ErrorKind::UnexpectedEof => {
             Error::input("truncated Arrow IPC stream: the file ends inside a message (was the write interrupted?)")
@@ -167,7 +169,12 @@ impl<'a> Output<'a, Sink> {
 
 impl<'a, W: Write> Output<'a, W> {
     fn over(path: &'a Path, schema: &Schema, out: W) -> Result<Self> {
-        let writer = guarded(|| FileWriter::try_new(out, schema)).map_err(|e| write_error(path, e))?;
+        // Delta dictionaries: a stream's dictionary that grows batch by batch (delta dictionary batches) is
+        // written as the file format allows, as deltas, instead of being refused as a replacement.
+        let options = arrow_ipc::writer::IpcWriteOptions::default()
+            .with_dictionary_handling(arrow_ipc::writer::DictionaryHandling::Delta);
+        let writer =
+            guarded(|| FileWriter::try_new_with_options(out, schema, options)).map_err(|e| write_error(path, e))?;
         Ok(Output { path, writer })
     }
 

@@ -105,8 +105,25 @@ impl Input {
         }
     }
 
-    /// A store of the columns `projection` (schema indices, in store order).
+    /// The columns a run can name: the input's own, then its struct fields as `a.b` (`fields.rs`).
+    pub fn columns(&self) -> SchemaRef {
+        super::fields::addressable_ref(&self.schema())
+    }
+
+    /// A store of the columns `projection` (indices into [`Input::columns`], in store order): struct
+    /// fields are read through their struct column.
     pub fn into_store(self, projection: &[usize]) -> Result<Store> {
+        let schema = self.schema();
+        if projection.iter().all(|&p| p < schema.fields().len()) {
+            return self.into_base_store(projection);
+        }
+        let columns = super::fields::addressable(&schema);
+        let (tops, paths) = super::fields::split(&schema, projection)?;
+        let projected = columns.project(projection).map_err(|e| crate::error::Error::internal(e.to_string()))?;
+        Ok(self.into_base_store(&tops)?.with_fields(std::sync::Arc::new(projected), paths))
+    }
+
+    fn into_base_store(self, projection: &[usize]) -> Result<Store> {
         match self {
             Input::Ipc(f) => f.into_store(projection),
             #[cfg(feature = "parquet")]

@@ -31,6 +31,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 use memmap2::Mmap;
 
 use super::InputFormat;
+use super::declared::{check_declared, physical_memory};
 use crate::error::{Error, Result};
 use crate::store::segment::SealedSegment;
 use crate::store::{Origin, Store};
@@ -134,13 +135,13 @@ impl IpcFile {
         Ok(file)
     }
 
-    /// The flatbuffer message of a block, if it parses.
+    /// The flatbuffer message of a block, if it parses, read exactly as arrow-rs's `FileDecoder` reads it:
+    /// from the whole block (metadata and body), so a message whose flatbuffer reaches past its declared
+    /// metadata length parses here whenever it parses there (a fuzzed file slipped past the decompressed
+    /// size check that way: it did not parse from the metadata alone, so it was not checked).
     fn message(&self, block: &Block) -> Option<arrow_ipc::Message<'_>> {
-        let meta = self
-            .data
-            .as_slice()
-            .get(block.offset() as usize..)
-            .and_then(|rest| rest.get(..block.metaDataLength() as usize))?;
+        let len = (block.metaDataLength() as usize).checked_add(usize::try_from(block.bodyLength()).ok()?)?;
+        let meta = self.data.as_slice().get(block.offset() as usize..).and_then(|rest| rest.get(..len))?;
         // Encapsulated message: [0xFFFFFFFF] <i32 length> <flatbuffer>; pre-1.0 files omit the marker.
         let flatbuffer = if meta.starts_with(&[0xFF; 4]) { meta.get(8..) } else { meta.get(4..) };
         flatbuffer.and_then(|fb| arrow_ipc::root_as_message(fb).ok())
@@ -150,26 +151,24 @@ impl IpcFile {
     /// allocates the declared size up front, and a corrupt or hostile length would abort the process.
     fn check_decompressed_sizes(&self) -> Result<()> {
         let limit = physical_memory();
-        for (i, block) in self.batches.iter().enumerate() {
-            let Some(batch) = self.message(block).and_then(|m| m.header_as_record_batch()) else { continue };
-            let (Some(_), Some(buffers)) = (batch.compression(), batch.buffers()) else { continue };
+        let check = |block: &Block| {
+            let Some(message) = self.message(block) else { return Ok(()) };
+            let batch = message
+                .header_as_record_batch()
+                .or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()));
+            let Some(batch) = batch else { return Ok(()) };
             let body = block.offset() as usize + block.metaDataLength() as usize;
-            let mut total = 0u64;
-            for buffer in buffers.iter() {
-                let at = body.saturating_add(buffer.offset() as usize);
-                // Each compressed buffer starts with its decompressed length as an i64 (-1: stored raw).
-                let declared = self.data.as_slice().get(at..at.saturating_add(8)).filter(|_| buffer.length() >= 8);
-                let declared = declared.map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).unwrap_or(0);
-                total = total.saturating_add(declared.max(0) as u64);
-            }
-            if total > limit {
-                return Err(self.batch_error(
-                    i,
-                    format!(
-                        "declares {total} bytes after decompression, more than this machine's {limit} bytes of memory"
-                    ),
-                ));
-            }
+            check_declared(&batch, self.data.as_slice().get(body..).unwrap_or_default(), limit)
+        };
+        for (i, block) in self.batches.iter().enumerate() {
+            check(block).map_err(|why| self.batch_error(i, why))?;
+        }
+        for block in &self.dictionaries {
+            check(block).map_err(|why| {
+                Error::input(format!("malformed dictionary batch: {why}"))
+                    .with_file(&self.path)
+                    .with_byte_offset(block.offset() as u64)
+            })?;
         }
         Ok(())
     }
@@ -178,17 +177,7 @@ impl IpcFile {
     /// already decoded once, so a message that does not parse here cannot occur; it counts as uncompressed.
     fn any_compressed_body(&self) -> bool {
         let compressed = |block: &Block| {
-            let Some(meta) = self
-                .data
-                .as_slice()
-                .get(block.offset() as usize..)
-                .and_then(|rest| rest.get(..block.metaDataLength() as usize))
-            else {
-                return false;
-            };
-            // Encapsulated message: [0xFFFFFFFF] <i32 length> <flatbuffer>; pre-1.0 files omit the marker.
-            let flatbuffer = if meta.starts_with(&[0xFF; 4]) { meta.get(8..) } else { meta.get(4..) };
-            let Some(message) = flatbuffer.and_then(|fb| arrow_ipc::root_as_message(fb).ok()) else { return false };
+            let Some(message) = self.message(block) else { return false };
             let batch = message
                 .header_as_record_batch()
                 .or_else(|| message.header_as_dictionary_batch().and_then(|d| d.data()));
@@ -407,9 +396,4 @@ fn quiet_panics_install() {
             }
         }));
     });
-}
-
-/// Total physical memory (Linux `/proc/meminfo`), or 1 TiB when it cannot be read.
-fn physical_memory() -> u64 {
-    super::meminfo("MemTotal:").unwrap_or(1 << 40)
 }

@@ -19,7 +19,10 @@
 //! temporary file) laid out as an uncompressed IPC file, so one reader serves everything and worker processes
 //! never decode or decompress, except Parquet, whose decoding is the expensive part and so is done by
 //! the workers in parallel (`input.rs` picks; `tally convert` and standard input decode Parquet once).
-//! `sniff.rs` names a format by its magic bytes; text without any is CSV.
+//! `sniff.rs` names a format by its magic bytes; text without any is CSV. `declared.rs` caps what compressed
+//! IPC batches declare they decompress to (files at open; streams message by message through
+//! `stream_guard.rs`, before arrow-rs allocates it). `fields.rs` makes struct fields columns `a.b` of every
+//! input, listed after its own columns.
 //!
 //! `-` (standard input), pipes and FIFOs are read once into a segment as well (`pipe.rs`: never blocking in
 //! `open` and honouring Ctrl-C while waiting); directories and devices are refused before anything is
@@ -29,6 +32,8 @@ pub mod columns;
 pub mod convert;
 pub mod csv;
 pub mod dataset;
+mod declared;
+pub mod fields;
 mod input;
 pub mod ipc;
 pub mod npy;
@@ -37,6 +42,7 @@ pub mod parquet;
 mod pipe;
 mod sniff;
 mod spill;
+mod stream_guard;
 
 use std::fs::File;
 use std::io::{Cursor, Read};

@@ -12,6 +12,8 @@
 //! [`AnyPartial`] is the closed enum the executors move around: no trait objects, no downcasts.
 
 pub mod comoments;
+pub mod describe_bytes;
+pub mod describe_decimal;
 pub mod describe_float;
 pub mod describe_int;
 pub mod exact_ratio;
@@ -34,6 +36,8 @@ pub mod range;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 pub use comoments::CoMoments;
+pub use describe_bytes::BytesDescribe;
+pub use describe_decimal::DecimalDescribe;
 pub use describe_float::FloatDescribe;
 pub use describe_int::IntDescribe;
 pub use groups::{GroupSpec, Groups};
@@ -106,6 +110,38 @@ pub struct Summary {
     pub std: Option<f64>,
     pub skewness: Option<f64>,
     pub kurtosis: Option<f64>,
+    /// What some column types add (`true_count`, `min_length`, `min_iso`, ...) and the text that replaces
+    /// a numeric statistic for others (`min` of a string or decimal column), by output name, in the order
+    /// set. See `report::EXTRA_NAMES` for the names and their order in the output.
+    #[serde(default)]
+    pub extra: Vec<(String, Extra)>,
+}
+
+/// A statistic only some column types have, or a statistic shown as text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Extra {
+    Count(u64),
+    Float(f64),
+    Text(String),
+}
+
+impl Summary {
+    /// Sets (or replaces) the extra statistic `name`.
+    pub fn set(&mut self, name: &str, value: Extra) {
+        match self.extra.iter_mut().find(|(n, _)| n == name) {
+            Some((_, v)) => *v = value,
+            None => self.extra.push((name.to_string(), value)),
+        }
+    }
+
+    pub fn set_text(&mut self, name: &str, text: String) {
+        self.set(name, Extra::Text(text));
+    }
+
+    /// The extra statistic `name`, if this column has it.
+    pub fn extra(&self, name: &str) -> Option<&Extra> {
+        self.extra.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
 }
 
 /// Count and null count: all tally reports for columns it cannot compute on (strings, dates, ...).
@@ -164,7 +200,13 @@ impl Stat {
         match (self, kind) {
             (Stat::Describe { exact }, ColumnKind::Float) => AnyPartial::Float(FloatDescribe::new(*exact)),
             (Stat::Describe { .. }, ColumnKind::Int) => AnyPartial::Int(IntDescribe::default()),
-            (Stat::Describe { .. }, ColumnKind::Other) => AnyPartial::Counts(Counts::default()),
+            (Stat::Describe { .. }, ColumnKind::Decimal { scale }) => {
+                AnyPartial::Decimal(Box::new(DecimalDescribe::new(scale)))
+            }
+            (Stat::Describe { .. }, ColumnKind::Bytes { utf8 }) => {
+                AnyPartial::Bytes(Box::new(BytesDescribe::new(utf8)))
+            }
+            (Stat::Describe { .. }, ColumnKind::Nested | ColumnKind::Other) => AnyPartial::Counts(Counts::default()),
             (Stat::Range, _) => AnyPartial::Range(Range::default()),
             (Stat::Histogram(_), _) => AnyPartial::Histogram(Histogram::default()),
             (Stat::CoMoments, _) => AnyPartial::CoMoments(CoMoments::new(columns)),
@@ -183,6 +225,8 @@ pub enum AnyPartial {
     Counts(Counts),
     Float(FloatDescribe),
     Int(IntDescribe),
+    Decimal(Box<DecimalDescribe>),
+    Bytes(Box<BytesDescribe>),
     Range(Range),
     Histogram(Histogram),
     CoMoments(CoMoments),
@@ -199,6 +243,8 @@ impl AnyPartial {
             (AnyPartial::Counts(a), AnyPartial::Counts(b)) => a.merge(b),
             (AnyPartial::Float(a), AnyPartial::Float(b)) => a.merge(b),
             (AnyPartial::Int(a), AnyPartial::Int(b)) => a.merge(b),
+            (AnyPartial::Decimal(a), AnyPartial::Decimal(b)) if a.scale == b.scale => a.merge(b),
+            (AnyPartial::Bytes(a), AnyPartial::Bytes(b)) if a.utf8 == b.utf8 => a.merge(b),
             (AnyPartial::Range(a), AnyPartial::Range(b)) => a.merge(b),
             (AnyPartial::Histogram(a), AnyPartial::Histogram(b)) => {
                 if !(a.counts.is_empty() || b.counts.is_empty() || a.counts.len() == b.counts.len()) {
@@ -251,6 +297,8 @@ impl AnyPartial {
             AnyPartial::Counts(s) => Some(s.finish(options)),
             AnyPartial::Float(s) => Some(s.finish(options)),
             AnyPartial::Int(s) => Some(s.finish(options)),
+            AnyPartial::Decimal(s) => Some(s.finish(options)),
+            AnyPartial::Bytes(s) => Some(s.finish(options)),
             AnyPartial::Range(_)
             | AnyPartial::Histogram(_)
             | AnyPartial::CoMoments(_)
@@ -266,6 +314,8 @@ impl AnyPartial {
             AnyPartial::Counts(_) => "counts",
             AnyPartial::Float(_) => "float describe",
             AnyPartial::Int(_) => "integer describe",
+            AnyPartial::Decimal(_) => "decimal describe",
+            AnyPartial::Bytes(_) => "string describe",
             AnyPartial::Range(_) => "range",
             AnyPartial::Histogram(_) => "histogram",
             AnyPartial::CoMoments(_) => "co-moments",
@@ -303,7 +353,7 @@ impl PartialSet {
 }
 
 /// Version of the serialised state format; bumped whenever any state's fields change.
-pub const STATE_FORMAT_VERSION: u16 = 4;
+pub const STATE_FORMAT_VERSION: u16 = 5;
 
 /// Encodes a state for a pipe or a file: the format version, then the postcard body.
 pub fn encode<T: Serialize>(state: &T) -> Result<Vec<u8>> {

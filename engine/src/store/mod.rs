@@ -16,6 +16,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, SchemaRef};
 
 use crate::error::{Error, Result};
+use crate::source::fields::{FieldPath, descend};
 use segment::SealedSegment;
 
 /// Where a Store's bytes live, so a worker process can map the same bytes: it opens the file again, or maps
@@ -123,13 +124,24 @@ int_elem!(wide: i64, u64);
 pub enum ColumnKind {
     Float,
     Int,
-    /// Counted (count, null_count) but not computed on.
+    /// Decimal32/64/128/256 of this scale: exact integer statistics (`stats/describe_decimal.rs`).
+    Decimal {
+        scale: i8,
+    },
+    /// Strings (`utf8`) and binary: counts, bytewise min/max, lengths (`stats/describe_bytes.rs`).
+    Bytes {
+        utf8: bool,
+    },
+    /// Struct, list, map and union columns: listed by `schema`, skipped by analyses (struct fields are
+    /// columns of their own, `a.b`: `source/fields.rs`).
+    Nested,
+    /// Counted (count, null_count) but not computed on (null, interval, run-end encoded columns).
     Other,
 }
 
 impl ColumnKind {
     /// The kind of a column of `data_type`: natively, or through the conversion [`widen::widen`] applies
-    /// (float16, booleans, dates, times, timestamps, durations, dictionaries of those).
+    /// (float16, booleans, dates, times, timestamps, durations, dictionaries of any of these kinds).
     pub fn of(data_type: &DataType) -> ColumnKind {
         match data_type {
             DataType::Float16 => ColumnKind::Float,
@@ -150,8 +162,30 @@ impl ColumnKind {
             | DataType::UInt16
             | DataType::UInt32
             | DataType::UInt64 => ColumnKind::Int,
+            DataType::Decimal32(_, s)
+            | DataType::Decimal64(_, s)
+            | DataType::Decimal128(_, s)
+            | DataType::Decimal256(_, s) => ColumnKind::Decimal { scale: *s },
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => ColumnKind::Bytes { utf8: true },
+            DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
+                ColumnKind::Bytes { utf8: false }
+            }
+            DataType::Struct(_)
+            | DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::ListView(_)
+            | DataType::LargeListView(_)
+            | DataType::FixedSizeList(_, _)
+            | DataType::Map(_, _)
+            | DataType::Union(_, _) => ColumnKind::Nested,
             _ => ColumnKind::Other,
         }
+    }
+
+    /// Float and integer columns: what numeric analyses (histograms, quantiles, correlations, group-by
+    /// aggregations) compute on.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, ColumnKind::Float | ColumnKind::Int)
     }
 }
 
@@ -168,6 +202,9 @@ pub struct Store {
     origin: Origin,
     /// Set for stores whose batches are decoded chunk by chunk ([`Store::lazy`]); `batches` is then empty.
     decoder: Option<Arc<dyn DecodeRows>>,
+    /// Set when some columns are struct fields ([`Store::with_fields`]): where each store column comes
+    /// from in the batches, which then hold the struct columns.
+    fields: Option<Vec<FieldPath>>,
 }
 
 impl Store {
@@ -192,7 +229,7 @@ impl Store {
             row += batch.num_rows() as u64;
         }
         starts.push(row);
-        Ok(Store { path, schema, batches, starts, mapping, copied_batches, origin, decoder: None })
+        Ok(Store { path, schema, batches, starts, mapping, copied_batches, origin, decoder: None, fields: None })
     }
 
     /// A store whose batches (of `batch_rows` rows each) are decoded when a chunk is loaded
@@ -219,6 +256,23 @@ impl Store {
             copied_batches: 0,
             origin,
             decoder: Some(decoder),
+            fields: None,
+        }
+    }
+
+    /// This store's columns seen through `paths` (one per column of `schema`): struct fields read from
+    /// their struct column ([`crate::source::fields`]).
+    pub fn with_fields(mut self, schema: SchemaRef, paths: Vec<FieldPath>) -> Store {
+        self.schema = schema;
+        self.fields = Some(paths);
+        self
+    }
+
+    /// Store column `column` out of a batch of the underlying columns.
+    fn column_of(&self, batch: &RecordBatch, column: usize) -> ArrayRef {
+        match &self.fields {
+            None => batch.column(column).clone(),
+            Some(paths) => descend(batch.column(paths[column].base), &paths[column].path),
         }
     }
 
@@ -231,8 +285,8 @@ impl Store {
         let mut batches = Vec::new();
         let mut origins = Vec::with_capacity(stores.len());
         for store in stores {
-            if store.decoder.is_some() {
-                return Err(Error::internal("a lazily decoded store cannot be part of a dataset"));
+            if store.decoder.is_some() || store.fields.is_some() {
+                return Err(Error::internal("a lazily decoded or field-mapped store cannot be part of a dataset"));
             }
             for batch in store.batches {
                 let batch = if batch.schema().fields() == schema.fields() {
@@ -250,10 +304,15 @@ impl Store {
 
     /// Record batch `i` with all the store's columns: the mapped batch, or decoded now for lazy stores.
     pub fn batch(&self, i: usize) -> Result<RecordBatch> {
-        match &self.decoder {
-            None => Ok(self.batches[i].clone()),
-            Some(d) => d.decode(i, 0, (self.starts[i + 1] - self.starts[i]) as usize),
+        let batch = match &self.decoder {
+            None => self.batches[i].clone(),
+            Some(d) => d.decode(i, 0, (self.starts[i + 1] - self.starts[i]) as usize)?,
+        };
+        if self.fields.is_none() {
+            return Ok(batch);
         }
+        let columns = (0..self.schema.fields().len()).map(|c| self.column_of(&batch, c)).collect();
+        RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| Error::internal(e.to_string()))
     }
 
     /// Number of record batches (decoded or to be decoded).
@@ -325,7 +384,13 @@ impl Store {
 
     /// Column `column` of one piece, zero copy. Only for stores that are not lazy (use [`Store::load`]).
     pub fn slice(&self, column: usize, piece: &Piece) -> ArrayRef {
-        self.batches[piece.batch].column(column).slice(piece.offset, piece.len)
+        match &self.fields {
+            None => self.batches[piece.batch].column(column).slice(piece.offset, piece.len),
+            Some(paths) => {
+                let base = self.batches[piece.batch].column(paths[column].base).slice(piece.offset, piece.len);
+                descend(&base, &paths[column].path)
+            }
+        }
     }
 }
 
@@ -346,7 +411,7 @@ impl Loaded<'_> {
     /// Column `column` of piece number `i`.
     pub fn slice(&self, column: usize, i: usize) -> ArrayRef {
         match self.decoded.get(i) {
-            Some(batch) => batch.column(column).clone(),
+            Some(batch) => self.store.column_of(batch, column),
             None => self.store.slice(column, &self.pieces[i]),
         }
     }

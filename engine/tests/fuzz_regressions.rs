@@ -1,0 +1,91 @@
+//! Minimised reproducers of what `cargo fuzz` found (fuzz/README.md lists the runs), run as the fuzz
+//! targets run them: the bytes written to a file with the target's extension and described as
+//! `tally describe FILE --executor serial --chunk-rows 7` does. Each must now be a one-line error that names
+//! the file and says what is wrong (or a result), never a panic, an abort or an attempt to allocate what the
+//! input merely declares.
+
+mod common;
+
+use tally_engine::exec::ExecutorKind;
+use tally_engine::{DescribeOptions, RunOptions, describe};
+
+/// Describes `hex` (the reproducer's bytes) as `input.<extension>`: the error text, or `None` when it loads.
+fn describe_hex(hex: &str, extension: &str) -> Option<String> {
+    let hex: String = hex.split_whitespace().collect();
+    let bytes: Vec<u8> =
+        (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("input.{extension}"));
+    std::fs::write(&path, &bytes).unwrap();
+    let run = RunOptions { executor: ExecutorKind::Serial, workers: 1, chunk_rows: 7, ..RunOptions::default() };
+    // A panic fails the test by itself.
+    match describe(&path, &DescribeOptions { run, ..DescribeOptions::default() }) {
+        Ok(_) => None,
+        Err(e) => {
+            let text = e.to_string();
+            assert!(text.contains(&path.display().to_string()) && !text.contains('\n'), "{text}");
+            Some(text)
+        }
+    }
+}
+
+/// `ipc_file` crash (fuzz/README.md, run 1): a zstd-compressed IPC file whose record batch flatbuffer reaches
+/// past the metadata length its footer block declares. arrow-rs parses the message from the whole block, so
+/// it read the batch, and the buffer that declared 2^40 decompressed bytes made it allocate them (an abort
+/// under AddressSanitizer, a failed allocation otherwise); tally parsed the metadata alone, failed, and so
+/// skipped the check that refuses such declarations. Generated here: a valid file, its block's metadata
+/// length cut by 8 (moving the body 8 bytes earlier, as arrow-rs then reads it) and a declared length
+/// patched where arrow-rs now looks for it.
+#[test]
+fn ipc_file_whose_message_outgrows_its_block_metadata_is_still_capped() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch};
+    let column = |k: i64| Arc::new(Int64Array::from((0..64).map(|i| i * k).collect::<Vec<_>>())) as ArrayRef;
+    let batch = RecordBatch::try_from_iter([("a", column(3)), ("b", column(7))]).unwrap();
+    let options = arrow_ipc::writer::IpcWriteOptions::default()
+        .try_with_compression(Some(arrow_ipc::CompressionType::ZSTD))
+        .unwrap();
+    let mut bytes = Vec::new();
+    let mut w = arrow_ipc::writer::FileWriter::try_new_with_options(&mut bytes, &batch.schema(), options).unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+    drop(w);
+    // The footer: [flatbuffer][i32 length]["ARROW1"]; its one record batch block.
+    let footer_len = i32::from_le_bytes(bytes[bytes.len() - 10..bytes.len() - 6].try_into().unwrap()) as usize;
+    let footer_start = bytes.len() - 10 - footer_len;
+    let footer = arrow_ipc::root_as_footer(&bytes[footer_start..bytes.len() - 10]).unwrap();
+    let block = footer.recordBatches().unwrap().get(0);
+    let (offset, meta) = (block.offset() as usize, block.metaDataLength() as usize);
+    let message = arrow_ipc::root_as_message(&bytes[offset + 8..offset + meta]).unwrap();
+    let last = message.header_as_record_batch().unwrap().buffers().unwrap().iter().next_back().unwrap();
+    let at = offset + meta - 8 + last.offset() as usize;
+    // Patch the block (its struct bytes: offset i64, metaDataLength i32, padding, bodyLength i64).
+    let mut pattern = block.offset().to_le_bytes().to_vec();
+    pattern.extend((meta as i32).to_le_bytes());
+    let found = (footer_start..bytes.len() - 10).find(|&i| bytes[i..].starts_with(&pattern)).expect("the block");
+    bytes[found + 8..found + 12].copy_from_slice(&(meta as i32 - 8).to_le_bytes());
+    bytes[at..at + 8].copy_from_slice(&(1i64 << 40).to_le_bytes());
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let err = describe_hex(&hex, "arrow").expect("refused");
+    assert!(err.contains("declares") && err.contains("decompression"), "{err}");
+}
+
+/// `ipc_stream` out-of-memory (fuzz/README.md, run 2): an LZ4 stream whose dictionary batch buffer declares
+/// 20 GiB decompressed, under the machine-memory cap, so arrow-rs set out to allocate it. No LZ4 frame
+/// of a few kilobytes can hold that: a buffer is now refused when it declares more than its codec can
+/// expand its compressed bytes to. Generated: a valid stream, the dictionary's data buffer patched.
+#[test]
+fn stream_dictionary_buffer_declaring_more_than_lz4_can_expand_is_refused() {
+    use std::sync::Arc;
+
+    use arrow_array::types::Int32Type;
+    use arrow_array::{ArrayRef, DictionaryArray, RecordBatch};
+    let words: Vec<String> = (0..200).map(|i| format!("value {}", i % 17)).collect();
+    let dict: DictionaryArray<Int32Type> = words.iter().map(String::as_str).collect();
+    let batch = RecordBatch::try_from_iter([("d", Arc::new(dict) as ArrayRef)]).unwrap();
+    let bytes = common::stream_declaring(&batch, arrow_ipc::CompressionType::LZ4_FRAME, true, 20 << 30);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let err = describe_hex(&hex, "arrows").expect("refused");
+    assert!(err.contains("21474836480 bytes after LZ4 decompression") && err.contains("more than the format"), "{err}");
+}
