@@ -84,16 +84,7 @@ impl KeyWindows {
     pub fn update(&mut self, spec: &[Window], chunk: NumericChunk<'_>) {
         self.null_count += chunk.null_count() as u64;
         if self.windows.is_empty() {
-            self.windows = spec
-                .iter()
-                .map(|w| {
-                    if w.collect {
-                        WindowState::Keys(Vec::new())
-                    } else {
-                        WindowState::Counts(BucketStats::new(w.buckets()))
-                    }
-                })
-                .collect();
+            self.windows = empty_states(spec);
         }
         numeric_dispatch!(chunk, c => self.scan_built_for_cpu(spec, c.values, c.validity));
     }
@@ -219,6 +210,21 @@ impl KeyWindows {
     }
 }
 
+/// Nothing seen yet in each window of `spec`.
+fn empty_states(spec: &[Window]) -> Vec<WindowState> {
+    spec.iter()
+        .map(
+            |w| {
+                if w.collect {
+                    WindowState::Keys(Vec::new())
+                } else {
+                    WindowState::Counts(BucketStats::new(w.buckets()))
+                }
+            },
+        )
+        .collect()
+}
+
 #[inline(always)]
 fn record(w: &Window, state: &mut WindowState, k: u64, off: u64) {
     match state {
@@ -322,16 +328,7 @@ mod tests {
                     if w % 2 == 0 { Window::counting(lo, hi) } else { Window::collecting(lo, hi) }
                 })
                 .collect();
-            let mut want: Vec<WindowState> = spec
-                .iter()
-                .map(|w| {
-                    if w.collect {
-                        WindowState::Keys(Vec::new())
-                    } else {
-                        WindowState::Counts(BucketStats::new(w.buckets()))
-                    }
-                })
-                .collect();
+            let mut want = empty_states(&spec);
             for (i, &x) in xs.iter().enumerate() {
                 let k = float_key(x);
                 let valid = (words[i / 64] >> (i % 64)) & 1 == 1 && !x.is_nan();
@@ -341,17 +338,10 @@ mod tests {
             }
             let mut dispatched = KeyWindows::default();
             dispatched.update(&spec, NumericChunk::F64(ColumnChunk::new(xs, Some(words))));
-            let mut portable = KeyWindows { windows: want.iter().map(empty_like).collect(), null_count: 0 };
+            let mut portable = KeyWindows { windows: empty_states(&spec), null_count: 0 };
             portable.scan(&spec, xs, Some(words));
             assert_eq!(dispatched.windows, want, "{n} windows");
             assert_eq!(portable.windows, want, "{n} windows");
-        }
-    }
-
-    fn empty_like(w: &WindowState) -> WindowState {
-        match w {
-            WindowState::Keys(_) => WindowState::Keys(Vec::new()),
-            WindowState::Counts(c) => WindowState::Counts(BucketStats::new(c.counts.len())),
         }
     }
 }
