@@ -282,13 +282,7 @@ mod tests {
     /// count, over lengths around the 64-row blocks, validity with partial words, NaN, ±inf and ±0.
     #[test]
     fn both_builds_count_as_a_plain_loop_does() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::stats::test_rng(0x2545_F491_4F6C_DD1Du64);
         for len in [0usize, 1, 63, 64, 65, 128, 200, 1000] {
             let xs: Vec<f64> = (0..len)
                 .map(|_| match next() % 16 {

@@ -306,13 +306,7 @@ mod tests {
     /// for one to six windows (the groups of four), counting and collecting, with nulls and NaN.
     #[test]
     fn both_builds_record_what_a_plain_loop_does() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::stats::test_rng(0x9E37_79B9_7F4A_7C15u64);
         let xs: Vec<f64> =
             (0..3000).map(|i| if i % 97 == 0 { f64::NAN } else { (next() % 10_000) as f64 / 100.0 - 50.0 }).collect();
         let words: Vec<u64> = (0..xs.len().div_ceil(64)).map(|i| if i % 2 == 0 { u64::MAX } else { next() }).collect();

@@ -375,3 +375,15 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     }
     postcard::from_bytes(body).map_err(|e| protocol(format!("cannot decode a partial state: {e}")))
 }
+
+/// A fixed-seed xorshift64 generator for the unit tests' random data: the same data every run, no dependency.
+#[cfg(test)]
+pub(crate) fn test_rng(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}

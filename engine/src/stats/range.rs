@@ -134,13 +134,7 @@ mod tests {
 
     #[test]
     fn lanes_and_bit_walks_equal_a_plain_loop() {
-        let mut state = 0x853C_49E6_748F_EA9Bu64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::stats::test_rng(0x853C_49E6_748F_EA9Bu64);
         for len in [0usize, 1, 7, 63, 64, 65, 200, 1000] {
             let xs: Vec<f64> = (0..len)
                 .map(|_| match next() % 20 {
