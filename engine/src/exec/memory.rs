@@ -6,9 +6,9 @@
 //!   about what the process allocated.
 //! - `RssAnon`, the resident anonymous memory: the heap (states, collected keys, decode buffers, frames).
 //!   This is what the memory bounds in the module docs of the analyses are about. The kernel keeps no peak
-//!   of it, so [`MemoryUse::sample`] is called where a process holds the most: a worker after computing each
-//!   chunk (its state and the partial about to be sent are both alive), the parent after merging each pass;
-//!   the figure reported is the largest sample.
+//!   of it, so [`MemoryUse::sample`] is called where a process holds the most: a worker after computing a
+//!   chunk, at most every 5 ms (its state and the partial about to be sent are both alive), the parent after
+//!   merging each pass; the figure reported is the largest sample.
 //!
 //! Not Linux (no `/proc`): no figures, never an error.
 

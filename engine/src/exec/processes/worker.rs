@@ -73,6 +73,9 @@ fn tie_to_parent() -> Result<()> {
     }
 }
 
+/// Least time between two memory samples of a worker (exec/memory.rs).
+const MEMORY_SAMPLE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(5);
+
 fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> {
     let faults = match std::env::var(FAULT_ENV) {
         Ok(spec) => fault::parse(&spec)?,
@@ -97,6 +100,7 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
     write_frame(output, &ToParent::Ready { pid: std::process::id() })?;
     let mut pass: Option<Pass> = None;
     let mut memory = MemoryUse::sample();
+    let mut sampled = Instant::now();
     while let Some(message) = read_frame::<ToWorker>(input)? {
         let (pass_id, chunk) = match message {
             ToWorker::Pass(next) => {
@@ -129,7 +133,12 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
         }
         let started = Instant::now();
         let partial = compute_chunk(&plan, current, &store, &chunk)?;
-        memory.update();
+        // Reading /proc costs tens of microseconds: every chunk of the usual size (which takes longer than
+        // the interval), but not every one of a run of tiny chunks.
+        if sampled.elapsed() >= MEMORY_SAMPLE_INTERVAL {
+            memory.update();
+            sampled = Instant::now();
+        }
         write_frame(output, &ToParent::Done { pass: pass_id, chunk: chunk.id, partial, memory })?;
         if verbose >= 2 {
             let (rows, ms) = (chunk.rows.end - chunk.rows.start, started.elapsed().as_secs_f64() * 1e3);
