@@ -34,6 +34,7 @@ const ANALYSES: &[&[&str]] = &[
     &["quantile", "--column", "k2", "--q", "0.25,0.75", "--method", "midpoint"],
     &["quantile", "--column", "a", "--q", "0.5,0.9", "--approx"],
     &["groupby", "--by", "k1", "--agg", "count,sum(a),mean(b),var(d),min(c),null_count(c)"],
+    &["groupby", "--by", "k2", "--agg", "count,mean(a),std(b)", "--sort", "std(b)", "--desc", "--limit", "30"],
     &["distinct", "--columns", "k1,k2"],
     &["distinct", "--columns", "k2", "--approx"],
     &["top", "--column", "k1", "-k", "5"],
@@ -149,7 +150,7 @@ fn uneven_merge_trees_over_4_and_5_ranks_give_the_same_bytes() {
     let Some(bin) = mpi_bin() else { return };
     let dir = Dir::new();
     generate(&bin, &dir, "g.arrow", ROWS);
-    for analysis in [ANALYSES[0], ANALYSES[2], ANALYSES[9]] {
+    for analysis in [ANALYSES[0], ANALYSES[2], ANALYSES[9], ANALYSES[10]] {
         let expected = local(&bin, dir.path(), analysis);
         for ranks in [4, 5] {
             let out = under_mpi(&bin, dir.path(), ranks, analysis, "1");
@@ -157,6 +158,35 @@ fn uneven_merge_trees_over_4_and_5_ranks_give_the_same_bytes() {
             assert!(out.stdout == expected, "-n {ranks} {analysis:?} differs from the local run");
         }
     }
+}
+
+/// A group-by of about 260,000 groups (partitioned states): the ranks exchange partitions instead of
+/// sending whole states up the tree, each merges its share, rank 0 joins them, and the bytes are still
+/// the local run's.
+#[test]
+fn group_by_states_are_exchanged_partition_by_partition() {
+    let Some(bin) = mpi_bin() else { return };
+    let dir = Dir::new();
+    generate(&bin, &dir, "g.arrow", ROWS);
+    let analysis: &[&str] = &["groupby", "--by", "k2", "--agg", "count,sum(a)"];
+    let expected = local(&bin, dir.path(), analysis);
+    let mut cmd = mpirun();
+    cmd.args(["-n", "3"]).arg(&bin);
+    cmd.args(args(analysis, "g.arrow", &["--executor", "mpi", "--workers", "1", "-vv"]));
+    let (out, _) = run(cmd, dir.path());
+    assert!(out.status.success(), "failed:\n{}", lossy(&out.stderr));
+    assert!(out.stdout == expected, "differs from the local run");
+    let stderr = lossy(&out.stderr);
+    for rank in 0..3 {
+        assert!(
+            stderr.contains(&format!("rank {rank}: pass 0: exchanged group-by partitions")),
+            "rank {rank} did not exchange:\n{stderr}"
+        );
+    }
+    for rank in 1..3 {
+        assert!(stderr.contains(&format!("rank {rank}: pass 0: sent its merged partitions")), "{stderr}");
+    }
+    assert!(!stderr.contains("tree nodes"), "a group-by state went up the tree:\n{stderr}");
 }
 
 /// More ranks than chunks: a rank with no chunk still takes part in every pass.

@@ -523,3 +523,53 @@ fn group_states_obey_the_partial_laws() {
         assert!(a == b, "decoded and original states merge alike by {by:?}");
     }
 }
+
+/// The partition exchange of the MPI executor (`stats::slices`): the states of four stretches of rows cut
+/// into slices for 1, 2, 3 and 5 owners, each owner merging its slices in the same order, joined, give
+/// the same groups, bit for bit, as merging the whole states, for small (one-table) and partitioned ones.
+#[test]
+fn states_merged_slice_by_slice_and_joined_equal_the_whole_merge() {
+    use tally_engine::stats::slices::{cut, join};
+    let data = rows(48_000, 12, 30_000);
+    for (by, groups) in [(&["ki"][..], "one table"), (&["id"][..], "partitioned"), (&["ks", "kd"][..], "two keys")] {
+        let r = request(by, ALL_AGGS);
+        let parts: Vec<Outcome> =
+            data.chunks(12_000).map(|rows| run_with(&store(rows, &[]), &r, ExecutorKind::Serial, 1, 4_000)).collect();
+        let states: Vec<&tally_engine::stats::PartialSet> = parts.iter().map(|o| &o.state).collect();
+        let mut whole = states[0].clone();
+        for s in &states[1..] {
+            whole.merge(s).unwrap();
+        }
+        let empty = tally_engine::stats::PartialSet {
+            rows: 0,
+            stats: vec![tally_engine::stats::AnyPartial::Groups(Box::new(tally_engine::stats::Groups::new(
+                &match &parts[0].resolved {
+                    tally_engine::analysis::Resolved::GroupBy(res) => res.spec.clone(),
+                    other => panic!("{other:?}"),
+                },
+            )))],
+        };
+        let finish = |s: &tally_engine::stats::PartialSet| parts[0].resolved.finish(s, input()).unwrap();
+        let AnalysisResult::GroupBy(expected) = finish(&whole) else { panic!("not a group-by") };
+        check(&expected, &data, by, &format!("whole merge by {by:?}"));
+        for owners in [1, 2, 3, 5] {
+            let cuts: Vec<Vec<_>> = states.iter().map(|s| cut((*s).clone(), &empty, owners).unwrap()).collect();
+            let merged: Vec<_> = (0..owners)
+                .map(|q| {
+                    let mut m = cuts[0][q].clone();
+                    for c in &cuts[1..] {
+                        m.merge(&c[q]).unwrap();
+                    }
+                    m
+                })
+                .collect();
+            let joined = join(merged).unwrap();
+            assert_eq!(joined.rows, whole.rows, "{groups}, {owners} owners: rows");
+            let AnalysisResult::GroupBy(got) = finish(&joined) else { panic!("not a group-by") };
+            assert!(
+                format!("{:?}", got.groups) == format!("{:?}", expected.groups),
+                "{groups}, {owners} owners: the joined slices differ from the whole merge"
+            );
+        }
+    }
+}

@@ -32,6 +32,7 @@ pub mod moments;
 pub mod numeric;
 pub mod order_key;
 pub mod range;
+pub mod slices;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 

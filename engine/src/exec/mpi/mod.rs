@@ -8,6 +8,8 @@
 //!      run_pass:  threads executor (--workers N) over chunks [r·n/R, (r+1)·n/R) ──► local Aggregator
 //!      finish_pass: binomial tree over ranks, round j: rank r + 2^j ──(its Aggregator's tree nodes)──►
 //!                   rank r (r a multiple of 2^(j+1)): Aggregator::push_node ... ──► rank 0: the merged pass
+//!        or, with group-by states: nodes cut by partition ──alltoallv──► rank q merges partitions
+//!                   p % ranks == q ──send──► rank 0 joins the slices: the merged pass
 //! ```
 //!
 //! Each rank takes a contiguous block of the fixed chunk list, so its chunks form whole subtrees of the
@@ -15,9 +17,12 @@
 //! handed the nodes of its neighbours merges exactly the siblings the local run merges, in the same order,
 //! whichever rank does it. The result is bit-identical to a local run for any rank count; rank 0 receives
 //! log2(ranks) messages. Only the main thread calls MPI (`MPI_THREAD_FUNNELED`); rayon's threads only
-//! compute. What this module does not do: retry a dead rank (MPI has no such thing: the job fails), or
-//! exchange partitioned states (group-by, distinct) partition by partition (`MPI_Alltoallv`): their states
-//! travel whole up the tree, like every other statistic's.
+//! compute. A pass with group-by states (group-by, exact distinct, top-k: the states that grow with the
+//! data) skips the tree: every rank cuts its nodes into one slice per rank by radix partition
+//! (`stats::slices`), the ranks swap slices at once (`MPI_Alltoallv`), each merges the partitions it owns
+//! in the canonical tree, and rank 0 gathers and joins the merged slices; the other ranks finish with the
+//! empty state, so only rank 0, which prints, ever holds every group. What this module does not do: retry
+//! a dead rank (MPI has no such thing: the job fails).
 
 mod session;
 mod wire;

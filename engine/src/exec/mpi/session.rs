@@ -1,5 +1,6 @@
 //! One rank's MPI session: its block of chunks on the local threads pool, the pass's tree nodes merged up
-//! a binomial tree of ranks to rank 0, and the run's steps decided at rank 0 and broadcast (see the module
+//! a binomial tree of ranks to rank 0 (or, for group-by states, exchanged partition by partition and
+//! merged on every rank at once), and the run's steps decided at rank 0 and broadcast (see the module
 //! docs of `exec::mpi`).
 
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::exec::threads::Threads;
 use crate::exec::{ExecReport, OnPartial, Session};
 use crate::plan::{Pass, Plan};
-use crate::stats::{self, PartialSet};
+use crate::stats::{self, PartialSet, slices};
 use crate::store::Store;
 
 pub(super) struct MpiSession<'a> {
@@ -26,6 +27,9 @@ pub(super) struct MpiSession<'a> {
     workers: usize,
     passes: usize,
     busy: Duration,
+    /// The empty state of the last pass that exchanged group-by partitions: what the other ranks finish
+    /// with, since only rank 0 ever holds every group.
+    exchanged: Option<PartialSet>,
 }
 
 impl<'a> MpiSession<'a> {
@@ -54,11 +58,75 @@ impl<'a> MpiSession<'a> {
             all_chunks.len()
         );
         let local = local.start_over(plan, store, mine)?;
-        Ok(MpiSession { world, rank, ranks, local, chunks: all_chunks.len(), workers, passes: 0, busy: Duration::ZERO })
+        Ok(MpiSession {
+            world,
+            rank,
+            ranks,
+            local,
+            chunks: all_chunks.len(),
+            workers,
+            passes: 0,
+            busy: Duration::ZERO,
+            exchanged: None,
+        })
     }
 
     fn is_root(&self) -> bool {
         self.rank == ROOT as usize
+    }
+
+    /// The partition exchange of a pass with group-by states: every rank cuts its tree nodes into one
+    /// slice per rank (`stats::slices`: rank q gets partitions `p % ranks == q`, rank 0 the other entries
+    /// too), all ranks swap slices at once (`MPI_Alltoallv`), each merges the slices it owns in the
+    /// canonical tree (the same merges as a local run, partition by partition), and rank 0 gathers the
+    /// merged slices and joins them. No rank merges more than its share of the groups; rank 0 receives
+    /// every group once, merged, because it finishes and prints the result.
+    fn exchange_partitions(
+        &mut self,
+        pass: usize,
+        aggregator: Aggregator,
+        empty: &PartialSet,
+    ) -> Result<Option<PartialSet>> {
+        let mut outgoing: Vec<Vec<(Node, PartialSet)>> = (0..self.ranks).map(|_| Vec::new()).collect();
+        for (node, set) in aggregator.into_nodes() {
+            for (to, slice) in outgoing.iter_mut().zip(slices::cut(set, empty, self.ranks)?) {
+                to.push((node, slice));
+            }
+        }
+        let messages = outgoing.iter().map(stats::encode).collect::<Result<Vec<_>>>()?;
+        drop(outgoing);
+        let incoming = wire::all_to_all(&self.world, &messages);
+        let mut mine = Aggregator::new(self.chunks);
+        for (peer, bytes) in incoming.iter().enumerate() {
+            let from = |e: Error| e.with_worker(format!("rank {peer}"));
+            let nodes: Vec<(Node, PartialSet)> = stats::decode(bytes).map_err(from)?;
+            for (node, slice) in nodes {
+                mine.push_node(node, slice).map_err(from)?;
+            }
+        }
+        let merged = mine.finish(empty.clone())?;
+        tracing::debug!(
+            "rank {}: pass {pass}: exchanged group-by partitions: sent {} bytes, received {} bytes",
+            self.rank,
+            messages.iter().map(Vec::len).sum::<usize>(),
+            incoming.iter().map(Vec::len).sum::<usize>()
+        );
+        if !self.is_root() {
+            let message = stats::encode(&merged)?;
+            wire::send(&self.world, ROOT as usize, &message);
+            tracing::debug!(
+                "rank {}: pass {pass}: sent its merged partitions, {} bytes, to rank 0",
+                self.rank,
+                message.len()
+            );
+            return Ok(None);
+        }
+        let mut parts = vec![merged];
+        for peer in 1..self.ranks {
+            let message = wire::receive(&self.world, peer);
+            parts.push(stats::decode(&message).map_err(|e| e.with_worker(format!("rank {peer}")))?);
+        }
+        Ok(Some(slices::join(parts)?))
     }
 }
 
@@ -80,6 +148,13 @@ impl Session for MpiSession<'_> {
         let start = Instant::now();
         let pass = self.passes;
         self.passes += 1;
+        self.exchanged = None;
+        if self.ranks > 1 && self.chunks > 0 && slices::has_groups(&empty) {
+            let merged = self.exchange_partitions(pass, aggregator, &empty);
+            self.exchanged = Some(empty);
+            self.busy += start.elapsed();
+            return merged;
+        }
         let (mut received, mut bytes) = (0usize, 0usize);
         let mut step = 1;
         while step < self.ranks {
@@ -119,7 +194,8 @@ impl Session for MpiSession<'_> {
         Ok(Some(merged))
     }
 
-    /// Rank 0 decides and broadcasts; the others take its step. A last step that leaves the final state
+    /// Rank 0 decides and broadcasts; with a group-by state in the last pass, the other ranks finish with
+    /// its empty state instead of a copy of every group (they print nothing). the others take its step. A last step that leaves the final state
     /// with rank 0 (`Done`) reaches the others as `Finish` with that state, so every rank ends the run
     /// with the same result.
     fn next_step(
@@ -131,7 +207,13 @@ impl Session for MpiSession<'_> {
         let step = if self.is_root() {
             let step = decide(previous)?;
             let shared = match (&step, previous) {
-                (Step::Done(resolved), Some(state)) => stats::encode(&Step::Finish(resolved.clone(), state.clone()))?,
+                (Step::Done(resolved), Some(state)) => {
+                    let shared = match &self.exchanged {
+                        Some(empty) => PartialSet { rows: state.rows, stats: empty.stats.clone() },
+                        None => state.clone(),
+                    };
+                    stats::encode(&Step::Finish(resolved.clone(), shared))?
+                }
                 _ => stats::encode(&step)?,
             };
             let bytes = wire::broadcast(&self.world, shared);

@@ -1,7 +1,9 @@
-//! Byte messages between the ranks: broadcast from rank 0, one rank to another, all-gather of one word.
+//! Byte messages between the ranks: broadcast from rank 0, one rank to another, every rank to every rank
+//! (all-to-all), all-gather of one word.
 //! Payloads are `stats::encode`d (versioned postcard), so this module only moves bytes and their lengths.
 //! MPI counts are C `int`s: messages go in pieces of at most [`PIECE`] bytes, so they have no size limit.
 
+use mpi::datatype::{Partition, PartitionMut};
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 
@@ -49,4 +51,40 @@ pub(super) fn all_gather(world: &SimpleCommunicator, word: u64) -> Vec<u64> {
     let mut all = vec![0u64; world.size() as usize];
     world.all_gather_into(&word, &mut all[..]);
     all
+}
+
+/// `messages[q]` to rank `q`, from every rank at once (`MPI_Alltoallv`); returns what each rank sent to
+/// this one, in rank order. Counts and displacements are C `int`s, so large messages go in rounds of at
+/// most [`PIECE`]` / ranks` bytes per pair (every rank takes part in every round, possibly with nothing).
+pub(super) fn all_to_all(world: &SimpleCommunicator, messages: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let ranks = world.size() as usize;
+    let send_lens: Vec<u64> = messages.iter().map(|m| m.len() as u64).collect();
+    let mut recv_lens = vec![0u64; ranks];
+    world.all_to_all_into(&send_lens[..], &mut recv_lens[..]);
+    let piece = (PIECE / ranks).max(1);
+    let rounds_here = send_lens.iter().chain(&recv_lens).map(|&l| (l as usize).div_ceil(piece)).max().unwrap_or(0);
+    let mut rounds = 0u64;
+    world.all_reduce_into(&(rounds_here as u64), &mut rounds, mpi::collective::SystemOperation::max());
+    let mut received: Vec<Vec<u8>> = recv_lens.iter().map(|&l| Vec::with_capacity(l as usize)).collect();
+    for round in 0..rounds as usize {
+        let range = |len: usize| (round * piece).min(len)..((round + 1) * piece).min(len);
+        let send_parts: Vec<&[u8]> = messages.iter().map(|m| &m[range(m.len())]).collect();
+        let send: Vec<u8> = send_parts.concat();
+        let send_counts: Vec<i32> = send_parts.iter().map(|p| p.len() as i32).collect();
+        let recv_counts: Vec<i32> = recv_lens.iter().map(|&l| range(l as usize).len() as i32).collect();
+        let displacements = |counts: &[i32]| -> Vec<i32> {
+            counts.iter().scan(0, |at, &c| Some(std::mem::replace(at, *at + c))).collect()
+        };
+        let (send_displs, recv_displs) = (displacements(&send_counts), displacements(&recv_counts));
+        let mut buf = vec![0u8; recv_counts.iter().map(|&c| c as usize).sum()];
+        {
+            let outgoing = Partition::new(&send[..], &send_counts[..], &send_displs[..]);
+            let mut incoming = PartitionMut::new(&mut buf[..], &recv_counts[..], &recv_displs[..]);
+            world.all_to_all_varcount_into(&outgoing, &mut incoming);
+        }
+        for ((into, &at), &count) in received.iter_mut().zip(&recv_displs).zip(&recv_counts) {
+            into.extend_from_slice(&buf[at as usize..(at + count) as usize]);
+        }
+    }
+    received
 }

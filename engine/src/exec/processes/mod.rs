@@ -4,6 +4,7 @@
 //! multi-threaded parent). Each maps the same data (the input file's page cache, or the inherited sealed
 //! memfd), receives chunk ids over a pipe and answers with partial states; the parent only merges.
 
+mod chunk_queue;
 mod fault;
 mod protocol;
 mod supervisor;

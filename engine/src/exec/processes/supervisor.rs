@@ -4,7 +4,8 @@
 //! One event loop on the calling thread owns all decisions; per worker, one thread reads its stdout
 //! frames and one forwards its stderr lines, both feeding the loop through a channel. Scheduling is
 //! dynamic: each worker holds at most [`IN_FLIGHT`] chunks (one computing, one queued in its pipe), and
-//! every reply pulls the next chunk. When a worker dies, the chunk it was computing is charged one
+//! every reply pulls the next chunk, preferring the chunks that worker computed in an earlier pass
+//! ([`ChunkQueue`]: their pages are mapped in it already). When a worker dies, the chunk it was computing is charged one
 //! attempt and every chunk it held goes back to the front of the queue for a fresh worker. Any exit from
 //! this module, error or panic included, kills and reaps every worker ([`Pool`]'s `Drop`).
 
@@ -16,6 +17,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use super::Processes;
+use super::chunk_queue::ChunkQueue;
 use super::protocol::{ToParent, ToWorker, input_spec, read_frame, write_frame};
 use super::worker::{PARENT_PID_ENV, VERBOSE_ENV};
 use crate::error::{Error, ErrorKind, Result};
@@ -94,10 +96,13 @@ pub(super) struct ProcessSession<'a> {
     startup_failures: u32,
     passes: usize,
     compute: Duration,
+    /// Per chunk id: the worker that computed it last (its pages are mapped there).
+    owner: Vec<Option<usize>>,
 }
 
 pub(super) fn start<'a>(exec: &'a Processes, plan: &'a Plan, store: &'a Store) -> Result<ProcessSession<'a>> {
     let chunks = plan.chunks();
+    let owner = vec![None; chunks.len()];
     let (tx, rx) = mpsc::channel();
     let target = exec.workers.min(chunks.len()).max(1);
     let mut pool = Pool {
@@ -118,7 +123,7 @@ pub(super) fn start<'a>(exec: &'a Processes, plan: &'a Plan, store: &'a Store) -
     for _ in 0..target {
         pool.spawn()?;
     }
-    Ok(ProcessSession { pool, rx, chunks, target, startup_failures: 0, passes: 0, compute: Duration::ZERO })
+    Ok(ProcessSession { pool, rx, chunks, target, startup_failures: 0, passes: 0, compute: Duration::ZERO, owner })
 }
 
 impl Session for ProcessSession<'_> {
@@ -134,7 +139,12 @@ impl Session for ProcessSession<'_> {
         }
         let mut state = Schedule {
             pass: pass.id,
-            queue: self.chunks.iter().map(|c| c.id).collect(),
+            queue: ChunkQueue::new(
+                self.chunks.iter().map(|c| c.id),
+                &self.owner,
+                &self.pool.workers.iter().map(|w| w.id).collect::<Vec<_>>(),
+            ),
+            owner: std::mem::take(&mut self.owner),
             attempts: vec![0; self.chunks.len()],
             remaining: self.chunks.len(),
             startup_failures: self.startup_failures,
@@ -144,6 +154,7 @@ impl Session for ProcessSession<'_> {
             state.feed(&mut self.pool, id, &self.chunks);
         }
         let outcome = state.drive(&mut self.pool, &self.rx, &self.chunks, on_partial);
+        self.owner = std::mem::take(&mut state.owner);
         self.startup_failures = state.startup_failures;
         self.passes += 1;
         // The first pass also waits for the workers to become ready: that part is `spawn`.
@@ -177,7 +188,9 @@ impl Session for ProcessSession<'_> {
 
 struct Schedule {
     pass: u32,
-    queue: VecDeque<usize>,
+    queue: ChunkQueue,
+    /// Per chunk id: the worker that computed it last, updated as partials arrive.
+    owner: Vec<Option<usize>>,
     attempts: Vec<u32>,
     remaining: usize,
     startup_failures: u32,
@@ -243,6 +256,9 @@ impl Schedule {
                 }
                 self.startup_failures = 0;
                 self.remaining -= 1;
+                if let Some(owner) = self.owner.get_mut(chunk) {
+                    *owner = Some(id);
+                }
                 on_partial(chunk, partial)?;
             }
             ToParent::Failed { message, input_error } => {
@@ -265,7 +281,7 @@ impl Schedule {
             return;
         }
         while w.in_flight.len() < IN_FLIGHT {
-            let Some(next) = self.queue.pop_front() else { break };
+            let Some(next) = self.queue.next_for(id) else { break };
             let Some(stdin) = w.stdin.as_mut() else { break };
             if w.in_flight.is_empty() {
                 w.busy_since = Instant::now();
@@ -329,8 +345,9 @@ impl Schedule {
                 .with_worker(describe_worker(&w)));
             }
         }
+        self.queue.forget(id);
         for &c in w.in_flight.iter().rev() {
-            self.queue.push_front(c);
+            self.queue.requeue(c);
         }
         if pool.workers.len() < self.target && !self.queue.is_empty() {
             pool.spawn()?;

@@ -384,6 +384,37 @@ impl Groups {
         }
     }
 
+    /// The state cut into `owners` slices by partition: slice `q` holds partition `p` when
+    /// `p % owners == q` and empty tables elsewhere (a one-table state is split first). Each partition
+    /// merges apart from the others, so merging the slices separately (in the same order) and joining
+    /// them with [`Groups::join`] gives the same groups, bit for bit, as merging the whole states. The
+    /// MPI executor sends each slice to the rank that merges it.
+    pub fn into_slices(mut self, owners: usize) -> Vec<Groups> {
+        let owners = owners.max(1);
+        if self.parts.len() == 1 {
+            self.split();
+        }
+        let template = self.parts[0].empty_like();
+        let mut slices: Vec<Groups> =
+            (0..owners).map(|_| Groups { parts: (0..PARTITIONS).map(|_| template.empty_like()).collect() }).collect();
+        for (p, table) in self.parts.into_iter().enumerate() {
+            slices[p % owners].parts[p] = table;
+        }
+        slices
+    }
+
+    /// The inverse of [`Groups::into_slices`]: partition `p` from slice `p % slices.len()`.
+    pub fn join(slices: Vec<Groups>) -> Result<Groups, String> {
+        let owners = slices.len();
+        if owners == 0 || slices.iter().any(|s| s.parts.len() != PARTITIONS) {
+            return Err(format!("cannot join {owners} group-by slices: each must have {PARTITIONS} partitions"));
+        }
+        let mut slices: Vec<Vec<Option<GroupTable>>> =
+            slices.into_iter().map(|s| s.parts.into_iter().map(Some).collect()).collect();
+        let parts = (0..PARTITIONS).map(|p| slices[p % owners][p].take().expect("each partition is taken once"));
+        Ok(Groups { parts: parts.collect() })
+    }
+
     /// Whether the states can merge (same partitions, key layout and accumulators).
     pub fn compatible(&self, other: &Groups) -> bool {
         let ok = |n: usize| n == 1 || n == PARTITIONS;
