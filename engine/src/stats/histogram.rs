@@ -23,6 +23,9 @@ use super::numeric::{AsF64, NumericChunk, numeric_dispatch};
 /// Count arrays the kernel interleaves.
 const WAYS: usize = 4;
 
+/// Values whose slots are computed before they are counted.
+const BLOCK: usize = 64;
+
 /// The mergeable state. `Default` (no counts yet) is the merge identity; `update` sizes `counts`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Histogram {
@@ -60,9 +63,17 @@ impl Histogram {
             self.counts = vec![0; bins];
         }
         let mut slots = Slots::new(bins);
-        match spec.uniform() {
-            Some(u) => numeric_dispatch!(chunk, c => slots.count(c.values, c.validity, |x| u.slot(x))),
-            None => numeric_dispatch!(chunk, c => slots.count(c.values, c.validity, |x| search_slot(spec, x))),
+        match (spec.uniform(), chunk) {
+            (Some(u), NumericChunk::F64(c)) => {
+                slots.count(c.values, c.validity, |x| u.slot(x), |xs, out| u.fill(xs, out))
+            }
+            (Some(u), chunk) => {
+                numeric_dispatch!(chunk, c => slots.count(c.values, c.validity, |x| u.slot(x), one_by_one(|x| u.slot(x))))
+            }
+            (None, chunk) => {
+                let slot = |x| search_slot(spec, x);
+                numeric_dispatch!(chunk, c => slots.count(c.values, c.validity, slot, one_by_one(slot)))
+            }
         }
         let total = slots.total();
         self.counts.iter_mut().zip(&total[1..=bins]).for_each(|(c, t)| *c += t);
@@ -113,6 +124,16 @@ fn search_slot(spec: &HistogramSpec, x: f64) -> usize {
     }
 }
 
+/// A block filler that computes each slot on its own.
+#[inline(always)]
+fn one_by_one<T: AsF64>(slot: impl Fn(f64) -> usize + Copy) -> impl Fn(&[T], &mut [usize]) + Copy {
+    move |xs, out| {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = slot(x.as_f64());
+        }
+    }
+}
+
 /// Per-call scratch: `WAYS` count arrays side by side, each of `bins + 4` slots: underflow, the bins,
 /// overflow, NaN, and a discard slot for masked rows. Every row increments exactly one slot, so the
 /// counting loop has no branch on the value (out-of-range, NaN and masked rows are slots like the bins).
@@ -135,12 +156,18 @@ impl Slots {
     /// serialise on one counter). 64-row validity words that are all set take the dense loop; the others
     /// send masked rows to the discard slot with a select rather than a branch.
     #[inline(always)]
-    fn count<T: AsF64>(&mut self, values: &[T], validity: Option<&[u64]>, slot: impl Fn(f64) -> usize + Copy) {
-        let Some(words) = validity else { return self.dense(values, slot) };
+    fn count<T: AsF64>(
+        &mut self,
+        values: &[T],
+        validity: Option<&[u64]>,
+        slot: impl Fn(f64) -> usize + Copy,
+        fill: impl Fn(&[T], &mut [usize]) + Copy,
+    ) {
+        let Some(words) = validity else { return self.dense(values, fill) };
         let masked = self.masked();
         for (xs, &word) in values.chunks(64).zip(words) {
             if word == u64::MAX {
-                self.dense(xs, slot);
+                self.dense(xs, fill);
                 continue;
             }
             for (i, &x) in xs.iter().enumerate() {
@@ -150,18 +177,26 @@ impl Slots {
         }
     }
 
+    /// Blocks of [`BLOCK`] values: first every slot of the block (`fill`: four at a time with AVX2 for
+    /// float64 columns of equal-width bins), then the increments. Computing and counting each value in one
+    /// loop ran at about 13 cycles per value.
     #[inline(always)]
-    fn dense<T: AsF64>(&mut self, xs: &[T], slot: impl Fn(f64) -> usize + Copy) {
+    fn dense<T: AsF64>(&mut self, xs: &[T], fill: impl Fn(&[T], &mut [usize])) {
         let stride = self.stride;
-        let groups = xs.chunks_exact(WAYS);
-        let tail = groups.remainder();
-        for group in groups {
-            for (way, &x) in group.iter().enumerate() {
-                self.ways[way * stride + slot(x.as_f64())] += 1;
+        let mut slots = [0usize; BLOCK];
+        for block in xs.chunks(BLOCK) {
+            let slots = &mut slots[..block.len()];
+            fill(block, slots);
+            let groups = slots.chunks_exact(WAYS);
+            let tail = groups.remainder();
+            for group in groups {
+                for (way, &s) in group.iter().enumerate() {
+                    self.ways[way * stride + s] += 1;
+                }
             }
-        }
-        for &x in tail {
-            self.ways[slot(x.as_f64())] += 1;
+            for &s in tail {
+                self.ways[s] += 1;
+            }
         }
     }
 

@@ -133,7 +133,11 @@ impl HistogramSpec {
             ext.extend_from_slice(&self.edges[..bins]);
             ext.push(self.hi().next_up());
             ext.push(f64::NAN);
-            Uniform { lo: self.lo(), scale, bins: bins as f64, nan: bins + 2, ext }
+            #[cfg(target_arch = "x86_64")]
+            let avx2 = std::arch::is_x86_feature_detected!("avx2");
+            #[cfg(not(target_arch = "x86_64"))]
+            let avx2 = false;
+            Uniform { lo: self.lo(), scale, bins: bins as f64, nan: bins + 2, ext, avx2 }
         })
     }
 
@@ -161,12 +165,17 @@ impl HistogramSpec {
 /// bin rule exactly, so the counts are NumPy's.
 #[derive(Clone, Debug)]
 pub(crate) struct Uniform {
-    lo: f64,
-    scale: f64,
-    bins: f64,
-    nan: usize,
-    ext: Vec<f64>,
+    pub(super) lo: f64,
+    pub(super) scale: f64,
+    pub(super) bins: f64,
+    pub(super) nan: usize,
+    pub(super) ext: Vec<f64>,
+    /// Whether this CPU has AVX2 ([`Uniform::fill`] then takes `uniform_avx2`).
+    avx2: bool,
 }
+
+/// 1.5·2⁵²: adding it to a float in (−2⁵¹, 2⁵¹) rounds it to an integer held in the low mantissa bits.
+pub(super) const MAGIC: f64 = 6_755_399_441_055_744.0;
 
 impl Uniform {
     /// The slot of any `x`, NaN and infinities included.
@@ -180,18 +189,74 @@ impl Uniform {
         // adding 1.5·2⁵² rounds `est − 0.5` to an integer in the low mantissa bits. That is floor(est),
         // except for an integral `est` rounded down (ties to even), one below: still within one slot of
         // the rule's slot, since the estimate is off by less than half a bin (doc of `Uniform`).
-        const MAGIC: f64 = 6_755_399_441_055_744.0;
         let r = ((est - 0.5) + MAGIC).to_bits().wrapping_sub(MAGIC.to_bits());
-        let mut s = r.wrapping_add(1) as usize;
-        s -= usize::from(x < self.ext[s]);
-        s += usize::from(x >= self.ext[s + 1]);
+        // Both corrections cannot apply at once (`ext` ascends), so they read the edges around the estimate
+        // independently (as the AVX2 build's two gathers do).
+        let s = r.wrapping_add(1) as usize;
+        let s = s - usize::from(x < self.ext[s]) + usize::from(x >= self.ext[s + 1]);
         if x.is_nan() { self.nan } else { s }
+    }
+
+    /// `out[i] = self.slot(xs[i])` for a block of values, four at a time with AVX2 where the CPU has it
+    /// (the same slots: `uniform_avx2`).
+    #[inline]
+    pub(crate) fn fill(&self, xs: &[f64], out: &mut [usize]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is set only when the CPU supports AVX2, the only requirement of `fill_slots`.
+            return unsafe { super::uniform_avx2::fill_slots(self, xs, out) };
+        }
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.slot(x);
+        }
+    }
+
+    /// The portable build of [`Self::fill`], for tests that compare the two.
+    #[cfg(test)]
+    pub(crate) fn without_avx2(&self) -> Uniform {
+        Uniform { avx2: false, ..self.clone() }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rule itself, by search: 0 underflow, 1 + bin, bins + 1 overflow, bins + 2 NaN.
+    fn rule_slot(spec: &HistogramSpec, x: f64) -> usize {
+        if x.is_nan() {
+            spec.bins() + 2
+        } else if x < spec.lo() {
+            0
+        } else if x > spec.hi() {
+            spec.bins() + 1
+        } else {
+            1 + spec.search(x)
+        }
+    }
+
+    #[test]
+    fn avx2_and_portable_slots_agree_with_the_rule_value_by_value() {
+        let mut next = crate::stats::test_rng(0x5eed);
+        let cases = [(-4.0, 4.0, 100), (0.0, 1.0, 3), (1e9, 1e9 + 7.0, 7), (-1e-3, 2e-3, 1000), (-5.0, 5.0, 1)];
+        for (lo, hi, bins) in cases {
+            let spec = HistogramSpec::equal_width(lo, hi, bins).unwrap();
+            let u = spec.uniform().expect("equal-width bins take the arithmetic estimate");
+            let mut xs: Vec<f64> = spec.edges().iter().flat_map(|&e| [e, e.next_up(), e.next_down()]).collect();
+            xs.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, lo - 1.0, hi + 1.0]);
+            xs.extend([f64::MAX, f64::MIN, f64::MIN_POSITIVE, -f64::MIN_POSITIVE, 5e-324]);
+            let span = hi - lo;
+            xs.extend((0..5000).map(|_| lo - span / 10.0 + (next() >> 11) as f64 / (1u64 << 53) as f64 * span * 1.2));
+            let mut fast = vec![usize::MAX; xs.len()];
+            u.fill(&xs, &mut fast);
+            let mut portable = vec![usize::MAX; xs.len()];
+            u.without_avx2().fill(&xs, &mut portable);
+            assert_eq!(fast, portable, "range {lo}..{hi}, {bins} bins");
+            for (x, s) in xs.iter().zip(&fast) {
+                assert_eq!(*s, rule_slot(&spec, *x), "x = {x:e}, range {lo}..{hi}, {bins} bins");
+            }
+        }
+    }
 
     #[test]
     fn linspace_matches_known_numpy_outputs() {

@@ -33,6 +33,8 @@ pub mod numeric;
 pub mod order_key;
 pub mod range;
 pub mod slices;
+#[cfg(target_arch = "x86_64")]
+mod uniform_avx2;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 

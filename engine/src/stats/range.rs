@@ -31,24 +31,44 @@ impl Range {
     pub fn update_float<T: FloatElem>(&mut self, chunk: ColumnChunk<'_, T>) {
         let mut scratch = Vec::new();
         let xs = T::widen(chunk.values, &mut scratch);
-        self.fold(xs, chunk.validity, |x| x);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return self.fold(
+                xs,
+                chunk.validity,
+                |x| x,
+                |acc, block| {
+                    // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `avx2::dense`.
+                    unsafe { avx2::dense(acc, block) }
+                },
+            );
+        }
+        self.fold(xs, chunk.validity, |x| x, |acc, block| acc.dense(block, |x| x));
     }
 
     pub fn update_int<T: IntElem + AsF64>(&mut self, chunk: ColumnChunk<'_, T>) {
-        self.fold(chunk.values, chunk.validity, AsF64::as_f64);
+        self.fold(chunk.values, chunk.validity, AsF64::as_f64, |acc, block| acc.dense(block, AsF64::as_f64));
     }
 
-    /// Runs of 64 valid rows (a validity word of all ones, or no validity) take the branch-free lane loop;
-    /// other words visit their set bits. Min and max do not depend on the order values are seen, so the
-    /// result equals a plain loop's (the sign of a zero extreme aside, which comparisons cannot see).
-    fn fold<T: Copy>(&mut self, xs: &[T], validity: Option<&[u64]>, f: impl Fn(T) -> f64 + Copy) {
+    /// Runs of 64 valid rows (a validity word of all ones, or no validity) take the branch-free lane loop
+    /// (`dense`: for float64 on AVX2, `avx2::dense`); other words visit their set bits. Min and max do not
+    /// depend on the order values are seen, so the result equals a plain loop's (the sign of a zero extreme
+    /// aside, which comparisons cannot see).
+    #[inline(always)]
+    fn fold<T: Copy>(
+        &mut self,
+        xs: &[T],
+        validity: Option<&[u64]>,
+        f: impl Fn(T) -> f64 + Copy,
+        dense: impl Fn(&mut Lanes, &[T]),
+    ) {
         let mut acc = Lanes::new(self);
         match validity {
-            None => acc.dense(xs, f),
+            None => dense(&mut acc, xs),
             Some(words) => {
                 for (w, block) in words.iter().zip(xs.chunks(64)) {
                     if *w == u64::MAX && block.len() == 64 {
-                        acc.dense(block, f);
+                        dense(&mut acc, block);
                     } else {
                         let mut bits = *w;
                         while bits != 0 {
@@ -93,6 +113,7 @@ impl Lanes {
         self.n[l] += u64::from(finite);
     }
 
+    #[inline(always)]
     fn dense<T: Copy>(&mut self, xs: &[T], f: impl Fn(T) -> f64) {
         let mut groups = xs.chunks_exact(LANES);
         for g in &mut groups {
@@ -105,6 +126,7 @@ impl Lanes {
         }
     }
 
+    #[inline(always)]
     fn one(&mut self, x: f64) {
         self.lane(0, x);
     }
@@ -113,6 +135,61 @@ impl Lanes {
         r.min = self.lo.iter().copied().fold(f64::INFINITY, f64::min);
         r.max = self.hi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         r.finite += self.n.iter().sum::<u64>();
+    }
+}
+
+/// The dense lane loop over float64 with AVX2 intrinsics (LLVM kept the portable loop scalar, or, written
+/// with selects, packed its masks through the stack at half the speed). Lanes 0..4 and 4..8 are two
+/// registers fed the values the portable loop feeds them, `min_pd(v, lo)` is exactly `if v < lo { v } else
+/// { lo }` and `max_pd` likewise, so the result is the portable loop's, bit for bit.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256d, __m256i, _CMP_LT_OQ, _mm256_and_pd, _mm256_blendv_pd, _mm256_castpd_si256, _mm256_castsi256_pd,
+        _mm256_cmp_pd, _mm256_loadu_pd, _mm256_loadu_si256, _mm256_max_pd, _mm256_min_pd, _mm256_set1_epi64x,
+        _mm256_set1_pd, _mm256_storeu_pd, _mm256_storeu_si256, _mm256_sub_epi64,
+    };
+
+    use super::{LANES, Lanes};
+
+    const _: () = assert!(LANES == 8, "two __m256d hold the eight lanes");
+
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn dense(acc: &mut Lanes, xs: &[f64]) {
+        let abs = _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX));
+        let (inf, neg_inf) = (_mm256_set1_pd(f64::INFINITY), _mm256_set1_pd(f64::NEG_INFINITY));
+        // SAFETY: `h` is 0 or 1, so `v[4 * h..]` holds at least four 8-byte lanes; loadu needs no alignment.
+        let load = |v: &[f64; LANES], h: usize| unsafe { _mm256_loadu_pd(v[4 * h..].as_ptr()) };
+        // SAFETY: as for `load`.
+        let load_n = |v: &[u64; LANES], h: usize| unsafe { _mm256_loadu_si256(v[4 * h..].as_ptr().cast()) };
+        let mut lo: [__m256d; 2] = [load(&acc.lo, 0), load(&acc.lo, 1)];
+        let mut hi: [__m256d; 2] = [load(&acc.hi, 0), load(&acc.hi, 1)];
+        let mut n: [__m256i; 2] = [load_n(&acc.n, 0), load_n(&acc.n, 1)];
+        let mut groups = xs.chunks_exact(LANES);
+        for g in &mut groups {
+            for h in 0..2 {
+                // SAFETY: a group holds eight f64, so `g[4 * h..]` holds at least four.
+                let x = unsafe { _mm256_loadu_pd(g[4 * h..].as_ptr()) };
+                let finite = _mm256_cmp_pd::<_CMP_LT_OQ>(_mm256_and_pd(x, abs), inf);
+                lo[h] = _mm256_min_pd(_mm256_blendv_pd(inf, x, finite), lo[h]);
+                hi[h] = _mm256_max_pd(_mm256_blendv_pd(neg_inf, x, finite), hi[h]);
+                // A true comparison is all ones, −1 as an integer: subtracting it counts the value.
+                n[h] = _mm256_sub_epi64(n[h], _mm256_castpd_si256(finite));
+            }
+        }
+        for h in 0..2 {
+            // SAFETY: `acc.lo`, `acc.hi` and `acc.n` hold eight lanes, so each slice from 4·h holds four.
+            unsafe {
+                _mm256_storeu_pd(acc.lo[4 * h..].as_mut_ptr(), lo[h]);
+                _mm256_storeu_pd(acc.hi[4 * h..].as_mut_ptr(), hi[h]);
+                _mm256_storeu_si256(acc.n[4 * h..].as_mut_ptr().cast(), n[h]);
+            }
+        }
+        for &x in groups.remainder() {
+            acc.one(x);
+        }
     }
 }
 
