@@ -13,6 +13,7 @@ mpirun=(${MPIRUN:-mpirun --allow-run-as-root --oversubscribe})
 analyses=(
     "describe --columns a,b,c,d"
     "groupby --by k1 --agg count,mean(a)"
+    "groupby --by k2 --agg count,mean(a)"
 )
 
 seconds() { # runs "$@" with output discarded, prints wall seconds
@@ -39,5 +40,5 @@ for analysis in "${analyses[@]}"; do
     done
     unset times
     "${mpirun[@]}" -n "$ranks" "$bin" "${args[@]}" --executor mpi --workers 1 -v 2>&1 >/dev/null |
-        grep -E 'received|sent|broadcast' | sed "s/^/$analysis | /"
+        grep -E 'received|sent|broadcast|exchanged' | sed "s/^/$analysis | /"
 done
