@@ -34,6 +34,8 @@ use super::numeric::{NumericChunk, numeric_dispatch};
 use block::ColumnBlock;
 
 mod block;
+#[cfg(target_arch = "x86_64")]
+mod block_avx2;
 
 /// Rows per block: k columns × 8 KiB of centered values stay in L2.
 pub const BLOCK: usize = 1024;
@@ -199,6 +201,13 @@ impl CoMoments {
 
 /// Fills `block` with rows `start..start + rows` of `chunk`, relative to `shift`, and reduces it.
 fn load(block: &mut ColumnBlock, chunk: &NumericChunk<'_>, shift: i128, start: usize, rows: usize) {
+    // One pass from the column into the block where it applies (float64, AVX2, not the chunk's first
+    // block); `start` is a multiple of BLOCK, hence of the lane count.
+    if let NumericChunk::F64(c) = chunk
+        && block.reduce_f64(&c.values[start..start + rows], chunk.validity().map(|w| (w, start)), shift as f64)
+    {
+        return;
+    }
     block.d.resize(rows, 0.0);
     numeric_dispatch!(chunk, c => {
         let xs = &c.values[start..start + rows];

@@ -69,8 +69,7 @@ impl ColumnBlock {
     /// second block of a chunk on, the previous block's mean when it is close enough) and fills the usable
     /// flags `w`.
     pub(super) fn reduce(&mut self) {
-        let guess = self.next;
-        let (n, lo, hi, sum, sq) = match guess {
+        let sums = match self.next {
             // One fused pass around the previous block's mean.
             Some(c) => {
                 self.mean = c;
@@ -83,6 +82,35 @@ impl ColumnBlock {
                 fused(&mut self.d, &mut self.w, self.mean)
             }
         };
+        self.settle(sums);
+    }
+
+    /// Fills and reduces the block straight from float64 values, in the one pass of
+    /// `block_avx2::fused_from` (the conversion `x − shift`, non-finite and null to NaN, and [`fused`]'s
+    /// centering: the same operations, so the same bits as filling `d` and calling [`Self::reduce`];
+    /// tested). `validity`: the chunk's words and the chunk row of `xs[0]`, a multiple of `LANES`. Returns
+    /// false, touching nothing, where that pass does not apply: no center from a previous block yet, or a
+    /// CPU without AVX2.
+    pub(super) fn reduce_f64(&mut self, xs: &[f64], validity: Option<(&[u64], usize)>, shift: f64) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(c) = self.next
+            && std::arch::is_x86_feature_detected!("avx2")
+        {
+            self.d.resize(xs.len(), 0.0);
+            self.w.resize(xs.len(), 0.0);
+            self.mean = c;
+            // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `fused_from`;
+            // `d` and `w` were just sized to `xs`.
+            let sums = unsafe { super::block_avx2::fused_from(xs, validity, shift, &mut self.d, &mut self.w, c) };
+            self.settle(sums);
+            return true;
+        }
+        let _ = (xs, validity, shift);
+        false
+    }
+
+    /// After the centering pass: a constant block exactly, a bad guess recentered, the next block's center.
+    fn settle(&mut self, (n, lo, hi, sum, sq): (u64, f64, f64, f64, f64)) {
         (self.n, self.lo, self.hi, self.sum, self.sq) = (n, lo, hi, sum, sq);
         if n > 0 && lo == hi {
             // Constant: the value itself as center, every deviation exactly 0.
@@ -217,12 +245,34 @@ pub(super) fn masked_sums(bi: &ColumnBlock, bj: &ColumnBlock) -> PairSums {
 
 /// `(Σw·a, Σw·a², Σa·b)` for a fully usable column `a` restricted to the usable rows `w` of `b` (whose
 /// unusable slots hold 0, so the product needs no mask).
-#[inline(never)]
 fn restricted_sums(a: &[f64], b: &[f64], w: &[f64]) -> (f64, f64, f64) {
-    let (mut s1, mut s2, mut p) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
     let len = a.len().min(b.len()).min(w.len());
-    let (ga, gb, gw) = (a[..len].chunks_exact(LANES), b[..len].chunks_exact(LANES), w[..len].chunks_exact(LANES));
-    let (ta, tb, tw) = (ga.remainder(), gb.remainder(), gw.remainder());
+    let whole = len - len % LANES;
+    let [mut s1, mut s2, mut p] = restricted_groups(&a[..whole], &b[..whole], &w[..whole]);
+    for l in 0..len - whole {
+        let (a, b, w) = (a[whole + l], b[whole + l], w[whole + l]);
+        let aw = a * w;
+        s1[l] += aw;
+        s2[l] += aw * a;
+        p[l] += a * b;
+    }
+    (sum_lanes(&s1), sum_lanes(&s2), sum_lanes(&p))
+}
+
+/// The lanes of [`restricted_sums`] over whole groups of `LANES` rows; AVX2 where the CPU has it.
+fn restricted_groups(a: &[f64], b: &[f64], w: &[f64]) -> [[f64; LANES]; 3] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of the AVX2 loop.
+        return unsafe { super::block_avx2::restricted_groups(a, b, w) };
+    }
+    restricted_groups_portable(a, b, w)
+}
+
+#[inline(never)]
+pub(super) fn restricted_groups_portable(a: &[f64], b: &[f64], w: &[f64]) -> [[f64; LANES]; 3] {
+    let (mut s1, mut s2, mut p) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+    let (ga, gb, gw) = (a.chunks_exact(LANES), b.chunks_exact(LANES), w.chunks_exact(LANES));
     for ((a, b), w) in ga.zip(gb).zip(gw) {
         for l in 0..LANES {
             let aw = a[l] * w[l];
@@ -231,13 +281,7 @@ fn restricted_sums(a: &[f64], b: &[f64], w: &[f64]) -> (f64, f64, f64) {
             p[l] += a[l] * b[l];
         }
     }
-    for l in 0..ta.len() {
-        let aw = ta[l] * tw[l];
-        s1[l] += aw;
-        s2[l] += aw * ta[l];
-        p[l] += ta[l] * tb[l];
-    }
-    (sum_lanes(&s1), sum_lanes(&s2), sum_lanes(&p))
+    [s1, s2, p]
 }
 
 /// The pair sums in deviations from `(mx, my)` more (a second pass around the pair's own means).
@@ -297,38 +341,68 @@ fn summary(d: &[f64]) -> (u64, f64, f64, f64) {
 
 /// Centers the usable values on `center` in place (unusable slots, NaN, become 0) and fills the usable
 /// flags `w` (1.0 or 0.0), with [`summary`]'s count and extrema in the same pass: `(n, min, max, Σd, Σd²)`.
-#[inline(never)]
+/// AVX2 where the CPU has it (`block_avx2.rs`, the same bits).
 fn fused(d: &mut [f64], w: &mut Vec<f64>, center: f64) -> (u64, f64, f64, f64, f64) {
     w.resize(d.len(), 0.0);
-    let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
-    let (mut n, mut s1, mut s2) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
-    #[inline(always)]
-    fn step(l: usize, x: &mut f64, w: &mut f64, c: f64, acc: [&mut [f64; LANES]; 5]) {
-        let [n, s1, s2, lo, hi] = acc;
-        let v = *x;
-        let ok = !v.is_nan();
-        lo[l] = if v < lo[l] { v } else { lo[l] };
-        hi[l] = if v > hi[l] { v } else { hi[l] };
-        *x = if ok { v - c } else { 0.0 };
-        *w = if ok { 1.0 } else { 0.0 };
-        n[l] += *w;
-        s1[l] += *x;
-        s2[l] += *x * *x;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `block_avx2::fused`.
+        return unsafe { super::block_avx2::fused(d, w, center) };
     }
+    fused_portable(d, w, center)
+}
+
+#[inline(never)]
+pub(super) fn fused_portable(d: &mut [f64], w: &mut [f64], center: f64) -> (u64, f64, f64, f64, f64) {
+    let mut acc = FusedLanes::new();
     let mut dg = d.chunks_exact_mut(LANES);
     let mut wg = w.chunks_exact_mut(LANES);
     for (x, w) in (&mut dg).zip(&mut wg) {
         for l in 0..LANES {
-            step(l, &mut x[l], &mut w[l], center, [&mut n, &mut s1, &mut s2, &mut lo, &mut hi]);
+            acc.step(l, &mut x[l], &mut w[l], center);
         }
     }
-    for (l, (x, w)) in dg.into_remainder().iter_mut().zip(wg.into_remainder()).enumerate() {
-        step(l, x, w, center, [&mut n, &mut s1, &mut s2, &mut lo, &mut hi]);
+    acc.finish(dg.into_remainder(), wg.into_remainder(), center)
+}
+
+/// The lane accumulators of [`fused`]; value `r` of a block goes to lane `r % LANES` in both builds.
+pub(super) struct FusedLanes {
+    pub(super) n: [f64; LANES],
+    pub(super) s1: [f64; LANES],
+    pub(super) s2: [f64; LANES],
+    pub(super) lo: [f64; LANES],
+    pub(super) hi: [f64; LANES],
+}
+
+impl FusedLanes {
+    pub(super) fn new() -> Self {
+        let zero = [0.0; LANES];
+        FusedLanes { n: zero, s1: zero, s2: zero, lo: [f64::INFINITY; LANES], hi: [f64::NEG_INFINITY; LANES] }
     }
-    let lo = lo.iter().fold(f64::INFINITY, |a, &b| a.min(b));
-    let hi = hi.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-    let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
-    (sum_lanes(&n) as u64, lo, hi, sum_lanes(&s1), sum_lanes(&s2))
+
+    #[inline(always)]
+    fn step(&mut self, l: usize, x: &mut f64, w: &mut f64, c: f64) {
+        let v = *x;
+        let ok = !v.is_nan();
+        self.lo[l] = if v < self.lo[l] { v } else { self.lo[l] };
+        self.hi[l] = if v > self.hi[l] { v } else { self.hi[l] };
+        *x = if ok { v - c } else { 0.0 };
+        *w = if ok { 1.0 } else { 0.0 };
+        self.n[l] += *w;
+        self.s1[l] += *x;
+        self.s2[l] += *x * *x;
+    }
+
+    /// The tail (fewer than `LANES` values, lane `r` for tail value `r`), then the lane combination.
+    pub(super) fn finish(mut self, d: &mut [f64], w: &mut [f64], c: f64) -> (u64, f64, f64, f64, f64) {
+        for (l, (x, w)) in d.iter_mut().zip(w).enumerate() {
+            self.step(l, x, w, c);
+        }
+        let lo = self.lo.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+        let hi = self.hi.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+        let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
+        (sum_lanes(&self.n) as u64, lo, hi, sum_lanes(&self.s1), sum_lanes(&self.s2))
+    }
 }
 
 /// Moves the usable deviations by `offset` (unusable slots stay 0); returns `(Σd, Σd²)`.
@@ -343,20 +417,35 @@ fn shift_usable(d: &mut [f64], w: &[f64], offset: f64) -> (f64, f64) {
 }
 
 /// Fixed-lane `Σ aᵢ·bᵢ` (the same bits for every SIMD width).
-#[inline(never)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let len = a.len().min(b.len());
+    let whole = len - len % LANES;
+    let mut acc = dot_groups(&a[..whole], &b[..whole]);
+    for l in 0..len - whole {
+        acc[l] += a[whole + l] * b[whole + l];
+    }
+    sum_lanes(&acc)
+}
+
+/// The lanes of [`dot`] over whole groups of `LANES` rows; AVX2 where the CPU has it.
+fn dot_groups(a: &[f64], b: &[f64]) -> [f64; LANES] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of the AVX2 loop.
+        return unsafe { super::block_avx2::dot_groups(a, b) };
+    }
+    dot_groups_portable(a, b)
+}
+
+#[inline(never)]
+pub(super) fn dot_groups_portable(a: &[f64], b: &[f64]) -> [f64; LANES] {
     let mut acc = [0.0f64; LANES];
-    let (ga, gb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let (ta, tb) = (ga.remainder(), gb.remainder());
-    for (x, y) in ga.zip(gb) {
+    for (x, y) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
         for l in 0..LANES {
             acc[l] += x[l] * y[l];
         }
     }
-    for (l, (x, y)) in ta.iter().zip(tb).enumerate() {
-        acc[l] += x * y;
-    }
-    sum_lanes(&acc)
+    acc
 }
 
 #[cfg(test)]
@@ -396,6 +485,110 @@ mod tests {
         assert_eq!((m.n, m.sy, m.syy), (by.n as f64, by.sum, by.sq));
         let p = pair(&bx, &by, |_, _| unreachable!("no constant column"));
         assert_eq!(p.n, by.n);
+    }
+
+    #[test]
+    fn avx2_and_portable_centering_give_the_same_bits() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("no AVX2 on this CPU: nothing to compare");
+            return;
+        }
+        // NaN (unusable), signed zeros, huge and tiny values, lengths around multiples of LANES.
+        let pool = [f64::NAN, 0.0, -0.0, 1e300, -1e300, 5e-324, 3.25, -7.5, 1e-3, 123456.789];
+        for len in [0, 1, 3, 4, 5, 63, 64, 1021, 1024] {
+            for center in [0.0, -0.0, 2.5, 1e299, f64::MIN_POSITIVE] {
+                let d0: Vec<f64> = (0..len).map(|i| pool[(i * 7 + len) % pool.len()] * (1.0 + i as f64)).collect();
+                let (mut da, mut wa) = (d0.clone(), vec![9.0; len]);
+                let (mut db, mut wb) = (d0.clone(), vec![9.0; len]);
+                let a = fused_portable(&mut da, &mut wa, center);
+                // SAFETY: AVX2 is present (checked above).
+                let b = unsafe { super::super::block_avx2::fused(&mut db, &mut wb, center) };
+                let bits =
+                    |t: (u64, f64, f64, f64, f64)| [t.0, t.1.to_bits(), t.2.to_bits(), t.3.to_bits(), t.4.to_bits()];
+                assert_eq!(bits(a), bits(b), "len {len}, center {center}");
+                let words = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!((words(&da), words(&wa)), (words(&db), words(&wb)), "len {len}, center {center}");
+            }
+        }
+    }
+
+    fn bits(b: &ColumnBlock) -> Vec<u64> {
+        let mut v: Vec<u64> = b.d.iter().chain(&b.w).map(|x| x.to_bits()).collect();
+        v.extend([b.n, b.mean.to_bits(), b.lo.to_bits(), b.hi.to_bits(), b.sum.to_bits(), b.sq.to_bits()]);
+        v.push(b.next.map_or(1, f64::to_bits));
+        v
+    }
+
+    #[test]
+    fn one_pass_from_the_column_equals_filling_then_reducing() {
+        // NaN, ±inf (unusable), a constant block, a block far from the previous one (recentered), tails.
+        let pool = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 3.25, -7.5, 1e-3, 123456.789, 1e300];
+        for len in [1usize, 3, 4, 7, 64, 1021, 1024] {
+            for (shift, level) in [(0i128, 0.0), (1000, 1e6), (-5, -1e12)] {
+                let blocks: Vec<Vec<f64>> = vec![
+                    (0..len).map(|i| (i % 17) as f64 * 0.37).collect(),
+                    (0..len).map(|i| pool[(i * 5 + len) % pool.len()] * (1.0 + i as f64)).collect(),
+                    vec![2.5; len],
+                    (0..len).map(|i| level + (i % 13) as f64).collect(),
+                ];
+                // `super::load`'s conversion, written out.
+                // Validity words for all four blocks (some all-valid, some sparse), read from chunk row
+                // `k * len` on (a multiple of LANES whenever len is).
+                let words: Vec<u64> = (0..(4 * len).div_ceil(64) as u64)
+                    .map(|i| match i % 3 {
+                        0 => !0,
+                        1 => 0x5555_0F0F_FFFF_0001u64.rotate_left(i as u32),
+                        _ => 0,
+                    })
+                    .collect();
+                for masked in [false, true] {
+                    let valid = |row: usize| !masked || words[row / 64] >> (row % 64) & 1 == 1;
+                    let (mut a, mut b) = (ColumnBlock::new(len), ColumnBlock::new(len));
+                    for (k, xs) in blocks.iter().enumerate() {
+                        let first = k * len;
+                        // `super::load`'s conversion and `mark_nulls`, written out.
+                        let converted = xs.iter().enumerate().map(|(r, &x)| {
+                            let v = x - shift as f64;
+                            if v.is_finite() && valid(first + r) { v } else { f64::NAN }
+                        });
+                        a.d = converted.collect();
+                        a.reduce();
+                        let validity = (masked && first % LANES == 0).then_some((&words[..], first));
+                        let centered = b.next.is_some();
+                        if masked && validity.is_none() || !b.reduce_f64(xs, validity, shift as f64) {
+                            let avx2 = std::arch::is_x86_feature_detected!("avx2");
+                            assert!(!centered || !avx2 || masked && validity.is_none(), "block {k}: slow path");
+                            b.d = a.d.clone();
+                            b.d.iter_mut().zip(xs).enumerate().for_each(|(r, (d, &x))| {
+                                let v = x - shift as f64;
+                                *d = if v.is_finite() && valid(first + r) { v } else { f64::NAN };
+                            });
+                            b.reduce();
+                        }
+                        assert_eq!(bits(&a), bits(&b), "len {len}, shift {shift}, block {k}, masked {masked}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn avx2_and_portable_pair_loops_give_the_same_bits() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("no AVX2 on this CPU: nothing to compare");
+            return;
+        }
+        let a: Vec<f64> = (0..1024).map(|i| ((i * 7919) % 1000) as f64 * 0.37 - 100.0).collect();
+        let b: Vec<f64> =
+            (0..1024).map(|i| if i % 9 == 2 { 0.0 } else { ((i * 104_729) % 997) as f64 * -1.3e-5 }).collect();
+        let w: Vec<f64> = b.iter().map(|&x| if x == 0.0 { 0.0 } else { 1.0 }).collect();
+        // SAFETY: AVX2 is present (checked above).
+        let (fast_r, fast_d) = unsafe {
+            (super::super::block_avx2::restricted_groups(&a, &b, &w), super::super::block_avx2::dot_groups(&a, &b))
+        };
+        let words = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(words(fast_r.as_flattened()), words(restricted_groups_portable(&a, &b, &w).as_flattened()));
+        assert_eq!(words(&fast_d), words(&dot_groups_portable(&a, &b)));
     }
 
     #[test]
