@@ -15,6 +15,8 @@ use std::arch::x86_64::{
     _mm256_sub_pd,
 };
 
+use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+
 use super::block::FusedLanes;
 use crate::stats::lanes::LANES;
 
@@ -92,6 +94,12 @@ pub(super) unsafe fn fused_from(
     let whole = xs.len() - xs.len() % LANES;
     let (mut dg, mut wg) = (d[..whole].chunks_exact_mut(LANES), w[..whole].chunks_exact_mut(LANES));
     for (g, ((x, d), w)) in xs[..whole].chunks_exact(LANES).zip(&mut dg).zip(&mut wg).enumerate() {
+        if g % 2 == 0 {
+            // The same row of the column's next block, one cache line per two groups: the caller visits
+            // k columns block by block, and the hardware prefetcher restarts at every 4 KiB page of each.
+            // A hint that never faults, whatever the address (hence `wrapping_add` past the slice's end).
+            _mm_prefetch::<_MM_HINT_T0>(x.as_ptr().wrapping_add(super::BLOCK).cast());
+        }
         // SAFETY: `x`, `d` and `w` hold exactly LANES = 4 f64 each; loadu/storeu need no alignment.
         let v = _mm256_sub_pd(unsafe { _mm256_loadu_pd(x.as_ptr()) }, vs);
         // |v| < inf: false for ±inf and NaN, which become NaN as in the portable conversion.
