@@ -15,8 +15,9 @@ use super::lanes::{Fused, FusedLanes, LANES, power_sums_finish};
 
 const _: () = assert!(LANES == 4, "one __m256d holds four f64 lanes");
 
+/// The four lanes of `v` (shared with the other AVX2 modules of `stats`).
 #[inline(always)]
-fn lanes(v: __m256d) -> [f64; LANES] {
+pub(crate) fn lanes(v: __m256d) -> [f64; LANES] {
     let mut out = [0.0; LANES];
     // SAFETY: `out` holds exactly four f64; storeu has no alignment requirement. (AVX is enabled in every
     // caller, which are `#[target_feature(enable = "avx2")]` functions.)

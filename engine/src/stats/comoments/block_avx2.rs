@@ -19,16 +19,61 @@ use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
 
 use super::block::FusedLanes;
 use crate::stats::lanes::LANES;
+use crate::stats::lanes_avx2::lanes;
 
 const _: () = assert!(LANES == 4, "one __m256d holds four f64 lanes");
 
-#[inline(always)]
-fn lanes(v: __m256d) -> [f64; LANES] {
-    let mut out = [0.0; LANES];
-    // SAFETY: `out` holds exactly four f64; storeu has no alignment requirement (AVX is enabled in every
-    // caller, all `#[target_feature(enable = "avx2")]` functions).
-    unsafe { _mm256_storeu_pd(out.as_mut_ptr(), v) };
-    out
+/// The lane accumulators of the centering loop in registers, and its per-group step: the register form of
+/// `block::FusedLanes`, shared by [`fused`] and [`fused_from`].
+struct Centering {
+    center: __m256d,
+    n: __m256d,
+    s1: __m256d,
+    s2: __m256d,
+    lo: __m256d,
+    hi: __m256d,
+}
+
+impl Centering {
+    #[target_feature(enable = "avx2")]
+    fn new(center: f64) -> Self {
+        let zero = _mm256_setzero_pd();
+        let (lo, hi) = (_mm256_set1_pd(f64::INFINITY), _mm256_set1_pd(f64::NEG_INFINITY));
+        Centering { center: _mm256_set1_pd(center), n: zero, s1: zero, s2: zero, lo, hi }
+    }
+
+    /// One group: `v` the values relative to the shift (NaN where unusable), `ok` its usable mask; writes
+    /// the centered values to `d` and the flags to `w` (LANES each).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn step(&mut self, v: __m256d, ok: __m256d, d: &mut [f64], w: &mut [f64]) {
+        self.lo = _mm256_min_pd(v, self.lo);
+        self.hi = _mm256_max_pd(v, self.hi);
+        let dv = _mm256_and_pd(_mm256_sub_pd(v, self.center), ok);
+        let wv = _mm256_and_pd(_mm256_set1_pd(1.0), ok);
+        assert!(d.len() >= LANES && w.len() >= LANES);
+        // SAFETY: both hold at least LANES = 4 f64 (asserted); storeu has no alignment requirement.
+        unsafe {
+            _mm256_storeu_pd(d.as_mut_ptr(), dv);
+            _mm256_storeu_pd(w.as_mut_ptr(), wv);
+        }
+        self.n = _mm256_add_pd(self.n, wv);
+        self.s1 = _mm256_add_pd(self.s1, dv);
+        self.s2 = _mm256_add_pd(self.s2, _mm256_mul_pd(dv, dv));
+    }
+
+    /// The portable tail and lane combination (`FusedLanes::finish`) on the register lanes.
+    #[target_feature(enable = "avx2")]
+    fn finish(self, d: &mut [f64], w: &mut [f64], center: f64) -> (u64, f64, f64, f64, f64) {
+        let acc = FusedLanes {
+            n: lanes(self.n),
+            s1: lanes(self.s1),
+            s2: lanes(self.s2),
+            lo: lanes(self.lo),
+            hi: lanes(self.hi),
+        };
+        acc.finish(d, w, center)
+    }
 }
 
 /// `block::fused_portable` with AVX2: `d` centered in place, `w` the usable flags (`w.len() == d.len()`).
@@ -37,29 +82,14 @@ fn lanes(v: __m256d) -> [f64; LANES] {
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn fused(d: &mut [f64], w: &mut [f64], center: f64) -> (u64, f64, f64, f64, f64) {
-    let (vc, one, zero) = (_mm256_set1_pd(center), _mm256_set1_pd(1.0), _mm256_setzero_pd());
-    let (mut n, mut s1, mut s2) = (zero, zero, zero);
-    let (mut lo, mut hi) = (_mm256_set1_pd(f64::INFINITY), _mm256_set1_pd(f64::NEG_INFINITY));
+    let mut acc = Centering::new(center);
     let mut dg = d.chunks_exact_mut(LANES);
     let mut wg = w.chunks_exact_mut(LANES);
     for (x, w) in (&mut dg).zip(&mut wg) {
-        // SAFETY: `x` and `w` hold exactly LANES = 4 f64 each; loadu/storeu have no alignment requirement.
+        // SAFETY: `x` holds exactly LANES = 4 f64; loadu has no alignment requirement.
         let v = unsafe { _mm256_loadu_pd(x.as_ptr()) };
-        let ok = _mm256_cmp_pd::<_CMP_ORD_Q>(v, v);
-        lo = _mm256_min_pd(v, lo);
-        hi = _mm256_max_pd(v, hi);
-        let dv = _mm256_and_pd(_mm256_sub_pd(v, vc), ok);
-        let wv = _mm256_and_pd(one, ok);
-        // SAFETY: as above.
-        unsafe {
-            _mm256_storeu_pd(x.as_mut_ptr(), dv);
-            _mm256_storeu_pd(w.as_mut_ptr(), wv);
-        }
-        n = _mm256_add_pd(n, wv);
-        s1 = _mm256_add_pd(s1, dv);
-        s2 = _mm256_add_pd(s2, _mm256_mul_pd(dv, dv));
+        acc.step(v, _mm256_cmp_pd::<_CMP_ORD_Q>(v, v), x, w);
     }
-    let acc = FusedLanes { n: lanes(n), s1: lanes(s1), s2: lanes(s2), lo: lanes(lo), hi: lanes(hi) };
     acc.finish(dg.into_remainder(), wg.into_remainder(), center)
 }
 
@@ -79,7 +109,7 @@ pub(super) unsafe fn fused_from(
     w: &mut [f64],
     center: f64,
 ) -> (u64, f64, f64, f64, f64) {
-    let (vs, vc, one, zero) = (_mm256_set1_pd(shift), _mm256_set1_pd(center), _mm256_set1_pd(1.0), _mm256_setzero_pd());
+    let vs = _mm256_set1_pd(shift);
     let (nan, inf, abs) =
         (_mm256_set1_pd(f64::NAN), _mm256_set1_pd(f64::INFINITY), _mm256_set1_pd(f64::from_bits(!0 >> 1)));
     // Lane j tests bit j of the group's four validity bits.
@@ -89,8 +119,7 @@ pub(super) unsafe fn fused_from(
             words.get((first + row) / 64).is_some_and(|w| w >> ((first + row) % 64) & 1 == 1)
         })
     };
-    let (mut n, mut s1, mut s2) = (zero, zero, zero);
-    let (mut lo, mut hi) = (_mm256_set1_pd(f64::INFINITY), _mm256_set1_pd(f64::NEG_INFINITY));
+    let mut acc = Centering::new(center);
     let whole = xs.len() - xs.len() % LANES;
     let (mut dg, mut wg) = (d[..whole].chunks_exact_mut(LANES), w[..whole].chunks_exact_mut(LANES));
     for (g, ((x, d), w)) in xs[..whole].chunks_exact(LANES).zip(&mut dg).zip(&mut wg).enumerate() {
@@ -100,7 +129,7 @@ pub(super) unsafe fn fused_from(
             // A hint that never faults, whatever the address (hence `wrapping_add` past the slice's end).
             _mm_prefetch::<_MM_HINT_T0>(x.as_ptr().wrapping_add(super::BLOCK).cast());
         }
-        // SAFETY: `x`, `d` and `w` hold exactly LANES = 4 f64 each; loadu/storeu need no alignment.
+        // SAFETY: `x` holds exactly LANES = 4 f64; loadu has no alignment requirement.
         let v = _mm256_sub_pd(unsafe { _mm256_loadu_pd(x.as_ptr()) }, vs);
         // |v| < inf: false for ±inf and NaN, which become NaN as in the portable conversion.
         let mut ok = _mm256_cmp_pd::<_CMP_LT_OQ>(_mm256_and_pd(v, abs), inf);
@@ -110,26 +139,13 @@ pub(super) unsafe fn fused_from(
             let bits = _mm256_and_si256(_mm256_set1_epi64x(nibble), lane_bit);
             ok = _mm256_and_pd(ok, _mm256_castsi256_pd(_mm256_cmpeq_epi64(bits, lane_bit)));
         }
-        let v = _mm256_blendv_pd(nan, v, ok);
-        lo = _mm256_min_pd(v, lo);
-        hi = _mm256_max_pd(v, hi);
-        let dv = _mm256_and_pd(_mm256_sub_pd(v, vc), ok);
-        let wv = _mm256_and_pd(one, ok);
-        // SAFETY: as above.
-        unsafe {
-            _mm256_storeu_pd(d.as_mut_ptr(), dv);
-            _mm256_storeu_pd(w.as_mut_ptr(), wv);
-        }
-        n = _mm256_add_pd(n, wv);
-        s1 = _mm256_add_pd(s1, dv);
-        s2 = _mm256_add_pd(s2, _mm256_mul_pd(dv, dv));
+        acc.step(_mm256_blendv_pd(nan, v, ok), ok, d, w);
     }
     let (dt, wt) = (&mut d[whole..xs.len()], &mut w[whole..xs.len()]);
     for (r, (d, &x)) in dt.iter_mut().zip(&xs[whole..]).enumerate() {
         let v = x - shift;
         *d = if v.is_finite() && valid_bit(whole + r) { v } else { f64::NAN };
     }
-    let acc = FusedLanes { n: lanes(n), s1: lanes(s1), s2: lanes(s2), lo: lanes(lo), hi: lanes(hi) };
     acc.finish(dt, wt, center)
 }
 
