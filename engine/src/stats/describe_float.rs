@@ -18,7 +18,8 @@ use super::exact_sum::ExactSum;
 use super::extract;
 use super::float_sum::CompensatedSum;
 use super::lanes;
-use super::moments::{self, BLOCK, Moments, block_moments};
+use super::lanes::Fused;
+use super::moments::{self, BLOCK, BlockMoments, Moments, block_moments, moments_of_fused};
 use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, FloatElem};
 
@@ -75,6 +76,32 @@ fn dense<'a>(xs: &'a [f64], mask: Option<&[u64]>, fill: f64, buf: &'a mut Vec<f6
     }
 }
 
+/// One block's fused pass and moments, masked-out slots read as `shift` (being a value the state already
+/// holds, it cannot move min or max, and the moment kernels take its known deviations back out); also
+/// returns the number of kept values. The filled copy in `filled` is made only where the build needs it.
+fn block_pass(
+    xs: &[f64],
+    mask: Option<&[u64]>,
+    shift: f64,
+    center: f64,
+    filled: &mut Vec<f64>,
+) -> (BlockMoments, Fused, u64) {
+    let Some(m) = mask else {
+        let n = xs.len() as u64;
+        let (block, fused) = block_moments(xs, shift, center, n, 0);
+        return (block, fused, n);
+    };
+    let n = lanes::count_kept(xs.len(), mask);
+    let fused = lanes::fused_masked(xs, m, shift, shift, center, filled);
+    let data = move || -> &[f64] {
+        // Moved out of the capture (a `FnOnce`): the slice borrows the caller's buffer, not the closure.
+        let buf = filled;
+        lanes::fill_masked(xs, m, shift, buf);
+        buf
+    };
+    (moments_of_fused(&fused, data, shift, center, n, xs.len() as u64 - n), fused, n)
+}
+
 #[inline(always)]
 fn keep(mask: Option<&[u64]>, i: usize) -> bool {
     match mask {
@@ -125,10 +152,7 @@ impl FloatDescribe {
         let shift = self.moments.shift_hi;
         // The running mean is the center of the fused pass: close to every block's mean for stationary data.
         let center = self.moments.mean_rel;
-        // Null slots become `shift`: being a value this state already holds, it cannot move min or max,
-        // and the moment kernels take their known deviations back out.
-        let (mut data, mut n) = dense(xs, validity, shift, filled);
-        let (mut block, first) = block_moments(data, shift, center, n, xs.len() as u64 - n);
+        let (mut block, first, mut n) = block_pass(xs, validity, shift, center, filled);
         self.min = self.min.min(first.min);
         self.max = self.max.max(first.max);
         let mut fused = first;
@@ -139,8 +163,7 @@ impl FloatDescribe {
             // NaN or ±inf in the block (or deviations that overflow): count them, then redo the finite values.
             self.count_non_finite(xs, validity, &mut finite_mask);
             mask = Some(&finite_mask[..xs.len().div_ceil(64)]);
-            (data, n) = dense(xs, mask, shift, filled);
-            (block, fused) = block_moments(data, shift, center, n, xs.len() as u64 - n);
+            (block, fused, n) = block_pass(xs, mask, shift, center, filled);
         }
         if n == 0 {
             return;
@@ -157,6 +180,7 @@ impl FloatDescribe {
         }
         if let Some(exact) = &mut self.exact {
             // The dense copy holds `shift` in each filled slot: exact arithmetic takes them back out exactly.
+            let (data, _) = dense(xs, mask, shift, filled);
             extract::add_block(exact, data, fused.min.abs().max(fused.max.abs()), scratch);
             for _ in 0..fills {
                 exact.add(-shift);

@@ -126,6 +126,22 @@ pub fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
     fused_portable(xs, shift, center)
 }
 
+/// [`fused`] of the block with every slot whose `mask` bit is clear replaced by `fill`: the portable build
+/// fills a copy in `buf` ([`fill_masked`]) and runs the fused loop over it; the AVX2 build blends the fill
+/// into each group's register instead, so the block is read once, where it lies (its lanes see the copy's
+/// values: the same bits). `mask` holds at least `xs.len().div_ceil(64)` words.
+#[inline]
+pub fn fused_masked(xs: &[f64], mask: &[u64], fill: f64, shift: f64, center: f64, buf: &mut Vec<f64>) -> Fused {
+    assert!(mask.len() >= xs.len().div_ceil(64), "a validity mask shorter than its block");
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above) and the mask covers the block (asserted).
+        return unsafe { super::lanes_avx2::fused_masked(xs, mask, fill, shift, center) };
+    }
+    fill_masked(xs, mask, fill, buf);
+    fused_portable(buf, shift, center)
+}
+
 /// The fused pass for the build's baseline target (SSE2 on x86-64).
 #[inline(always)]
 pub fn fused_portable(xs: &[f64], shift: f64, center: f64) -> Fused {
@@ -369,6 +385,13 @@ mod tests {
                 let (wide, wide_sums) =
                     unsafe { (lanes_avx2::fused(data, shift, center), lanes_avx2::power_sums(data, shift, center)) };
                 assert_eq!(bits(&wide), bits(&fused_portable(data, shift, center)), "fused, round {round}");
+                if std::ptr::eq(data, &xs) {
+                    // The blend in registers sees the values of the filled copy.
+                    // SAFETY: AVX2 support was checked at the top of the test; the mask covers the block.
+                    let masked = unsafe { lanes_avx2::fused_masked(&xs, &mask, shift, shift, center) };
+                    let copied = fused_portable(&filled, shift, center);
+                    assert_eq!(bits(&masked), bits(&copied), "fused_masked, round {round}");
+                }
                 let narrow_sums = power_sums_portable(data, shift, center);
                 assert_eq!(wide_sums.map(canonical), narrow_sums.map(canonical), "power sums, round {round}");
             }

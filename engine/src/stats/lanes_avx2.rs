@@ -7,8 +7,8 @@
 //! TwoSum into scalar code with spills when compiled for AVX2 (perf annotate, benches/README.md).
 
 use std::arch::x86_64::{
-    __m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_max_pd, _mm256_min_pd, _mm256_mul_pd, _mm256_set1_pd,
-    _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
+    __m256d, _mm256_add_pd, _mm256_blendv_pd, _mm256_castsi256_pd, _mm256_loadu_pd, _mm256_loadu_si256, _mm256_max_pd,
+    _mm256_min_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
 };
 
 use super::lanes::{Fused, FusedLanes, LANES, power_sums_finish};
@@ -25,6 +25,64 @@ pub(crate) fn lanes(v: __m256d) -> [f64; LANES] {
     out
 }
 
+/// The register accumulators of the fused loop: one `__m256d` per statistic.
+struct FusedAcc {
+    s: [__m256d; 4],
+    raw: __m256d,
+    comp: __m256d,
+    lo: __m256d,
+    hi: __m256d,
+    shift: __m256d,
+    center: __m256d,
+}
+
+impl FusedAcc {
+    #[target_feature(enable = "avx2")]
+    fn new(shift: f64, center: f64) -> Self {
+        let zero = _mm256_setzero_pd();
+        FusedAcc {
+            s: [zero; 4],
+            raw: zero,
+            comp: zero,
+            lo: _mm256_set1_pd(f64::INFINITY),
+            hi: _mm256_set1_pd(f64::NEG_INFINITY),
+            shift: _mm256_set1_pd(shift),
+            center: _mm256_set1_pd(center),
+        }
+    }
+
+    /// One group of four values, lane `j` as lane `j` of the portable loop.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn step(&mut self, x: __m256d) {
+        self.lo = _mm256_min_pd(x, self.lo);
+        self.hi = _mm256_max_pd(x, self.hi);
+        // Knuth's TwoSum, as `lanes::two_sum`.
+        let t = _mm256_add_pd(self.raw, x);
+        let z = _mm256_sub_pd(t, self.raw);
+        let e = _mm256_add_pd(_mm256_sub_pd(self.raw, _mm256_sub_pd(t, z)), _mm256_sub_pd(x, z));
+        self.raw = t;
+        self.comp = _mm256_add_pd(self.comp, e);
+        let d = _mm256_sub_pd(_mm256_sub_pd(x, self.shift), self.center);
+        let d2 = _mm256_mul_pd(d, d);
+        self.s[0] = _mm256_add_pd(self.s[0], d);
+        self.s[1] = _mm256_add_pd(self.s[1], d2);
+        self.s[2] = _mm256_add_pd(self.s[2], _mm256_mul_pd(d2, d));
+        self.s[3] = _mm256_add_pd(self.s[3], _mm256_mul_pd(d2, d2));
+    }
+
+    #[target_feature(enable = "avx2")]
+    fn into_lanes(self) -> FusedLanes {
+        FusedLanes {
+            s: self.s.map(lanes),
+            raw: lanes(self.raw),
+            comp: lanes(self.comp),
+            lo: lanes(self.lo),
+            hi: lanes(self.hi),
+        }
+    }
+}
+
 /// [`lanes::fused`](super::lanes::fused) with AVX2.
 ///
 /// # Safety
@@ -33,35 +91,59 @@ pub(crate) fn lanes(v: __m256d) -> [f64; LANES] {
 pub(super) unsafe fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
     let groups = xs.chunks_exact(LANES);
     let tail = groups.remainder();
-    let (vs, vc, zero) = (_mm256_set1_pd(shift), _mm256_set1_pd(center), _mm256_setzero_pd());
-    let (mut s1, mut s2, mut s3, mut s4, mut raw, mut comp) = (zero, zero, zero, zero, zero, zero);
-    let (mut lo, mut hi) = (_mm256_set1_pd(f64::INFINITY), _mm256_set1_pd(f64::NEG_INFINITY));
+    let mut acc = FusedAcc::new(shift, center);
     for g in groups {
         // SAFETY: `g` holds exactly LANES = 4 f64; loadu has no alignment requirement.
-        let x = unsafe { _mm256_loadu_pd(g.as_ptr()) };
-        lo = _mm256_min_pd(x, lo);
-        hi = _mm256_max_pd(x, hi);
-        // Knuth's TwoSum, as `lanes::two_sum`.
-        let t = _mm256_add_pd(raw, x);
-        let z = _mm256_sub_pd(t, raw);
-        let e = _mm256_add_pd(_mm256_sub_pd(raw, _mm256_sub_pd(t, z)), _mm256_sub_pd(x, z));
-        raw = t;
-        comp = _mm256_add_pd(comp, e);
-        let d = _mm256_sub_pd(_mm256_sub_pd(x, vs), vc);
-        let d2 = _mm256_mul_pd(d, d);
-        s1 = _mm256_add_pd(s1, d);
-        s2 = _mm256_add_pd(s2, d2);
-        s3 = _mm256_add_pd(s3, _mm256_mul_pd(d2, d));
-        s4 = _mm256_add_pd(s4, _mm256_mul_pd(d2, d2));
+        acc.step(unsafe { _mm256_loadu_pd(g.as_ptr()) });
     }
-    let acc = FusedLanes {
-        s: [lanes(s1), lanes(s2), lanes(s3), lanes(s4)],
-        raw: lanes(raw),
-        comp: lanes(comp),
-        lo: lanes(lo),
-        hi: lanes(hi),
-    };
-    acc.finish(tail, shift, center)
+    acc.into_lanes().finish(tail, shift, center)
+}
+
+/// `SELECT[b]` has lane `j` all ones when bit `j` of the nibble `b` is set: four slots chosen by four mask
+/// bits with one table load and one blend.
+static SELECT: [[u64; LANES]; 16] = {
+    let mut t = [[0u64; LANES]; 16];
+    let mut b = 0;
+    while b < 16 {
+        let mut j = 0;
+        while j < LANES {
+            if (b >> j) & 1 == 1 {
+                t[b][j] = u64::MAX;
+            }
+            j += 1;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// [`lanes::fused_masked`](super::lanes::fused_masked) with AVX2: each group's masked-out slots are
+/// replaced by `fill` in the register (a blend), so the fused loop reads the block once, from where it
+/// lies, instead of a filled copy; the values each lane sees are the copy's, so the bits are too.
+///
+/// # Safety
+/// The CPU must support AVX2, and `mask` must hold at least `xs.len().div_ceil(64)` words.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn fused_masked(xs: &[f64], mask: &[u64], fill: f64, shift: f64, center: f64) -> Fused {
+    let groups = xs.chunks_exact(LANES);
+    let tail_start = xs.len() - groups.remainder().len();
+    let vfill = _mm256_set1_pd(fill);
+    let mut acc = FusedAcc::new(shift, center);
+    for (g, group) in groups.enumerate() {
+        let nibble = (mask[g / 16] >> (4 * (g % 16))) & 0xF;
+        // SAFETY: `group` holds exactly LANES = 4 f64 and a SELECT row four u64; loadu has no alignment
+        // requirement.
+        let (x, keep) =
+            unsafe { (_mm256_loadu_pd(group.as_ptr()), _mm256_loadu_si256(SELECT[nibble as usize].as_ptr().cast())) };
+        acc.step(_mm256_blendv_pd(vfill, x, _mm256_castsi256_pd(keep)));
+    }
+    let mut tail = [fill; LANES];
+    for (i, t) in (tail_start..xs.len()).zip(tail.iter_mut()) {
+        if (mask[i / 64] >> (i % 64)) & 1 == 1 {
+            *t = xs[i];
+        }
+    }
+    acc.into_lanes().finish(&tail[..xs.len() - tail_start], shift, center)
 }
 
 /// [`lanes::power_sums`](super::lanes::power_sums) with AVX2.

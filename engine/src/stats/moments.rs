@@ -287,16 +287,29 @@ pub fn block_from_sums(sums: [f64; 4], center: f64, n: u64, filled: u64) -> Bloc
 #[inline]
 pub fn block_moments(xs: &[f64], shift: f64, center: f64, n: u64, filled: u64) -> (BlockMoments, lanes::Fused) {
     let fused = lanes::fused(xs, shift, center);
+    (moments_of_fused(&fused, || xs, shift, center, n, filled), fused)
+}
+
+/// [`block_moments`] from a fused pass already run: `data` gives the block's (filled) values again, and
+/// is called only when the second pass is needed.
+#[inline]
+pub fn moments_of_fused<'a>(
+    fused: &lanes::Fused,
+    data: impl FnOnce() -> &'a [f64],
+    shift: f64,
+    center: f64,
+    n: u64,
+    filled: u64,
+) -> BlockMoments {
     if n == 0 {
-        return (BlockMoments { n: 0, mean_rel: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 }, fused);
+        return BlockMoments { n: 0, mean_rel: 0.0, m2: 0.0, m3: 0.0, m4: 0.0 };
     }
     let sums = remove_fills(fused.sums, center, filled);
-    let block = if center_is_close(sums, n) {
+    if center_is_close(sums, n) {
         block_from_sums(fused.sums, center, n, filled)
     } else {
-        block_central(xs, shift, center + sums[0] / n as f64, n, filled)
-    };
-    (block, fused)
+        block_central(data(), shift, center + sums[0] / n as f64, n, filled)
+    }
 }
 
 #[cfg(test)]
