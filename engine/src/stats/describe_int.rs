@@ -17,9 +17,9 @@ use num_bigint::{BigInt, BigUint};
 use super::exact_ratio;
 use super::exact_sum::ExactSum;
 use super::lanes;
-use super::moments::{BLOCK, Moments, block_moments};
+use super::moments::{BLOCK, Moments, block_from_sums, block_moments};
 use super::{FinishOptions, Partial, Summary, Value};
-use crate::store::{ColumnChunk, IntElem};
+use crate::store::{ColumnChunk, IntElem, SignedView};
 
 const WORDS_PER_BLOCK: usize = BLOCK / 64;
 /// How a spread tier of [`IntDescribe::narrow_deltas`] sums d², wrapping, so that null slots taken back
@@ -148,6 +148,16 @@ impl Wide {
     }
 }
 
+/// Min, max (over the kept values and the shift), Σd and Σd² (wrapping) of one block, from the one-read
+/// vector pass (`int_block_avx2.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TinyBlock {
+    pub lo: i64,
+    pub hi: i64,
+    pub sum: i64,
+    pub sq: u64,
+}
+
 /// Min and max of the kept values, or `None` when there are none.
 #[inline]
 fn extrema<T: IntElem>(xs: &[T], mask: Option<&[u64]>) -> Option<(T, T)> {
@@ -216,7 +226,57 @@ impl IntDescribe {
             let (hi, lo) = split_shift(self.shift);
             self.moments = Moments::with_shift(hi, lo);
         }
-        let Some((lo, hi)) = extrema(xs, mask) else { return };
+        let n = lanes::count_kept(xs.len(), mask);
+        if n == 0 {
+            return;
+        }
+        let sum_d = match self.tiny_block_simd(xs, mask, deltas) {
+            Some(b) => {
+                self.min = self.min.min(b.lo.into());
+                self.max = self.max.max(b.hi.into());
+                self.add_block_sums(n, b.sum, b.sq.into());
+                Some(b.sum)
+            }
+            None => self.portable_block(xs, mask, deltas),
+        };
+        // Null slots hold delta 0, the shift itself: the moment kernels take them back out.
+        let fills = xs.len() as u64 - n;
+        let block = match sum_d {
+            Some(sum_d) => {
+                // The block's mean is known from its exact Σd: one pass of power sums around it.
+                let center = sum_d as f64 / n as f64;
+                block_from_sums(lanes::power_sums(deltas, 0.0, center), center, n, fills)
+            }
+            None => block_moments(deltas, 0.0, self.moments.mean_rel, n, fills).0,
+        };
+        self.moments.add_block(&block);
+    }
+
+    /// The one-read AVX2 pass for int64 and int32 blocks whose deviations from the shift stay below 2^25
+    /// (`int_block_avx2.rs`); `None` where it does not apply, and the portable path runs instead.
+    #[allow(unused_variables)]
+    fn tiny_block_simd<T: IntElem>(&self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> Option<TinyBlock> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let shift = i64::try_from(self.shift).ok()?;
+            let b = match T::signed_view(xs) {
+                // SAFETY: the CPU supports AVX2 (checked just above); `deltas` has a slot per value and the
+                // mask a bit per value (the block's slices, cut together by `update`).
+                SignedView::I64(v) => unsafe { super::int_block_avx2::tiny_i64(v, mask, shift, deltas) },
+                // SAFETY: as above.
+                SignedView::I32(v) => unsafe { super::int_block_avx2::tiny_i32(v, mask, shift, deltas) },
+                SignedView::Other => return None,
+            };
+            let spread = (i128::from(b.hi) - self.shift).max(self.shift - i128::from(b.lo));
+            return (spread < 1 << 25).then_some(b);
+        }
+        None
+    }
+
+    /// Extrema, sums and deltas of a block in portable code, for every spread; returns Σd where the block's
+    /// spread keeps it in an i64 (below 2^50), `None` for wider blocks.
+    fn portable_block<T: IntElem>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> Option<i64> {
+        let (lo, hi) = extrema(xs, mask)?;
         let (lo, hi) = (lo.to_i128(), hi.to_i128());
         self.min = self.min.min(lo);
         self.max = self.max.max(hi);
@@ -224,25 +284,23 @@ impl IntDescribe {
         // sum without overflow: the fast path for any realistic column. How Σd² is accumulated depends on
         // the spread (see the tiers). Wider blocks take i128 per value.
         let spread = (hi - self.shift).max(self.shift - lo);
-        let n = if spread < 1 << 25 {
-            self.narrow_deltas::<T, Tiny>(xs, mask, deltas)
+        if spread < 1 << 25 {
+            Some(self.narrow_deltas::<T, Tiny>(xs, mask, deltas))
         } else if spread < 1 << 32 {
-            self.narrow_deltas::<T, Small>(xs, mask, deltas)
+            Some(self.narrow_deltas::<T, Small>(xs, mask, deltas))
         } else if spread < 1 << 50 {
-            self.narrow_deltas::<T, Narrow>(xs, mask, deltas)
+            Some(self.narrow_deltas::<T, Narrow>(xs, mask, deltas))
         } else {
-            self.wide_deltas(xs, mask, deltas)
-        };
-        // Null slots hold delta 0, the shift itself: `block_moments` takes them back out.
-        let center = self.moments.mean_rel;
-        self.moments.add_block(&block_moments(deltas, 0.0, center, n, xs.len() as u64 - n).0);
+            self.wide_deltas(xs, mask, deltas);
+            None
+        }
     }
 
-    /// Deltas, Σd and Σd² in integers; returns the number of kept values. Every slot is converted (null
+    /// Deltas, Σd and Σd² in integers; returns Σd. Every slot is converted (null
     /// slots hold arbitrary values: wrapping arithmetic keeps that harmless), then null slots are taken
     /// back out with the same wrapping expressions, so the main loop has no per-value branch. `S` is the
     /// tier of the block's spread, which decides how Σd² is accumulated.
-    fn narrow_deltas<T: IntElem, S: Squares>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
+    fn narrow_deltas<T: IntElem, S: Squares>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> i64 {
         let shift = self.shift as i64;
         let shift_f64 = shift as f64;
         let (mut sum, mut sq) = (0i64, S::default());
@@ -269,7 +327,7 @@ impl IntDescribe {
         }
         let n = lanes::count_kept(xs.len(), mask);
         self.add_block_sums(n, sum, sq.total());
-        n
+        sum
     }
 
     /// Adds a block's Σx (= n·s + Σd) and Σx² (= n·s² + 2·s·Σd + Σd²); |s| <= 2^64 and |Σd| < 2^62, so
@@ -283,8 +341,7 @@ impl IntDescribe {
     }
 
     /// Deltas and sum in i128, for blocks spread over more than 2^50.
-    fn wide_deltas<T: IntElem>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> u64 {
-        let mut n = 0;
+    fn wide_deltas<T: IntElem>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) {
         for (i, (&x, d)) in xs.iter().zip(deltas.iter_mut()).enumerate() {
             let v = x.to_i128();
             *d = 0.0;
@@ -293,10 +350,8 @@ impl IntDescribe {
                 self.sum += v;
                 let a = v.unsigned_abs();
                 self.sum_sq.add_u128(a * a);
-                n += 1;
             }
         }
-        n
     }
 
     fn variance_ratio(&self, ddof: u64) -> Option<(BigUint, BigUint)> {
@@ -361,5 +416,69 @@ impl Partial for IntDescribe {
         out.skewness = m.skewness();
         out.kurtosis = m.kurtosis();
         out
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    /// A state that already holds `shift` (as every state does after its first value).
+    fn holding(shift: i128) -> IntDescribe {
+        let (hi, lo) = split_shift(shift);
+        IntDescribe { shift, min: shift, max: shift, moments: Moments::with_shift(hi, lo), ..Default::default() }
+    }
+
+    fn both_paths<T: IntElem>(xs: &[T], mask: Option<&[u64]>, shift: i128) -> Option<(IntDescribe, IntDescribe)> {
+        if lanes::count_kept(xs.len(), mask) == 0 {
+            return None; // `update_block` returns before either path
+        }
+        let (mut simd, mut portable) = (holding(shift), holding(shift));
+        let (mut d_simd, mut d_portable) = (vec![f64::NAN; xs.len()], vec![f64::NAN; xs.len()]);
+        let b = simd.tiny_block_simd(xs, mask, &mut d_simd)?;
+        simd.min = simd.min.min(b.lo.into());
+        simd.max = simd.max.max(b.hi.into());
+        simd.add_block_sums(lanes::count_kept(xs.len(), mask), b.sum, b.sq.into());
+        let sum_d = portable.portable_block(xs, mask, &mut d_portable);
+        assert_eq!(sum_d, Some(b.sum));
+        let bits = |d: &[f64]| d.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&d_simd), bits(&d_portable), "deltas");
+        Some((simd, portable))
+    }
+
+    #[test]
+    fn the_avx2_block_pass_equals_the_portable_pass() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("no AVX2 on this CPU: only the portable path runs here");
+            return;
+        }
+        let mut next = super::super::test_rng(0x2545_F491_4F6C_DD1D);
+        let mut checked = 0;
+        for round in 0..600 {
+            let len = [1usize, 3, 4, 5, 63, 64, 65, 1000, BLOCK][round % 9];
+            // Spreads inside the vector pass's limit, at it, and beyond (where it must step aside).
+            let spread = [10i64, 1 << 20, (1 << 25) - 1, 1 << 25, 1 << 40][round / 9 % 5];
+            let base = [0i64, -1_000_000_000, i64::MAX - (1 << 41), i64::MIN + (1 << 41)][round % 4];
+            let mut mask: Vec<u64> = (0..len.div_ceil(64)).map(|_| next() | next()).collect();
+            if !len.is_multiple_of(64) {
+                // Bits past the values are zero, as in every validity word the engine makes.
+                *mask.last_mut().unwrap() &= (1 << (len % 64)) - 1;
+            }
+            let mask = (round % 3 != 0).then_some(&mask[..]);
+            let wide: Vec<i64> = (0..len).map(|_| base + (next() % (2 * spread as u64 + 1)) as i64 - spread).collect();
+            let shift = i128::from(wide[0]);
+            let kept_spread = (0..len).filter(|&i| keep(mask, i)).map(|i| (i128::from(wide[i]) - shift).abs()).max();
+            if let Some((simd, portable)) = both_paths(&wide, mask, shift) {
+                assert!(kept_spread < Some(1 << 25), "round {round}: the vector pass took a spread of {kept_spread:?}");
+                assert_eq!(simd, portable, "i64, round {round}");
+                checked += 1;
+            }
+            let narrow: Vec<i32> = wide.iter().map(|&x| (x - base) as i32).collect();
+            if let Some((simd, portable)) = both_paths(&narrow, mask, i128::from(narrow[0])) {
+                assert_eq!(simd, portable, "i32, round {round}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 500, "only {checked} blocks took the vector pass");
     }
 }

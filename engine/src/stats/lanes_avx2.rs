@@ -101,7 +101,7 @@ pub(super) unsafe fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
 
 /// `SELECT[b]` has lane `j` all ones when bit `j` of the nibble `b` is set: four slots chosen by four mask
 /// bits with one table load and one blend.
-static SELECT: [[u64; LANES]; 16] = {
+pub(super) static SELECT: [[u64; LANES]; 16] = {
     let mut t = [[0u64; LANES]; 16];
     let mut b = 0;
     while b < 16 {

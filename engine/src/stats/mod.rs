@@ -23,6 +23,8 @@ pub mod float_sum;
 pub mod groups;
 pub mod histogram;
 pub mod histogram_edges;
+#[cfg(target_arch = "x86_64")]
+mod int_block_avx2;
 pub mod key_histogram;
 pub mod key_windows;
 pub mod lanes;

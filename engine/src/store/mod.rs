@@ -102,6 +102,55 @@ pub trait IntElem: Copy + Ord + Send + Sync + 'static {
     /// `self − shift` as f64, for differences below 2^53. Types of at most 32 bits subtract in f64, which is
     /// exact for them and vectorises (SSE2 converts i32 to f64 in packs, i64 only one at a time).
     fn delta_f64(self, shift: i64, shift_f64: f64) -> f64;
+    /// The values as one of the signed widths the vector kernels take (`stats/int_block.rs`), if they are.
+    fn signed_view(xs: &[Self]) -> SignedView<'_> {
+        let _ = xs;
+        SignedView::Other
+    }
+}
+
+/// A slice of integers seen as the signed type it is, where it is one the vector kernels take.
+#[derive(Debug)]
+pub enum SignedView<'a> {
+    I64(&'a [i64]),
+    I32(&'a [i32]),
+    Other,
+}
+
+impl IntElem for i64 {
+    #[inline(always)]
+    fn to_i128(self) -> i128 {
+        self as i128
+    }
+    #[inline(always)]
+    fn to_i64_wrapping(self) -> i64 {
+        self
+    }
+    #[inline(always)]
+    fn delta_f64(self, shift: i64, _: f64) -> f64 {
+        self.wrapping_sub(shift) as f64
+    }
+    fn signed_view(xs: &[i64]) -> SignedView<'_> {
+        SignedView::I64(xs)
+    }
+}
+
+impl IntElem for i32 {
+    #[inline(always)]
+    fn to_i128(self) -> i128 {
+        self as i128
+    }
+    #[inline(always)]
+    fn to_i64_wrapping(self) -> i64 {
+        self as i64
+    }
+    #[inline(always)]
+    fn delta_f64(self, _: i64, shift_f64: f64) -> f64 {
+        self as f64 - shift_f64
+    }
+    fn signed_view(xs: &[i32]) -> SignedView<'_> {
+        SignedView::I32(xs)
+    }
 }
 
 macro_rules! int_elem {
@@ -116,8 +165,8 @@ macro_rules! int_elem {
     (@delta narrow, $x:expr, $shift:expr, $shift_f64:expr) => { { let _ = $shift; $x as f64 - $shift_f64 } };
     (@delta wide, $x:expr, $shift:expr, $shift_f64:expr) => { { let _ = $shift_f64; ($x as i64).wrapping_sub($shift) as f64 } };
 }
-int_elem!(narrow: i8, i16, i32, u8, u16, u32);
-int_elem!(wide: i64, u64);
+int_elem!(narrow: i8, i16, u8, u16, u32);
+int_elem!(wide: u64);
 
 /// How the engine treats a column's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
