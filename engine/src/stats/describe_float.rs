@@ -19,7 +19,7 @@ use super::extract;
 use super::float_sum::CompensatedSum;
 use super::lanes;
 use super::lanes::Fused;
-use super::moments::{self, BLOCK, BlockMoments, Moments, block_moments, moments_of_fused};
+use super::moments::{self, BLOCK, BlockMoments, Moments, moments_of_fused};
 use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, FloatElem};
 
@@ -78,26 +78,27 @@ fn dense<'a>(xs: &'a [f64], mask: Option<&[u64]>, fill: f64, buf: &'a mut Vec<f6
 
 /// One block's fused pass and moments, masked-out slots read as `shift` (being a value the state already
 /// holds, it cannot move min or max, and the moment kernels take its known deviations back out); also
-/// returns the number of kept values. The filled copy in `filled` is made only where the build needs it.
+/// returns the number of kept values. `raw` asks for the compensated raw sum (not needed by `--exact`).
+/// The filled copy in `filled` is made only where the build needs it.
 fn block_pass(
     xs: &[f64],
     mask: Option<&[u64]>,
     shift: f64,
     center: f64,
+    raw: bool,
     filled: &mut Vec<f64>,
 ) -> (BlockMoments, Fused, u64) {
-    let Some(m) = mask else {
-        let n = xs.len() as u64;
-        let (block, fused) = block_moments(xs, shift, center, n, 0);
-        return (block, fused, n);
-    };
     let n = lanes::count_kept(xs.len(), mask);
-    let fused = lanes::fused_masked(xs, m, shift, shift, center, filled);
+    let fused = match (mask, raw) {
+        (None, true) => lanes::fused_as::<true>(xs, shift, center),
+        (None, false) => lanes::fused_as::<false>(xs, shift, center),
+        (Some(m), true) => lanes::fused_masked::<true>(xs, m, shift, shift, center, filled),
+        (Some(m), false) => lanes::fused_masked::<false>(xs, m, shift, shift, center, filled),
+    };
     let data = move || -> &[f64] {
         // Moved out of the capture (a `FnOnce`): the slice borrows the caller's buffer, not the closure.
         let buf = filled;
-        lanes::fill_masked(xs, m, shift, buf);
-        buf
+        dense(xs, mask, shift, buf).0
     };
     (moments_of_fused(&fused, data, shift, center, n, xs.len() as u64 - n), fused, n)
 }
@@ -152,7 +153,8 @@ impl FloatDescribe {
         let shift = self.moments.shift_hi;
         // The running mean is the center of the fused pass: close to every block's mean for stationary data.
         let center = self.moments.mean_rel;
-        let (mut block, first, mut n) = block_pass(xs, validity, shift, center, filled);
+        let raw = self.exact.is_none();
+        let (mut block, first, mut n) = block_pass(xs, validity, shift, center, raw, filled);
         self.min = self.min.min(first.min);
         self.max = self.max.max(first.max);
         let mut fused = first;
@@ -163,7 +165,7 @@ impl FloatDescribe {
             // NaN or ±inf in the block (or deviations that overflow): count them, then redo the finite values.
             self.count_non_finite(xs, validity, &mut finite_mask);
             mask = Some(&finite_mask[..xs.len().div_ceil(64)]);
-            (block, fused, n) = block_pass(xs, mask, shift, center, filled);
+            (block, fused, n) = block_pass(xs, mask, shift, center, raw, filled);
         }
         if n == 0 {
             return;
@@ -172,11 +174,13 @@ impl FloatDescribe {
             // Values beyond 2^±200 in this block: its moments need the scaled path (NaN/inf already counted).
             return self.update_scaled(xs, mask, !redone);
         }
-        self.sum.add_pair(fused.sum, fused.comp);
         let fills = xs.len() as u64 - n;
-        if fills > 0 {
-            // The fills added `fills · shift` to the raw sum: taken back out exactly (TwoProduct).
-            self.sum.add_product(-(fills as f64), shift);
+        if raw {
+            self.sum.add_pair(fused.sum, fused.comp);
+            if fills > 0 {
+                // The fills added `fills · shift` to the raw sum: taken back out exactly (TwoProduct).
+                self.sum.add_product(-(fills as f64), shift);
+            }
         }
         if let Some(exact) = &mut self.exact {
             // The dense copy holds `shift` in each filled slot: exact arithmetic takes them back out exactly.
@@ -221,7 +225,7 @@ impl FloatDescribe {
         let factor = moments::pow2(-self.moments.scale);
         let scaled: Vec<f64> = finite.iter().map(|&x| x * factor).collect();
         let (shift, center) = (self.moments.shift_hi, self.moments.mean_rel);
-        self.moments.add_block(&block_moments(&scaled, shift, center, scaled.len() as u64, 0).0);
+        self.moments.add_block(&moments::block_moments(&scaled, shift, center, scaled.len() as u64, 0).0);
     }
 
     /// Counts NaN and ±inf among the valid values and marks the finite ones in `finite_mask`.

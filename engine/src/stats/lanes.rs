@@ -3,10 +3,14 @@
 //! mean, a second pass of power sums. The hot loops of tally live here.
 //!
 //! Each pass keeps [`LANES`] independent accumulators per statistic, value `i` of a group going to lane
-//! `i`, and combines them in a fixed pairwise order at the end. Rust never fuses `a * b + c` into an FMA, so every
-//! lane performs the same IEEE operations whatever SIMD width the compiler chooses: SSE2, AVX2 or
-//! AVX-512 builds give the same bits (the polars `float_sum.rs` idea; arrow-arith's lane sums are the
-//! model for the loop shape).
+//! `i`, and combines them in a fixed pairwise order at the end. Rust never fuses `a * b + c` into an FMA by
+//! itself, so every lane performs the same IEEE operations whatever SIMD width the compiler chooses: SSE2,
+//! AVX2 or AVX-512 builds give the same bits (the polars `float_sum.rs` idea; arrow-arith's lane sums are
+//! the model for the loop shape). The power sums Σd², Σd³, Σd⁴ are fused multiply-adds *everywhere*
+//! (`mul_add` here, `_mm256_fmadd_pd` in the AVX2 build; one rounding instead of two, so also more
+//! accurate): it moves three of the loop's additions off the two FP adder pipes, which bound the loop
+//! (issue 7, benches/README.md: 9% less CPU for describe). A CPU without FMA runs the portable loop with
+//! a correctly rounded software `fma`: slow, but the same bits.
 //!
 //! The two loops are written out in full on purpose: sharing the accumulator code through small
 //! `#[inline(always)]` structs measured 5–8% slower (criterion, `--baseline`), so the repetition stays.
@@ -32,7 +36,7 @@ pub fn sum_lanes(l: &[f64; LANES]) -> f64 {
 #[inline]
 pub fn power_sums(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `power_sums_avx2`.
         return unsafe { super::lanes_avx2::power_sums(xs, shift, center) };
     }
@@ -53,9 +57,9 @@ pub fn power_sums_portable(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
             let d = (group[j] - shift) - center;
             let d2 = d * d;
             s1[j] += d;
-            s2[j] += d2;
-            s3[j] += d2 * d;
-            s4[j] += d2 * d2;
+            s2[j] = d.mul_add(d, s2[j]);
+            s3[j] = d2.mul_add(d, s3[j]);
+            s4[j] = d2.mul_add(d2, s4[j]);
         }
     }
     power_sums_finish([s1, s2, s3, s4], tail, shift, center)
@@ -69,9 +73,9 @@ pub fn power_sums_finish(mut s: [[f64; LANES]; 4], tail: &[f64], shift: f64, cen
         let d = (x - shift) - center;
         let d2 = d * d;
         s[0][j] += d;
-        s[1][j] += d2;
-        s[2][j] += d2 * d;
-        s[3][j] += d2 * d2;
+        s[1][j] = d.mul_add(d, s[1][j]);
+        s[2][j] = d2.mul_add(d, s[2][j]);
+        s[3][j] = d2.mul_add(d2, s[3][j]);
     }
     s.map(|l| sum_lanes(&l))
 }
@@ -114,16 +118,24 @@ pub fn sum_lanes_compensated(s: &[f64; LANES], c: &[f64; LANES]) -> (f64, f64) {
 ///
 /// Runs the AVX2 loop of `lanes_avx2.rs` where the CPU has it (one 256-bit register per statistic, lane
 /// `j` of a register being lane `j` here). It performs the same IEEE operations per lane in the same
-/// order, shares the tail and the lane combination ([`FusedLanes::finish`]), and Rust never contracts
-/// into FMA: the bits are the same as this portable loop's (tested on random data).
+/// order (explicit FMAs included), shares the tail and the lane combination ([`FusedLanes::finish`]), and
+/// Rust never contracts other operations into FMA: the bits are the same as this portable loop's (tested
+/// on random data).
 #[inline]
 pub fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
+    fused_as::<true>(xs, shift, center)
+}
+
+/// [`fused`], with the compensated raw sum (`RAW`) or without it (`sum` and `comp` are then 0): `--exact`
+/// sums the block exactly instead, and the TwoSum is most of the loop's additions.
+#[inline]
+pub fn fused_as<const RAW: bool>(xs: &[f64], shift: f64, center: f64) -> Fused {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `fused_avx2`.
-        return unsafe { super::lanes_avx2::fused(xs, shift, center) };
+        return unsafe { super::lanes_avx2::fused::<RAW>(xs, shift, center) };
     }
-    fused_portable(xs, shift, center)
+    fused_portable::<RAW>(xs, shift, center)
 }
 
 /// [`fused`] of the block with every slot whose `mask` bit is clear replaced by `fill`: the portable build
@@ -131,20 +143,27 @@ pub fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
 /// into each group's register instead, so the block is read once, where it lies (its lanes see the copy's
 /// values: the same bits). `mask` holds at least `xs.len().div_ceil(64)` words.
 #[inline]
-pub fn fused_masked(xs: &[f64], mask: &[u64], fill: f64, shift: f64, center: f64, buf: &mut Vec<f64>) -> Fused {
+pub fn fused_masked<const RAW: bool>(
+    xs: &[f64],
+    mask: &[u64],
+    fill: f64,
+    shift: f64,
+    center: f64,
+    buf: &mut Vec<f64>,
+) -> Fused {
     assert!(mask.len() >= xs.len().div_ceil(64), "a validity mask shorter than its block");
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports AVX2 (checked just above) and the mask covers the block (asserted).
-        return unsafe { super::lanes_avx2::fused_masked(xs, mask, fill, shift, center) };
+        return unsafe { super::lanes_avx2::fused_masked::<RAW>(xs, mask, fill, shift, center) };
     }
     fill_masked(xs, mask, fill, buf);
-    fused_portable(buf, shift, center)
+    fused_portable::<RAW>(buf, shift, center)
 }
 
 /// The fused pass for the build's baseline target (SSE2 on x86-64).
 #[inline(always)]
-pub fn fused_portable(xs: &[f64], shift: f64, center: f64) -> Fused {
+pub fn fused_portable<const RAW: bool>(xs: &[f64], shift: f64, center: f64) -> Fused {
     let mut s1 = [0.0f64; LANES];
     let mut s2 = [0.0f64; LANES];
     let mut s3 = [0.0f64; LANES];
@@ -160,18 +179,20 @@ pub fn fused_portable(xs: &[f64], shift: f64, center: f64) -> Fused {
             let x = group[j];
             lo[j] = if x < lo[j] { x } else { lo[j] };
             hi[j] = if x > hi[j] { x } else { hi[j] };
-            let (t, e) = two_sum(raw[j], x);
-            raw[j] = t;
-            comp[j] += e;
+            if RAW {
+                let (t, e) = two_sum(raw[j], x);
+                raw[j] = t;
+                comp[j] += e;
+            }
             let d = (x - shift) - center;
             let d2 = d * d;
             s1[j] += d;
-            s2[j] += d2;
-            s3[j] += d2 * d;
-            s4[j] += d2 * d2;
+            s2[j] = d.mul_add(d, s2[j]);
+            s3[j] = d2.mul_add(d, s3[j]);
+            s4[j] = d2.mul_add(d2, s4[j]);
         }
     }
-    FusedLanes { s: [s1, s2, s3, s4], raw, comp, lo, hi }.finish(tail, shift, center)
+    FusedLanes { s: [s1, s2, s3, s4], raw, comp, lo, hi }.finish::<RAW>(tail, shift, center)
 }
 
 /// The lane accumulators of [`fused`] after its main loop, in every build.
@@ -189,20 +210,22 @@ impl FusedLanes {
     /// The tail (value `j` to lane `j`) and the fixed combination of the lanes: shared by every build so
     /// the bits cannot differ.
     #[inline(always)]
-    pub fn finish(mut self, tail: &[f64], shift: f64, center: f64) -> Fused {
+    pub fn finish<const RAW: bool>(mut self, tail: &[f64], shift: f64, center: f64) -> Fused {
         let Self { s, raw, comp, lo, hi } = &mut self;
         for (j, &x) in tail.iter().enumerate() {
             lo[j] = if x < lo[j] { x } else { lo[j] };
             hi[j] = if x > hi[j] { x } else { hi[j] };
-            let (t, e) = two_sum(raw[j], x);
-            raw[j] = t;
-            comp[j] += e;
+            if RAW {
+                let (t, e) = two_sum(raw[j], x);
+                raw[j] = t;
+                comp[j] += e;
+            }
             let d = (x - shift) - center;
             let d2 = d * d;
             s[0][j] += d;
-            s[1][j] += d2;
-            s[2][j] += d2 * d;
-            s[3][j] += d2 * d2;
+            s[1][j] = d.mul_add(d, s[1][j]);
+            s[2][j] = d2.mul_add(d, s[2][j]);
+            s[3][j] = d2.mul_add(d2, s[3][j]);
         }
         let min = lo.iter().fold(f64::INFINITY, |a, &b| if b < a { b } else { a });
         let max = hi.iter().fold(f64::NEG_INFINITY, |a, &b| if b > a { b } else { a });
@@ -340,8 +363,8 @@ mod tests {
     #[test]
     fn avx2_and_portable_builds_give_the_same_bits() {
         use super::super::lanes_avx2;
-        if !std::arch::is_x86_feature_detected!("avx2") {
-            eprintln!("no AVX2 on this CPU: only the portable build runs here");
+        if !std::arch::is_x86_feature_detected!("avx2") || !std::arch::is_x86_feature_detected!("fma") {
+            eprintln!("no AVX2 and FMA on this CPU: only the portable build runs here");
             return;
         }
         // xorshift data of every source type the kernels see (f64, f32 widened, integer deltas), with
@@ -382,14 +405,20 @@ mod tests {
             for data in [&xs, &filled] {
                 let center = (next() % 7) as f64 * 0.25;
                 // SAFETY: AVX2 support was checked at the top of the test.
-                let (wide, wide_sums) =
-                    unsafe { (lanes_avx2::fused(data, shift, center), lanes_avx2::power_sums(data, shift, center)) };
-                assert_eq!(bits(&wide), bits(&fused_portable(data, shift, center)), "fused, round {round}");
+                let (wide, wide_sums) = unsafe {
+                    (lanes_avx2::fused::<true>(data, shift, center), lanes_avx2::power_sums(data, shift, center))
+                };
+                assert_eq!(bits(&wide), bits(&fused_portable::<true>(data, shift, center)), "fused, round {round}");
+                // SAFETY: as above.
+                let without_raw = unsafe { lanes_avx2::fused::<false>(data, shift, center) };
+                let portable = fused_portable::<false>(data, shift, center);
+                assert_eq!(bits(&without_raw), bits(&portable), "fused without raw sums, round {round}");
+                assert_eq!((without_raw.sum, without_raw.comp), (0.0, 0.0));
                 if std::ptr::eq(data, &xs) {
                     // The blend in registers sees the values of the filled copy.
                     // SAFETY: AVX2 support was checked at the top of the test; the mask covers the block.
-                    let masked = unsafe { lanes_avx2::fused_masked(&xs, &mask, shift, shift, center) };
-                    let copied = fused_portable(&filled, shift, center);
+                    let masked = unsafe { lanes_avx2::fused_masked::<true>(&xs, &mask, shift, shift, center) };
+                    let copied = fused_portable::<true>(&filled, shift, center);
                     assert_eq!(bits(&masked), bits(&copied), "fused_masked, round {round}");
                 }
                 let narrow_sums = power_sums_portable(data, shift, center);

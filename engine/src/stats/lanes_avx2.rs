@@ -1,14 +1,15 @@
 //! AVX2 builds of the two block loops of [`lanes`](super::lanes), written with intrinsics: one 256-bit
 //! register holds the [`LANES`] accumulators of one statistic, lane `j` of the register being lane `j` of
 //! the portable loop. Every intrinsic is the IEEE operation the portable code performs per lane (add,
-//! sub, mul; `min_pd(x, lo)` is exactly `if x < lo { x } else { lo }`, NaN and signed zeros included, and
-//! `max_pd` likewise), no FMA, and the tail and the lane combination are the portable code's own, so the
-//! bits are the portable build's. Why intrinsics: LLVM's SLP vectoriser turned the portable loop with its
+//! sub, mul, and `fmadd_pd` where the portable code calls `mul_add`; `min_pd(x, lo)` is exactly
+//! `if x < lo { x } else { lo }`, NaN and signed zeros included, and `max_pd` likewise), no other FMA, and
+//! the tail and the lane combination are the portable code's own, so the bits are the portable build's. Why intrinsics: LLVM's SLP vectoriser turned the portable loop with its
 //! TwoSum into scalar code with spills when compiled for AVX2 (perf annotate, benches/README.md).
 
 use std::arch::x86_64::{
-    __m256d, _mm256_add_pd, _mm256_blendv_pd, _mm256_castsi256_pd, _mm256_loadu_pd, _mm256_loadu_si256, _mm256_max_pd,
-    _mm256_min_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
+    __m256d, _mm256_add_pd, _mm256_blendv_pd, _mm256_castsi256_pd, _mm256_fmadd_pd, _mm256_loadu_pd,
+    _mm256_loadu_si256, _mm256_max_pd, _mm256_min_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd,
+    _mm256_storeu_pd, _mm256_sub_pd,
 };
 
 use super::lanes::{Fused, FusedLanes, LANES, power_sums_finish};
@@ -20,7 +21,7 @@ const _: () = assert!(LANES == 4, "one __m256d holds four f64 lanes");
 pub(crate) fn lanes(v: __m256d) -> [f64; LANES] {
     let mut out = [0.0; LANES];
     // SAFETY: `out` holds exactly four f64; storeu has no alignment requirement. (AVX is enabled in every
-    // caller, which are `#[target_feature(enable = "avx2")]` functions.)
+    // caller, which are `#[target_feature(enable = "avx2,fma")]` functions.)
     unsafe { _mm256_storeu_pd(out.as_mut_ptr(), v) };
     out
 }
@@ -37,7 +38,7 @@ struct FusedAcc {
 }
 
 impl FusedAcc {
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     fn new(shift: f64, center: f64) -> Self {
         let zero = _mm256_setzero_pd();
         FusedAcc {
@@ -52,26 +53,28 @@ impl FusedAcc {
     }
 
     /// One group of four values, lane `j` as lane `j` of the portable loop.
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     #[inline]
-    fn step(&mut self, x: __m256d) {
+    fn step<const RAW: bool>(&mut self, x: __m256d) {
         self.lo = _mm256_min_pd(x, self.lo);
         self.hi = _mm256_max_pd(x, self.hi);
-        // Knuth's TwoSum, as `lanes::two_sum`.
-        let t = _mm256_add_pd(self.raw, x);
-        let z = _mm256_sub_pd(t, self.raw);
-        let e = _mm256_add_pd(_mm256_sub_pd(self.raw, _mm256_sub_pd(t, z)), _mm256_sub_pd(x, z));
-        self.raw = t;
-        self.comp = _mm256_add_pd(self.comp, e);
+        if RAW {
+            // Knuth's TwoSum, as `lanes::two_sum`.
+            let t = _mm256_add_pd(self.raw, x);
+            let z = _mm256_sub_pd(t, self.raw);
+            let e = _mm256_add_pd(_mm256_sub_pd(self.raw, _mm256_sub_pd(t, z)), _mm256_sub_pd(x, z));
+            self.raw = t;
+            self.comp = _mm256_add_pd(self.comp, e);
+        }
         let d = _mm256_sub_pd(_mm256_sub_pd(x, self.shift), self.center);
         let d2 = _mm256_mul_pd(d, d);
         self.s[0] = _mm256_add_pd(self.s[0], d);
-        self.s[1] = _mm256_add_pd(self.s[1], d2);
-        self.s[2] = _mm256_add_pd(self.s[2], _mm256_mul_pd(d2, d));
-        self.s[3] = _mm256_add_pd(self.s[3], _mm256_mul_pd(d2, d2));
+        self.s[1] = _mm256_fmadd_pd(d, d, self.s[1]);
+        self.s[2] = _mm256_fmadd_pd(d2, d, self.s[2]);
+        self.s[3] = _mm256_fmadd_pd(d2, d2, self.s[3]);
     }
 
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     fn into_lanes(self) -> FusedLanes {
         FusedLanes {
             s: self.s.map(lanes),
@@ -87,16 +90,16 @@ impl FusedAcc {
 ///
 /// # Safety
 /// The CPU must support AVX2.
-#[target_feature(enable = "avx2")]
-pub(super) unsafe fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn fused<const RAW: bool>(xs: &[f64], shift: f64, center: f64) -> Fused {
     let groups = xs.chunks_exact(LANES);
     let tail = groups.remainder();
     let mut acc = FusedAcc::new(shift, center);
     for g in groups {
         // SAFETY: `g` holds exactly LANES = 4 f64; loadu has no alignment requirement.
-        acc.step(unsafe { _mm256_loadu_pd(g.as_ptr()) });
+        acc.step::<RAW>(unsafe { _mm256_loadu_pd(g.as_ptr()) });
     }
-    acc.into_lanes().finish(tail, shift, center)
+    acc.into_lanes().finish::<RAW>(tail, shift, center)
 }
 
 /// `SELECT[b]` has lane `j` all ones when bit `j` of the nibble `b` is set: four slots chosen by four mask
@@ -123,34 +126,54 @@ pub(super) static SELECT: [[u64; LANES]; 16] = {
 ///
 /// # Safety
 /// The CPU must support AVX2, and `mask` must hold at least `xs.len().div_ceil(64)` words.
-#[target_feature(enable = "avx2")]
-pub(super) unsafe fn fused_masked(xs: &[f64], mask: &[u64], fill: f64, shift: f64, center: f64) -> Fused {
-    let groups = xs.chunks_exact(LANES);
-    let tail_start = xs.len() - groups.remainder().len();
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn fused_masked<const RAW: bool>(
+    xs: &[f64],
+    mask: &[u64],
+    fill: f64,
+    shift: f64,
+    center: f64,
+) -> Fused {
     let vfill = _mm256_set1_pd(fill);
     let mut acc = FusedAcc::new(shift, center);
-    for (g, group) in groups.enumerate() {
-        let nibble = (mask[g / 16] >> (4 * (g % 16))) & 0xF;
-        // SAFETY: `group` holds exactly LANES = 4 f64 and a SELECT row four u64; loadu has no alignment
-        // requirement.
+    // Sixty-four values a mask word, four a nibble: the word is shifted along instead of indexed per group.
+    let words = xs.chunks_exact(64);
+    let mut tail_start = xs.len() - words.remainder().len();
+    for (slots, &word) in words.zip(mask) {
+        let mut w = word;
+        for group in slots.chunks_exact(LANES) {
+            // SAFETY: `group` holds exactly LANES = 4 f64 and a SELECT row four u64; loadu has no alignment
+            // requirement.
+            let (x, keep) = unsafe {
+                (_mm256_loadu_pd(group.as_ptr()), _mm256_loadu_si256(SELECT[(w & 0xF) as usize].as_ptr().cast()))
+            };
+            acc.step::<RAW>(_mm256_blendv_pd(vfill, x, _mm256_castsi256_pd(keep)));
+            w >>= LANES;
+        }
+    }
+    let rest = &xs[tail_start..];
+    for (k, group) in rest.chunks_exact(LANES).enumerate() {
+        let nibble = (mask[tail_start / 64] >> (LANES * k)) & 0xF;
+        // SAFETY: as above.
         let (x, keep) =
             unsafe { (_mm256_loadu_pd(group.as_ptr()), _mm256_loadu_si256(SELECT[nibble as usize].as_ptr().cast())) };
-        acc.step(_mm256_blendv_pd(vfill, x, _mm256_castsi256_pd(keep)));
+        acc.step::<RAW>(_mm256_blendv_pd(vfill, x, _mm256_castsi256_pd(keep)));
     }
+    tail_start += rest.len() / LANES * LANES;
     let mut tail = [fill; LANES];
     for (i, t) in (tail_start..xs.len()).zip(tail.iter_mut()) {
         if (mask[i / 64] >> (i % 64)) & 1 == 1 {
             *t = xs[i];
         }
     }
-    acc.into_lanes().finish(&tail[..xs.len() - tail_start], shift, center)
+    acc.into_lanes().finish::<RAW>(&tail[..xs.len() - tail_start], shift, center)
 }
 
 /// [`lanes::power_sums`](super::lanes::power_sums) with AVX2.
 ///
 /// # Safety
 /// The CPU must support AVX2.
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn power_sums(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
     let groups = xs.chunks_exact(LANES);
     let tail = groups.remainder();
@@ -162,9 +185,9 @@ pub(super) unsafe fn power_sums(xs: &[f64], shift: f64, center: f64) -> [f64; 4]
         let d = _mm256_sub_pd(_mm256_sub_pd(x, vs), vc);
         let d2 = _mm256_mul_pd(d, d);
         s1 = _mm256_add_pd(s1, d);
-        s2 = _mm256_add_pd(s2, d2);
-        s3 = _mm256_add_pd(s3, _mm256_mul_pd(d2, d));
-        s4 = _mm256_add_pd(s4, _mm256_mul_pd(d2, d2));
+        s2 = _mm256_fmadd_pd(d, d, s2);
+        s3 = _mm256_fmadd_pd(d2, d, s3);
+        s4 = _mm256_fmadd_pd(d2, d2, s4);
     }
     power_sums_finish([lanes(s1), lanes(s2), lanes(s3), lanes(s4)], tail, shift, center)
 }
