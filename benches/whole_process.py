@@ -3,7 +3,8 @@
 
     benches/whole_process.py FILE [--runs N] [--before OLD_TALLY] [--after NEW_TALLY]
 
-Prints a markdown table of medians and ranges: describe (default, --exact, --where), integer columns, hist with
+Prints a markdown table of medians and ranges: describe (default, --exact, --compensated, --where), integer
+columns (`id` has the bytes of the float column `a`; `k1`, int32, half of them), hist with
 and without a range, corr. `--before` adds the describe rows for another tally binary (e.g. a release build of an
 older commit) side by side.
 """
@@ -27,6 +28,11 @@ def main():
         cmds[f"describe a,b,c,d --exact ({label})"] = [exe, "describe", a.file, "--columns", "a,b,c,d", "--exact", *q]
         cmds[f"describe id,k1 ({label})"] = [exe, "describe", a.file, "--columns", "id,k1", *q]
     exe = a.after
+    # Correctly rounded sums became the default (issue 7); the compensated sum is the opt-out.
+    cmds["describe a,b,c,d --compensated (after)"] = [exe, "describe", a.file, "--columns", "a,b,c,d", "--compensated", *q]
+    cmds["describe id (after)"] = [exe, "describe", a.file, "--columns", "id", *q]
+    cmds["describe k1 (after)"] = [exe, "describe", a.file, "--columns", "k1", *q]
+    cmds["describe a (after)"] = [exe, "describe", a.file, "--columns", "a", *q]
     cmds["describe a,b,c,d --where 'k1 < 500'"] = [exe, "describe", a.file, "--columns", "a,b,c,d", "--where", "k1 < 500", *q]
     cmds["hist a --bins 100 (2 passes)"] = [exe, "hist", a.file, "--column", "a", "--bins", "100", *q]
     cmds["hist a --bins 100 --range -5.5,5.5"] = [exe, "hist", a.file, "--column", "a", "--bins", "100", "--range=-5.5,5.5", *q]

@@ -234,7 +234,7 @@ fn saved_states_merge_into_the_analysis_of_both_files() {
         assert_eq!(merged["input"]["path"], "day1.arrow + day2.arrow");
     }
     // Mismatched and corrupt states.
-    json(&dir, &["describe", "day1.arrow", "--save-state", "x.tstate", "--exact"]);
+    json(&dir, &["describe", "day1.arrow", "--save-state", "x.tstate", "--compensated"]);
     json(&dir, &["hist", "day1.arrow", "--column", "v", "--save-state", "h.tstate"]);
     let out = dir.tally().args(["merge", "describe1.tstate", "x.tstate"]).output().unwrap();
     assert!(lossy(&out.stderr).contains("cannot merge describe1.tstate with x.tstate"), "{}", lossy(&out.stderr));

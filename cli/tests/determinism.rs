@@ -21,7 +21,7 @@ fn executors() -> Vec<&'static str> {
 fn describe_json_is_byte_identical_for_every_executor_and_worker_count() {
     let dir = Dir::new();
     dir.gen_file("g.arrow", ROWS, 1, BATCH_ROWS);
-    for extra in [&[][..], &["--exact"], &["--ddof", "0", "--columns", "d,c,k2"]] {
+    for extra in [&[][..], &["--compensated"], &["--ddof", "0", "--columns", "d,c,k2"]] {
         let run = |args: &[&str]| {
             let mut all = vec!["--chunk-rows", "50000"];
             all.extend_from_slice(args);

@@ -65,7 +65,7 @@ fn json_document_shape() {
     assert_eq!(input["format"], "arrow-ipc-file");
     assert_eq!(input["bytes"], std::fs::metadata(&path).unwrap().len());
     assert_eq!(input["batches"], 1);
-    assert_eq!(doc["options"], serde_json::json!({"ddof": 1, "exact": false, "nulls": "excluded", "nan": "excluded"}));
+    assert_eq!(doc["options"], serde_json::json!({"ddof": 1, "exact": true, "nulls": "excluded", "nan": "excluded"}));
 
     let columns = doc["columns"].as_array().unwrap();
     let names: Vec<&str> = columns.iter().map(|c| c["name"].as_str().unwrap()).collect();

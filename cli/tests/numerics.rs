@@ -19,7 +19,7 @@ fn finite_values_whose_differences_overflow() {
             ("up", f64s(&[Some(0.0), Some(1e308), Some(1e308)])),
         ],
     );
-    for extra in [&[][..], &["--exact"]] {
+    for extra in [&[][..], &["--compensated"]] {
         let doc = dir.describe_json("far.arrow", extra);
         for name in ["pm", "pm_max"] {
             let c = column(&doc, name);

@@ -78,8 +78,9 @@ def describe(
     """Count, nulls, NaN, min, max, sum, mean, var, std, skewness and kurtosis of each column
     (``tally describe``).
 
-    ``columns``: the columns in output order (default: all). ``exact``: correctly rounded sums and means of
-    float columns. ``ddof``: 1 (default) for the sample variance, 0 for the population one. ``where``: an SQL
+    ``columns``: the columns in output order (default: all). Sums and means of float columns are correctly
+    rounded by default (``compensated=True`` asks for the compensated sum instead; ``exact=True`` is kept for
+    older code). ``ddof``: 1 (default) for the sample variance, 0 for the population one. ``where``: an SQL
     filter. ``workers``/``executor``/``chunk_rows``: as the CLI's (``"processes"``, ``"threads"``,
     ``"serial"``; results are bit-identical). Other flags (``save_state=``, ``chunk_timeout=``, ...) pass
     through. Returns the JSON output as a dict (``result["columns"][i]["mean"]``) or a table (``format=``).

@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::exact_sum::ExactSum;
-use super::extract;
+use super::extract::{self, Levels};
 use super::float_sum::CompensatedSum;
 use super::lanes;
 use super::lanes::Fused;
@@ -39,7 +39,7 @@ pub struct FloatDescribe {
     pub max: f64,
     /// Compensated Σx of the raw finite values: `sum` and, divided by the count, `mean`.
     pub sum: CompensatedSum,
-    /// Present when `--exact` asked for a correctly rounded sum and mean.
+    /// Present for correctly rounded sums and means (the default; absent with `--compensated`).
     pub exact: Option<Box<ExactSum>>,
     /// Over finite values, scaled by a power of two when they are huge or tiny (see `Moments::scale`).
     pub moments: Moments,
@@ -76,31 +76,48 @@ fn dense<'a>(xs: &'a [f64], mask: Option<&[u64]>, fill: f64, buf: &'a mut Vec<f6
     }
 }
 
+/// What a block's fused pass sums besides moments and extremes.
+#[derive(Clone, Copy, Debug)]
+enum RawSum {
+    /// The compensated raw sum (`--compensated`).
+    Compensated,
+    /// The exact sum, with σ known before the block: the first two extraction levels.
+    Levels(Levels),
+    /// The exact sum without: the block is extracted after the pass ([`extract::add_block`]).
+    Later,
+}
+
 /// One block's fused pass and moments, masked-out slots read as `shift` (being a value the state already
 /// holds, it cannot move min or max, and the moment kernels take its known deviations back out); also
-/// returns the number of kept values. `raw` asks for the compensated raw sum (not needed by `--exact`).
-/// The filled copy in `filled` is made only where the build needs it.
+/// returns the number of kept values and, for [`RawSum::Levels`], the extraction parts. The filled copy
+/// in `filled` is made only where the build needs it.
 fn block_pass(
     xs: &[f64],
     mask: Option<&[u64]>,
     shift: f64,
     center: f64,
-    raw: bool,
+    raw: RawSum,
     filled: &mut Vec<f64>,
-) -> (BlockMoments, Fused, u64) {
+) -> (BlockMoments, Fused, u64, Option<[f64; 3]>) {
     let n = lanes::count_kept(xs.len(), mask);
+    let mut parts = None;
     let fused = match (mask, raw) {
-        (None, true) => lanes::fused_as::<true>(xs, shift, center),
-        (None, false) => lanes::fused_as::<false>(xs, shift, center),
-        (Some(m), true) => lanes::fused_masked::<true>(xs, m, shift, shift, center, filled),
-        (Some(m), false) => lanes::fused_masked::<false>(xs, m, shift, shift, center, filled),
+        (_, RawSum::Levels(levels)) => {
+            let (fused, p) = lanes::fused_exact(xs, mask, shift, shift, center, levels, filled);
+            parts = Some(p);
+            fused
+        }
+        (None, RawSum::Compensated) => lanes::fused_as::<true>(xs, shift, center),
+        (None, RawSum::Later) => lanes::fused_as::<false>(xs, shift, center),
+        (Some(m), RawSum::Compensated) => lanes::fused_masked::<true>(xs, m, shift, shift, center, filled),
+        (Some(m), RawSum::Later) => lanes::fused_masked::<false>(xs, m, shift, shift, center, filled),
     };
     let data = move || -> &[f64] {
         // Moved out of the capture (a `FnOnce`): the slice borrows the caller's buffer, not the closure.
         let buf = filled;
         dense(xs, mask, shift, buf).0
     };
-    (moments_of_fused(&fused, data, shift, center, n, xs.len() as u64 - n), fused, n)
+    (moments_of_fused(&fused, data, shift, center, n, xs.len() as u64 - n), fused, n, parts)
 }
 
 #[inline(always)]
@@ -112,7 +129,7 @@ fn keep(mask: Option<&[u64]>, i: usize) -> bool {
 }
 
 impl FloatDescribe {
-    /// An empty state; `exact` adds the exact accumulator behind `--exact`.
+    /// An empty state; `exact` adds the exact accumulator (all but `--compensated`).
     pub fn new(exact: bool) -> Self {
         FloatDescribe { exact: exact.then(Box::default), ..Default::default() }
     }
@@ -153,8 +170,11 @@ impl FloatDescribe {
         let shift = self.moments.shift_hi;
         // The running mean is the center of the fused pass: close to every block's mean for stationary data.
         let center = self.moments.mean_rel;
-        let raw = self.exact.is_none();
-        let (mut block, first, mut n) = block_pass(xs, validity, shift, center, raw, filled);
+        let raw = match self.exact {
+            None => RawSum::Compensated,
+            Some(_) => self.levels().map_or(RawSum::Later, RawSum::Levels),
+        };
+        let (mut block, first, mut n, mut parts) = block_pass(xs, validity, shift, center, raw, filled);
         self.min = self.min.min(first.min);
         self.max = self.max.max(first.max);
         let mut fused = first;
@@ -165,7 +185,7 @@ impl FloatDescribe {
             // NaN or ±inf in the block (or deviations that overflow): count them, then redo the finite values.
             self.count_non_finite(xs, validity, &mut finite_mask);
             mask = Some(&finite_mask[..xs.len().div_ceil(64)]);
-            (block, fused, n) = block_pass(xs, mask, shift, center, raw, filled);
+            (block, fused, n, parts) = block_pass(xs, mask, shift, center, raw, filled);
         }
         if n == 0 {
             return;
@@ -175,7 +195,7 @@ impl FloatDescribe {
             return self.update_scaled(xs, mask, !redone);
         }
         let fills = xs.len() as u64 - n;
-        if raw {
+        if let RawSum::Compensated = raw {
             self.sum.add_pair(fused.sum, fused.comp);
             if fills > 0 {
                 // The fills added `fills · shift` to the raw sum: taken back out exactly (TwoProduct).
@@ -183,14 +203,28 @@ impl FloatDescribe {
             }
         }
         if let Some(exact) = &mut self.exact {
-            // The dense copy holds `shift` in each filled slot: exact arithmetic takes them back out exactly.
-            let (data, _) = dense(xs, mask, shift, filled);
-            extract::add_block(exact, data, fused.min.abs().max(fused.max.abs()), scratch);
+            // The block (and `shift` in each filled slot: exact arithmetic takes them back out exactly).
+            let amax = fused.min.abs().max(fused.max.abs());
+            match (parts, raw) {
+                // Two levels took every value whole, and every value was below the levels' 2^e.
+                (Some([t1, t2, rest]), RawSum::Levels(l)) if rest.to_bits() == 0 && amax < l.sigma1 / 8192.0 => {
+                    exact.add(t1);
+                    exact.add(t2);
+                }
+                _ => extract::add_block(exact, dense(xs, mask, shift, filled).0, amax, scratch),
+            }
             for _ in 0..fills {
                 exact.add(-shift);
             }
         }
         self.moments.add_block(&block);
+    }
+
+    /// The extraction levels for the next block, from the extremes so far (`None` before any finite value or
+    /// once an infinity is among them): most blocks of a column stay below its first blocks' magnitude.
+    fn levels(&self) -> Option<Levels> {
+        let amax = self.min.abs().max(self.max.abs());
+        (amax.is_finite() && amax > 0.0).then(|| Levels::below(moments::ilogb(amax) + 1)).flatten()
     }
 
     /// A block whose values lie beyond `2^±RANGE` (or a state already scaled): the raw values feed min,

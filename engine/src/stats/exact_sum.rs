@@ -1,4 +1,5 @@
-//! Exact sum of `f64` values: the state behind the correctly rounded `sum` and `mean` of `--exact`.
+//! Exact sum of `f64` values: the state behind the correctly rounded `sum` and `mean` of floats (the default;
+//! `--compensated` does without).
 //!
 //! [`ExactSum`] owns the arithmetic only: it keeps the *exact* real sum of every finite value it is given,
 //! counts the infinities apart, merges with another state without any rounding, and rounds once, correctly

@@ -1,4 +1,4 @@
-//! Exact block sums by error-free extraction: the fast path of `--exact`.
+//! Exact block sums by error-free extraction: the fast path of the exact sum (the default; not `--compensated`).
 //!
 //! [`ExactSum`] deposits each value into a superaccumulator, a few integer operations and three dependent
 //! limb updates per value that do not vectorise. Here a block of finite values is instead split, level by
@@ -52,6 +52,49 @@ pub fn add_block(sum: &mut ExactSum, xs: &[f64], amax: f64, scratch: &mut [Vec<f
         amax = rest_max;
         std::mem::swap(&mut cur, &mut next);
         level += 1;
+    }
+}
+
+/// The σ of the first two extraction levels for a block whose every `|x| < 2^e`, known before the block is
+/// read (from the state's extremes so far), so that both levels run inside the fused pass of the exact mode
+/// (`lanes::fused_exact`) instead of two more passes. Level 2 extracts from residuals below 2^(e − 40),
+/// so its σ is that of `e − 39`. A block whose second residuals are all zero (every value at least
+/// ~2^(e − 27) in magnitude, or on the same grid) has the exact sum `Σq₁ + Σq₂`; the caller checks that,
+/// and that the block kept below 2^e, and otherwise runs [`add_block`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Levels {
+    pub sigma1: f64,
+    pub sigma2: f64,
+}
+
+impl Levels {
+    /// `None` where a σ would leave the range [`add_block`] allows.
+    pub fn below(e: i32) -> Option<Self> {
+        let fits = |e: i32| e + 13 <= 1023 && e + 13 - 53 >= -1000;
+        (fits(e) && fits(e - 39)).then(|| Levels { sigma1: pow2(e + 13), sigma2: pow2(e - 39 + 13) })
+    }
+
+    /// `[Σq₁, Σq₂, r]` of one value, where `r` holds the bits of the second residual (non-zero bits: the
+    /// two levels did not take the value whole).
+    #[inline(always)]
+    pub fn split(&self, x: f64) -> [f64; 3] {
+        let q1 = (self.sigma1 + x) - self.sigma1;
+        let r1 = x - q1;
+        let q2 = (self.sigma2 + r1) - self.sigma2;
+        [q1, q2, r1 - q2]
+    }
+
+    /// The portable build of the two levels over a block: `[Σq₁, Σq₂, OR of the second residuals' bits]`.
+    /// Both sums are exact in any order, so every build gives these bits.
+    pub fn apply(&self, xs: &[f64]) -> [f64; 3] {
+        let (mut t1, mut t2, mut rest) = (0.0, 0.0, 0u64);
+        for &x in xs {
+            let [q1, q2, r2] = self.split(x);
+            t1 += q1;
+            t2 += q2;
+            rest |= r2.to_bits();
+        }
+        [t1, t2, f64::from_bits(rest)]
     }
 }
 

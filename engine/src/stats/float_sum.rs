@@ -14,7 +14,8 @@
 //! `|Σx|`) the result is the correctly rounded sum except in the rare case of a near-tie, and data whose
 //! partial sums are all exact (integer-valued floats, most decimals with few digits at this scale) gives
 //! exactly the correctly rounded sum. NumPy's pairwise summation guarantees only `O(eps·log n)·Σ|x|`.
-//! `--exact` adds an [`ExactSum`](super::exact_sum::ExactSum) on top.
+//! The default (exact) describe adds an [`ExactSum`](super::exact_sum::ExactSum) instead; this compensated
+//! sum alone is what `--compensated` asks for.
 
 use serde::{Deserialize, Serialize};
 

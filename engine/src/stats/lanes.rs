@@ -22,6 +22,8 @@
 //! ([`fused`]): the same lanes, the same operations and this file's tail and combination, so the same
 //! bits; compiling this loop for AVX2 instead left it scalar (LLVM's SLP vectoriser, benches/README.md).
 
+use super::extract::Levels;
+
 /// Independent accumulators per statistic: two SSE2 registers of f64, or one AVX2 register.
 pub const LANES: usize = 4;
 
@@ -126,7 +128,7 @@ pub fn fused(xs: &[f64], shift: f64, center: f64) -> Fused {
     fused_as::<true>(xs, shift, center)
 }
 
-/// [`fused`], with the compensated raw sum (`RAW`) or without it (`sum` and `comp` are then 0): `--exact`
+/// [`fused`], with the compensated raw sum (`RAW`) or without it (`sum` and `comp` are then 0): the exact mode
 /// sums the block exactly instead, and the TwoSum is most of the loop's additions.
 #[inline]
 pub fn fused_as<const RAW: bool>(xs: &[f64], shift: f64, center: f64) -> Fused {
@@ -159,6 +161,38 @@ pub fn fused_masked<const RAW: bool>(
     }
     fill_masked(xs, mask, fill, buf);
     fused_portable::<RAW>(buf, shift, center)
+}
+
+/// The exact mode's fused pass: [`fused_as::<false>`](fused_as) of the block (masked-out slots read as `fill`
+/// where there is a `mask`) and, in the same read, the first two extraction levels of its exact sum
+/// ([`Levels`]): `[Σq₁, Σq₂, residual bits]`. The portable build runs the two over the (filled) block one
+/// after the other; the AVX2 build does both per register. The sums are exact, so the bits agree.
+#[inline]
+pub fn fused_exact(
+    xs: &[f64],
+    mask: Option<&[u64]>,
+    fill: f64,
+    shift: f64,
+    center: f64,
+    levels: Levels,
+    buf: &mut Vec<f64>,
+) -> (Fused, [f64; 3]) {
+    if let Some(m) = mask {
+        assert!(m.len() >= xs.len().div_ceil(64), "a validity mask shorter than its block");
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above) and the mask covers the block (asserted).
+        return unsafe { super::lanes_avx2::fused_exact(xs, mask, fill, shift, center, levels) };
+    }
+    let data = match mask {
+        Some(m) => {
+            fill_masked(xs, m, fill, buf);
+            &buf[..]
+        }
+        None => xs,
+    };
+    (fused_portable::<false>(data, shift, center), levels.apply(data))
 }
 
 /// The fused pass for the build's baseline target (SSE2 on x86-64).
@@ -425,6 +459,65 @@ mod tests {
                 assert_eq!(wide_sums.map(canonical), narrow_sums.map(canonical), "power sums, round {round}");
             }
         }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn fused_exact_builds_agree_and_two_clean_levels_are_the_exact_sum() {
+        use super::super::exact_sum::ExactSum;
+        use super::super::lanes_avx2;
+        use super::super::moments::{ilogb, pow2};
+        if !std::arch::is_x86_feature_detected!("avx2") || !std::arch::is_x86_feature_detected!("fma") {
+            eprintln!("no AVX2 and FMA on this CPU: only the portable build runs here");
+            return;
+        }
+        let mut next = super::super::test_rng(0x9E37_79B9_7F4A_7C15);
+        let (mut clean, mut unclean) = (0, 0);
+        for round in 0..400 {
+            let len = [1usize, 3, 4, 5, 64, 65, 1000, 4096][round % 8];
+            // Binary orders of magnitude the block spans: two clean levels cover about 27 below the top.
+            let orders = [1u64, 10, 26, 40, 80][round % 5];
+            let xs: Vec<f64> = (0..len)
+                .map(|_| {
+                    let m = f64::from_bits((next() & ((1 << 52) - 1)) | (1023 << 52)); // [1, 2)
+                    let x = m * pow2(-((next() % orders) as i32) + 20);
+                    if next().is_multiple_of(2) { -x } else { x }
+                })
+                .collect();
+            let mut mask: Vec<u64> = (0..len.div_ceil(64)).map(|_| next() | next()).collect();
+            if !len.is_multiple_of(64) {
+                *mask.last_mut().unwrap() &= (1 << (len % 64)) - 1;
+            }
+            let mask = (round % 3 == 0).then_some(&mask[..]);
+            let (shift, center) = (xs[0], (next() % 5) as f64 - 2.0);
+            let amax = xs.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+            let levels = Levels::below(ilogb(amax) + 1).unwrap();
+            let mut filled = Vec::new();
+            let data: &[f64] = match mask {
+                Some(m) => {
+                    fill_masked(&xs, m, shift, &mut filled);
+                    &filled
+                }
+                None => &xs,
+            };
+            let portable = (fused_portable::<false>(data, shift, center), levels.apply(data));
+            // SAFETY: AVX2 and FMA support was checked at the top of the test; the mask covers the block.
+            let wide = unsafe { lanes_avx2::fused_exact(&xs, mask, shift, shift, center, levels) };
+            assert_eq!(bits(&wide.0), bits(&portable.0), "moments, round {round}");
+            assert_eq!(wide.1.map(f64::to_bits), portable.1.map(f64::to_bits), "levels, round {round}");
+            let [t1, t2, rest] = portable.1;
+            if rest.to_bits() == 0 {
+                let (mut got, mut want) = (ExactSum::default(), ExactSum::default());
+                got.add(t1);
+                got.add(t2);
+                want.add_slice(data);
+                assert_eq!(got, want, "round {round}: two clean levels must be the exact sum");
+                clean += 1;
+            } else {
+                unclean += 1;
+            }
+        }
+        assert!(clean > 100 && unclean > 50, "{clean} clean and {unclean} unclean blocks");
     }
 
     #[test]

@@ -8,10 +8,11 @@
 
 use std::arch::x86_64::{
     __m256d, _mm256_add_pd, _mm256_blendv_pd, _mm256_castsi256_pd, _mm256_fmadd_pd, _mm256_loadu_pd,
-    _mm256_loadu_si256, _mm256_max_pd, _mm256_min_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd,
+    _mm256_loadu_si256, _mm256_max_pd, _mm256_min_pd, _mm256_mul_pd, _mm256_or_pd, _mm256_set1_pd, _mm256_setzero_pd,
     _mm256_storeu_pd, _mm256_sub_pd,
 };
 
+use super::extract::Levels;
 use super::lanes::{Fused, FusedLanes, LANES, power_sums_finish};
 
 const _: () = assert!(LANES == 4, "one __m256d holds four f64 lanes");
@@ -167,6 +168,62 @@ pub(super) unsafe fn fused_masked<const RAW: bool>(
         }
     }
     acc.into_lanes().finish::<RAW>(&tail[..xs.len() - tail_start], shift, center)
+}
+
+/// [`lanes::fused_exact`](super::lanes::fused_exact) with AVX2: the moment loop of [`fused`] without the
+/// raw sum, and the two extraction levels on the same register.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA, and `mask`, if any, must hold at least `xs.len().div_ceil(64)` words.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn fused_exact(
+    xs: &[f64],
+    mask: Option<&[u64]>,
+    fill: f64,
+    shift: f64,
+    center: f64,
+    levels: Levels,
+) -> (Fused, [f64; 3]) {
+    let (vfill, s1, s2) = (_mm256_set1_pd(fill), _mm256_set1_pd(levels.sigma1), _mm256_set1_pd(levels.sigma2));
+    let mut acc = FusedAcc::new(shift, center);
+    let zero = _mm256_setzero_pd();
+    let (mut t1, mut t2, mut rest) = (zero, zero, zero);
+    let groups = xs.chunks_exact(LANES);
+    let tail_start = xs.len() - groups.remainder().len();
+    for (g, group) in groups.enumerate() {
+        // SAFETY: `group` holds exactly LANES = 4 f64; loadu has no alignment requirement.
+        let mut x = unsafe { _mm256_loadu_pd(group.as_ptr()) };
+        if let Some(m) = mask {
+            let nibble = (m[g / 16] >> (4 * (g % 16))) & 0xF;
+            // SAFETY: a SELECT row holds four u64; loadu has no alignment requirement.
+            let keep = unsafe { _mm256_loadu_si256(SELECT[nibble as usize].as_ptr().cast()) };
+            x = _mm256_blendv_pd(vfill, x, _mm256_castsi256_pd(keep));
+        }
+        acc.step::<false>(x);
+        // `Levels::split`, four values at a time.
+        let q1 = _mm256_sub_pd(_mm256_add_pd(s1, x), s1);
+        let r1 = _mm256_sub_pd(x, q1);
+        let q2 = _mm256_sub_pd(_mm256_add_pd(s2, r1), s2);
+        t1 = _mm256_add_pd(t1, q1);
+        t2 = _mm256_add_pd(t2, q2);
+        rest = _mm256_or_pd(rest, _mm256_sub_pd(r1, q2));
+    }
+    let mut tail = [fill; LANES];
+    for (i, t) in (tail_start..xs.len()).zip(tail.iter_mut()) {
+        if mask.is_none_or(|m| (m[i / 64] >> (i % 64)) & 1 == 1) {
+            *t = xs[i];
+        }
+    }
+    let tail = &tail[..xs.len() - tail_start];
+    let [a, b, r] = levels.apply(tail);
+    let (l1, l2, lr) = (lanes(t1), lanes(t2), lanes(rest));
+    // Exact in any order: every partial sum lies on its level's grid below its σ.
+    let parts = [
+        l1.iter().sum::<f64>() + a,
+        l2.iter().sum::<f64>() + b,
+        f64::from_bits(lr.iter().fold(r.to_bits(), |acc, x| acc | x.to_bits())),
+    ];
+    (acc.into_lanes().finish::<false>(tail, shift, center), parts)
 }
 
 /// [`lanes::power_sums`](super::lanes::power_sums) with AVX2.
