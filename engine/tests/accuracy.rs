@@ -2,9 +2,11 @@
 //! checked against exact rational references written here (num-bigint, independent of the engine's own
 //! exact code), NumPy's documented pairwise summation, and brute-force loops.
 //!
-//! * default `sum` and `mean`: correctly rounded for integer-valued floats and sums without cancellation,
-//!   within the README bound `eps·|S| + 2(n + 2^20)·eps²·Σ|x|` otherwise, and never worse than NumPy;
-//! * `--exact`: correctly rounded everywhere, cancellation near ±f64::MAX included;
+//! * the compensated `sum` and `mean` (`exact: false`, the CLI's `--compensated`): correctly rounded for
+//!   integer-valued floats and sums without cancellation, within the README bound
+//!   `eps·|S| + 2(n + 2^20)·eps²·Σ|x|` otherwise, and never worse than NumPy;
+//! * the exact sum (`exact: true`, the CLI's default): correctly rounded everywhere, cancellation near
+//!   ±f64::MAX included, whichever path (the in-pass levels or the full extraction) a block takes;
 //! * finite std (and skewness/kurtosis) for spreads whose variance exceeds f64::MAX, non-zero std for
 //!   values near 1e-300, no overflow when merging far-apart chunks;
 //! * integer columns: correctly rounded var and std;
@@ -411,5 +413,39 @@ fn chunk_size_changes_at_most_the_last_bits() {
         assert_close(s.mean, correct_mean(&values), 2.0 * EPS, "mean");
         assert_close(s.var, reference.var.unwrap(), 1e-14, "var");
         assert_close(s.skewness, reference.skewness.unwrap(), 1e-12, "skewness");
+    }
+}
+
+/// The exact sum's fast path takes two extraction levels inside the fused pass, on grids chosen from the
+/// magnitudes seen so far; blocks with values more than ~2^27 below those (or above them) must fall back to
+/// the full extraction. Values spread over 90 binary orders, a late block far above the earlier ones, and
+/// pairs that cancel the large values so that every small residual shows in the result.
+#[test]
+fn exact_sums_of_blocks_the_in_pass_levels_cannot_take_whole() {
+    let mut rng = Rng(0xB10C);
+    let n = 60_000;
+    let mut xs: Vec<f64> = Vec::with_capacity(n);
+    while xs.len() < n {
+        if xs.len() == 5 * 4_096 {
+            // Two whole blocks of values above the magnitudes so far (below 2^21), every low bit set: on the
+            // first level's grid they land, but 4,096 of them no longer sum exactly there.
+            xs.extend((0..8_192).map(|_| (1.0 + (rng.next() >> 12) as f64 * 2f64.powi(-52)) * 2f64.powi(33)));
+        }
+        let k = rng.below(90) as i32 - 70;
+        let x = (1.0 + rng.uniform()) * 2f64.powi(k);
+        let x = if rng.below(2) == 0 { -x } else { x };
+        if xs.len() > 50_000 && rng.below(50) == 0 {
+            // Beyond every magnitude of the earlier blocks, then cancelled exactly.
+            xs.extend([x * 2f64.powi(60), -x * 2f64.powi(60)]);
+        } else {
+            xs.push(x);
+        }
+    }
+    let all: Float64Array = xs.iter().map(|&x| Some(x)).collect();
+    let batches: Vec<ArrayRef> = vec![Arc::new(all)];
+    for chunk_rows in [1 << 20, 9_999] {
+        let e = describe_batches(&batches, true, 1, chunk_rows);
+        assert_eq!(float(e.sum), correct_sum(&xs), "sum, chunks of {chunk_rows}");
+        assert_eq!(e.mean, Some(correct_mean(&xs)), "mean, chunks of {chunk_rows}");
     }
 }
