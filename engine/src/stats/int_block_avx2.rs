@@ -19,7 +19,7 @@ use std::arch::x86_64::{
 
 use super::describe_int::TinyBlock;
 use super::lanes::LANES;
-use super::lanes_avx2::SELECT;
+use super::lanes_avx2::{SELECT, prefetch_ahead};
 
 /// `1.5 · 2^52`: adding an integer `|d| < 2^51` to its bits gives the double `1.5 · 2^52 + d` exactly,
 /// and subtracting it again leaves `d` as an f64 (AVX2 has no int64 → f64 conversion).
@@ -112,6 +112,9 @@ pub(crate) unsafe fn tiny_i64(xs: &[i64], mask: Option<&[u64]>, shift: i64, delt
     let groups = xs.chunks_exact(LANES);
     let tail_start = xs.len() - groups.remainder().len();
     for (g, (group, out)) in groups.zip(deltas.chunks_exact_mut(LANES)).enumerate() {
+        if g % 2 == 0 {
+            prefetch_ahead(group);
+        }
         // SAFETY: `group` holds exactly four i64; loadu has no alignment requirement.
         acc.step(unsafe { _mm256_loadu_si256(group.as_ptr().cast()) }, mask, g, out);
     }
@@ -128,6 +131,9 @@ pub(crate) unsafe fn tiny_i32(xs: &[i32], mask: Option<&[u64]>, shift: i64, delt
     let groups = xs.chunks_exact(LANES);
     let tail_start = xs.len() - groups.remainder().len();
     for (g, (group, out)) in groups.zip(deltas.chunks_exact_mut(LANES)).enumerate() {
+        if g % 4 == 0 {
+            prefetch_ahead(group);
+        }
         // SAFETY: `group` holds exactly four i32 (16 bytes); loadu has no alignment requirement.
         let x = _mm256_cvtepi32_epi64(unsafe { _mm_loadu_si128(group.as_ptr().cast()) });
         acc.step(x, mask, g, out);
