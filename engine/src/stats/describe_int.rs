@@ -21,7 +21,10 @@ use super::moments::{BLOCK, Moments, block_from_sums, block_moments};
 use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, IntElem, SignedView};
 
-const WORDS_PER_BLOCK: usize = BLOCK / 64;
+/// Values per block of an integer column: half the float blocks, so that a block's f64 deltas (16 KiB) and
+/// the column lines streaming past stay in a 32 KiB L1 between the integer pass and the moment pass.
+const INT_BLOCK: usize = BLOCK / 2;
+const WORDS_PER_BLOCK: usize = INT_BLOCK / 64;
 /// How a spread tier of [`IntDescribe::narrow_deltas`] sums d², wrapping, so that null slots taken back
 /// out cancel exactly.
 trait Squares: Copy + Default {
@@ -209,8 +212,8 @@ fn split_shift(shift: i128) -> (f64, f64) {
 impl IntDescribe {
     pub fn update<T: IntElem>(&mut self, chunk: ColumnChunk<'_, T>) {
         self.null_count += chunk.null_count() as u64;
-        let mut deltas = vec![0.0f64; BLOCK.min(chunk.values.len())];
-        for (b, block) in chunk.values.chunks(BLOCK).enumerate() {
+        let mut deltas = vec![0.0f64; INT_BLOCK.min(chunk.values.len())];
+        for (b, block) in chunk.values.chunks(INT_BLOCK).enumerate() {
             let mask = chunk.validity.map(|v| {
                 let start = b * WORDS_PER_BLOCK;
                 &v[start..(start + WORDS_PER_BLOCK).min(v.len())]
