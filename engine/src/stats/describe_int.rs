@@ -17,7 +17,7 @@ use num_bigint::{BigInt, BigUint};
 use super::exact_ratio;
 use super::exact_sum::ExactSum;
 use super::lanes;
-use super::moments::{BLOCK, Moments, block_from_sums, block_moments};
+use super::moments::{BLOCK, Moments, block_from_sums, block_moments, center_is_close, remove_fills};
 use super::{FinishOptions, Partial, Summary, Value};
 use crate::store::{ColumnChunk, IntElem, SignedView};
 
@@ -153,12 +153,14 @@ impl Wide {
 
 /// Min, max (over the kept values and the shift), Σd and Σd² (wrapping) of one block, from the one-read
 /// vector pass (`int_block_avx2.rs`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct TinyBlock {
     pub lo: i64,
     pub hi: i64,
     pub sum: i64,
     pub sq: u64,
+    /// `lanes::power_sums(deltas, 0.0, guess)`, computed on the same read.
+    pub sums: [f64; 4],
 }
 
 /// Min and max of the kept values, or `None` when there are none.
@@ -213,61 +215,90 @@ impl IntDescribe {
     pub fn update<T: IntElem>(&mut self, chunk: ColumnChunk<'_, T>) {
         self.null_count += chunk.null_count() as u64;
         let mut deltas = vec![0.0f64; INT_BLOCK.min(chunk.values.len())];
+        // The means of the last two blocks: the next block's mean is guessed by extrapolating them, which is
+        // exact for sorted ids and within noise of the running mean for stationary data.
+        let (mut before, mut last) = (None, None);
         for (b, block) in chunk.values.chunks(INT_BLOCK).enumerate() {
             let mask = chunk.validity.map(|v| {
                 let start = b * WORDS_PER_BLOCK;
                 &v[start..(start + WORDS_PER_BLOCK).min(v.len())]
             });
-            self.update_block(block, mask, &mut deltas[..block.len()]);
+            let guess = match (before, last) {
+                (Some(a), Some(b)) => b + (b - a),
+                (None, Some(b)) => b,
+                _ => self.moments.mean_rel,
+            };
+            if let Some(mean) = self.update_block(block, mask, &mut deltas[..block.len()], guess) {
+                (before, last) = (last, Some(mean));
+            }
         }
     }
 
-    fn update_block<T: IntElem>(&mut self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) {
+    /// Folds one block in; `guess` is where its mean (relative to the shift) is expected. Returns the block's
+    /// mean relative to the shift where its values are narrow enough to have one exactly.
+    fn update_block<T: IntElem>(
+        &mut self,
+        xs: &[T],
+        mask: Option<&[u64]>,
+        deltas: &mut [f64],
+        guess: f64,
+    ) -> Option<f64> {
         if self.moments.n == 0 {
-            let Some(first) = (0..xs.len()).find(|&i| keep(mask, i)) else { return };
+            let first = (0..xs.len()).find(|&i| keep(mask, i))?;
             self.shift = xs[first].to_i128();
             let (hi, lo) = split_shift(self.shift);
             self.moments = Moments::with_shift(hi, lo);
         }
         let n = lanes::count_kept(xs.len(), mask);
         if n == 0 {
-            return;
+            return None;
         }
-        let sum_d = match self.tiny_block_simd(xs, mask, deltas) {
+        let (sum_d, at_guess) = match self.tiny_block_simd(xs, mask, deltas, guess) {
             Some(b) => {
                 self.min = self.min.min(b.lo.into());
                 self.max = self.max.max(b.hi.into());
                 self.add_block_sums(n, b.sum, b.sq.into());
-                Some(b.sum)
+                (Some(b.sum), Some(b.sums))
             }
-            None => self.portable_block(xs, mask, deltas),
+            None => (self.portable_block(xs, mask, deltas), None),
         };
         // Null slots hold delta 0, the shift itself: the moment kernels take them back out.
         let fills = xs.len() as u64 - n;
-        let block = match sum_d {
-            Some(sum_d) => {
-                // The block's mean is known from its exact Σd: one pass of power sums around it.
-                let center = sum_d as f64 / n as f64;
-                block_from_sums(lanes::power_sums(deltas, 0.0, center), center, n, fills)
-            }
-            None => block_moments(deltas, 0.0, self.moments.mean_rel, n, fills).0,
+        let Some(sum_d) = sum_d else {
+            self.moments.add_block(&block_moments(deltas, 0.0, self.moments.mean_rel, n, fills).0);
+            return None;
+        };
+        let mean = sum_d as f64 / n as f64;
+        let sums = at_guess.unwrap_or_else(|| lanes::power_sums(deltas, 0.0, guess));
+        let block = if center_is_close(remove_fills(sums, guess, fills), n) {
+            block_from_sums(sums, guess, n, fills)
+        } else {
+            // A second pass around the block's mean, known from its exact Σd.
+            block_from_sums(lanes::power_sums(deltas, 0.0, mean), mean, n, fills)
         };
         self.moments.add_block(&block);
+        Some(mean)
     }
 
     /// The one-read AVX2 pass for int64 and int32 blocks whose deviations from the shift stay below 2^25
     /// (`int_block_avx2.rs`); `None` where it does not apply, and the portable path runs instead.
     #[allow(unused_variables)]
-    fn tiny_block_simd<T: IntElem>(&self, xs: &[T], mask: Option<&[u64]>, deltas: &mut [f64]) -> Option<TinyBlock> {
+    fn tiny_block_simd<T: IntElem>(
+        &self,
+        xs: &[T],
+        mask: Option<&[u64]>,
+        deltas: &mut [f64],
+        guess: f64,
+    ) -> Option<TinyBlock> {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
             let shift = i64::try_from(self.shift).ok()?;
             let b = match T::signed_view(xs) {
                 // SAFETY: the CPU supports AVX2 (checked just above); `deltas` has a slot per value and the
                 // mask a bit per value (the block's slices, cut together by `update`).
-                SignedView::I64(v) => unsafe { super::int_block_avx2::tiny_i64(v, mask, shift, deltas) },
+                SignedView::I64(v) => unsafe { super::int_block_avx2::tiny_i64(v, mask, shift, guess, deltas) },
                 // SAFETY: as above.
-                SignedView::I32(v) => unsafe { super::int_block_avx2::tiny_i32(v, mask, shift, deltas) },
+                SignedView::I32(v) => unsafe { super::int_block_avx2::tiny_i32(v, mask, shift, guess, deltas) },
                 SignedView::Other => return None,
             };
             let spread = (i128::from(b.hi) - self.shift).max(self.shift - i128::from(b.lo));
@@ -438,7 +469,8 @@ mod tests {
         }
         let (mut simd, mut portable) = (holding(shift), holding(shift));
         let (mut d_simd, mut d_portable) = (vec![f64::NAN; xs.len()], vec![f64::NAN; xs.len()]);
-        let b = simd.tiny_block_simd(xs, mask, &mut d_simd)?;
+        let guess = 3.5;
+        let b = simd.tiny_block_simd(xs, mask, &mut d_simd, guess)?;
         simd.min = simd.min.min(b.lo.into());
         simd.max = simd.max.max(b.hi.into());
         simd.add_block_sums(lanes::count_kept(xs.len(), mask), b.sum, b.sq.into());
@@ -446,6 +478,7 @@ mod tests {
         assert_eq!(sum_d, Some(b.sum));
         let bits = |d: &[f64]| d.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&d_simd), bits(&d_portable), "deltas");
+        assert_eq!(bits(&b.sums), bits(&lanes::power_sums(&d_portable, 0.0, guess)), "power sums at the guess");
         Some((simd, portable))
     }
 

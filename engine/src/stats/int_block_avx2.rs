@@ -1,5 +1,7 @@
 //! One read of an int64 or int32 block for `describe`, with AVX2: min, max, Σd and Σd² of the deviations
-//! `d = x − shift` in integers, and each `d` written out as an f64 for the moment pass. It computes
+//! `d = x − shift` in integers, each `d` written out as an f64, and the power sums of those f64 deltas around
+//! a guessed center (`lanes::power_sums` with shift 0, the same operations lane for lane, so the same bits),
+//! which spare the moment pass whenever the guess proves close to the block's mean. It computes
 //! exactly what `IntDescribe`'s portable path (`extrema` and `narrow_deltas` in the `Tiny` tier) computes,
 //! in one pass instead of two scalar ones: integer sums are exact in any order, and every delta is an exact
 //! f64, so nothing here depends on lanes or build (tested against the portable path in `describe_int.rs`).
@@ -12,14 +14,15 @@
 //! or max, and its deviation is 0 for the sums and the deltas, as the portable path leaves them.
 
 use std::arch::x86_64::{
-    __m256i, _mm_loadu_si128, _mm256_add_epi64, _mm256_blendv_epi8, _mm256_castsi256_pd, _mm256_cmpgt_epi64,
-    _mm256_cvtepi32_epi64, _mm256_loadu_si256, _mm256_mul_epi32, _mm256_set1_epi64x, _mm256_set1_pd,
-    _mm256_setzero_si256, _mm256_storeu_pd, _mm256_storeu_si256, _mm256_sub_epi64, _mm256_sub_pd,
+    __m256d, __m256i, _mm_loadu_si128, _mm256_add_epi64, _mm256_add_pd, _mm256_blendv_epi8, _mm256_castsi256_pd,
+    _mm256_cmpgt_epi64, _mm256_cvtepi32_epi64, _mm256_fmadd_pd, _mm256_loadu_si256, _mm256_mul_epi32, _mm256_mul_pd,
+    _mm256_set1_epi64x, _mm256_set1_pd, _mm256_setzero_pd, _mm256_setzero_si256, _mm256_storeu_pd, _mm256_storeu_si256,
+    _mm256_sub_epi64, _mm256_sub_pd,
 };
 
 use super::describe_int::TinyBlock;
-use super::lanes::LANES;
-use super::lanes_avx2::{SELECT, prefetch_ahead};
+use super::lanes::{LANES, power_sums_finish};
+use super::lanes_avx2::{SELECT, lanes, prefetch_ahead};
 
 /// `1.5 · 2^52`: adding an integer `|d| < 2^51` to its bits gives the double `1.5 · 2^52 + d` exactly,
 /// and subtracting it again leaves `d` as an f64 (AVX2 has no int64 → f64 conversion).
@@ -32,17 +35,21 @@ struct Acc {
     sum: __m256i,
     sq: __m256i,
     shift: __m256i,
+    /// Power sums of the f64 deltas around `center`, as `lanes_avx2::power_sums` takes them (shift 0).
+    p: [__m256d; 4],
+    center: f64,
 }
 
 impl Acc {
-    #[target_feature(enable = "avx2")]
-    fn new(shift: i64) -> Self {
+    #[target_feature(enable = "avx2,fma")]
+    fn new(shift: i64, center: f64) -> Self {
         let vshift = _mm256_set1_epi64x(shift);
-        Acc { lo: vshift, hi: vshift, sum: _mm256_setzero_si256(), sq: _mm256_setzero_si256(), shift: vshift }
+        let zero = _mm256_setzero_si256();
+        Acc { lo: vshift, hi: vshift, sum: zero, sq: zero, shift: vshift, p: [_mm256_setzero_pd(); 4], center }
     }
 
     /// Four values (sign-extended to i64) of group `g`; writes their deltas to `out`.
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     #[inline]
     fn step(&mut self, x: __m256i, mask: Option<&[u64]>, g: usize, out: &mut [f64]) {
         let x = match mask {
@@ -65,12 +72,20 @@ impl Acc {
         );
         // SAFETY: `out` holds exactly LANES = 4 f64; storeu has no alignment requirement.
         unsafe { _mm256_storeu_pd(out.as_mut_ptr(), f) };
+        // `lanes_avx2::power_sums` of the delta with shift 0 (`f − 0` is `f` exactly, so it is left out).
+        let d = _mm256_sub_pd(f, _mm256_set1_pd(self.center));
+        let d2 = _mm256_mul_pd(d, d);
+        self.p[0] = _mm256_add_pd(self.p[0], d);
+        self.p[1] = _mm256_fmadd_pd(d, d, self.p[1]);
+        self.p[2] = _mm256_fmadd_pd(d2, d, self.p[2]);
+        self.p[3] = _mm256_fmadd_pd(d2, d2, self.p[3]);
     }
 
     /// Combines the lanes and adds the tail `(start.., values)` one by one.
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     fn finish(
         self,
+        tail_start: usize,
         tail: impl Iterator<Item = (usize, i64)>,
         mask: Option<&[u64]>,
         shift: i64,
@@ -88,6 +103,7 @@ impl Acc {
             hi: hi.into_iter().fold(shift, i64::max),
             sum: sum.into_iter().fold(0, i64::wrapping_add),
             sq: sq.into_iter().fold(0, |a, b| a.wrapping_add(b as u64)),
+            sums: [0.0; 4],
         };
         for (i, x) in tail {
             let x = if mask.is_none_or(|m| (m[i / 64] >> (i % 64)) & 1 == 1) { x } else { shift };
@@ -98,6 +114,7 @@ impl Acc {
             out.sq = out.sq.wrapping_add((d as u64).wrapping_mul(d as u64));
             deltas[i] = d as f64;
         }
+        out.sums = power_sums_finish(self.p.map(lanes), &deltas[tail_start..], 0.0, self.center);
         out
     }
 }
@@ -106,9 +123,15 @@ impl Acc {
 ///
 /// # Safety
 /// The CPU must support AVX2; `deltas` holds `xs.len()` slots and `mask`, if any, covers `xs.len()` bits.
-#[target_feature(enable = "avx2")]
-pub(crate) unsafe fn tiny_i64(xs: &[i64], mask: Option<&[u64]>, shift: i64, deltas: &mut [f64]) -> TinyBlock {
-    let mut acc = Acc::new(shift);
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn tiny_i64(
+    xs: &[i64],
+    mask: Option<&[u64]>,
+    shift: i64,
+    center: f64,
+    deltas: &mut [f64],
+) -> TinyBlock {
+    let mut acc = Acc::new(shift, center);
     let groups = xs.chunks_exact(LANES);
     let tail_start = xs.len() - groups.remainder().len();
     for (g, (group, out)) in groups.zip(deltas.chunks_exact_mut(LANES)).enumerate() {
@@ -118,16 +141,22 @@ pub(crate) unsafe fn tiny_i64(xs: &[i64], mask: Option<&[u64]>, shift: i64, delt
         // SAFETY: `group` holds exactly four i64; loadu has no alignment requirement.
         acc.step(unsafe { _mm256_loadu_si256(group.as_ptr().cast()) }, mask, g, out);
     }
-    acc.finish(xs[tail_start..].iter().enumerate().map(|(k, &x)| (tail_start + k, x)), mask, shift, deltas)
+    acc.finish(tail_start, xs[tail_start..].iter().enumerate().map(|(k, &x)| (tail_start + k, x)), mask, shift, deltas)
 }
 
 /// The block pass over int32 values (sign-extended to i64 four at a time).
 ///
 /// # Safety
 /// As [`tiny_i64`].
-#[target_feature(enable = "avx2")]
-pub(crate) unsafe fn tiny_i32(xs: &[i32], mask: Option<&[u64]>, shift: i64, deltas: &mut [f64]) -> TinyBlock {
-    let mut acc = Acc::new(shift);
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn tiny_i32(
+    xs: &[i32],
+    mask: Option<&[u64]>,
+    shift: i64,
+    center: f64,
+    deltas: &mut [f64],
+) -> TinyBlock {
+    let mut acc = Acc::new(shift, center);
     let groups = xs.chunks_exact(LANES);
     let tail_start = xs.len() - groups.remainder().len();
     for (g, (group, out)) in groups.zip(deltas.chunks_exact_mut(LANES)).enumerate() {
@@ -138,5 +167,11 @@ pub(crate) unsafe fn tiny_i32(xs: &[i32], mask: Option<&[u64]>, shift: i64, delt
         let x = _mm256_cvtepi32_epi64(unsafe { _mm_loadu_si128(group.as_ptr().cast()) });
         acc.step(x, mask, g, out);
     }
-    acc.finish(xs[tail_start..].iter().enumerate().map(|(k, &x)| (tail_start + k, i64::from(x))), mask, shift, deltas)
+    acc.finish(
+        tail_start,
+        xs[tail_start..].iter().enumerate().map(|(k, &x)| (tail_start + k, i64::from(x))),
+        mask,
+        shift,
+        deltas,
+    )
 }
