@@ -7,8 +7,10 @@
 //!
 //! Each block of [`BLOCK`] values gets a fast scan assuming all valid values are finite (true for almost
 //! all data); a non-finite Σ(x − shift − center) reveals NaN or ±inf, and only then is the block rescanned
-//! with a finite-value mask. `sum` and `mean` come from the compensated sum of the raw values
-//! ([`CompensatedSum`]), never from the shifted moments (issue 7). Blocks with magnitudes beyond 2^±200
+//! with a finite-value mask. `sum` and `mean` come from the raw values, never from the shifted moments
+//! (issue 7): by default their exact sum ([`ExactSum`]), fed per block by two extraction levels inside
+//! the fused pass ([`Levels`]) or, for blocks they cannot take whole, by [`extract::add_block`]; with
+//! `--compensated` their compensated sum ([`CompensatedSum`]). Blocks with magnitudes beyond 2^±200
 //! take a plain scaled path so that the moments of values near ±f64::MAX or 1e-300 stay finite and
 //! non-zero (`Moments::scale`).
 
