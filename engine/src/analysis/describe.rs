@@ -263,6 +263,7 @@ impl ResolvedDescribe {
 pub struct DescribeOptions {
     /// Column names, in output order; `None` for all columns.
     pub columns: Option<Vec<String>>,
+    /// Correctly rounded float sums and means (the default, as in the CLI); `false` is `--compensated`.
     pub exact: bool,
     pub ddof: u64,
     pub run: RunOptions,
@@ -270,7 +271,7 @@ pub struct DescribeOptions {
 
 impl Default for DescribeOptions {
     fn default() -> Self {
-        DescribeOptions { columns: None, exact: false, ddof: 1, run: RunOptions::default() }
+        DescribeOptions { columns: None, exact: true, ddof: 1, run: RunOptions::default() }
     }
 }
 
