@@ -69,7 +69,10 @@ def test_ctrl_c_stops_the_run_and_leaves_no_worker(big_file: str) -> None:
 
 def test_the_gil_is_released_during_a_run(big_file: str) -> None:
     result: dict = {}
-    worker = threading.Thread(target=lambda: result.update(tally.describe(big_file, columns=["a"], workers=2)))
+    # Chunks of 2,000 rows: 1,500 round trips to the workers keep the run going for tens of milliseconds
+    # whatever the kernels' speed (one chunk per worker finished in under 5 ms once describe got faster).
+    run = lambda: result.update(tally.describe(big_file, columns=["a"], workers=2, chunk_rows=2000))  # noqa: E731
+    worker = threading.Thread(target=run)
     ticks = 0
     worker.start()
     while worker.is_alive():
