@@ -14,15 +14,14 @@
 //! or max, and its deviation is 0 for the sums and the deltas, as the portable path leaves them.
 
 use std::arch::x86_64::{
-    __m256d, __m256i, _mm_loadu_si128, _mm256_add_epi64, _mm256_add_pd, _mm256_blendv_epi8, _mm256_castsi256_pd,
-    _mm256_cmpgt_epi64, _mm256_cvtepi32_epi64, _mm256_fmadd_pd, _mm256_loadu_si256, _mm256_mul_epi32, _mm256_mul_pd,
-    _mm256_set1_epi64x, _mm256_set1_pd, _mm256_setzero_pd, _mm256_setzero_si256, _mm256_storeu_pd, _mm256_storeu_si256,
-    _mm256_sub_epi64, _mm256_sub_pd,
+    __m256d, __m256i, _mm_loadu_si128, _mm256_add_epi64, _mm256_blendv_epi8, _mm256_castsi256_pd, _mm256_cmpgt_epi64,
+    _mm256_cvtepi32_epi64, _mm256_loadu_si256, _mm256_mul_epi32, _mm256_set1_epi64x, _mm256_set1_pd, _mm256_setzero_pd,
+    _mm256_setzero_si256, _mm256_storeu_pd, _mm256_storeu_si256, _mm256_sub_epi64, _mm256_sub_pd,
 };
 
 use super::describe_int::TinyBlock;
 use super::lanes::{LANES, power_sums_finish};
-use super::lanes_avx2::{SELECT, lanes, prefetch_ahead};
+use super::lanes_avx2::{SELECT, lanes, power_step, prefetch_ahead};
 
 /// `1.5 · 2^52`: adding an integer `|d| < 2^51` to its bits gives the double `1.5 · 2^52 + d` exactly,
 /// and subtracting it again leaves `d` as an f64 (AVX2 has no int64 → f64 conversion).
@@ -73,12 +72,7 @@ impl Acc {
         // SAFETY: `out` holds exactly LANES = 4 f64; storeu has no alignment requirement.
         unsafe { _mm256_storeu_pd(out.as_mut_ptr(), f) };
         // `lanes_avx2::power_sums` of the delta with shift 0 (`f − 0` is `f` exactly, so it is left out).
-        let d = _mm256_sub_pd(f, _mm256_set1_pd(self.center));
-        let d2 = _mm256_mul_pd(d, d);
-        self.p[0] = _mm256_add_pd(self.p[0], d);
-        self.p[1] = _mm256_fmadd_pd(d, d, self.p[1]);
-        self.p[2] = _mm256_fmadd_pd(d2, d, self.p[2]);
-        self.p[3] = _mm256_fmadd_pd(d2, d2, self.p[3]);
+        power_step(&mut self.p, _mm256_sub_pd(f, _mm256_set1_pd(self.center)));
     }
 
     /// Combines the lanes and adds the tail `(start.., values)` one by one.

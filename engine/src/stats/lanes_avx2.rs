@@ -27,6 +27,18 @@ pub(crate) fn lanes(v: __m256d) -> [f64; LANES] {
     out
 }
 
+/// One group's deviations `d` into the power sums `[Σd, Σd², Σd³, Σd⁴]`, as the portable loops do it (one
+/// add, one mul, three `mul_add`s): shared by every AVX2 loop that must give `lanes::power_sums`' bits.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(super) fn power_step(s: &mut [__m256d; 4], d: __m256d) {
+    let d2 = _mm256_mul_pd(d, d);
+    s[0] = _mm256_add_pd(s[0], d);
+    s[1] = _mm256_fmadd_pd(d, d, s[1]);
+    s[2] = _mm256_fmadd_pd(d2, d, s[2]);
+    s[3] = _mm256_fmadd_pd(d2, d2, s[3]);
+}
+
 /// The register accumulators of the fused loop: one `__m256d` per statistic.
 struct FusedAcc {
     s: [__m256d; 4],
@@ -67,12 +79,7 @@ impl FusedAcc {
             self.raw = t;
             self.comp = _mm256_add_pd(self.comp, e);
         }
-        let d = _mm256_sub_pd(_mm256_sub_pd(x, self.shift), self.center);
-        let d2 = _mm256_mul_pd(d, d);
-        self.s[0] = _mm256_add_pd(self.s[0], d);
-        self.s[1] = _mm256_fmadd_pd(d, d, self.s[1]);
-        self.s[2] = _mm256_fmadd_pd(d2, d, self.s[2]);
-        self.s[3] = _mm256_fmadd_pd(d2, d2, self.s[3]);
+        power_step(&mut self.s, _mm256_sub_pd(_mm256_sub_pd(x, self.shift), self.center));
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -257,16 +264,11 @@ pub(super) unsafe fn power_sums(xs: &[f64], shift: f64, center: f64) -> [f64; 4]
     let groups = xs.chunks_exact(LANES);
     let tail = groups.remainder();
     let (vs, vc, zero) = (_mm256_set1_pd(shift), _mm256_set1_pd(center), _mm256_setzero_pd());
-    let (mut s1, mut s2, mut s3, mut s4) = (zero, zero, zero, zero);
+    let mut s = [zero; 4];
     for g in groups {
         // SAFETY: `g` holds exactly LANES = 4 f64; loadu has no alignment requirement.
         let x = unsafe { _mm256_loadu_pd(g.as_ptr()) };
-        let d = _mm256_sub_pd(_mm256_sub_pd(x, vs), vc);
-        let d2 = _mm256_mul_pd(d, d);
-        s1 = _mm256_add_pd(s1, d);
-        s2 = _mm256_fmadd_pd(d, d, s2);
-        s3 = _mm256_fmadd_pd(d2, d, s3);
-        s4 = _mm256_fmadd_pd(d2, d2, s4);
+        power_step(&mut s, _mm256_sub_pd(_mm256_sub_pd(x, vs), vc));
     }
-    power_sums_finish([lanes(s1), lanes(s2), lanes(s3), lanes(s4)], tail, shift, center)
+    power_sums_finish(s.map(lanes), tail, shift, center)
 }
