@@ -27,6 +27,15 @@ pub struct CompensatedSum {
 }
 
 impl CompensatedSum {
+    /// The running sum and its compensation term, for the raw state codec (`groups/raw.rs`).
+    pub(crate) fn parts(self) -> (f64, f64) {
+        (self.sum, self.comp)
+    }
+
+    pub(crate) fn from_parts(sum: f64, comp: f64) -> CompensatedSum {
+        CompensatedSum { sum, comp }
+    }
+
     /// Neumaier's step: the rounding error of `sum + x` is recovered exactly (TwoSum with a branch).
     #[inline]
     pub fn add(&mut self, x: f64) {

@@ -111,17 +111,30 @@ fn protocol(message: String) -> Error {
 
 /// Writes one frame.
 pub(crate) fn write_frame<T: Serialize>(out: &mut impl Write, message: &T) -> Result<()> {
-    let mut frame = vec![0u8; 6];
-    frame[4..6].copy_from_slice(&PROTOCOL_VERSION.to_le_bytes());
-    postcard::to_io(message, &mut frame).map_err(|e| Error::internal(format!("cannot encode a frame: {e}")))?;
+    write_frame_with(out, message, &mut Vec::new())
+}
+
+/// Writes one frame, encoded in `frame` (cleared first). A loop that sends many large frames passes the
+/// same buffer every time: a fresh buffer of tens of megabytes per frame is mapped and faulted in page by
+/// page each time, which costs more than the copy.
+pub(crate) fn write_frame_with<T: Serialize>(out: &mut impl Write, message: &T, frame: &mut Vec<u8>) -> Result<()> {
+    frame.clear();
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
+    postcard::to_io(message, &mut *frame).map_err(|e| Error::internal(format!("cannot encode a frame: {e}")))?;
     let len = u32::try_from(frame.len() - 4).ok().filter(|&l| l <= MAX_FRAME);
     let len = len.ok_or_else(|| Error::internal("frame too large"))?;
     frame[..4].copy_from_slice(&len.to_le_bytes());
-    out.write_all(&frame).and_then(|()| out.flush()).map_err(|e| Error::io("cannot write to the pipe", e))
+    out.write_all(frame).and_then(|()| out.flush()).map_err(|e| Error::io("cannot write to the pipe", e))
 }
 
 /// Reads one frame; `Ok(None)` on a clean end of stream (the peer closed the pipe between frames).
 pub(crate) fn read_frame<T: DeserializeOwned>(input: &mut impl Read) -> Result<Option<T>> {
+    read_frame_with(input, &mut Vec::new())
+}
+
+/// [`read_frame`] into a buffer the caller keeps across frames (see [`write_frame_with`]).
+pub(crate) fn read_frame_with<T: DeserializeOwned>(input: &mut impl Read, body: &mut Vec<u8>) -> Result<Option<T>> {
     let mut len = [0u8; 4];
     match read_full(input, &mut len)? {
         0 => return Ok(None),
@@ -132,8 +145,8 @@ pub(crate) fn read_frame<T: DeserializeOwned>(input: &mut impl Read) -> Result<O
     if !(2..=MAX_FRAME).contains(&len) {
         return Err(protocol(format!("invalid frame length {len}")));
     }
-    let mut body = vec![0u8; len as usize];
-    let got = read_full(input, &mut body)?;
+    body.resize(len as usize, 0);
+    let got = read_full(input, body)?;
     if got != body.len() {
         return Err(protocol(format!("pipe closed inside a frame ({got} of {len} bytes)")));
     }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::Processes;
 use super::chunk_queue::ChunkQueue;
-use super::protocol::{ToParent, ToWorker, input_spec, read_frame, write_frame};
+use super::protocol::{ToParent, ToWorker, input_spec, read_frame_with, write_frame};
 use super::worker::{PARENT_PID_ENV, VERBOSE_ENV};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::Session;
@@ -472,8 +472,9 @@ impl Pool<'_> {
 
 fn read_frames(id: usize, out: &mut impl std::io::Read, events: &Sender<Event>) {
     let mut out = BufReader::with_capacity(1 << 16, out);
+    let mut body = Vec::new();
     loop {
-        match read_frame::<ToParent>(&mut out) {
+        match read_frame_with::<ToParent>(&mut out, &mut body) {
             Ok(Some(message)) => {
                 if events.send(Event::Frame(id, message)).is_err() {
                     return;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::fault::{self, Action, FAULT_ENV};
-use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame};
+use super::protocol::{InputSpec, ToParent, ToWorker, read_frame, write_frame, write_frame_with};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::memory::MemoryUse;
 use crate::kernel::compute_chunk;
@@ -101,6 +101,7 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
     let mut pass: Option<Pass> = None;
     let mut memory = MemoryUse::sample();
     let mut sampled = Instant::now();
+    let mut frame = Vec::new();
     while let Some(message) = read_frame::<ToWorker>(input)? {
         let (pass_id, chunk) = match message {
             ToWorker::Pass(next) => {
@@ -139,7 +140,7 @@ fn serve(input: &mut impl std::io::Read, output: &mut impl Write) -> Result<()> 
             memory.update();
             sampled = Instant::now();
         }
-        write_frame(output, &ToParent::Done { pass: pass_id, chunk: chunk.id, partial, memory })?;
+        write_frame_with(output, &ToParent::Done { pass: pass_id, chunk: chunk.id, partial, memory }, &mut frame)?;
         if verbose >= 2 {
             let (rows, ms) = (chunk.rows.end - chunk.rows.start, started.elapsed().as_secs_f64() * 1e3);
             eprintln!(

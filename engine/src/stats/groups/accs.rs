@@ -83,8 +83,16 @@ impl ColumnAccs {
 
     pub fn push_group(&mut self) {
         match self {
-            ColumnAccs::Float(a) => a.push_group(),
-            ColumnAccs::Int(a) => a.push_group(),
+            ColumnAccs::Float(a) => a.grow_to(a.n.len() + 1),
+            ColumnAccs::Int(a) => a.grow_to(a.n.len() + 1),
+        }
+    }
+
+    /// Adds empty groups up to `groups` in all.
+    pub fn grow_to(&mut self, groups: usize) {
+        match self {
+            ColumnAccs::Float(a) => a.grow_to(groups),
+            ColumnAccs::Int(a) => a.grow_to(groups),
         }
     }
 
@@ -109,6 +117,21 @@ impl ColumnAccs {
         }
     }
 
+    /// Adds item `k` of `run` to group `gids[k]` for every k, in item order (rows ascending: each group sees
+    /// its values in row order); `validity[k]` false is a null.
+    pub fn update_run(&mut self, gids: &[u32], run: Run<'_>, validity: Option<&[bool]>) {
+        match (self, run) {
+            (ColumnAccs::Float(a), Run::Float(x)) => a.update_run(gids, x, validity),
+            (ColumnAccs::Float(a), Run::Int(x)) => a.update_run(gids, x, validity),
+            (ColumnAccs::Float(a), Run::UInt(x)) => a.update_run(gids, x, validity),
+            (ColumnAccs::Int(a), Run::Int(x)) => a.update_run(gids, x, validity),
+            (ColumnAccs::Int(a), Run::UInt(x)) => a.update_run(gids, x, validity),
+            (ColumnAccs::Int(_), Run::Float(_)) => {
+                panic!("bug in tally: integer group accumulators met a float column")
+            }
+        }
+    }
+
     /// Folds groups `first..first + ids.len()` of `other` into groups `ids` here (`ids[k]` receives group
     /// `first + k`; ids are distinct). Quantity by quantity, each in one tight loop: a merge of two large
     /// partitions then streams through `other`'s vectors instead of hopping between a dozen per group.
@@ -116,6 +139,15 @@ impl ColumnAccs {
         match (self, other) {
             (ColumnAccs::Float(a), ColumnAccs::Float(b)) => a.merge_groups(ids, b, first),
             (ColumnAccs::Int(a), ColumnAccs::Int(b)) => a.merge_groups(ids, b, first),
+            _ => panic!("bug in tally: group accumulators of different column kinds"),
+        }
+    }
+
+    /// The accumulators of the groups `plan` lists, from this state (left) and `other` (right).
+    pub fn rebuilt(&self, other: &ColumnAccs, plan: &Plan) -> ColumnAccs {
+        match (self, other) {
+            (ColumnAccs::Float(a), ColumnAccs::Float(b)) => ColumnAccs::Float(a.rebuilt(b, plan)),
+            (ColumnAccs::Int(a), ColumnAccs::Int(b)) => ColumnAccs::Int(a.rebuilt(b, plan)),
             _ => panic!("bug in tally: group accumulators of different column kinds"),
         }
     }
@@ -138,6 +170,61 @@ impl ColumnAccs {
             common + flag(needs.sum || needs.spread, 16) + flag(needs.extrema, 32) + flag(needs.spread, 32)
         }
     }
+}
+
+/// One value column's items in item order (`groups::scatter`), widened to one type per kind: floats to
+/// f64 (exact), signed integers to i64, unsigned to u64.
+#[derive(Clone, Copy, Debug)]
+pub enum Run<'a> {
+    Float(&'a [f64]),
+    Int(&'a [i64]),
+    UInt(&'a [u64]),
+}
+
+/// How to rebuild a state from two (a merge of two sorted partitions, or a permutation into key order,
+/// `table.rs`): group `k` starts as a copy of one group, `take[k]` (of the left state, or of the right one
+/// when [`RIGHT`] is set), and each `both` entry `(k, r)` then merges group `r` of the right state into it.
+/// Copy first, merge after: both loops run without a data-dependent branch per group (a merge of random
+/// keys would mispredict one in two).
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub take: Vec<u32>,
+    pub both: Vec<(u32, u32)>,
+}
+
+/// The bit of [`Plan::take`] entries that come from the right state.
+pub const RIGHT: u32 = 1 << 31;
+
+impl Plan {
+    /// The entries of `take` as `(from the right?, group)`.
+    #[inline(always)]
+    fn split(t: u32) -> (bool, usize) {
+        (t & RIGHT != 0, (t & !RIGHT) as usize)
+    }
+}
+
+/// One quantity's vector of a rebuilt state (both empty: a quantity not kept).
+fn rebuilt<T: Clone>(a: &[T], b: &[T], plan: &Plan, merge: impl Fn(&mut T, &T)) -> Vec<T> {
+    if a.is_empty() && b.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<T> = plan
+        .take
+        .iter()
+        .map(|&t| {
+            let (right, g) = Plan::split(t);
+            let side = if right { b } else { a };
+            side[g].clone()
+        })
+        .collect();
+    for &(k, r) in &plan.both {
+        merge(&mut out[k as usize], &b[r as usize]);
+    }
+    out
+}
+
+fn rebuilt_counts(a: &[u64], b: &[u64], plan: &Plan) -> Vec<u64> {
+    rebuilt(a, b, plan, |x, y| *x += y)
 }
 
 /// `dst[ids[k]] ⊕= src[k]` for every k.
@@ -163,16 +250,24 @@ fn valid(validity: Option<&[u64]>, i: usize) -> bool {
 pub struct FloatAccs {
     pub needs: Needs,
     /// Finite values.
+    #[serde(with = "super::raw")]
     pub n: Vec<u64>,
+    #[serde(with = "super::raw")]
     pub pos_inf: Vec<u64>,
+    #[serde(with = "super::raw")]
     pub neg_inf: Vec<u64>,
+    #[serde(with = "super::raw")]
     pub nulls: Vec<u64>,
+    #[serde(with = "super::raw")]
     pub nan: Vec<u64>,
     /// Over finite values below 2^400 in magnitude.
+    #[serde(with = "super::raw")]
     pub sum: Vec<CompensatedSum>,
     /// Over finite values beyond, scaled by 2^-600; only groups that have such values.
     pub huge: BTreeMap<u32, CompensatedSum>,
+    #[serde(with = "super::raw")]
     pub min: Vec<f64>,
+    #[serde(with = "super::raw")]
     pub max: Vec<f64>,
     pub moments: Vec<Moments>,
 }
@@ -185,26 +280,26 @@ fn one_value(x: f64) -> Moments {
 }
 
 impl FloatAccs {
-    fn push_group(&mut self) {
-        let n = &self.needs;
-        self.n.push(0);
-        self.pos_inf.push(0);
-        self.neg_inf.push(0);
+    fn grow_to(&mut self, groups: usize) {
+        let n = self.needs;
+        self.n.resize(groups, 0);
+        self.pos_inf.resize(groups, 0);
+        self.neg_inf.resize(groups, 0);
         if n.nulls {
-            self.nulls.push(0);
+            self.nulls.resize(groups, 0);
         }
         if n.nan {
-            self.nan.push(0);
+            self.nan.resize(groups, 0);
         }
         if n.sum {
-            self.sum.push(CompensatedSum::default());
+            self.sum.resize(groups, CompensatedSum::default());
         }
         if n.extrema {
-            self.min.push(f64::INFINITY);
-            self.max.push(f64::NEG_INFINITY);
+            self.min.resize(groups, f64::INFINITY);
+            self.max.resize(groups, f64::NEG_INFINITY);
         }
         if n.spread {
-            self.moments.push(Moments::default());
+            self.moments.resize(groups, Moments::default());
         }
     }
 
@@ -213,6 +308,16 @@ impl FloatAccs {
             let i = i as usize;
             if valid(validity, i) {
                 self.add(g as usize, values[i].as_f64());
+            } else if self.needs.nulls {
+                self.nulls[g as usize] += 1;
+            }
+        }
+    }
+
+    fn update_run<T: AsF64>(&mut self, gids: &[u32], values: &[T], validity: Option<&[bool]>) {
+        for (k, (&g, x)) in gids.iter().zip(values).enumerate() {
+            if validity.is_none_or(|v| v[k]) {
+                self.add(g as usize, x.as_f64());
             } else if self.needs.nulls {
                 self.nulls[g as usize] += 1;
             }
@@ -278,6 +383,36 @@ impl FloatAccs {
         }
     }
 
+    fn rebuilt(&self, o: &FloatAccs, plan: &Plan) -> FloatAccs {
+        let mut huge = BTreeMap::new();
+        if !(self.huge.is_empty() && o.huge.is_empty()) {
+            for (k, &t) in plan.take.iter().enumerate() {
+                let (right, g) = Plan::split(t);
+                if let Some(s) = if right { &o.huge } else { &self.huge }.get(&(g as u32)) {
+                    huge.insert(k as u32, *s);
+                }
+            }
+            for &(k, r) in &plan.both {
+                if let Some(s) = o.huge.get(&r) {
+                    huge.entry(k).or_insert_with(CompensatedSum::default).merge(s);
+                }
+            }
+        }
+        FloatAccs {
+            needs: self.needs,
+            n: rebuilt_counts(&self.n, &o.n, plan),
+            pos_inf: rebuilt_counts(&self.pos_inf, &o.pos_inf, plan),
+            neg_inf: rebuilt_counts(&self.neg_inf, &o.neg_inf, plan),
+            nulls: rebuilt_counts(&self.nulls, &o.nulls, plan),
+            nan: rebuilt_counts(&self.nan, &o.nan, plan),
+            sum: rebuilt(&self.sum, &o.sum, plan, |a, b| a.merge(b)),
+            huge,
+            min: rebuilt(&self.min, &o.min, plan, |a, b| *a = a.min(*b)),
+            max: rebuilt(&self.max, &o.max, plan, |a, b| *a = a.max(*b)),
+            moments: rebuilt(&self.moments, &o.moments, plan, |a, b| a.merge(b)),
+        }
+    }
+
     fn count(&self, g: usize) -> u64 {
         self.n[g] + self.pos_inf[g] + self.neg_inf[g]
     }
@@ -331,7 +466,9 @@ impl FloatAccs {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IntAccs {
     pub needs: Needs,
+    #[serde(with = "super::raw")]
     pub n: Vec<u64>,
+    #[serde(with = "super::raw")]
     pub nulls: Vec<u64>,
     /// Exact Σx (for sum, mean, var and std).
     pub sum: Vec<i128>,
@@ -342,47 +479,70 @@ pub struct IntAccs {
 }
 
 impl IntAccs {
-    fn push_group(&mut self) {
-        let n = &self.needs;
-        self.n.push(0);
+    fn grow_to(&mut self, groups: usize) {
+        let n = self.needs;
+        self.n.resize(groups, 0);
         if n.nulls {
-            self.nulls.push(0);
+            self.nulls.resize(groups, 0);
         }
         if n.sum || n.spread {
-            self.sum.push(0);
+            self.sum.resize(groups, 0);
         }
         if n.extrema {
-            self.min.push(i128::MAX);
-            self.max.push(i128::MIN);
+            self.min.resize(groups, i128::MAX);
+            self.max.resize(groups, i128::MIN);
         }
         if n.spread {
-            self.sum_sq.push(Wide::default());
+            self.sum_sq.resize(groups, Wide::default());
         }
     }
 
     fn update<T: IntElem>(&mut self, gids: &[(u32, u32)], values: &[T], validity: Option<&[u64]>) {
-        let needs = self.needs;
         for &(i, g) in gids {
-            let (i, g) = (i as usize, g as usize);
-            if !valid(validity, i) {
-                if needs.nulls {
-                    self.nulls[g] += 1;
-                }
-                continue;
+            let i = i as usize;
+            self.add(g as usize, valid(validity, i).then(|| values[i].to_i128()));
+        }
+    }
+
+    fn update_run<T: IntElem>(&mut self, gids: &[u32], values: &[T], validity: Option<&[bool]>) {
+        for (k, (&g, x)) in gids.iter().zip(values).enumerate() {
+            self.add(g as usize, validity.is_none_or(|v| v[k]).then(|| x.to_i128()));
+        }
+    }
+
+    /// Adds value `x` (`None`: a null) to group `g`.
+    #[inline(always)]
+    fn add(&mut self, g: usize, x: Option<i128>) {
+        let needs = self.needs;
+        let Some(x) = x else {
+            if needs.nulls {
+                self.nulls[g] += 1;
             }
-            let x = values[i].to_i128();
-            self.n[g] += 1;
-            if needs.sum || needs.spread {
-                self.sum[g] += x;
-            }
-            if needs.extrema {
-                self.min[g] = self.min[g].min(x);
-                self.max[g] = self.max[g].max(x);
-            }
-            if needs.spread {
-                let a = x.unsigned_abs();
-                self.sum_sq[g].add_u128(a * a);
-            }
+            return;
+        };
+        self.n[g] += 1;
+        if needs.sum || needs.spread {
+            self.sum[g] += x;
+        }
+        if needs.extrema {
+            self.min[g] = self.min[g].min(x);
+            self.max[g] = self.max[g].max(x);
+        }
+        if needs.spread {
+            let a = x.unsigned_abs();
+            self.sum_sq[g].add_u128(a * a);
+        }
+    }
+
+    fn rebuilt(&self, o: &IntAccs, plan: &Plan) -> IntAccs {
+        IntAccs {
+            needs: self.needs,
+            n: rebuilt_counts(&self.n, &o.n, plan),
+            nulls: rebuilt_counts(&self.nulls, &o.nulls, plan),
+            sum: rebuilt(&self.sum, &o.sum, plan, |a, b| *a += b),
+            min: rebuilt(&self.min, &o.min, plan, |a, b| *a = (*a).min(*b)),
+            max: rebuilt(&self.max, &o.max, plan, |a, b| *a = (*a).max(*b)),
+            sum_sq: rebuilt(&self.sum_sq, &o.sum_sq, plan, |a, b| a.add(b)),
         }
     }
 
@@ -436,7 +596,7 @@ mod tests {
     #[test]
     fn huge_values_keep_a_finite_mean() {
         let mut a = FloatAccs { needs: Needs::default().with(AggFn::Mean), ..FloatAccs::default() };
-        a.push_group();
+        a.grow_to(1);
         a.update(&[(0, 0), (1, 0), (2, 0)], &[f64::MAX, f64::MAX, 1.0], None);
         assert_eq!(a.cell(0, AggFn::Sum, 1), Cell::Float(f64::INFINITY));
         let Cell::Float(m) = a.cell(0, AggFn::Mean, 1) else { panic!("no mean") };

@@ -35,6 +35,19 @@ pub(crate) fn hash_bytes(b: &[u8]) -> u64 {
     foldhash::fast::FixedState::with_seed(SEED).hash_one(b)
 }
 
+/// The bits of a fixed-layout key (`KeyStore::Fixed`) as an integer whose order is the output order of
+/// the values: two's complement with the sign flipped, canonical floats flipped as `total_cmp` does (NaN,
+/// positive, after +inf), unsigned integers and booleans as they are.
+#[inline]
+pub(crate) fn fixed_order(kind: KeyKind, bits: u64) -> u64 {
+    match kind {
+        KeyKind::Int => bits ^ (1 << 63),
+        KeyKind::Float if bits >> 63 == 1 => !bits,
+        KeyKind::Float => bits | (1 << 63),
+        KeyKind::UInt | KeyKind::Bool | KeyKind::Str => bits,
+    }
+}
+
 /// How a key column's values are compared and printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyKind {
@@ -124,6 +137,7 @@ pub enum KeyStore {
     Fixed {
         kind: KeyKind,
         /// Per group; the null group's slot holds 0.
+        #[serde(with = "super::raw")]
         values: Vec<u64>,
         /// The id of the null-key group, if there is one.
         null: Option<u32>,

@@ -14,15 +14,27 @@
 //! the layout never changes a bit of the result. The hash is foldhash with a fixed seed (`keys.rs`): the
 //! same key lands in the same partition in every process.
 //!
-//! Group ids are assigned per partition in order of first appearance (row order within a chunk, then the
-//! canonical merge order of the Aggregator), never in hash-table order; each group sees its values in row
-//! order; outputs are sorted by key. A [`GroupId`] names a group across partitions.
+//! **Sorted partitions** (one integer, boolean or float key, the `--by k2` case): a partitioned state of
+//! that layout keeps each partition's groups sorted by key and holds no hash table. A piece's rows are put
+//! in partition order with their values (`scatter.rs`), each partition's new keys are radix-sorted and
+//! inserted by one walk over both key lists, and the values then enter their groups in row order; two
+//! states merge partition by partition by merging their sorted key lists (`table.rs`). A million groups
+//! per chunk never meet a hash probe, which would miss the cache on every row. Every group still receives
+//! its values one by one in row order, and its partials in the Aggregator's order, so the bits are those
+//! of the hash-table path (tested against it) and independent of how rows are batched.
+//!
+//! Otherwise (one-table states, string or several keys) group ids are assigned per partition in order of
+//! first appearance (row order within a chunk, then the canonical merge order of the Aggregator), never in
+//! hash-table order; each group sees its values in row order; outputs are sorted by key. A [`GroupId`]
+//! names a group across partitions.
 //!
 //! Exact distinct counts and top-k are group-bys without aggregated columns (see `analysis/`).
 
 pub mod accs;
 mod assign;
 pub mod keys;
+mod raw;
+mod scatter;
 pub mod sketch;
 pub mod table;
 
@@ -30,15 +42,16 @@ use arrow_array::Array;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use accs::{ColumnAccs, Needs};
+pub use accs::{ColumnAccs, Needs, Run};
 pub use keys::{KeyKind, KeyStore, KeyValue};
 pub use table::GroupTable;
 
 use assign::{FixedElem, bit, bucket};
 use keys::{KeyColumn, hash_bytes, hash_word};
+use scatter::Scattered;
 
 use crate::report::Cell;
-use crate::stats::numeric::{numeric_chunk, numeric_dispatch};
+use crate::stats::numeric::{NumericChunk, numeric_chunk, numeric_dispatch};
 use crate::store::validity_words;
 
 /// An aggregation function of `--agg`.
@@ -145,6 +158,81 @@ fn split(id: GroupId) -> (usize, u32) {
 /// Integer range of a piece's key below which a direct array replaces hashing for that piece.
 const DIRECT_RANGE: i128 = 1 << 16;
 
+/// The aggregated columns' numeric views, with their validity `words`.
+fn value_chunks<'a>(values: &[&'a dyn Array], words: &'a [Option<Vec<u64>>]) -> Vec<NumericChunk<'a>> {
+    values
+        .iter()
+        .zip(words)
+        .map(|(a, w)| {
+            numeric_chunk(*a, w.as_deref())
+                .unwrap_or_else(|| panic!("bug in tally: a group-by value column of type {}", a.data_type()))
+        })
+        .collect()
+}
+
+/// Adds the (empty) groups of the sorted table `new` to partition `part` where their keys are new, keeping
+/// it sorted; maps `ids` (groups of `new`) to the partition's ids.
+fn add_groups(part: &mut GroupTable, new: &GroupTable, ids: Vec<u32>) -> Vec<u32> {
+    if part.is_empty() {
+        *part = new.clone();
+        return ids;
+    }
+    let old = std::mem::replace(part, new.empty_like());
+    let (grown, at) = old.into_sorted().with_groups_of(new);
+    *part = grown;
+    ids.into_iter().map(|g| at[g as usize]).collect()
+}
+
+/// Merges the sorted table `run` into partition `part` (sorted first if it is not: a state decoded from an
+/// older tally), as [`GroupTable::merge`] would merge it, keeping the partition sorted.
+fn merge_sorted_into(part: &mut GroupTable, run: &GroupTable) {
+    if part.is_empty() {
+        *part = run.clone();
+        return;
+    }
+    let old = std::mem::replace(part, run.empty_like());
+    *part = old.into_sorted().merge_sorted(run);
+}
+
+/// The integer range `(lo, hi)` of keys `xs` when it is small enough for a direct array (below
+/// [`DIRECT_RANGE`]); `None` for floats, wide ranges and empty pieces.
+fn direct_range<T: FixedElem>(xs: &[T]) -> Option<(i128, i128)> {
+    let range = xs.iter().try_fold((i128::MAX, i128::MIN), |(lo, hi), x| x.int().map(|v| (lo.min(v), hi.max(v))));
+    range.filter(|(lo, hi)| lo <= hi && hi - lo < DIRECT_RANGE)
+}
+
+/// A value column's items, scattered and widened ([`Run`]).
+enum RunValues {
+    Float(Vec<f64>),
+    Int(Vec<i64>),
+    UInt(Vec<u64>),
+}
+
+impl RunValues {
+    fn of(items: &Scattered, chunk: NumericChunk<'_>) -> RunValues {
+        match chunk {
+            NumericChunk::F64(c) => RunValues::Float(items.values(c.values, |x| x)),
+            NumericChunk::F32(c) => RunValues::Float(items.values(c.values, f64::from)),
+            NumericChunk::I8(c) => RunValues::Int(items.values(c.values, i64::from)),
+            NumericChunk::I16(c) => RunValues::Int(items.values(c.values, i64::from)),
+            NumericChunk::I32(c) => RunValues::Int(items.values(c.values, i64::from)),
+            NumericChunk::I64(c) => RunValues::Int(items.values(c.values, |x| x)),
+            NumericChunk::U8(c) => RunValues::Int(items.values(c.values, i64::from)),
+            NumericChunk::U16(c) => RunValues::Int(items.values(c.values, i64::from)),
+            NumericChunk::U32(c) => RunValues::Int(items.values(c.values, i64::from)),
+            NumericChunk::U64(c) => RunValues::UInt(items.values(c.values, |x| x)),
+        }
+    }
+
+    fn slice(&self, range: std::ops::Range<usize>) -> Run<'_> {
+        match self {
+            RunValues::Float(v) => Run::Float(&v[range]),
+            RunValues::Int(v) => Run::Int(&v[range]),
+            RunValues::UInt(v) => Run::UInt(&v[range]),
+        }
+    }
+}
+
 /// The hash the null key is placed by.
 const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -165,6 +253,16 @@ impl Groups {
         let whole = self.parts.pop().expect("a one-table state has its table");
         self.parts = (0..PARTITIONS).map(|_| whole.empty_like()).collect();
         self.absorb(&whole);
+        if self.is_fixed() {
+            let parts = std::mem::take(&mut self.parts);
+            self.parts = parts.into_par_iter().map(GroupTable::into_sorted).collect();
+        }
+    }
+
+    /// Whether keys are stored fixed-width (one integer, boolean or float key): partitioned states of
+    /// that layout keep each partition sorted by key and merge by merging the sorted lists.
+    fn is_fixed(&self) -> bool {
+        matches!(self.parts[0].keys, KeyStore::Fixed { .. })
     }
 
     /// Folds a one-table state into this partitioned one.
@@ -221,6 +319,9 @@ impl Groups {
     }
 
     fn update_slice(&mut self, keys: &[&dyn Array], values: &[&dyn Array], selection: Option<&[u64]>) {
+        if self.parts.len() > 1 && self.update_scattered(keys, values, selection) {
+            return;
+        }
         let len = keys.first().map_or(0, |k| k.len());
         let mut ids = vec![u32::MAX; len];
         self.assign_ids(keys, selection, &mut ids);
@@ -238,14 +339,7 @@ impl Groups {
             bucket(items, self.parts.len())
         };
         let words: Vec<Option<Vec<u64>>> = values.iter().map(|a| validity_words(*a)).collect();
-        let chunks: Vec<_> = values
-            .iter()
-            .zip(&words)
-            .map(|(a, w)| {
-                numeric_chunk(*a, w.as_deref())
-                    .unwrap_or_else(|| panic!("bug in tally: a group-by value column of type {}", a.data_type()))
-            })
-            .collect();
+        let chunks = value_chunks(values, &words);
         for (p, part) in self.parts.iter_mut().enumerate() {
             let pairs = &pairs[starts[p]..starts[p + 1]];
             for &(_, g) in pairs {
@@ -257,6 +351,66 @@ impl Groups {
         }
         if self.parts.len() == 1 && self.parts[0].len() > SPLIT_AT {
             self.split();
+        }
+    }
+
+    /// The partitioned state's path for one fixed-width key (`--by k2`): the piece's items and values are
+    /// put in partition order first ([`scatter`]); each partition's distinct keys are then sorted (radix),
+    /// the new ones inserted into the sorted partition by one walk over both key lists, and the values
+    /// added to their groups in row order, partition by partition while it is in cache. No hash probes: a
+    /// piece of a million groups would miss the cache on every probe. Each group receives its values one
+    /// by one, in row order, as through a hash table, so the bits do not depend on how rows are batched.
+    /// Returns false, having done nothing, where it does not apply (several or string keys, booleans).
+    fn update_scattered(&mut self, keys: &[&dyn Array], values: &[&dyn Array], selection: Option<&[u64]>) -> bool {
+        if keys.len() != 1 || !matches!(self.parts[0].keys, KeyStore::Fixed { .. }) {
+            return false;
+        }
+        let Some(KeyColumn::Numeric(c)) = KeyColumn::of(keys[0]) else { return false };
+        let key_valid = validity_words(keys[0]);
+        numeric_dispatch!(c, c => self.scattered(c.values, key_valid.as_deref(), selection, values));
+        true
+    }
+
+    fn scattered<T: FixedElem>(
+        &mut self,
+        xs: &[T],
+        key_valid: Option<&[u64]>,
+        selection: Option<&[u64]>,
+        values: &[&dyn Array],
+    ) {
+        let np = self.parts.len();
+        let items = Scattered::of(xs, key_valid, selection, np);
+        let words: Vec<Option<Vec<u64>>> = values.iter().map(|a| validity_words(*a)).collect();
+        let chunks = value_chunks(values, &words);
+        let runs: Vec<(RunValues, Option<Vec<bool>>)> =
+            chunks.iter().map(|c| (RunValues::of(&items, *c), items.validity(c.validity()))).collect();
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            let range = items.range(p);
+            if range.is_empty() {
+                continue;
+            }
+            let (new, ids) = part.sorted_of(&items.keys[range.clone()]);
+            let gids = add_groups(part, &new, ids);
+            for &g in &gids {
+                part.rows[g as usize] += 1;
+            }
+            for (acc, (values, valid)) in part.aggs.iter_mut().zip(&runs) {
+                acc.update_run(&gids, values.slice(range.clone()), valid.as_ref().map(|v| &v[range.clone()]));
+            }
+        }
+        // The null key's rows: one group, in row order.
+        let null_rows: Vec<u32> =
+            (0..xs.len()).filter(|&i| bit(selection, i) && !bit(key_valid, i)).map(|i| i as u32).collect();
+        if !null_rows.is_empty() {
+            let part = &mut self.parts[partition(NULL_HASH, np)];
+            let mut new = part.empty_like();
+            let g = new.null_gid();
+            let g = add_groups(part, &new, vec![g])[0];
+            part.rows[g as usize] += null_rows.len() as u64;
+            let pairs: Vec<(u32, u32)> = null_rows.into_iter().map(|row| (row, g)).collect();
+            for (acc, chunk) in part.aggs.iter_mut().zip(&chunks) {
+                acc.update(&pairs, *chunk);
+            }
         }
     }
 
@@ -317,8 +471,7 @@ impl Groups {
             let p = partition(NULL_HASH, parts.len());
             ((p as u32) << LOCAL_BITS) | parts[p].null_gid()
         };
-        let range = xs.iter().try_fold((i128::MAX, i128::MIN), |(lo, hi), x| x.int().map(|v| (lo.min(v), hi.max(v))));
-        if let Some((lo, hi)) = range.filter(|(lo, hi)| lo <= hi && hi - lo < DIRECT_RANGE) {
+        if let Some((lo, hi)) = direct_range(xs) {
             let mut direct = vec![u32::MAX; (hi - lo + 1) as usize];
             for (i, (x, id)) in xs.iter().zip(ids.iter_mut()).enumerate() {
                 if !bit(sel, i) {
@@ -375,11 +528,24 @@ impl Groups {
                     self.split();
                 }
             }
+            (_, 1) if self.is_fixed() => {
+                let mut other = other.clone();
+                other.split();
+                self.merge(&other);
+            }
             (_, 1) => self.absorb(&other.parts[0]),
             (1, _) => {
                 self.split();
                 self.merge(other);
             }
+            _ if self.is_fixed() => self.parts.par_iter_mut().zip(other.parts.par_iter()).for_each(|(a, b)| {
+                if b.is_empty() {
+                    return;
+                }
+                let b = std::borrow::Cow::Borrowed(b);
+                let b = if b.is_sorted_table() { b } else { std::borrow::Cow::Owned(b.into_owned().into_sorted()) };
+                merge_sorted_into(a, &b);
+            }),
             _ => self.parts.par_iter_mut().zip(other.parts.par_iter()).for_each(|(a, b)| a.merge(b)),
         }
     }
@@ -492,16 +658,7 @@ impl Groups {
         };
         match fixed {
             Some((kind, keys)) => {
-                let ordered = |(null, v): (bool, u64)| {
-                    let v = match kind {
-                        KeyKind::Int => v ^ (1 << 63),
-                        // Canonical floats: flip as total_cmp does; NaN (positive) sorts after +inf.
-                        KeyKind::Float if v >> 63 == 1 => !v,
-                        KeyKind::Float => v | (1 << 63),
-                        _ => v,
-                    };
-                    (null, v)
-                };
+                let ordered = |(null, v): (bool, u64)| (null, keys::fixed_order(kind, v));
                 let mut order: Vec<((bool, u64), GroupId)> =
                     keys.into_iter().map(ordered).zip(ids.iter().copied()).collect();
                 order.sort_unstable();

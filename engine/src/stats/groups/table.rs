@@ -9,9 +9,9 @@ use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 use serde::{Deserialize, Serialize};
 
-use super::accs::{ColumnAccs, Needs};
-use super::keys::{KeyStore, KeyValue, hash_bytes, hash_word};
-use super::{AggFn, GroupSpec};
+use super::accs::{ColumnAccs, Needs, Plan, RIGHT};
+use super::keys::{KeyStore, KeyValue, fixed_order, hash_bytes, hash_word};
+use super::{AggFn, GroupSpec, KeyKind};
 use crate::report::Cell;
 
 /// One partition's groups.
@@ -19,6 +19,7 @@ use crate::report::Cell;
 pub struct GroupTable {
     pub keys: KeyStore,
     /// Rows of each group (that passed the filter).
+    #[serde(with = "super::raw")]
     pub rows: Vec<u64>,
     pub aggs: Vec<ColumnAccs>,
     /// `(fixed key or encoded key's hash, group id)`; the fixed layout's null group is not in it.
@@ -190,6 +191,187 @@ impl GroupTable {
         self.merge_counts_and_accs(&ids, other, 0);
     }
 
+    /// The fixed layout's parts: kind, key bits by id, the null key's id.
+    fn fixed(&self) -> (KeyKind, &[u64], Option<u32>) {
+        match &self.keys {
+            KeyStore::Fixed { kind, values, null } => (*kind, values, *null),
+            KeyStore::Encoded { .. } => panic!("bug in tally: a sorted partition of encoded keys"),
+        }
+    }
+
+    /// Whether the groups' ids follow their keys' output order: [`fixed_order`] ascending, the null key
+    /// (if any) last.
+    pub(crate) fn is_sorted_table(&self) -> bool {
+        let (kind, values, null) = self.fixed();
+        let keyed = values.len() - usize::from(null.is_some());
+        null.is_none_or(|g| g as usize == keyed)
+            && values[..keyed].windows(2).all(|w| fixed_order(kind, w[0]) < fixed_order(kind, w[1]))
+    }
+
+    /// This fixed-layout table with its ids in key order (null last) and no hash table: the form of the
+    /// partitions of a partitioned fixed-key state, which merge by merging their sorted keys.
+    pub(crate) fn into_sorted(self) -> GroupTable {
+        if self.is_sorted_table() {
+            return GroupTable { table: HashTable::new(), ..self };
+        }
+        let (kind, values, null) = self.fixed();
+        let mut take: Vec<u32> = (0..self.len() as u32).filter(|&g| Some(g) != null).collect();
+        take.sort_unstable_by_key(|&g| fixed_order(kind, values[g as usize]));
+        take.extend(null);
+        self.rebuilt(&self.empty_like(), &Plan { take, both: Vec::new() })
+    }
+
+    /// The merge of two sorted tables (see [`into_sorted`](Self::into_sorted)): one walk over both key
+    /// lists; a key in both gets `other`'s accumulators merged into this one's, as [`merge`](Self::merge)
+    /// would (so the bits are the same), and the result is sorted.
+    pub(crate) fn merge_sorted(&self, other: &GroupTable) -> GroupTable {
+        let (kind, a, na) = self.fixed();
+        let (_, b, nb) = other.fixed();
+        let rank = |xs: &[u64], null: Option<u32>| -> Vec<u64> {
+            xs[..xs.len() - usize::from(null.is_some())].iter().map(|&v| fixed_order(kind, v)).collect()
+        };
+        let (ra, rb) = (rank(a, na), rank(b, nb));
+        let mut take = vec![0u32; ra.len() + rb.len() + 1];
+        let mut both = vec![(0u32, 0u32); ra.len().min(rb.len()) + 1];
+        let (mut i, mut j, mut k, mut nboth) = (0, 0, 0, 0);
+        // Branch-free: the keys of two random partitions interleave unpredictably.
+        while i < ra.len() && j < rb.len() {
+            let (x, y) = (ra[i], rb[j]);
+            let (le, ge) = (x <= y, x >= y);
+            take[k] = if le { i as u32 } else { j as u32 | RIGHT };
+            both[nboth] = (k as u32, j as u32);
+            nboth += usize::from(le & ge);
+            i += usize::from(le);
+            j += usize::from(ge);
+            k += 1;
+        }
+        take.truncate(k);
+        both.truncate(nboth);
+        take.extend(i as u32..ra.len() as u32);
+        take.extend((j as u32..rb.len() as u32).map(|j| j | RIGHT));
+        match (na, nb) {
+            (Some(x), Some(y)) => {
+                both.push((take.len() as u32, y));
+                take.push(x);
+            }
+            (Some(x), None) => take.push(x),
+            (None, Some(y)) => take.push(y | RIGHT),
+            (None, None) => {}
+        }
+        self.rebuilt(other, &Plan { take, both })
+    }
+
+    /// This sorted table with the groups of the sorted table `new` added where their keys are not here yet
+    /// (as `new` has them: empty, for [`sorted_of`](Self::sorted_of)'s tables), still sorted; and where
+    /// each group of `new` is now. Values then go into the groups one by one, in row order, exactly as
+    /// a hash-table insert followed by the same additions would put them.
+    pub(crate) fn with_groups_of(&self, new: &GroupTable) -> (GroupTable, Vec<u32>) {
+        let (kind, a, na) = self.fixed();
+        let (_, b, nb) = new.fixed();
+        let rank = |xs: &[u64], null: Option<u32>| -> Vec<u64> {
+            xs[..xs.len() - usize::from(null.is_some())].iter().map(|&v| fixed_order(kind, v)).collect()
+        };
+        let (ra, rb) = (rank(a, na), rank(b, nb));
+        let mut take = Vec::with_capacity(ra.len() + rb.len() + 1);
+        let mut at = vec![0u32; b.len()];
+        let (mut i, mut j) = (0, 0);
+        while i < ra.len() && j < rb.len() {
+            let (x, y) = (ra[i], rb[j]);
+            let k = take.len() as u32;
+            if x <= y {
+                take.push(i as u32);
+                i += 1;
+                if x == y {
+                    at[j] = k;
+                    j += 1;
+                }
+            } else {
+                take.push(j as u32 | RIGHT);
+                at[j] = k;
+                j += 1;
+            }
+        }
+        take.extend(i as u32..ra.len() as u32);
+        for (j, slot) in at.iter_mut().enumerate().take(rb.len()).skip(j) {
+            *slot = take.len() as u32;
+            take.push(j as u32 | RIGHT);
+        }
+        match (na, nb) {
+            (Some(x), Some(y)) => {
+                at[y as usize] = take.len() as u32;
+                take.push(x);
+            }
+            (Some(x), None) => take.push(x),
+            (None, Some(y)) => {
+                at[y as usize] = take.len() as u32;
+                take.push(y | RIGHT);
+            }
+            (None, None) => {}
+        }
+        (self.rebuilt(new, &Plan { take, both: Vec::new() }), at)
+    }
+
+    /// The groups `plan` lists, from this table (left) and `other` (right), with no hash table.
+    fn rebuilt(&self, other: &GroupTable, plan: &Plan) -> GroupTable {
+        let (kind, a, na) = self.fixed();
+        let (_, b, nb) = other.fixed();
+        let mut null = None;
+        let values = plan
+            .take
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| {
+                let (right, g) = (t & RIGHT != 0, t & !RIGHT);
+                if (if right { nb } else { na }) == Some(g) {
+                    null = Some(k as u32);
+                }
+                if right { b[g as usize] } else { a[g as usize] }
+            })
+            .collect();
+        let mut rows: Vec<u64> = plan
+            .take
+            .iter()
+            .map(|&t| if t & RIGHT != 0 { other.rows[(t & !RIGHT) as usize] } else { self.rows[t as usize] })
+            .collect();
+        for &(k, r) in &plan.both {
+            rows[k as usize] += other.rows[r as usize];
+        }
+        GroupTable {
+            keys: KeyStore::Fixed { kind, values, null },
+            rows,
+            aggs: self.aggs.iter().zip(&other.aggs).map(|(x, y)| x.rebuilt(y, plan)).collect(),
+            table: HashTable::new(),
+        }
+    }
+
+    /// A sorted table of this one's layout (fixed) whose groups are the distinct keys of `keys` (key bits,
+    /// with their hashes), and each key's group id. The groups have no rows yet.
+    pub(crate) fn sorted_of(&self, keys: &[(u64, u64)]) -> (GroupTable, Vec<u32>) {
+        let (kind, _, _) = self.fixed();
+        let mut order: Vec<(u64, u32)> =
+            keys.iter().enumerate().map(|(k, &(v, _))| (fixed_order(kind, v), k as u32)).collect();
+        radsort::sort_by_key(&mut order, |e| e.0);
+        let mut values = vec![0u64; keys.len()];
+        let mut ids = vec![0u32; keys.len()];
+        // Branch-free: a new key starts a group; `next` counts the groups so far.
+        let mut next = 0usize;
+        let mut last = order.first().map_or(0, |e| !e.0);
+        for (rank, k) in order {
+            next += usize::from(rank != last);
+            last = rank;
+            values[next - 1] = keys[k as usize].0;
+            ids[k as usize] = (next - 1) as u32;
+        }
+        values.truncate(next);
+        let mut run = self.empty_like();
+        run.rows = vec![0; next];
+        for a in &mut run.aggs {
+            a.grow_to(next);
+        }
+        run.keys = KeyStore::Fixed { kind, values, null: None };
+        (run, ids)
+    }
+
     /// `(key kinds, fixed layout?)` and the accumulators' kinds: what must agree for two states to merge.
     pub(crate) fn layout(&self) -> (Vec<super::KeyKind>, bool, Vec<(bool, Needs)>) {
         let (kinds, fixed) = match &self.keys {
@@ -216,6 +398,112 @@ impl GroupTable {
         match (f, column) {
             (AggFn::Count, _) | (_, None) => Cell::Count(self.rows[g as usize]),
             (f, Some(c)) => self.aggs[c].cell(g, f, ddof),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::stats::groups::{AggColumn, Run};
+    use crate::stats::test_rng;
+
+    const FNS: [AggFn; 7] =
+        [AggFn::Count, AggFn::Sum, AggFn::Mean, AggFn::Min, AggFn::Max, AggFn::Var, AggFn::NullCount];
+
+    fn spec() -> GroupSpec {
+        let needs = FNS.iter().fold(Needs::default(), |n, &f| n.with(f));
+        GroupSpec { keys: vec![KeyKind::Int], aggs: vec![AggColumn { float: true, needs }] }
+    }
+
+    /// Rows `(key, value)` (`None`: null) added one by one through the hash table, in row order.
+    fn hashed(rows: &[(Option<i64>, Option<f64>)]) -> GroupTable {
+        let mut t = GroupTable::new(&spec());
+        t.ensure_table();
+        let mut gids = Vec::new();
+        for &(k, _) in rows {
+            let g = match k {
+                Some(k) => t.fixed_gid(k as u64, hash_word(k as u64)),
+                None => t.null_gid(),
+            };
+            t.rows[g as usize] += 1;
+            gids.push(g);
+        }
+        let values: Vec<f64> = rows.iter().map(|r| r.1.unwrap_or(0.0)).collect();
+        let valid: Vec<bool> = rows.iter().map(|r| r.1.is_some()).collect();
+        t.aggs[0].update_run(&gids, Run::Float(&values), Some(&valid));
+        t
+    }
+
+    fn random_rows(seed: u64, n: usize, keys: u64) -> Vec<(Option<i64>, Option<f64>)> {
+        let mut next = test_rng(seed);
+        (0..n)
+            .map(|_| {
+                let k = next();
+                let key = (!k.is_multiple_of(17)).then(|| ((k >> 8) % keys) as i64 - (keys / 2) as i64);
+                let v = next();
+                let value = (!v.is_multiple_of(13)).then(|| (v >> 11) as f64 / (1u64 << 40) as f64 - 1000.0);
+                (key, value)
+            })
+            .collect()
+    }
+
+    /// Every group as `key → (rows, every aggregation's cell)`: what two tables must agree on, ids aside.
+    fn by_key(t: &GroupTable) -> BTreeMap<Option<i64>, String> {
+        (0..t.len() as u32)
+            .map(|g| {
+                let key = match t.key(g).as_slice() {
+                    [KeyValue::Int(k)] => Some(*k),
+                    [KeyValue::Null] => None,
+                    other => panic!("{other:?}"),
+                };
+                let cells: Vec<String> = FNS.iter().map(|&f| format!("{:?}", t.cell(g, Some(0), f, 1))).collect();
+                (key, format!("{} {}", t.rows[g as usize], cells.join(" ")))
+            })
+            .collect()
+    }
+
+    /// Merging sorted tables equals merging through the hash table, bit for bit, and stays sorted;
+    /// inserting the new keys of a batch and adding its rows equals adding them through the hash table.
+    /// The row counts are checked against a plain count per key.
+    #[test]
+    fn sorted_merges_and_inserts_equal_the_hash_table_path() {
+        for (seed, keys) in [(1, 50), (2, 3_000), (3, 100_000)] {
+            let (left, right) = (random_rows(seed, 5_000, keys), random_rows(seed + 100, 4_000, keys));
+            let mut want = hashed(&left);
+            want.merge(&hashed(&right));
+            let sorted = hashed(&left).into_sorted().merge_sorted(&hashed(&right).into_sorted());
+            assert!(sorted.is_sorted_table(), "seed {seed}");
+            assert_eq!(by_key(&sorted), by_key(&want), "merge, seed {seed}");
+            let mut counts: BTreeMap<Option<i64>, u64> = BTreeMap::new();
+            for (k, _) in left.iter().chain(&right) {
+                *counts.entry(*k).or_default() += 1;
+            }
+            let got: BTreeMap<Option<i64>, u64> =
+                by_key(&sorted).into_iter().map(|(k, v)| (k, v.split(' ').next().unwrap().parse().unwrap())).collect();
+            assert_eq!(got, counts, "row counts, seed {seed}");
+
+            // `right`'s rows added one by one to the sorted `left` after inserting its new keys.
+            let grown = hashed(&left).into_sorted();
+            let keyed: Vec<(u64, u64)> =
+                right.iter().filter_map(|r| r.0).map(|k| (k as u64, hash_word(k as u64))).collect();
+            let (new, ids) = grown.sorted_of(&keyed);
+            let (mut table, at) = grown.with_groups_of(&new);
+            assert!(table.is_sorted_table(), "insert, seed {seed}");
+            let keyed_rows: Vec<_> = right.iter().filter(|r| r.0.is_some()).collect();
+            let gids: Vec<u32> = ids.iter().map(|&g| at[g as usize]).collect();
+            for &g in &gids {
+                table.rows[g as usize] += 1;
+            }
+            let values: Vec<f64> = keyed_rows.iter().map(|r| r.1.unwrap_or(0.0)).collect();
+            let valid: Vec<bool> = keyed_rows.iter().map(|r| r.1.is_some()).collect();
+            table.aggs[0].update_run(&gids, Run::Float(&values), Some(&valid));
+            let mut all = left.clone();
+            all.extend(right.iter().copied().filter(|r| r.0.is_some()));
+            let want = hashed(&all);
+            assert_eq!(by_key(&table), by_key(&want), "insert, seed {seed}");
         }
     }
 }
