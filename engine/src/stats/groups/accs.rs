@@ -208,13 +208,14 @@ fn rebuilt<T: Clone>(a: &[T], b: &[T], plan: &Plan, merge: impl Fn(&mut T, &T)) 
     if a.is_empty() && b.is_empty() {
         return Vec::new();
     }
+    // The side is picked by indexing, not by a branch the interleaving of two key lists would mispredict.
+    let sides = [a, b];
     let mut out: Vec<T> = plan
         .take
         .iter()
         .map(|&t| {
             let (right, g) = Plan::split(t);
-            let side = if right { b } else { a };
-            side[g].clone()
+            sides[usize::from(right)][g].clone()
         })
         .collect();
     for &(k, r) in &plan.both {
@@ -225,6 +226,49 @@ fn rebuilt<T: Clone>(a: &[T], b: &[T], plan: &Plan, merge: impl Fn(&mut T, &T)) 
 
 fn rebuilt_counts(a: &[u64], b: &[u64], plan: &Plan) -> Vec<u64> {
     rebuilt(a, b, plan, |x, y| *x += y)
+}
+
+/// A sparse per-group quantity (only the groups that have it) of a rebuilt state.
+fn sparse_rebuilt<T: Copy + Default>(
+    a: &BTreeMap<u32, T>,
+    b: &BTreeMap<u32, T>,
+    plan: &Plan,
+    merge: impl Fn(&mut T, &T),
+) -> BTreeMap<u32, T> {
+    let mut out = BTreeMap::new();
+    if a.is_empty() && b.is_empty() {
+        return out;
+    }
+    for (k, &t) in plan.take.iter().enumerate() {
+        let (right, g) = Plan::split(t);
+        if let Some(x) = if right { b } else { a }.get(&(g as u32)) {
+            out.insert(k as u32, *x);
+        }
+    }
+    for &(k, r) in &plan.both {
+        if let Some(x) = b.get(&r) {
+            merge(out.entry(k).or_default(), x);
+        }
+    }
+    out
+}
+
+/// Folds the sparse quantity of groups `first..first + ids.len()` of `src` into groups `ids` of `dst`.
+fn sparse_merge_groups<T: Default>(
+    dst: &mut BTreeMap<u32, T>,
+    src: &BTreeMap<u32, T>,
+    ids: &[u32],
+    first: usize,
+    merge: impl Fn(&mut T, &T),
+) {
+    for (&h, x) in src.range(first as u32..(first + ids.len()) as u32) {
+        merge(dst.entry(ids[h as usize - first]).or_default(), x);
+    }
+}
+
+fn add_inf(a: &mut (u64, u64), b: &(u64, u64)) {
+    a.0 += b.0;
+    a.1 += b.1;
 }
 
 /// `dst[ids[k]] ⊕= src[k]` for every k.
@@ -252,10 +296,9 @@ pub struct FloatAccs {
     /// Finite values.
     #[serde(with = "super::raw")]
     pub n: Vec<u64>,
-    #[serde(with = "super::raw")]
-    pub pos_inf: Vec<u64>,
-    #[serde(with = "super::raw")]
-    pub neg_inf: Vec<u64>,
+    /// `(+inf, -inf)` counts; only groups that have infinities (rare: dense vectors of zeros would be
+    /// copied by every merge of sorted partitions).
+    pub inf: BTreeMap<u32, (u64, u64)>,
     #[serde(with = "super::raw")]
     pub nulls: Vec<u64>,
     #[serde(with = "super::raw")]
@@ -283,8 +326,6 @@ impl FloatAccs {
     fn grow_to(&mut self, groups: usize) {
         let n = self.needs;
         self.n.resize(groups, 0);
-        self.pos_inf.resize(groups, 0);
-        self.neg_inf.resize(groups, 0);
         if n.nulls {
             self.nulls.resize(groups, 0);
         }
@@ -338,9 +379,9 @@ impl FloatAccs {
         }
         if x.is_infinite() {
             if x > 0.0 {
-                self.pos_inf[g] += 1;
+                self.inf.entry(g as u32).or_default().0 += 1;
             } else {
-                self.neg_inf[g] += 1;
+                self.inf.entry(g as u32).or_default().1 += 1;
             }
             return;
         }
@@ -360,8 +401,7 @@ impl FloatAccs {
     fn merge_groups(&mut self, ids: &[u32], o: &FloatAccs, first: usize) {
         let range = first..first + ids.len();
         add_counts(&mut self.n, &o.n[range.clone()], ids);
-        add_counts(&mut self.pos_inf, &o.pos_inf[range.clone()], ids);
-        add_counts(&mut self.neg_inf, &o.neg_inf[range.clone()], ids);
+        sparse_merge_groups(&mut self.inf, &o.inf, ids, first, add_inf);
         if self.needs.nulls {
             add_counts(&mut self.nulls, &o.nulls[range.clone()], ids);
         }
@@ -370,9 +410,7 @@ impl FloatAccs {
         }
         if self.needs.sum {
             scatter(&mut self.sum, &o.sum[range.clone()], ids, |a, b| a.merge(b));
-            for (&h, s) in o.huge.range(first as u32..range.end as u32) {
-                self.huge.entry(ids[h as usize - first]).or_default().merge(s);
-            }
+            sparse_merge_groups(&mut self.huge, &o.huge, ids, first, CompensatedSum::merge);
         }
         if self.needs.extrema {
             scatter(&mut self.min, &o.min[range.clone()], ids, |a, b| *a = a.min(*b));
@@ -384,42 +422,34 @@ impl FloatAccs {
     }
 
     fn rebuilt(&self, o: &FloatAccs, plan: &Plan) -> FloatAccs {
-        let mut huge = BTreeMap::new();
-        if !(self.huge.is_empty() && o.huge.is_empty()) {
-            for (k, &t) in plan.take.iter().enumerate() {
-                let (right, g) = Plan::split(t);
-                if let Some(s) = if right { &o.huge } else { &self.huge }.get(&(g as u32)) {
-                    huge.insert(k as u32, *s);
-                }
-            }
-            for &(k, r) in &plan.both {
-                if let Some(s) = o.huge.get(&r) {
-                    huge.entry(k).or_insert_with(CompensatedSum::default).merge(s);
-                }
-            }
-        }
         FloatAccs {
             needs: self.needs,
             n: rebuilt_counts(&self.n, &o.n, plan),
-            pos_inf: rebuilt_counts(&self.pos_inf, &o.pos_inf, plan),
-            neg_inf: rebuilt_counts(&self.neg_inf, &o.neg_inf, plan),
+            inf: sparse_rebuilt(&self.inf, &o.inf, plan, add_inf),
             nulls: rebuilt_counts(&self.nulls, &o.nulls, plan),
             nan: rebuilt_counts(&self.nan, &o.nan, plan),
             sum: rebuilt(&self.sum, &o.sum, plan, |a, b| a.merge(b)),
-            huge,
+            huge: sparse_rebuilt(&self.huge, &o.huge, plan, CompensatedSum::merge),
             min: rebuilt(&self.min, &o.min, plan, |a, b| *a = a.min(*b)),
             max: rebuilt(&self.max, &o.max, plan, |a, b| *a = a.max(*b)),
             moments: rebuilt(&self.moments, &o.moments, plan, |a, b| a.merge(b)),
         }
     }
 
+    /// `(+inf, -inf)` values of group `g`.
+    fn infinities(&self, g: usize) -> (u64, u64) {
+        self.inf.get(&(g as u32)).copied().unwrap_or_default()
+    }
+
     fn count(&self, g: usize) -> u64 {
-        self.n[g] + self.pos_inf[g] + self.neg_inf[g]
+        let (pos, neg) = self.infinities(g);
+        self.n[g] + pos + neg
     }
 
     /// What infinities do to `sum` and `mean`: `None` when there are none.
     fn infinite_total(&self, g: usize) -> Option<f64> {
-        match (self.pos_inf[g] > 0, self.neg_inf[g] > 0) {
+        let (pos, neg) = self.infinities(g);
+        match (pos > 0, neg > 0) {
             (true, true) => Some(f64::NAN),
             (true, false) => Some(f64::INFINITY),
             (false, true) => Some(f64::NEG_INFINITY),

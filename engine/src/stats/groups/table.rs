@@ -321,18 +321,16 @@ impl GroupTable {
             .iter()
             .enumerate()
             .map(|(k, &t)| {
-                let (right, g) = (t & RIGHT != 0, t & !RIGHT);
-                if (if right { nb } else { na }) == Some(g) {
+                let (right, g) = (usize::from(t & RIGHT != 0), t & !RIGHT);
+                if [na, nb][right] == Some(g) {
                     null = Some(k as u32);
                 }
-                if right { b[g as usize] } else { a[g as usize] }
+                [a, b][right][g as usize]
             })
             .collect();
-        let mut rows: Vec<u64> = plan
-            .take
-            .iter()
-            .map(|&t| if t & RIGHT != 0 { other.rows[(t & !RIGHT) as usize] } else { self.rows[t as usize] })
-            .collect();
+        let row_sides = [&self.rows[..], &other.rows[..]];
+        let mut rows: Vec<u64> =
+            plan.take.iter().map(|&t| row_sides[usize::from(t & RIGHT != 0)][(t & !RIGHT) as usize]).collect();
         for &(k, r) in &plan.both {
             rows[k as usize] += other.rows[r as usize];
         }
