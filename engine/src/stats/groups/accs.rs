@@ -96,9 +96,9 @@ impl ColumnAccs {
         }
     }
 
-    /// Adds row `row` of `chunk` to group `gid` for every `(row, gid)` pair, in the order given (rows
+    /// Adds row `row` of `chunk` to group `gid` for every `(row, gid)` of `items`, in the order given (rows
     /// ascending: each group sees its values in row order).
-    pub fn update(&mut self, gids: &[(u32, u32)], chunk: NumericChunk<'_>) {
+    pub fn update(&mut self, gids: impl Items, chunk: NumericChunk<'_>) {
         match self {
             ColumnAccs::Float(a) => numeric_dispatch!(chunk, c => a.update(gids, c.values, c.validity)),
             ColumnAccs::Int(a) => match chunk {
@@ -168,6 +168,35 @@ impl ColumnAccs {
             common + 16 + flag(needs.nan, 8) + flag(needs.sum, 16) + flag(needs.extrema, 16) + flag(needs.spread, 64)
         } else {
             common + flag(needs.sum || needs.spread, 16) + flag(needs.extrema, 32) + flag(needs.spread, 32)
+        }
+    }
+}
+
+/// Which rows of a chunk piece go to which groups, in the order they are added.
+pub trait Items: Copy {
+    /// Calls `f(row, group)` for every item, in order.
+    fn each(self, f: impl FnMut(usize, usize));
+}
+
+/// `(row, group)` pairs.
+impl Items for &[(u32, u32)] {
+    #[inline(always)]
+    fn each(self, mut f: impl FnMut(usize, usize)) {
+        for &(i, g) in self {
+            f(i as usize, g as usize);
+        }
+    }
+}
+
+/// Every row of the piece, row `i` to group `.0[i]` (an unfiltered piece of a one-table state).
+#[derive(Clone, Copy, Debug)]
+pub struct Dense<'a>(pub &'a [u32]);
+
+impl Items for Dense<'_> {
+    #[inline(always)]
+    fn each(self, mut f: impl FnMut(usize, usize)) {
+        for (i, &g) in self.0.iter().enumerate() {
+            f(i, g as usize);
         }
     }
 }
@@ -344,15 +373,14 @@ impl FloatAccs {
         }
     }
 
-    fn update<T: AsF64>(&mut self, gids: &[(u32, u32)], values: &[T], validity: Option<&[u64]>) {
-        for &(i, g) in gids {
-            let i = i as usize;
+    fn update<T: AsF64>(&mut self, gids: impl Items, values: &[T], validity: Option<&[u64]>) {
+        gids.each(|i, g| {
             if valid(validity, i) {
-                self.add(g as usize, values[i].as_f64());
+                self.add(g, values[i].as_f64());
             } else if self.needs.nulls {
-                self.nulls[g as usize] += 1;
+                self.nulls[g] += 1;
             }
-        }
+        });
     }
 
     fn update_run<T: AsF64>(&mut self, gids: &[u32], values: &[T], validity: Option<&[bool]>) {
@@ -365,7 +393,7 @@ impl FloatAccs {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, g: usize, x: f64) {
         if x.is_nan() {
             if self.needs.nan {
@@ -388,7 +416,7 @@ impl FloatAccs {
         self.n[g] += 1;
         if self.needs.sum {
             if x.abs() < HUGE {
-                self.sum[g].add(x);
+                self.sum[g].add_branch_free(x);
             } else {
                 self.huge.entry(g as u32).or_default().add(moments::ldexp(x, -i64::from(HUGE_SCALE)));
             }
@@ -527,11 +555,8 @@ impl IntAccs {
         }
     }
 
-    fn update<T: IntElem>(&mut self, gids: &[(u32, u32)], values: &[T], validity: Option<&[u64]>) {
-        for &(i, g) in gids {
-            let i = i as usize;
-            self.add(g as usize, valid(validity, i).then(|| values[i].to_i128()));
-        }
+    fn update<T: IntElem>(&mut self, gids: impl Items, values: &[T], validity: Option<&[u64]>) {
+        gids.each(|i, g| self.add(g, valid(validity, i).then(|| values[i].to_i128())));
     }
 
     fn update_run<T: IntElem>(&mut self, gids: &[u32], values: &[T], validity: Option<&[bool]>) {
@@ -627,7 +652,7 @@ mod tests {
     fn huge_values_keep_a_finite_mean() {
         let mut a = FloatAccs { needs: Needs::default().with(AggFn::Mean), ..FloatAccs::default() };
         a.grow_to(1);
-        a.update(&[(0, 0), (1, 0), (2, 0)], &[f64::MAX, f64::MAX, 1.0], None);
+        a.update(&[(0, 0), (1, 0), (2, 0)][..], &[f64::MAX, f64::MAX, 1.0], None);
         assert_eq!(a.cell(0, AggFn::Sum, 1), Cell::Float(f64::INFINITY));
         let Cell::Float(m) = a.cell(0, AggFn::Mean, 1) else { panic!("no mean") };
         assert!((m - f64::MAX * (2.0 / 3.0)).abs() <= f64::MAX * 1e-15, "{m}");

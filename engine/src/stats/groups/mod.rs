@@ -42,7 +42,7 @@ use arrow_array::Array;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use accs::{ColumnAccs, Needs, Run};
+pub use accs::{ColumnAccs, Dense, Items, Needs, Run};
 pub use keys::{KeyKind, KeyStore, KeyValue};
 pub use table::GroupTable;
 
@@ -325,6 +325,21 @@ impl Groups {
         let len = keys.first().map_or(0, |k| k.len());
         let mut ids = vec![u32::MAX; len];
         self.assign_ids(keys, selection, &mut ids);
+        if self.parts.len() == 1 && selection.is_none() {
+            // Every row is an item, in row order: the ids are the items.
+            let words: Vec<Option<Vec<u64>>> = values.iter().map(|a| validity_words(*a)).collect();
+            let part = &mut self.parts[0];
+            for &g in &ids {
+                part.rows[g as usize] += 1;
+            }
+            for (acc, chunk) in part.aggs.iter_mut().zip(value_chunks(values, &words)) {
+                acc.update(Dense(&ids), chunk);
+            }
+            if part.len() > SPLIT_AT {
+                self.split();
+            }
+            return;
+        }
         // Rows by partition (ascending within each), then each partition's counts and accumulators.
         let items = ids.iter().enumerate().filter(|(_, id)| **id != u32::MAX).map(|(i, &id)| {
             let (p, g) = split(id);
@@ -409,7 +424,7 @@ impl Groups {
             part.rows[g as usize] += null_rows.len() as u64;
             let pairs: Vec<(u32, u32)> = null_rows.into_iter().map(|row| (row, g)).collect();
             for (acc, chunk) in part.aggs.iter_mut().zip(&chunks) {
-                acc.update(&pairs, *chunk);
+                acc.update(&pairs[..], *chunk);
             }
         }
     }
