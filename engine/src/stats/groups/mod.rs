@@ -477,9 +477,10 @@ impl Groups {
         }
     }
 
-    /// Group ids of a fixed-layout piece. A direct array (value − min → id) when the piece's integer
-    /// range is small, so `--by k1` hashes each distinct key once per piece; otherwise rows are bucketed
-    /// by partition first, so that each partition's table is probed while it is in cache.
+    /// Group ids of a fixed-layout piece of a one-table state (a partitioned one takes
+    /// [`update_scattered`](Self::update_scattered)). A direct array (value − min → id) when the piece's
+    /// integer range is small, so `--by k1` hashes each distinct key once per piece; otherwise rows are
+    /// bucketed by partition first (written for any partition count).
     fn fixed_ids<T: FixedElem>(&mut self, xs: &[T], nulls: Option<&[u64]>, sel: Option<&[u64]>, ids: &mut [u32]) {
         let np = self.parts.len();
         let null_id = |parts: &mut [GroupTable]| {
