@@ -29,6 +29,26 @@ fn describe_hex(hex: &str, extension: &str) -> Option<String> {
     }
 }
 
+/// `batch` as a zstd-compressed Arrow IPC file.
+fn zstd_file(batch: &arrow_array::RecordBatch) -> Vec<u8> {
+    let options = arrow_ipc::writer::IpcWriteOptions::default()
+        .try_with_compression(Some(arrow_ipc::CompressionType::ZSTD))
+        .unwrap();
+    let mut bytes = Vec::new();
+    let mut w = arrow_ipc::writer::FileWriter::try_new_with_options(&mut bytes, &batch.schema(), options).unwrap();
+    w.write(batch).unwrap();
+    w.finish().unwrap();
+    drop(w);
+    bytes
+}
+
+/// Where a file's footer starts, and the footer: `[flatbuffer][i32 length]["ARROW1"]` at the end.
+fn footer_of(bytes: &[u8]) -> (usize, arrow_ipc::Footer<'_>) {
+    let footer_len = i32::from_le_bytes(bytes[bytes.len() - 10..bytes.len() - 6].try_into().unwrap()) as usize;
+    let footer_start = bytes.len() - 10 - footer_len;
+    (footer_start, arrow_ipc::root_as_footer(&bytes[footer_start..bytes.len() - 10]).unwrap())
+}
+
 /// `ipc_file` crash (fuzz/README.md, run 1): a zstd-compressed IPC file whose record batch flatbuffer reaches
 /// past the metadata length its footer block declares. arrow-rs parses the message from the whole block, so
 /// it read the batch, and the buffer that declared 2^40 decompressed bytes made it allocate them (an abort
@@ -43,18 +63,8 @@ fn ipc_file_whose_message_outgrows_its_block_metadata_is_still_capped() {
     use arrow_array::{ArrayRef, Int64Array, RecordBatch};
     let column = |k: i64| Arc::new(Int64Array::from((0..64).map(|i| i * k).collect::<Vec<_>>())) as ArrayRef;
     let batch = RecordBatch::try_from_iter([("a", column(3)), ("b", column(7))]).unwrap();
-    let options = arrow_ipc::writer::IpcWriteOptions::default()
-        .try_with_compression(Some(arrow_ipc::CompressionType::ZSTD))
-        .unwrap();
-    let mut bytes = Vec::new();
-    let mut w = arrow_ipc::writer::FileWriter::try_new_with_options(&mut bytes, &batch.schema(), options).unwrap();
-    w.write(&batch).unwrap();
-    w.finish().unwrap();
-    drop(w);
-    // The footer: [flatbuffer][i32 length]["ARROW1"]; its one record batch block.
-    let footer_len = i32::from_le_bytes(bytes[bytes.len() - 10..bytes.len() - 6].try_into().unwrap()) as usize;
-    let footer_start = bytes.len() - 10 - footer_len;
-    let footer = arrow_ipc::root_as_footer(&bytes[footer_start..bytes.len() - 10]).unwrap();
+    let mut bytes = zstd_file(&batch);
+    let (footer_start, footer) = footer_of(&bytes);
     let block = footer.recordBatches().unwrap().get(0);
     let (offset, meta) = (block.offset() as usize, block.metaDataLength() as usize);
     let message = arrow_ipc::root_as_message(&bytes[offset + 8..offset + meta]).unwrap();
@@ -88,4 +98,31 @@ fn stream_dictionary_buffer_declaring_more_than_lz4_can_expand_is_refused() {
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let err = describe_hex(&hex, "arrows").expect("refused");
     assert!(err.contains("21474836480 bytes after LZ4 decompression") && err.contains("more than the format"), "{err}");
+}
+
+/// `ipc_file` crash (fuzz/README.md, run 4, the optimised build): a zstd-compressed IPC file whose
+/// dictionary batch buffer declares 2 TiB decompressed. The declared sizes were checked, but only after
+/// the batches' row counts were taken, and taking them decodes every dictionary: arrow-rs decompressed the
+/// dictionary and set out to allocate the declared size. Generated: a valid file with a dictionary column,
+/// the dictionary's values buffer patched.
+#[test]
+fn ipc_file_dictionary_declaring_terabytes_is_refused_before_it_is_decoded() {
+    use std::sync::Arc;
+
+    use arrow_array::types::Int32Type;
+    use arrow_array::{ArrayRef, DictionaryArray, RecordBatch};
+    let words: Vec<String> = (0..200).map(|i| format!("value {}", i % 17)).collect();
+    let dict: DictionaryArray<Int32Type> = words.iter().map(String::as_str).collect();
+    let batch = RecordBatch::try_from_iter([("d", Arc::new(dict) as ArrayRef)]).unwrap();
+    let mut bytes = zstd_file(&batch);
+    let block = footer_of(&bytes).1.dictionaries().unwrap().get(0);
+    let (offset, meta) = (block.offset() as usize, block.metaDataLength() as usize);
+    let message = arrow_ipc::root_as_message(&bytes[offset + 8..offset + meta]).unwrap();
+    let data = message.header_as_dictionary_batch().unwrap().data().unwrap();
+    let values = data.buffers().unwrap().iter().next_back().unwrap();
+    let at = offset + meta + values.offset() as usize;
+    bytes[at..at + 8].copy_from_slice(&(1i64 << 41).to_le_bytes());
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let err = describe_hex(&hex, "arrow").expect("refused");
+    assert!(err.contains("dictionary batch") && err.contains("2199023255552 bytes after zstd decompression"), "{err}");
 }

@@ -126,13 +126,14 @@ impl IpcFile {
         for block in file.dictionaries.iter().chain(&file.batches) {
             file.check_block(block, footer_start)?;
         }
-        let mut file = file.with_batch_rows()?;
+        // Sizes first: counting the batches' rows decodes every dictionary, which decompresses it.
+        let mut file = file;
         file.compressed = file.any_compressed_body();
         if file.compressed {
             file.format = InputFormat::ArrowFileCompressed;
             file.check_decompressed_sizes()?;
         }
-        Ok(file)
+        file.with_batch_rows()
     }
 
     /// The flatbuffer message of a block, if it parses, read exactly as arrow-rs's `FileDecoder` reads it:
@@ -173,8 +174,9 @@ impl IpcFile {
         Ok(())
     }
 
-    /// Whether any record or dictionary batch declares body compression (LZ4 frame or ZSTD). Every block
-    /// already decoded once, so a message that does not parse here cannot occur; it counts as uncompressed.
+    /// Whether any record or dictionary batch declares body compression (LZ4 frame or ZSTD). A message that
+    /// does not parse counts as uncompressed: arrow-rs parses it the same way ([`message`](Self::message)),
+    /// so decoding it fails before anything is decompressed.
     fn any_compressed_body(&self) -> bool {
         let compressed = |block: &Block| {
             let Some(message) = self.message(block) else { return false };
