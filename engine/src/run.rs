@@ -115,7 +115,8 @@ pub fn run_many(paths: &[PathBuf], analysis: &Analysis, options: &RunOptions) ->
     let schema = file.columns();
     let mut job = analysis.validate(&schema).map_err(|e| e.with_file(path))?;
     let filter = parse_filter(options, &schema).map_err(|e| e.with_file(path))?;
-    let plan = Plan::try_with_filter(&schema, job.columns(), filter, file.num_rows(), options.chunk_rows)?;
+    let plan = Plan::try_with_filter(&schema, job.columns(), filter, file.num_rows(), options.chunk_rows)
+        .map_err(|e| e.with_file(path))?;
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let input = InputInfo {
         path: if files.len() == 1 { shown[0].clone() } else { format!("{} files: {}", files.len(), shown.join(", ")) },

@@ -126,3 +126,31 @@ fn ipc_file_dictionary_declaring_terabytes_is_refused_before_it_is_decoded() {
     let err = describe_hex(&hex, "arrow").expect("refused");
     assert!(err.contains("dictionary batch") && err.contains("2199023255552 bytes after zstd decompression"), "{err}");
 }
+
+/// `ipc_stream` crash (fuzz/README.md, run 4): a stream whose one record batch has no columns and declares
+/// 40,813,871,623,045,125 rows. Arrow allows any length for a batch without columns, so the file opens; the
+/// plan then set out to list 5.8e15 chunks of 7 rows and the allocation aborted the process. A run now
+/// plans at most `MAX_CHUNKS` chunks and says how to get fewer. Generated: a valid stream of an empty batch
+/// of 3 rows, its length patched.
+#[test]
+fn stream_batch_of_no_columns_declaring_quadrillions_of_rows_is_refused() {
+    use std::sync::Arc;
+
+    use arrow_array::{RecordBatch, RecordBatchOptions};
+    let schema = Arc::new(arrow_schema::Schema::empty());
+    let batch =
+        RecordBatch::try_new_with_options(schema.clone(), vec![], &RecordBatchOptions::new().with_row_count(Some(3)))
+            .unwrap();
+    let mut bytes = Vec::new();
+    let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut bytes, &schema).unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+    drop(w);
+    // The record batch message's length field: the i64 3 after the schema message.
+    let rows = 40_813_871_623_045_125i64;
+    let at = (0..bytes.len() - 8).rev().find(|&i| bytes[i..i + 8] == 3i64.to_le_bytes()).expect("the length");
+    bytes[at..at + 8].copy_from_slice(&rows.to_le_bytes());
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let err = describe_hex(&hex, "arrows").expect("refused");
+    assert!(err.contains("40813871623045125 rows in chunks of 7 rows") && err.contains("--chunk-rows"), "{err}");
+}

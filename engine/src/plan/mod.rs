@@ -29,6 +29,12 @@ pub struct Chunk {
     pub rows: Range<u64>,
 }
 
+/// The most chunks a run plans. The chunk list, the Aggregator and the executors keep a few words per
+/// chunk: 2^24 chunks (a million-row chunk's worth of rows, a million times over) is room enough, and a
+/// row count declared by a damaged or hostile file (a stream batch of no columns may claim any length) is
+/// refused instead of allocated for (found by fuzzing, fuzz/README.md).
+pub const MAX_CHUNKS: u64 = 1 << 24;
+
 /// The fixed chunk list: `ceil(num_rows / chunk_rows)` consecutive ranges.
 pub fn chunk_list(num_rows: u64, chunk_rows: u64) -> Vec<Chunk> {
     let chunk_rows = chunk_rows.max(1);
@@ -77,6 +83,13 @@ impl Plan {
     pub fn try_new(schema: &Schema, indices: &[usize], num_rows: u64, chunk_rows: u64) -> Result<Plan> {
         if chunk_rows == 0 {
             return Err(Error::input("--chunk-rows must be at least 1"));
+        }
+        let chunks = num_rows.div_ceil(chunk_rows);
+        if chunks > MAX_CHUNKS {
+            return Err(Error::input(format!(
+                "{num_rows} rows in chunks of {chunk_rows} rows would make {chunks} chunks, more than the \
+                 {MAX_CHUNKS} a run plans: choose a larger --chunk-rows"
+            )));
         }
         let columns = indices
             .iter()
