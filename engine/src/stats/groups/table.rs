@@ -199,6 +199,13 @@ impl GroupTable {
         }
     }
 
+    /// The [`fixed_order`] of every key but the null one (last in a sorted table), in id order: what the
+    /// merge walks of two sorted tables compare.
+    fn keyed_ranks(&self) -> Vec<u64> {
+        let (kind, values, null) = self.fixed();
+        values[..values.len() - usize::from(null.is_some())].iter().map(|&v| fixed_order(kind, v)).collect()
+    }
+
     /// Whether the groups' ids follow their keys' output order: [`fixed_order`] ascending, the null key
     /// (if any) last.
     pub(crate) fn is_sorted_table(&self) -> bool {
@@ -225,12 +232,8 @@ impl GroupTable {
     /// lists; a key in both gets `other`'s accumulators merged into this one's, as [`merge`](Self::merge)
     /// would (so the bits are the same), and the result is sorted.
     pub(crate) fn merge_sorted(&self, other: &GroupTable) -> GroupTable {
-        let (kind, a, na) = self.fixed();
-        let (_, b, nb) = other.fixed();
-        let rank = |xs: &[u64], null: Option<u32>| -> Vec<u64> {
-            xs[..xs.len() - usize::from(null.is_some())].iter().map(|&v| fixed_order(kind, v)).collect()
-        };
-        let (ra, rb) = (rank(a, na), rank(b, nb));
+        let (na, nb) = (self.fixed().2, other.fixed().2);
+        let (ra, rb) = (self.keyed_ranks(), other.keyed_ranks());
         let mut take = vec![0u32; ra.len() + rb.len() + 1];
         let mut both = vec![(0u32, 0u32); ra.len().min(rb.len()) + 1];
         let (mut i, mut j, mut k, mut nboth) = (0, 0, 0, 0);
@@ -266,12 +269,8 @@ impl GroupTable {
     /// each group of `new` is now. Values then go into the groups one by one, in row order, exactly as
     /// a hash-table insert followed by the same additions would put them.
     pub(crate) fn with_groups_of(&self, new: &GroupTable) -> (GroupTable, Vec<u32>) {
-        let (kind, a, na) = self.fixed();
-        let (_, b, nb) = new.fixed();
-        let rank = |xs: &[u64], null: Option<u32>| -> Vec<u64> {
-            xs[..xs.len() - usize::from(null.is_some())].iter().map(|&v| fixed_order(kind, v)).collect()
-        };
-        let (ra, rb) = (rank(a, na), rank(b, nb));
+        let (na, (_, b, nb)) = (self.fixed().2, new.fixed());
+        let (ra, rb) = (self.keyed_ranks(), new.keyed_ranks());
         let mut take = Vec::with_capacity(ra.len() + rb.len() + 1);
         let mut at = vec![0u32; b.len()];
         let (mut i, mut j) = (0, 0);
