@@ -84,13 +84,6 @@ impl Plan {
         if chunk_rows == 0 {
             return Err(Error::input("--chunk-rows must be at least 1"));
         }
-        let chunks = num_rows.div_ceil(chunk_rows);
-        if chunks > MAX_CHUNKS {
-            return Err(Error::input(format!(
-                "{num_rows} rows in chunks of {chunk_rows} rows would make {chunks} chunks, more than the \
-                 {MAX_CHUNKS} a run plans: choose a larger --chunk-rows"
-            )));
-        }
         let columns = indices
             .iter()
             .map(|&index| {
@@ -107,7 +100,37 @@ impl Plan {
                 })
             })
             .collect::<Result<_>>()?;
-        Ok(Plan { columns, num_rows, chunk_rows, filter: None })
+        Plan { columns, num_rows, chunk_rows, filter: None }.within_chunk_cap()
+    }
+
+    /// Refuses a plan of more than [`MAX_CHUNKS`] chunks, naming the rows, the chunk size and the remedy.
+    fn within_chunk_cap(self) -> Result<Plan> {
+        let chunks = self.chunk_count();
+        if chunks > MAX_CHUNKS {
+            let (rows, size) = (self.num_rows, self.chunk_rows);
+            return Err(Error::input(format!(
+                "{rows} rows in chunks of {size} rows would make {chunks} chunks, more than the \
+                 {MAX_CHUNKS} a run plans: choose a larger --chunk-rows"
+            )));
+        }
+        Ok(self)
+    }
+
+    /// Whether a chunk reads anything: a plan of no columns and no filter only counts rows.
+    fn reads_nothing(&self) -> bool {
+        self.columns.is_empty() && self.filter.is_none()
+    }
+
+    /// How many chunks [`Plan::chunks`] lists.
+    pub fn chunk_count(&self) -> u64 {
+        if self.reads_nothing() {
+            // Rows no column backs cost nothing to count, so they are one chunk: a columnless batch may
+            // declare any length (a 1,248-byte file declared 67M rows, which 7-row chunks made 9.6M
+            // chunks and seconds of work: found by fuzzing, fuzz/README.md).
+            self.num_rows.min(1)
+        } else {
+            self.num_rows.div_ceil(self.chunk_rows)
+        }
     }
 
     /// Plans reading `indices` plus whatever `filter` reads (appended), with the filter applied to every pass.
@@ -128,7 +151,7 @@ impl Plan {
                 filter.columns().iter().map(|&c| all.iter().position(|&a| a == c).expect("added")).collect();
             PlannedFilter { filter, positions }
         });
-        Ok(plan)
+        plan.within_chunk_cap()
     }
 
     /// Plans reading the columns named `names` (every column when `None`), failing on a name the schema lacks.
@@ -152,8 +175,13 @@ impl Plan {
         self.columns.iter().map(|c| c.value_width as u64).sum()
     }
 
+    /// The fixed chunk list: [`chunk_list`], or one chunk of every row when the plan reads nothing.
     pub fn chunks(&self) -> Vec<Chunk> {
-        chunk_list(self.num_rows, self.chunk_rows)
+        if self.reads_nothing() {
+            chunk_list(self.num_rows, self.num_rows)
+        } else {
+            chunk_list(self.num_rows, self.chunk_rows)
+        }
     }
 
     pub fn kind(&self, column: usize) -> ColumnKind {
@@ -214,6 +242,26 @@ mod tests {
             }
             assert_eq!(next, n);
         }
+    }
+
+    #[test]
+    fn chunk_cap_refuses_plans_that_read_columns_and_a_plan_that_reads_nothing_is_one_chunk() {
+        let schema = Schema::new(vec![Field::new("a", DataType::Float64, true)]);
+        let rows = 7 * MAX_CHUNKS + 1;
+        let err = Plan::try_new(&schema, &[0], rows, 7).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{rows} rows in chunks of 7 rows would make {} chunks, more than the {MAX_CHUNKS} a run plans: \
+                 choose a larger --chunk-rows",
+                MAX_CHUNKS + 1
+            )
+        );
+        assert_eq!(Plan::try_new(&schema, &[0], rows - 1, 7).unwrap().chunk_count(), MAX_CHUNKS);
+        let nothing = Plan::try_new(&schema, &[], u64::MAX / 2, 7).unwrap();
+        assert_eq!(nothing.chunks(), vec![Chunk { id: 0, rows: 0..u64::MAX / 2 }]);
+        assert_eq!(nothing.chunk_count(), 1);
+        assert!(Plan::try_new(&schema, &[], 0, 7).unwrap().chunks().is_empty());
     }
 
     #[test]
