@@ -105,8 +105,48 @@ fn load_metadata(file: &Bytes, path: &Path) -> Result<ArrowReaderMetadata> {
         .with_encoding_stats_policy(skip())
         .with_offset_index_policy(PageIndexPolicy::Optional)
         .with_column_index_policy(PageIndexPolicy::Skip);
-    guarded(|| ArrowReaderMetadata::load(file, options).map_err(ArrowError::from))
-        .map_err(|e| Error::input(format!("malformed Parquet file: {}", parquet_message(&e))).with_file(path))
+    let malformed =
+        |e: ArrowError| Error::input(format!("malformed Parquet file: {}", parquet_message(&e))).with_file(path);
+    let meta =
+        guarded(|| ArrowReaderMetadata::load(file, options.clone()).map_err(ArrowError::from)).map_err(malformed)?;
+    match int96_as_microseconds(&meta) {
+        Some(schema) => guarded(|| {
+            ArrowReaderMetadata::try_new(meta.metadata().clone(), options.with_schema(schema)).map_err(ArrowError::from)
+        })
+        .map_err(malformed),
+        None => Ok(meta),
+    }
+}
+
+/// The schema with every top-level INT96 column read as microseconds, or `None` when there is none.
+///
+/// INT96 is the deprecated timestamp of Spark, Hive and Impala: days and nanoseconds of the day. The
+/// parquet crate reads it as 64-bit nanoseconds, which wrap silently outside 1677-2262, and Spark writes
+/// dates far beyond (parquet-testing `int96_from_spark.parquet` holds 9999-12-31 and year 290000, which
+/// nanoseconds turned into dates of 1816 and 1815). Microseconds (Spark's own resolution, and what Iceberg and
+/// DataFusion Comet read INT96 as) hold ±290,000 years; only digits below the microsecond, which Spark
+/// never writes, are dropped.
+fn int96_as_microseconds(meta: &ArrowReaderMetadata) -> Option<arrow_schema::SchemaRef> {
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    use parquet::basic::Type as Physical;
+    let roots = meta.metadata().file_metadata().schema_descr().root_schema().get_fields();
+    let schema = meta.schema();
+    let int96 = |i: usize| roots.get(i).is_some_and(|t| t.is_primitive() && t.get_physical_type() == Physical::INT96);
+    if roots.len() != schema.fields().len() || !(0..roots.len()).any(int96) {
+        return None;
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match f.data_type() {
+            DataType::Timestamp(TimeUnit::Nanosecond, zone) if int96(i) => {
+                f.as_ref().clone().with_data_type(DataType::Timestamp(TimeUnit::Microsecond, zone.clone()))
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Some(std::sync::Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
 }
 
 /// Decodes row group `i` (declaring `rows` rows) batch by batch into `sink`; the rows decoded.
