@@ -25,6 +25,7 @@ use arrow_schema::SchemaRef;
 
 use super::errors::message;
 use super::parallel::{Job, Outcome};
+use super::plain::Plain;
 use super::split::{self, Dialect, Range, Scan, State};
 use super::{CSV_BATCH_ROWS, CsvOptions, ordered};
 use crate::error::{Error, Result};
@@ -132,7 +133,9 @@ impl CsvFile {
     /// the file's width, with Null placeholders for the columns not decoded.
     pub fn into_ipc(self, decoded: Option<Vec<usize>>) -> Result<IpcFile> {
         let share = decoded.as_ref().map_or(1.0, |d| d.len() as f64 / self.schema.fields().len().max(1) as f64);
+        let plain = Plain::new(&self.schema, decoded.as_deref(), self.dialect, &self.options.nulls);
         let job = Job {
+            plain,
             bytes: &self.bytes,
             ranges: &self.ranges,
             schema: self.schema.clone(),

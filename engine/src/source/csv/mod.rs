@@ -24,6 +24,7 @@ mod errors;
 mod file;
 mod ordered;
 mod parallel;
+mod plain;
 mod split;
 
 pub use file::CsvFile;

@@ -1,5 +1,7 @@
-//! Decodes the record ranges of a mapped CSV file (`split.rs`) on several threads with arrow-csv, and writes
-//! the batches into the store in file order, cut exactly as a serial decode cuts them.
+//! Decodes the record ranges of a mapped CSV file (`split.rs`) on several threads, and writes the batches
+//! into the store in file order, cut exactly as a serial decode cuts them. A range without quotes goes
+//! through `plain.rs` (the same arrays, without csv-core); any other, and any `plain.rs` declines, through
+//! arrow-csv.
 //!
 //! ```text
 //!  Range k (start, end, records; first row R_k = Σ records before) ─► thread: arrow-csv Decoder over
@@ -27,6 +29,7 @@ use arrow_schema::{ArrowError, Schema, SchemaRef};
 use super::CSV_BATCH_ROWS;
 use super::errors::{Located, bad_record};
 use super::ordered;
+use super::plain::Plain;
 use super::split::{Dialect, Range, record_offset};
 use crate::error::{Error, Result};
 use crate::source::convert::Output;
@@ -46,6 +49,8 @@ pub(crate) struct Job<'a> {
     pub(crate) dialect: Dialect,
     pub(crate) threads: usize,
     pub(crate) label: &'a Path,
+    /// The fast path for ranges without quotes (`plain.rs`), when every decoded type has one.
+    pub(crate) plain: Option<Plain>,
 }
 
 /// How decoding ended.
@@ -130,6 +135,9 @@ impl Job<'_> {
         let range = self.ranges[k];
         let text = &self.bytes[range.start..range.end];
         let head = CSV_BATCH_ROWS - (first % CSV_BATCH_ROWS as u64) as usize;
+        if let Some(batches) = self.plain.as_ref().and_then(|p| p.decode(text, head, CSV_BATCH_ROWS)) {
+            return Ok(batches);
+        }
         let mut decoder = self.decoder(head);
         let mut batches = Vec::new();
         let (mut pos, mut rows, mut since) = (0, 0u64, 0u64);

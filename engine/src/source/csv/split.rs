@@ -138,7 +138,27 @@ fn walk(bytes: &[u8], start: usize, end: usize, entry: State, d: Dialect, stop_a
 
 /// Scans `bytes[start..end]` entered in state `entry`.
 pub(crate) fn scan(bytes: &[u8], start: usize, end: usize, entry: State, d: Dialect) -> Scan {
+    if entry == State::RecordStart
+        && let Some(found) = plain_scan(bytes, start, end, d)
+    {
+        return found;
+    }
     walk(bytes, start, end, entry, d, None).0
+}
+
+/// [`walk`]'s answer for a piece entered at a record start that holds no quote, no `'\r'` and no empty
+/// line, and does not begin with `'\n'`: then every `'\n'` ends a record. Three SIMD passes instead of
+/// one `memchr3` call per line, which was a third of a CSV describe once csv-core was out of the way.
+fn plain_scan(bytes: &[u8], start: usize, end: usize, d: Dialect) -> Option<Scan> {
+    let hay = bytes.get(start..end).filter(|h| h.first().is_some_and(|&b| b != b'\n'))?;
+    if memchr2(d.quote, b'\r', hay).is_some() || memchr::memmem::find(hay, b"\n\n").is_some() {
+        return None;
+    }
+    let mut records = memchr::memchr_iter(b'\n', hay).count() as u64;
+    if end == bytes.len() && !is_term(bytes[end - 1]) {
+        records += 1;
+    }
+    Some(Scan { records, exit: State::RecordStart })
 }
 
 /// Where the data begins: after the first record (the header) when `header`, else at 0.
@@ -250,6 +270,34 @@ mod tests {
     /// Random CSV text of `COLUMNS` fields per record with every hazard: quoted delimiters, quoted `\n`
     /// and `\r\n`, doubled quotes, escapes, literal quotes inside unquoted fields, CRLF and lone-CR record
     /// ends, empty lines, empty fields, and sometimes no final terminator.
+    /// The quote-free shortcut answers as the full walk does wherever it answers, and it answers for the
+    /// clean pieces (texts with hazards replaced by plain fields in most records).
+    #[test]
+    fn plain_scan_agrees_with_the_walk() {
+        let d = Dialect::try_new(b',', b'"', None).unwrap();
+        let mut answered = 0;
+        for seed in 1..300u64 {
+            let mut text = random_text(seed, 1 + (seed as usize * 11) % 200, false);
+            if seed % 3 != 0 {
+                // Mostly clean: quotes and carriage returns become plain bytes, some empty lines stay.
+                text.iter_mut().filter(|b| **b == b'"' || **b == b'\r').for_each(|b| *b = b'7');
+            }
+            for piece in [1, 3, 16, 61, 1 << 20] {
+                for (start, end) in candidates(&text, 0, piece) {
+                    if let Some(found) = plain_scan(&text, start, end, d) {
+                        answered += 1;
+                        assert_eq!(
+                            found,
+                            walk(&text, start, end, State::RecordStart, d, None).0,
+                            "seed {seed} {start}..{end}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(answered > 1000, "the shortcut answered only {answered} times");
+    }
+
     fn random_text(seed: u64, records: usize, escape: bool) -> Vec<u8> {
         let mut s = seed | 1;
         let mut next = move |n: u64| {
