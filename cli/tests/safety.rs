@@ -101,6 +101,32 @@ fn item2_interrupted_gen_leaves_the_old_file_untouched_and_no_temporary() {
     assert_eq!(listing(&dir), vec!["old.arrow"], "no temporary file stays behind");
 }
 
+/// `convert` of a CSV decodes straight into its temporary output: Ctrl-C in the middle stops the decode at
+/// its next write, keeps the old output and leaves no temporary file.
+#[test]
+fn item2_interrupted_csv_convert_leaves_the_old_file_untouched_and_no_temporary() {
+    let dir = Dir::new();
+    let mut text = String::from("a,b,c\n");
+    for i in 0..3_000_000u64 {
+        text.push_str(&format!("{i},{}.25,{}\n", i % 1000, i * 7));
+    }
+    dir.write("in.csv", text.as_bytes());
+    dir.write("old.arrow", b"precious bytes");
+    let child =
+        dir.std_tally().args(["convert", "in.csv", "old.arrow", "--quiet"]).stderr(Stdio::piped()).spawn().unwrap();
+    // The debug build takes seconds for 3M rows; the temporary output exists from the start.
+    let start = Instant::now();
+    while !listing(&dir).iter().any(|n| n.starts_with(".tally-")) && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    interrupt(&child);
+    let out = wait_with_timeout(child, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(130), "{}", lossy(&out.stderr));
+    assert_eq!(dir.read("old.arrow"), b"precious bytes");
+    assert_eq!(listing(&dir), vec!["in.csv", "old.arrow"], "no temporary file stays behind");
+}
+
 #[test]
 fn item3_gen_refuses_a_file_larger_than_the_free_space_naming_both_numbers() {
     let dir = Dir::new();

@@ -4,6 +4,7 @@
 //! ```text
 //!  input(s) ─► source::open_dataset ─► Store (all columns) ─► batch by batch ─► FileWriter ─► OutputFile
 //!                                       (Parquet: decoded here)                (lz4/zstd opt.)  (atomic)
+//!  one CSV, uncompressed ─► decoded in parallel straight into ─────────────────► FileWriter ─► OutputFile
 //! ```
 //!
 //! Owns the conversion loop only. The output goes through [`OutputFile`]: written to a temporary file
@@ -60,6 +61,11 @@ pub fn convert(
     // Refused before any input is decoded (OutputFile checks again when it creates the file).
     crate::output::refuse_inputs(output, &refs)?;
     let input = source::open_dataset(&files, options, cancel)?;
+    if let (source::Input::Csv(csv), Compression::None) = (&input, compression)
+        && let Some(converted) = csv_straight(csv, output, &refs, cancel, &mut progress)?
+    {
+        return Ok(converted);
+    }
     let schema = input.schema();
     let all: Vec<usize> = (0..schema.fields().len()).collect();
     let store = input.into_store(&all)?;
@@ -86,4 +92,51 @@ pub fn convert(
     drop(writer);
     out.commit()?;
     Ok(Converted { rows: total, batches: store.num_batches(), columns: all.len() })
+}
+
+/// An uncompressed conversion of one CSV file, decoded straight into the output: the batches the store
+/// would hold are the file's batches, so writing them through a store first only costs a second write of
+/// every byte. `None` when the parallel split was unproven (the caller converts the usual way).
+fn csv_straight(
+    csv: &source::csv::CsvFile,
+    output: &Path,
+    inputs: &[&Path],
+    cancel: &Cancel,
+    progress: &mut impl FnMut(u64, u64),
+) -> Result<Option<Converted>> {
+    let mut out = OutputFile::create(output, inputs)?;
+    let (total, mut done) = (csv.num_rows(), 0);
+    let mut writer = Cancellable { inner: out.writer(), cancel };
+    let finished = csv.write_ipc(&mut writer, &mut |rows| {
+        done += rows;
+        progress(done, total);
+    });
+    // Ctrl-C stops the writes; say so rather than the failed write it caused.
+    cancel.check()?;
+    if !finished? {
+        return Ok(None);
+    }
+    out.commit()?;
+    let columns = csv.schema().fields().len();
+    Ok(Some(Converted { rows: total, batches: csv.num_batches(), columns }))
+}
+
+/// A writer that fails once the run is cancelled, so a long decode stops at its next write.
+struct Cancellable<'a, W: std::io::Write + ?Sized> {
+    inner: &'a mut W,
+    cancel: &'a Cancel,
+}
+
+impl<W: std::io::Write + ?Sized> std::io::Write for Cancellable<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.cancel.signal().is_some() {
+            // Not `Interrupted`: `write_all` retries that forever.
+            return Err(std::io::Error::other("cancelled"));
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }

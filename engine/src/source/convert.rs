@@ -168,7 +168,8 @@ impl<'a> Output<'a, Sink> {
 }
 
 impl<'a, W: Write> Output<'a, W> {
-    fn over(path: &'a Path, schema: &Schema, out: W) -> Result<Self> {
+    /// An output into `out`; `path` names the input in errors.
+    pub(crate) fn over(path: &'a Path, schema: &Schema, out: W) -> Result<Self> {
         // Delta dictionaries: a stream's dictionary that grows batch by batch (delta dictionary batches) is
         // written as the file format allows, as deltas, instead of being refused as a replacement.
         let options = arrow_ipc::writer::IpcWriteOptions::default()
@@ -180,6 +181,11 @@ impl<'a, W: Write> Output<'a, W> {
 
     pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         guarded(|| self.writer.write(batch)).map_err(|e| write_error(self.path, e))
+    }
+
+    /// Ends the IPC file (its footer) and hands back the writer.
+    pub(crate) fn end(self) -> Result<W> {
+        guarded(|| self.writer.into_inner()).map_err(|e| write_error(self.path, e))
     }
 }
 

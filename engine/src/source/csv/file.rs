@@ -133,9 +133,39 @@ impl CsvFile {
     /// the file's width, with Null placeholders for the columns not decoded.
     pub fn into_ipc(self, decoded: Option<Vec<usize>>) -> Result<IpcFile> {
         let share = decoded.as_ref().map_or(1.0, |d| d.len() as f64 / self.schema.fields().len().max(1) as f64);
-        let plain = Plain::new(&self.schema, decoded.as_deref(), self.dialect, &self.options.nulls);
-        let job = Job {
-            plain,
+        let job = self.job(decoded);
+        // Decoded values take about as many bytes as their text (8-byte numbers from ~8-20 characters).
+        let estimate = (self.bytes.len() as f64 * 2.0 * share) as u64;
+        let mut out = Output::spilling(&self.label, &job.stored_schema(), Some(estimate))?;
+        match job.run(&mut out, &mut |_| {})? {
+            Outcome::Done => Ok(out.finish()?.with_format(InputFormat::Csv)),
+            Outcome::Unproven { range, scanned, decoded } => {
+                drop(out);
+                self.note_unproven(range, scanned, decoded);
+                self.serial()
+            }
+        }
+    }
+
+    /// Decodes every column straight into `writer` as an uncompressed Arrow IPC file (`tally convert`:
+    /// no store in between, so the text is parsed once and the output written once); `written(rows)`
+    /// after each batch. `Ok(false)` when the split was unproven: what was written is unusable and the
+    /// caller starts over another way.
+    pub fn write_ipc(&self, writer: &mut dyn std::io::Write, written: &mut dyn FnMut(u64)) -> Result<bool> {
+        let job = self.job(None);
+        let mut out = Output::over(&self.label, &job.stored_schema(), writer)?;
+        match job.run(&mut out, written)? {
+            Outcome::Done => out.end().map(|_| true),
+            Outcome::Unproven { range, scanned, decoded } => {
+                self.note_unproven(range, scanned, decoded);
+                Ok(false)
+            }
+        }
+    }
+
+    fn job(&self, decoded: Option<Vec<usize>>) -> Job<'_> {
+        Job {
+            plain: Plain::new(&self.schema, decoded.as_deref(), self.dialect, &self.options.nulls),
             bytes: &self.bytes,
             ranges: &self.ranges,
             schema: self.schema.clone(),
@@ -144,22 +174,15 @@ impl CsvFile {
             dialect: self.dialect,
             threads: self.threads,
             label: &self.label,
-        };
-        // Decoded values take about as many bytes as their text (8-byte numbers from ~8-20 characters).
-        let estimate = (self.bytes.len() as f64 * 2.0 * share) as u64;
-        let mut out = Output::spilling(&self.label, &job.stored_schema(), Some(estimate))?;
-        match job.run(&mut out)? {
-            Outcome::Done => Ok(out.finish()?.with_format(InputFormat::Csv)),
-            Outcome::Unproven { range, scanned, decoded } => {
-                drop(out);
-                eprintln!(
-                    "tally: note: {}: piece {range} of the parallel CSV split decoded to {decoded} records where \
-                     the scan found {scanned}; decoding the file serially instead (please report this)",
-                    self.label.display()
-                );
-                self.serial()
-            }
         }
+    }
+
+    fn note_unproven(&self, range: usize, scanned: u64, decoded: u64) {
+        eprintln!(
+            "tally: note: {}: piece {range} of the parallel CSV split decoded to {decoded} records where the \
+             scan found {scanned}; decoding the file serially instead (please report this)",
+            self.label.display()
+        );
     }
 
     fn serial(self) -> Result<IpcFile> {

@@ -34,7 +34,6 @@ use super::split::{Dialect, Range, record_offset};
 use crate::error::{Error, Result};
 use crate::source::convert::Output;
 use crate::source::ipc::guarded;
-use crate::source::spill::Sink;
 
 /// What to decode: the mapped text, its ranges, the full schema and the columns wanted.
 pub(crate) struct Job<'a> {
@@ -85,8 +84,12 @@ impl Job<'_> {
         Arc::new(Schema::new(fields))
     }
 
-    /// Decodes every range into `out`, in order.
-    pub(crate) fn run(&self, out: &mut Output<'_, Sink>) -> Result<Outcome> {
+    /// Decodes every range into `out`, in order; `written(rows)` after each batch written.
+    pub(crate) fn run<W: std::io::Write>(
+        &self,
+        out: &mut Output<'_, W>,
+        written: &mut dyn FnMut(u64),
+    ) -> Result<Outcome> {
         let firsts: Vec<u64> =
             self.ranges.iter().scan(0u64, |row, r| Some(std::mem::replace(row, *row + r.records))).collect();
         let stored = self.stored_schema();
@@ -106,7 +109,11 @@ impl Job<'_> {
                 }
                 for batch in batches {
                     let batch = self.widen(batch, &stored)?;
-                    rebatch.push(batch, &mut |b| out.write(&b))?;
+                    rebatch.push(batch, &mut |b| {
+                        out.write(&b)?;
+                        written(b.num_rows() as u64);
+                        Ok(())
+                    })?;
                 }
                 Ok(())
             },
@@ -115,7 +122,11 @@ impl Job<'_> {
             return Ok(outcome);
         }
         done?;
-        rebatch.finish(&mut |b| out.write(&b))?;
+        rebatch.finish(&mut |b| {
+            out.write(&b)?;
+            written(b.num_rows() as u64);
+            Ok(())
+        })?;
         Ok(Outcome::Done)
     }
 
