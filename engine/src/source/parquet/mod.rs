@@ -109,13 +109,13 @@ fn load_metadata(file: &Bytes, path: &Path) -> Result<ArrowReaderMetadata> {
         |e: ArrowError| Error::input(format!("malformed Parquet file: {}", parquet_message(&e))).with_file(path);
     let meta =
         guarded(|| ArrowReaderMetadata::load(file, options.clone()).map_err(ArrowError::from)).map_err(malformed)?;
-    match int96_as_microseconds(&meta) {
-        Some(schema) => guarded(|| {
-            ArrowReaderMetadata::try_new(meta.metadata().clone(), options.with_schema(schema)).map_err(ArrowError::from)
-        })
-        .map_err(malformed),
-        None => Ok(meta),
-    }
+    let Some(schema) = int96_as_microseconds(&meta) else { return Ok(meta) };
+    // The hint replaces the file's embedded Arrow schema; should the parquet crate refuse it for some other
+    // column, the file is still read as it would be without the hint (INT96 as nanoseconds) rather than
+    // refused.
+    let hinted = options.with_schema(schema);
+    Ok(guarded(|| ArrowReaderMetadata::try_new(meta.metadata().clone(), hinted).map_err(ArrowError::from))
+        .unwrap_or(meta))
 }
 
 /// The schema with every top-level INT96 column read as microseconds, or `None` when there is none.
