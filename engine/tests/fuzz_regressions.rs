@@ -9,14 +9,6 @@ mod common;
 use tally_engine::exec::ExecutorKind;
 use tally_engine::{DescribeOptions, RunOptions, describe};
 
-/// Describes `hex` (the reproducer's bytes) as `input.<extension>`: the error text, or `None` when it loads.
-fn describe_hex(hex: &str, extension: &str) -> Option<String> {
-    let hex: String = hex.split_whitespace().collect();
-    let bytes: Vec<u8> =
-        (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits")).collect();
-    describe_bytes(&bytes, extension).err()
-}
-
 /// Describes `bytes` as the fuzz harness does (7-row chunks, serially): the report, or the error's text,
 /// which must name the file on one line.
 fn describe_bytes(bytes: &[u8], extension: &str) -> Result<tally_engine::Described, String> {
@@ -79,8 +71,7 @@ fn ipc_file_whose_message_outgrows_its_block_metadata_is_still_capped() {
     let found = (footer_start..bytes.len() - 10).find(|&i| bytes[i..].starts_with(&pattern)).expect("the block");
     bytes[found + 8..found + 12].copy_from_slice(&(meta as i32 - 8).to_le_bytes());
     bytes[at..at + 8].copy_from_slice(&(1i64 << 40).to_le_bytes());
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let err = describe_hex(&hex, "arrow").expect("refused");
+    let err = describe_bytes(&bytes, "arrow").expect_err("refused");
     assert!(err.contains("declares") && err.contains("decompression"), "{err}");
 }
 
@@ -98,8 +89,7 @@ fn stream_dictionary_buffer_declaring_more_than_lz4_can_expand_is_refused() {
     let dict: DictionaryArray<Int32Type> = words.iter().map(String::as_str).collect();
     let batch = RecordBatch::try_from_iter([("d", Arc::new(dict) as ArrayRef)]).unwrap();
     let bytes = common::stream_declaring(&batch, arrow_ipc::CompressionType::LZ4_FRAME, true, 20 << 30);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let err = describe_hex(&hex, "arrows").expect("refused");
+    let err = describe_bytes(&bytes, "arrows").expect_err("refused");
     assert!(err.contains("21474836480 bytes after LZ4 decompression") && err.contains("more than the format"), "{err}");
 }
 
@@ -125,8 +115,7 @@ fn ipc_file_dictionary_declaring_terabytes_is_refused_before_it_is_decoded() {
     let values = data.buffers().unwrap().iter().next_back().unwrap();
     let at = offset + meta + values.offset() as usize;
     bytes[at..at + 8].copy_from_slice(&(1i64 << 41).to_le_bytes());
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let err = describe_hex(&hex, "arrow").expect("refused");
+    let err = describe_bytes(&bytes, "arrow").expect_err("refused");
     assert!(err.contains("dictionary batch") && err.contains("2199023255552 bytes after zstd decompression"), "{err}");
 }
 

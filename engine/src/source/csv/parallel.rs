@@ -96,6 +96,11 @@ impl Job<'_> {
         let mut rebatch = Rebatch::default();
         let mut unproven = None;
         let window = self.threads + 2;
+        let mut emit = |b: RecordBatch| -> Result<()> {
+            out.write(&b)?;
+            written(b.num_rows() as u64);
+            Ok(())
+        };
         let done = ordered::for_each(
             self.ranges.len(),
             self.threads,
@@ -109,11 +114,7 @@ impl Job<'_> {
                 }
                 for batch in batches {
                     let batch = self.widen(batch, &stored)?;
-                    rebatch.push(batch, &mut |b| {
-                        out.write(&b)?;
-                        written(b.num_rows() as u64);
-                        Ok(())
-                    })?;
+                    rebatch.push(batch, &mut emit)?;
                 }
                 Ok(())
             },
@@ -122,11 +123,7 @@ impl Job<'_> {
             return Ok(outcome);
         }
         done?;
-        rebatch.finish(&mut |b| {
-            out.write(&b)?;
-            written(b.num_rows() as u64);
-            Ok(())
-        })?;
+        rebatch.finish(&mut emit)?;
         Ok(Outcome::Done)
     }
 
