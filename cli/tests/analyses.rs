@@ -144,6 +144,24 @@ fn corr_matrix_is_pairwise_complete_with_null_for_constant_columns() {
     assert!(text.lines().skip(1).all(|l| l.chars().count() <= 30) && text.contains("\n\n"), "{text}");
     let err = fails(&dir, &["corr", "c.arrow", "--columns", "x"]);
     assert!(err.contains("at least two columns"), "{err}");
+    // Without --columns: every numeric column, in file order (the string column is left out).
+    dir.write_arrow(
+        "mixed.arrow",
+        vec![
+            ("x", f64s(&x)),
+            ("s", std::sync::Arc::new(arrow_array::StringArray::from(vec!["a"; 6]))),
+            ("y", f64s(&y)),
+        ],
+    );
+    let all = json(&dir, &["corr", "mixed.arrow"]);
+    assert_eq!(all["columns"], serde_json::json!(["x", "y"]));
+    assert_eq!(all["matrix"][0][1].as_f64(), Some(got));
+    dir.write_arrow(
+        "one.arrow",
+        vec![("x", f64s(&x)), ("s", std::sync::Arc::new(arrow_array::StringArray::from(vec!["a"; 6])))],
+    );
+    let err = fails(&dir, &["corr", "one.arrow"]);
+    assert!(err.contains("at least two numeric columns; this input has 1 (x)"), "{err}");
 }
 
 #[test]

@@ -10,6 +10,7 @@ use crate::plan::{Plan, StatEntry};
 use crate::report::{InputInfo, RowFilter};
 use crate::stats::comoments::CorrResult;
 use crate::stats::{AnyPartial, PartialSet, Stat};
+use crate::store::ColumnKind;
 
 /// `tally corr`.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,13 +23,27 @@ pub struct CorrRequest {
 
 impl CorrRequest {
     pub(super) fn validate(&self, schema: &Schema) -> Result<CorrJob> {
-        if self.columns.len() < 2 {
+        let columns: Vec<usize> = if self.columns.is_empty() {
+            // Like describe and pandas' `DataFrame.corr(numeric_only=True)`: every numeric column.
+            let numeric: Vec<usize> = (0..schema.fields().len())
+                .filter(|&i| ColumnKind::of(schema.field(i).data_type()).is_numeric())
+                .collect();
+            if numeric.len() < 2 {
+                return Err(Error::input(format!(
+                    "corr needs at least two numeric columns; this input has {}{}",
+                    numeric.len(),
+                    numeric.iter().map(|&i| format!(" ({})", schema.field(i).name())).collect::<String>()
+                )));
+            }
+            numeric
+        } else if self.columns.len() < 2 {
             return Err(Error::input(format!(
                 "corr needs at least two columns, got {} (--columns a,b,...)",
                 self.columns.len()
             )));
-        }
-        let columns = self.columns.iter().map(|c| numeric_column(schema, c)).collect::<Result<_>>()?;
+        } else {
+            self.columns.iter().map(|c| numeric_column(schema, c)).collect::<Result<_>>()?
+        };
         Ok(CorrJob { request: self.clone(), columns, done: false })
     }
 }
