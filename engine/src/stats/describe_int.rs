@@ -159,8 +159,10 @@ pub(crate) struct TinyBlock {
     pub hi: i64,
     pub sum: i64,
     pub sq: u64,
-    /// `lanes::power_sums(deltas, 0.0, guess)`, computed on the same read.
+    /// `lanes::power_sums_as::<false>(deltas, 0.0, guess)`, computed on the same read.
     pub sums: [f64; 4],
+    /// Its low part of Σd² (0: no runs for integers, see `lanes::power_sums_as`).
+    pub sq_lo: f64,
 }
 
 /// Min and max of the kept values, or `None` when there are none.
@@ -258,7 +260,7 @@ impl IntDescribe {
                 self.min = self.min.min(b.lo.into());
                 self.max = self.max.max(b.hi.into());
                 self.add_block_sums(n, b.sum, b.sq.into());
-                (Some(b.sum), Some(b.sums))
+                (Some(b.sum), Some((b.sums, b.sq_lo)))
             }
             None => (self.portable_block(xs, mask, deltas), None),
         };
@@ -269,12 +271,12 @@ impl IntDescribe {
             return None;
         };
         let mean = sum_d as f64 / n as f64;
-        let sums = at_guess.unwrap_or_else(|| lanes::power_sums(deltas, 0.0, guess));
-        let block = if center_is_close(remove_fills(sums, guess, fills), n) {
+        let sums = at_guess.unwrap_or_else(|| lanes::power_sums_as::<false>(deltas, 0.0, guess));
+        let block = if center_is_close(remove_fills(sums.0, guess, fills), n) {
             block_from_sums(sums, guess, n, fills)
         } else {
             // A second pass around the block's mean, known from its exact Σd.
-            block_from_sums(lanes::power_sums(deltas, 0.0, mean), mean, n, fills)
+            block_from_sums(lanes::power_sums_as::<false>(deltas, 0.0, mean), mean, n, fills)
         };
         self.moments.add_block(&block);
         Some(mean)
@@ -478,7 +480,8 @@ mod tests {
         assert_eq!(sum_d, Some(b.sum));
         let bits = |d: &[f64]| d.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&d_simd), bits(&d_portable), "deltas");
-        assert_eq!(bits(&b.sums), bits(&lanes::power_sums(&d_portable, 0.0, guess)), "power sums at the guess");
+        let (sums, sq_lo) = lanes::power_sums_as::<false>(&d_portable, 0.0, guess);
+        assert_eq!((bits(&b.sums), b.sq_lo.to_bits()), (bits(&sums), sq_lo.to_bits()), "power sums at the guess");
         Some((simd, portable))
     }
 

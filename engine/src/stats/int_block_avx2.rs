@@ -1,6 +1,6 @@
 //! One read of an int64 or int32 block for `describe`, with AVX2: min, max, Σd and Σd² of the deviations
 //! `d = x − shift` in integers, each `d` written out as an f64, and the power sums of those f64 deltas around
-//! a guessed center (`lanes::power_sums` with shift 0, the same operations lane for lane, so the same bits),
+//! a guessed center (`lanes::power_sums_as::<false>` with shift 0, the same operations lane for lane, so the same bits),
 //! which spare the moment pass whenever the guess proves close to the block's mean. It computes
 //! exactly what `IntDescribe`'s portable path (`extrema` and `narrow_deltas` in the `Tiny` tier) computes,
 //! in one pass instead of two scalar ones: integer sums are exact in any order, and every delta is an exact
@@ -14,14 +14,14 @@
 //! or max, and its deviation is 0 for the sums and the deltas, as the portable path leaves them.
 
 use std::arch::x86_64::{
-    __m256d, __m256i, _mm_loadu_si128, _mm256_add_epi64, _mm256_blendv_epi8, _mm256_castsi256_pd, _mm256_cmpgt_epi64,
-    _mm256_cvtepi32_epi64, _mm256_loadu_si256, _mm256_mul_epi32, _mm256_set1_epi64x, _mm256_set1_pd, _mm256_setzero_pd,
+    __m256i, _mm_loadu_si128, _mm256_add_epi64, _mm256_blendv_epi8, _mm256_castsi256_pd, _mm256_cmpgt_epi64,
+    _mm256_cvtepi32_epi64, _mm256_loadu_si256, _mm256_mul_epi32, _mm256_set1_epi64x, _mm256_set1_pd,
     _mm256_setzero_si256, _mm256_storeu_pd, _mm256_storeu_si256, _mm256_sub_epi64, _mm256_sub_pd,
 };
 
 use super::describe_int::TinyBlock;
 use super::lanes::{LANES, power_sums_finish};
-use super::lanes_avx2::{SELECT, lanes, power_step, prefetch_ahead};
+use super::lanes_avx2::{Powers, SELECT, power_step, prefetch_ahead};
 
 /// `1.5 · 2^52`: adding an integer `|d| < 2^51` to its bits gives the double `1.5 · 2^52 + d` exactly,
 /// and subtracting it again leaves `d` as an f64 (AVX2 has no int64 → f64 conversion).
@@ -34,8 +34,8 @@ struct Acc {
     sum: __m256i,
     sq: __m256i,
     shift: __m256i,
-    /// Power sums of the f64 deltas around `center`, as `lanes_avx2::power_sums` takes them (shift 0).
-    p: [__m256d; 4],
+    /// Power sums of the f64 deltas around `center`, as `lanes_avx2::power_sums::<false>` takes them (shift 0).
+    p: Powers,
     center: f64,
 }
 
@@ -44,7 +44,7 @@ impl Acc {
     fn new(shift: i64, center: f64) -> Self {
         let vshift = _mm256_set1_epi64x(shift);
         let zero = _mm256_setzero_si256();
-        Acc { lo: vshift, hi: vshift, sum: zero, sq: zero, shift: vshift, p: [_mm256_setzero_pd(); 4], center }
+        Acc { lo: vshift, hi: vshift, sum: zero, sq: zero, shift: vshift, p: Powers::new(), center }
     }
 
     /// Four values (sign-extended to i64) of group `g`; writes their deltas to `out`.
@@ -72,7 +72,7 @@ impl Acc {
         // SAFETY: `out` holds exactly LANES = 4 f64; storeu has no alignment requirement.
         unsafe { _mm256_storeu_pd(out.as_mut_ptr(), f) };
         // `lanes_avx2::power_sums` of the delta with shift 0 (`f − 0` is `f` exactly, so it is left out).
-        power_step(&mut self.p, _mm256_sub_pd(f, _mm256_set1_pd(self.center)));
+        power_step(&mut self.p.s, _mm256_sub_pd(f, _mm256_set1_pd(self.center)));
     }
 
     /// Combines the lanes and adds the tail `(start.., values)` one by one.
@@ -98,6 +98,7 @@ impl Acc {
             sum: sum.into_iter().fold(0, i64::wrapping_add),
             sq: sq.into_iter().fold(0, |a, b| a.wrapping_add(b as u64)),
             sums: [0.0; 4],
+            sq_lo: 0.0,
         };
         for (i, x) in tail {
             let x = if mask.is_none_or(|m| (m[i / 64] >> (i % 64)) & 1 == 1) { x } else { shift };
@@ -108,7 +109,7 @@ impl Acc {
             out.sq = out.sq.wrapping_add((d as u64).wrapping_mul(d as u64));
             deltas[i] = d as f64;
         }
-        out.sums = power_sums_finish(self.p.map(lanes), &deltas[tail_start..], 0.0, self.center);
+        (out.sums, out.sq_lo) = power_sums_finish(self.p.into_lanes(), &deltas[tail_start..], 0.0, self.center);
         out
     }
 }

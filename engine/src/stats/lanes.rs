@@ -12,6 +12,13 @@
 //! (issue 7, benches/README.md: 9% less CPU for describe). A CPU without FMA runs the portable loop with
 //! a correctly rounded software `fma`: slow, but the same bits.
 //!
+//! Σd² is the variance, so it gets more than a lane sum: a lane adds its squares in runs of
+//! [`RUN_GROUPS`] groups (16 values), and each run's sum enters the lane's total with TwoSum, its rounding
+//! error kept apart (`sq_lo`). A lane of a 4,096-value block adding its 1,024 squares in sequence was
+//! ~sqrt(1024/3) roundings deep, and `describe`'s float variance came out up to 5 ulps off where NumPy's
+//! pairwise sum stays within about 1 (measured against exact rationals); in runs of 16 the depth is 16,
+//! the runs' errors are kept, and one TwoSum per run per lane costs nothing measurable.
+//!
 //! The two loops are written out in full on purpose: sharing the accumulator code through small
 //! `#[inline(always)]` structs measured 5–8% slower (criterion, `--baseline`), so the repetition stays.
 //!
@@ -28,34 +35,68 @@ use super::extract::Levels;
 /// Independent accumulators per statistic: two SSE2 registers of f64, or one AVX2 register.
 pub const LANES: usize = 4;
 
+/// Groups of [`LANES`] values per run of Σd² (a divisor of 16: a validity word holds whole runs).
+pub const RUN_GROUPS: usize = 4;
+const _: () = assert!(16 % RUN_GROUPS == 0);
+
+/// Ends a run of Σd²: adds each lane's run sum `s2` into `sq` with Fast2Sum, keeping the rounding error
+/// in `sq_lo`, and starts the next run at 0. An empty run adds 0, exactly, so ending one more run than
+/// needed changes no bit.
+#[inline(always)]
+pub fn end_run(s2: &mut [f64; LANES], sq: &mut [f64; LANES], sq_lo: &mut [f64; LANES]) {
+    for j in 0..LANES {
+        let (t, e) = fast_two_sum(sq[j], s2[j]);
+        sq[j] = t;
+        sq_lo[j] += e;
+        s2[j] = 0.0;
+    }
+}
+
+/// Dekker's Fast2Sum, three operations: `s + e == a + b` exactly when `a`'s exponent is at least `b`'s.
+/// Squares are non-negative, so the lane total `a` outgrows each run `b` after the first few runs of a
+/// block; before that `e` may miss up to half an ulp of the run, which is ~1/256 of an ulp of the block.
+#[inline(always)]
+pub fn fast_two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    (s, b - (s - a))
+}
+
 /// Combines lane accumulators in a fixed pairwise order.
 #[inline(always)]
 pub fn sum_lanes(l: &[f64; LANES]) -> f64 {
     (l[0] + l[1]) + (l[2] + l[3])
 }
 
-/// Raw power sums of the deviations `d = (x − shift) − center`: `[Σd, Σd², Σd³, Σd⁴]`; AVX2 where the
-/// CPU has it, with the same bits (see [`fused`]).
+/// Raw power sums of the deviations `d = (x − shift) − center`: `[Σd, Σd², Σd³, Σd⁴]` and the low part
+/// of Σd² (see [`RUN_GROUPS`]); AVX2 where the CPU has it, with the same bits (see [`fused`]).
 #[inline]
-pub fn power_sums(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
+pub fn power_sums(xs: &[f64], shift: f64, center: f64) -> ([f64; 4], f64) {
+    power_sums_as::<true>(xs, shift, center)
+}
+
+/// [`power_sums`] in runs (`RUNS`) or with Σd² in one lane sum (then its low part is 0): integer columns
+/// take their variance from exact sums, so their Σd² only feeds skewness and kurtosis and skips the runs.
+#[inline]
+pub fn power_sums_as<const RUNS: bool>(xs: &[f64], shift: f64, center: f64) -> ([f64; 4], f64) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of `power_sums_avx2`.
-        return unsafe { super::lanes_avx2::power_sums(xs, shift, center) };
+        return unsafe { super::lanes_avx2::power_sums::<RUNS>(xs, shift, center) };
     }
-    power_sums_portable(xs, shift, center)
+    power_sums_portable::<RUNS>(xs, shift, center)
 }
 
 /// The second pass for the build's baseline target.
 #[inline(always)]
-pub fn power_sums_portable(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
+pub fn power_sums_portable<const RUNS: bool>(xs: &[f64], shift: f64, center: f64) -> ([f64; 4], f64) {
     let mut s1 = [0.0f64; LANES];
     let mut s2 = [0.0f64; LANES];
     let mut s3 = [0.0f64; LANES];
     let mut s4 = [0.0f64; LANES];
+    let (mut sq, mut sq_lo) = ([0.0f64; LANES], [0.0f64; LANES]);
     let groups = xs.chunks_exact(LANES);
     let tail = groups.remainder();
-    for group in groups {
+    for (g, group) in groups.enumerate() {
         for j in 0..LANES {
             let d = (group[j] - shift) - center;
             let d2 = d * d;
@@ -64,14 +105,29 @@ pub fn power_sums_portable(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
             s3[j] = d2.mul_add(d, s3[j]);
             s4[j] = d2.mul_add(d2, s4[j]);
         }
+        if RUNS && g % RUN_GROUPS == RUN_GROUPS - 1 {
+            end_run(&mut s2, &mut sq, &mut sq_lo);
+        }
     }
-    power_sums_finish([s1, s2, s3, s4], tail, shift, center)
+    power_sums_finish(PowerLanes { s: [s1, s2, s3, s4], sq, sq_lo }, tail, shift, center)
+}
+
+/// The power-sum lanes of a pass after its main loop: `s` as the loop left them (`s[1]` the open run of
+/// Σd²), `sq` and `sq_lo` the Σd² of the runs it ended.
+#[derive(Clone, Copy, Debug)]
+pub struct PowerLanes {
+    pub s: [[f64; LANES]; 4],
+    pub sq: [f64; LANES],
+    pub sq_lo: [f64; LANES],
 }
 
 /// The tail (fewer than [`LANES`] values, value `j` to lane `j`) and the fixed combination of the lane
-/// accumulators of [`power_sums`]: shared by every build so the bits cannot differ.
+/// accumulators of [`power_sums`]: shared by every build so the bits cannot differ. Returns the sums and
+/// the low part of Σd².
 #[inline(always)]
-pub fn power_sums_finish(mut s: [[f64; LANES]; 4], tail: &[f64], shift: f64, center: f64) -> [f64; 4] {
+pub fn power_sums_finish(p: PowerLanes, tail: &[f64], shift: f64, center: f64) -> ([f64; 4], f64) {
+    let PowerLanes { mut s, mut sq, mut sq_lo } = p;
+    end_run(&mut s[1], &mut sq, &mut sq_lo);
     for (j, &x) in tail.iter().enumerate() {
         let d = (x - shift) - center;
         let d2 = d * d;
@@ -80,7 +136,9 @@ pub fn power_sums_finish(mut s: [[f64; LANES]; 4], tail: &[f64], shift: f64, cen
         s[2][j] = d2.mul_add(d, s[2][j]);
         s[3][j] = d2.mul_add(d2, s[3][j]);
     }
-    s.map(|l| sum_lanes(&l))
+    end_run(&mut s[1], &mut sq, &mut sq_lo);
+    let (hi, lo) = sum_lanes_compensated(&sq, &sq_lo);
+    ([sum_lanes(&s[0]), hi, sum_lanes(&s[2]), sum_lanes(&s[3])], lo)
 }
 
 /// The single fused pass: power sums of `d = (x − shift) − center` together with min, max and the
@@ -89,6 +147,9 @@ pub fn power_sums_finish(mut s: [[f64; LANES]; 4], tail: &[f64], shift: f64, cen
 pub struct Fused {
     /// `[Σd, Σd², Σd³, Σd⁴]`.
     pub sums: [f64; 4],
+    /// The low part of Σd²: `sums[1] + sq_lo` is the sum of the rounded squares to about twice the precision
+    /// (see [`RUN_GROUPS`]).
+    pub sq_lo: f64,
     /// Σx of the raw values as an unevaluated pair `sum + comp`: every lane adds with Knuth's TwoSum,
     /// so each addition's rounding error is kept exactly (in `comp`, which is then summed plainly). The
     /// shift plays no part: `x − shift` is only error-free near the shift (Sterbenz), and issue 7 showed
@@ -203,13 +264,14 @@ pub fn fused_portable<const RAW: bool>(xs: &[f64], shift: f64, center: f64) -> F
     let mut s2 = [0.0f64; LANES];
     let mut s3 = [0.0f64; LANES];
     let mut s4 = [0.0f64; LANES];
+    let (mut sq, mut sq_lo) = ([0.0f64; LANES], [0.0f64; LANES]);
     let mut raw = [0.0f64; LANES];
     let mut comp = [0.0f64; LANES];
     let mut lo = [f64::INFINITY; LANES];
     let mut hi = [f64::NEG_INFINITY; LANES];
     let groups = xs.chunks_exact(LANES);
     let tail = groups.remainder();
-    for group in groups {
+    for (g, group) in groups.enumerate() {
         for j in 0..LANES {
             let x = group[j];
             lo[j] = if x < lo[j] { x } else { lo[j] };
@@ -226,15 +288,19 @@ pub fn fused_portable<const RAW: bool>(xs: &[f64], shift: f64, center: f64) -> F
             s3[j] = d2.mul_add(d, s3[j]);
             s4[j] = d2.mul_add(d2, s4[j]);
         }
+        if g % RUN_GROUPS == RUN_GROUPS - 1 {
+            end_run(&mut s2, &mut sq, &mut sq_lo);
+        }
     }
-    FusedLanes { s: [s1, s2, s3, s4], raw, comp, lo, hi }.finish::<RAW>(tail, shift, center)
+    FusedLanes { p: PowerLanes { s: [s1, s2, s3, s4], sq, sq_lo }, raw, comp, lo, hi }
+        .finish::<RAW>(tail, shift, center)
 }
 
 /// The lane accumulators of [`fused`] after its main loop, in every build.
 #[derive(Clone, Copy, Debug)]
 pub struct FusedLanes {
     /// Power sums `[Σd, Σd², Σd³, Σd⁴]` per lane.
-    pub s: [[f64; LANES]; 4],
+    pub p: PowerLanes,
     pub raw: [f64; LANES],
     pub comp: [f64; LANES],
     pub lo: [f64; LANES],
@@ -246,7 +312,7 @@ impl FusedLanes {
     /// the bits cannot differ.
     #[inline(always)]
     pub fn finish<const RAW: bool>(mut self, tail: &[f64], shift: f64, center: f64) -> Fused {
-        let Self { s, raw, comp, lo, hi } = &mut self;
+        let Self { p, raw, comp, lo, hi } = &mut self;
         for (j, &x) in tail.iter().enumerate() {
             lo[j] = if x < lo[j] { x } else { lo[j] };
             hi[j] = if x > hi[j] { x } else { hi[j] };
@@ -255,17 +321,12 @@ impl FusedLanes {
                 raw[j] = t;
                 comp[j] += e;
             }
-            let d = (x - shift) - center;
-            let d2 = d * d;
-            s[0][j] += d;
-            s[1][j] = d.mul_add(d, s[1][j]);
-            s[2][j] = d2.mul_add(d, s[2][j]);
-            s[3][j] = d2.mul_add(d2, s[3][j]);
         }
         let min = lo.iter().fold(f64::INFINITY, |a, &b| if b < a { b } else { a });
         let max = hi.iter().fold(f64::NEG_INFINITY, |a, &b| if b > a { b } else { a });
         let (sum, comp) = sum_lanes_compensated(raw, comp);
-        Fused { sums: s.map(|l| sum_lanes(&l)), sum, comp, min, max }
+        let (sums, sq_lo) = power_sums_finish(*p, tail, shift, center);
+        Fused { sums, sq_lo, sum, comp, min, max }
     }
 }
 
@@ -376,8 +437,8 @@ mod tests {
                 }
             }
             let f = fused(&xs, 1.0, 2.0);
-            assert_eq!((f.sums, f.min, f.max), (p, lo, hi), "len {len}");
-            assert_eq!(power_sums(&xs, 1.0, 2.0), p, "len {len}");
+            assert_eq!((f.sums, f.sq_lo, f.min, f.max), (p, 0.0, lo, hi), "len {len}");
+            assert_eq!(power_sums(&xs, 1.0, 2.0), (p, 0.0), "len {len}");
             assert_eq!((f.sum, f.comp), (raw, 0.0), "len {len}");
         }
     }
@@ -390,7 +451,7 @@ mod tests {
 
     fn bits(f: &Fused) -> Vec<u64> {
         let mut v: Vec<u64> = f.sums.iter().map(|&x| canonical(x)).collect();
-        v.extend([f.sum, f.comp, f.min, f.max].map(canonical));
+        v.extend([f.sq_lo, f.sum, f.comp, f.min, f.max].map(canonical));
         v
     }
 
@@ -441,7 +502,10 @@ mod tests {
                 let center = (next() % 7) as f64 * 0.25;
                 // SAFETY: AVX2 support was checked at the top of the test.
                 let (wide, wide_sums) = unsafe {
-                    (lanes_avx2::fused::<true>(data, shift, center), lanes_avx2::power_sums(data, shift, center))
+                    (
+                        lanes_avx2::fused::<true>(data, shift, center),
+                        lanes_avx2::power_sums::<true>(data, shift, center),
+                    )
                 };
                 assert_eq!(bits(&wide), bits(&fused_portable::<true>(data, shift, center)), "fused, round {round}");
                 // SAFETY: as above.
@@ -456,8 +520,13 @@ mod tests {
                     let copied = fused_portable::<true>(&filled, shift, center);
                     assert_eq!(bits(&masked), bits(&copied), "fused_masked, round {round}");
                 }
-                let narrow_sums = power_sums_portable(data, shift, center);
-                assert_eq!(wide_sums.map(canonical), narrow_sums.map(canonical), "power sums, round {round}");
+                let narrow_sums = power_sums_portable::<true>(data, shift, center);
+                let canon = |(s, lo): ([f64; 4], f64)| (s.map(canonical), canonical(lo));
+                assert_eq!(canon(wide_sums), canon(narrow_sums), "power sums, round {round}");
+                // SAFETY: as above.
+                let wide_plain = unsafe { lanes_avx2::power_sums::<false>(data, shift, center) };
+                let narrow_plain = power_sums_portable::<false>(data, shift, center);
+                assert_eq!(canon(wide_plain), canon(narrow_plain), "power sums without runs, round {round}");
             }
         }
     }

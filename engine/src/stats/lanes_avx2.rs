@@ -13,7 +13,7 @@ use std::arch::x86_64::{
 };
 
 use super::extract::Levels;
-use super::lanes::{Fused, FusedLanes, LANES, power_sums_finish};
+use super::lanes::{Fused, FusedLanes, LANES, PowerLanes, RUN_GROUPS, power_sums_finish};
 
 const _: () = assert!(LANES == 4, "one __m256d holds four f64 lanes");
 
@@ -39,9 +39,63 @@ pub(super) fn power_step(s: &mut [__m256d; 4], d: __m256d) {
     s[3] = _mm256_fmadd_pd(d2, d2, s[3]);
 }
 
+/// Knuth's TwoSum on four lanes, as `lanes::two_sum`: `(t, e)` with `t + e == a + b` exactly.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn two_sum(a: __m256d, b: __m256d) -> (__m256d, __m256d) {
+    let t = _mm256_add_pd(a, b);
+    let z = _mm256_sub_pd(t, a);
+    (t, _mm256_add_pd(_mm256_sub_pd(a, _mm256_sub_pd(t, z)), _mm256_sub_pd(b, z)))
+}
+
+/// Power sums in registers: `s` as [`power_step`] feeds them (`s[1]` the open run of Σd²), `sq`/`sq_lo` the
+/// runs ended so far, as `lanes::PowerLanes`.
+pub(super) struct Powers {
+    pub(super) s: [__m256d; 4],
+    sq: __m256d,
+    sq_lo: __m256d,
+}
+
+impl Powers {
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn new() -> Self {
+        let zero = _mm256_setzero_pd();
+        Powers { s: [zero; 4], sq: zero, sq_lo: zero }
+    }
+
+    /// `lanes::end_run` on four lanes (Fast2Sum, as `lanes::fast_two_sum`). Its four additions are FMAs
+    /// with a factor ±1 (`a·1 + b` rounds exactly as `a + b`: the same bits): the loop is bound by the two
+    /// FP adder pipes, and the FMA pipes have room (plain adds here cost describe ~8%, these ~3%).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) fn end_run(&mut self) {
+        let (one, minus_one) = (_mm256_set1_pd(1.0), _mm256_set1_pd(-1.0));
+        let t = _mm256_fmadd_pd(self.s[1], one, self.sq);
+        let z = _mm256_fmadd_pd(self.sq, minus_one, t);
+        let e = _mm256_fmadd_pd(z, minus_one, self.s[1]);
+        self.sq = t;
+        self.sq_lo = _mm256_fmadd_pd(e, one, self.sq_lo);
+        self.s[1] = _mm256_setzero_pd();
+    }
+
+    /// Ends the run after group `g` when it is the run's last.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) fn after_group(&mut self, g: usize) {
+        if g % RUN_GROUPS == RUN_GROUPS - 1 {
+            self.end_run();
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn into_lanes(self) -> PowerLanes {
+        PowerLanes { s: self.s.map(lanes), sq: lanes(self.sq), sq_lo: lanes(self.sq_lo) }
+    }
+}
+
 /// The register accumulators of the fused loop: one `__m256d` per statistic.
 struct FusedAcc {
-    s: [__m256d; 4],
+    p: Powers,
     raw: __m256d,
     comp: __m256d,
     lo: __m256d,
@@ -55,7 +109,7 @@ impl FusedAcc {
     fn new(shift: f64, center: f64) -> Self {
         let zero = _mm256_setzero_pd();
         FusedAcc {
-            s: [zero; 4],
+            p: Powers::new(),
             raw: zero,
             comp: zero,
             lo: _mm256_set1_pd(f64::INFINITY),
@@ -72,20 +126,17 @@ impl FusedAcc {
         self.lo = _mm256_min_pd(x, self.lo);
         self.hi = _mm256_max_pd(x, self.hi);
         if RAW {
-            // Knuth's TwoSum, as `lanes::two_sum`.
-            let t = _mm256_add_pd(self.raw, x);
-            let z = _mm256_sub_pd(t, self.raw);
-            let e = _mm256_add_pd(_mm256_sub_pd(self.raw, _mm256_sub_pd(t, z)), _mm256_sub_pd(x, z));
+            let (t, e) = two_sum(self.raw, x);
             self.raw = t;
             self.comp = _mm256_add_pd(self.comp, e);
         }
-        power_step(&mut self.s, _mm256_sub_pd(_mm256_sub_pd(x, self.shift), self.center));
+        power_step(&mut self.p.s, _mm256_sub_pd(_mm256_sub_pd(x, self.shift), self.center));
     }
 
     #[target_feature(enable = "avx2,fma")]
     fn into_lanes(self) -> FusedLanes {
         FusedLanes {
-            s: self.s.map(lanes),
+            p: self.p.into_lanes(),
             raw: lanes(self.raw),
             comp: lanes(self.comp),
             lo: lanes(self.lo),
@@ -122,6 +173,7 @@ pub(super) unsafe fn fused<const RAW: bool>(xs: &[f64], shift: f64, center: f64)
         }
         // SAFETY: `g` holds exactly LANES = 4 f64; loadu has no alignment requirement.
         acc.step::<RAW>(unsafe { _mm256_loadu_pd(g.as_ptr()) });
+        acc.p.after_group(k);
     }
     acc.into_lanes().finish::<RAW>(tail, shift, center)
 }
@@ -175,6 +227,7 @@ pub(super) unsafe fn fused_masked<const RAW: bool>(
                 (_mm256_loadu_pd(group.as_ptr()), _mm256_loadu_si256(SELECT[(w & 0xF) as usize].as_ptr().cast()))
             };
             acc.step::<RAW>(_mm256_blendv_pd(vfill, x, _mm256_castsi256_pd(keep)));
+            acc.p.after_group(k); // a word's 16 groups are whole runs (RUN_GROUPS divides 16)
             w >>= LANES;
         }
     }
@@ -185,6 +238,7 @@ pub(super) unsafe fn fused_masked<const RAW: bool>(
         let (x, keep) =
             unsafe { (_mm256_loadu_pd(group.as_ptr()), _mm256_loadu_si256(SELECT[nibble as usize].as_ptr().cast())) };
         acc.step::<RAW>(_mm256_blendv_pd(vfill, x, _mm256_castsi256_pd(keep)));
+        acc.p.after_group(k);
     }
     tail_start += rest.len() / LANES * LANES;
     let mut tail = [fill; LANES];
@@ -229,6 +283,7 @@ pub(super) unsafe fn fused_exact(
             x = _mm256_blendv_pd(vfill, x, _mm256_castsi256_pd(keep));
         }
         acc.step::<false>(x);
+        acc.p.after_group(g);
         // `Levels::split`, four values at a time.
         let q1 = _mm256_sub_pd(_mm256_add_pd(s1, x), s1);
         let r1 = _mm256_sub_pd(x, q1);
@@ -260,15 +315,18 @@ pub(super) unsafe fn fused_exact(
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn power_sums(xs: &[f64], shift: f64, center: f64) -> [f64; 4] {
+pub(super) unsafe fn power_sums<const RUNS: bool>(xs: &[f64], shift: f64, center: f64) -> ([f64; 4], f64) {
     let groups = xs.chunks_exact(LANES);
     let tail = groups.remainder();
-    let (vs, vc, zero) = (_mm256_set1_pd(shift), _mm256_set1_pd(center), _mm256_setzero_pd());
-    let mut s = [zero; 4];
-    for g in groups {
+    let (vs, vc) = (_mm256_set1_pd(shift), _mm256_set1_pd(center));
+    let mut p = Powers::new();
+    for (k, g) in groups.enumerate() {
         // SAFETY: `g` holds exactly LANES = 4 f64; loadu has no alignment requirement.
         let x = unsafe { _mm256_loadu_pd(g.as_ptr()) };
-        power_step(&mut s, _mm256_sub_pd(_mm256_sub_pd(x, vs), vc));
+        power_step(&mut p.s, _mm256_sub_pd(_mm256_sub_pd(x, vs), vc));
+        if RUNS {
+            p.after_group(k);
+        }
     }
-    power_sums_finish(s.map(lanes), tail, shift, center)
+    power_sums_finish(p.into_lanes(), tail, shift, center)
 }

@@ -358,7 +358,7 @@ impl PartialSet {
 }
 
 /// Version of the serialised state format; bumped whenever any state's fields change.
-pub const STATE_FORMAT_VERSION: u16 = 6;
+pub const STATE_FORMAT_VERSION: u16 = 7;
 
 /// Encodes a state for a pipe or a file: the format version, then the postcard body.
 pub fn encode<T: Serialize>(state: &T) -> Result<Vec<u8>> {
