@@ -33,10 +33,19 @@ pub(crate) fn lanes(v: __m256d) -> [f64; LANES] {
 #[inline]
 pub(super) fn power_step(s: &mut [__m256d; 4], d: __m256d) {
     let d2 = _mm256_mul_pd(d, d);
-    s[0] = _mm256_add_pd(s[0], d);
+    s[0] = add_on_fma(d, s[0]);
     s[1] = _mm256_fmadd_pd(d, d, s[1]);
     s[2] = _mm256_fmadd_pd(d2, d, s[2]);
     s[3] = _mm256_fmadd_pd(d2, d2, s[3]);
+}
+
+/// `a + b` computed as `a·1 + b` on an FMA pipe: the same single rounding, so the same bits (NaN payloads
+/// aside). The fused loops are bound by the two FP adder pipes while the two FMA pipes idle half the time,
+/// so some of their additions run there (benches/README.md "Additions on the FMA pipes").
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(super) fn add_on_fma(a: __m256d, b: __m256d) -> __m256d {
+    _mm256_fmadd_pd(a, _mm256_set1_pd(1.0), b)
 }
 
 /// Knuth's TwoSum on four lanes, as `lanes::two_sum`: `(t, e)` with `t + e == a + b` exactly.
@@ -100,6 +109,7 @@ struct FusedAcc {
     comp: __m256d,
     lo: __m256d,
     hi: __m256d,
+    /// `−shift` and `−center`: the deviation is two additions on the FMA pipes.
     shift: __m256d,
     center: __m256d,
 }
@@ -114,8 +124,8 @@ impl FusedAcc {
             comp: zero,
             lo: _mm256_set1_pd(f64::INFINITY),
             hi: _mm256_set1_pd(f64::NEG_INFINITY),
-            shift: _mm256_set1_pd(shift),
-            center: _mm256_set1_pd(center),
+            shift: _mm256_set1_pd(-shift),
+            center: _mm256_set1_pd(-center),
         }
     }
 
@@ -130,7 +140,8 @@ impl FusedAcc {
             self.raw = t;
             self.comp = _mm256_add_pd(self.comp, e);
         }
-        power_step(&mut self.p.s, _mm256_sub_pd(_mm256_sub_pd(x, self.shift), self.center));
+        // `(x − shift) − center`, both subtractions on the FMA pipes (`shift` and `center` are held negated).
+        power_step(&mut self.p.s, add_on_fma(add_on_fma(x, self.shift), self.center));
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -288,8 +299,8 @@ pub(super) unsafe fn fused_exact(
         let q1 = _mm256_sub_pd(_mm256_add_pd(s1, x), s1);
         let r1 = _mm256_sub_pd(x, q1);
         let q2 = _mm256_sub_pd(_mm256_add_pd(s2, r1), s2);
-        t1 = _mm256_add_pd(t1, q1);
-        t2 = _mm256_add_pd(t2, q2);
+        t1 = add_on_fma(q1, t1);
+        t2 = add_on_fma(q2, t2);
         rest = _mm256_or_pd(rest, _mm256_sub_pd(r1, q2));
     }
     let mut tail = [fill; LANES];
