@@ -187,9 +187,10 @@ impl Moments {
         (self.n > 0).then(|| ldexp(self.shift_hi + (self.shift_lo + self.mean_rel), self.scale.into()))
     }
 
-    /// M2 rounded once from its two parts.
+    /// M2 rounded once from its two parts; an infinite or NaN `m2` as it is (its low part is then NaN,
+    /// from TwoSum's `inf − inf`).
     fn m2_total(&self) -> f64 {
-        self.m2 + self.m2_lo
+        if self.m2.is_finite() { self.m2 + self.m2_lo } else { self.m2 }
     }
 
     /// The scaled variance `M2 / (n − ddof)`, from both parts of M2: the division of a double-double by an
@@ -197,6 +198,9 @@ impl Moments {
     fn scaled_variance(&self, ddof: u64) -> f64 {
         let d = (self.n - ddof) as f64;
         let q = self.m2 / d;
+        if !q.is_finite() {
+            return non_negative(q);
+        }
         // The division's own error, exactly (FMA), joins the low part before the one rounding.
         let r = (-q).mul_add(d, self.m2);
         non_negative(q + (r + self.m2_lo) / d)
@@ -386,6 +390,18 @@ mod tests {
             m.add_block(&block_moments(block, shift, m.mean_rel, block.len() as u64, 0).0);
         }
         m
+    }
+
+    #[test]
+    fn an_infinite_m2_stays_infinite_through_its_low_part() {
+        let inf = Moments { n: 3, m2: f64::INFINITY, ..Moments::default() };
+        let mut merged = inf;
+        merged.merge(&Moments { n: 2, m2: 1.0, mean_rel: 5.0, ..Moments::default() });
+        assert!(merged.m2_lo.is_nan(), "TwoSum of inf leaves NaN in the low part");
+        for m in [inf, merged] {
+            assert_eq!(m.variance(1), Some(f64::INFINITY));
+            assert_eq!(m.std(1), Some(f64::INFINITY));
+        }
     }
 
     #[test]
