@@ -13,11 +13,13 @@
 //! a correctly rounded software `fma`: slow, but the same bits.
 //!
 //! Σd² is the variance, so it gets more than a lane sum: a lane adds its squares in runs of
-//! [`RUN_GROUPS`] groups (16 values), and each run's sum enters the lane's total with TwoSum, its rounding
-//! error kept apart (`sq_lo`). A lane of a 4,096-value block adding its 1,024 squares in sequence was
-//! ~sqrt(1024/3) roundings deep, and `describe`'s float variance came out up to 5 ulps off where NumPy's
-//! pairwise sum stays within about 1 (measured against exact rationals); in runs of 16 the depth is 16,
-//! the runs' errors are kept, and one TwoSum per run per lane costs nothing measurable.
+//! [`RUN_GROUPS`] groups (16 values, 4 per lane), and each run's sum enters the lane's total with
+//! Fast2Sum, its rounding error kept apart (`sq_lo`). A lane of a 4,096-value block adding its 1,024
+//! squares in sequence was up to 5-10 ulps off on grid-valued data, where NumPy's pairwise sum stays
+//! within about 1 (measured against exact rationals): the rounding errors of such data share a sign,
+//! so they grow with the depth of the sum. In runs the depth is 4 and the runs' errors are kept; the
+//! Fast2Sum runs on the FMA pipes in the AVX2 build and costs describe ~3% (benches/README.md "Float
+//! variance in double-double"; runs of 16 per lane measured 1% cheaper but up to 1.05 ε off).
 //!
 //! The two loops are written out in full on purpose: sharing the accumulator code through small
 //! `#[inline(always)]` structs measured 5–8% slower (criterion, `--baseline`), so the repetition stays.
