@@ -2,9 +2,11 @@
 //! register holds the [`LANES`] accumulators of one statistic, lane `j` of the register being lane `j` of
 //! the portable loop. Every intrinsic is the IEEE operation the portable code performs per lane (add,
 //! sub, mul, and `fmadd_pd` where the portable code calls `mul_add`; `min_pd(x, lo)` is exactly
-//! `if x < lo { x } else { lo }`, NaN and signed zeros included, and `max_pd` likewise), no other FMA, and
-//! the tail and the lane combination are the portable code's own, so the bits are the portable build's. Why intrinsics: LLVM's SLP vectoriser turned the portable loop with its
-//! TwoSum into scalar code with spills when compiled for AVX2 (perf annotate, benches/README.md).
+//! `if x < lo { x } else { lo }`, NaN and signed zeros included, and `max_pd` likewise; some additions are
+//! `fmadd_pd(a, 1, b)`, which rounds exactly as `a + b`, see [`add_on_fma`]), no other FMA, and the tail
+//! and the lane combination are the portable code's own, so the bits are the portable build's. Why
+//! intrinsics: LLVM's SLP vectoriser turned the portable loop with its TwoSum into scalar code with spills
+//! when compiled for AVX2 (perf annotate, benches/README.md).
 
 use std::arch::x86_64::{
     __m256d, _MM_HINT_T0, _mm_prefetch, _mm256_add_pd, _mm256_blendv_pd, _mm256_castsi256_pd, _mm256_fmadd_pd,
