@@ -12,6 +12,8 @@
 //! * integer columns: correctly rounded var and std;
 //! * chunk size changes at most the last bits.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -438,19 +440,13 @@ fn float_variance_is_within_an_ulp_and_no_worse_than_numpy() {
         for (ddof, chunk_rows) in [(1u64, 1u64 << 20), (0, 4_999)] {
             let want = correct_var(&kept, ddof);
             let got = describe_batches(std::slice::from_ref(&a), true, ddof, chunk_rows).var.unwrap();
-            let err = common_ulps(got, want);
+            let err = common::ulps(got, want);
             assert!(err <= 1.0, "case {case}, n {n}, ddof {ddof}: var {got} vs exact {want} ({err} ulps)");
             ours += err;
-            numpy += common_ulps(numpy_var(&kept, ddof), want);
+            numpy += common::ulps(numpy_var(&kept, ddof), want);
         }
     }
     assert!(ours <= numpy, "ulps off in all: tally {ours}, NumPy's rule {numpy}");
-}
-
-/// `|a − b|` in units of the last place of `b`.
-fn common_ulps(a: f64, b: f64) -> f64 {
-    let ulp = f64::from_bits(b.abs().to_bits() + 1) - b.abs();
-    ((a - b) / ulp).abs()
 }
 
 #[test]

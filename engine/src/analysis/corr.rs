@@ -4,13 +4,12 @@ use arrow_schema::Schema;
 use serde::{Deserialize, Serialize};
 
 use super::describe::DescribedColumn;
-use super::{Resolved, Step, described_columns, numeric_column, positions};
+use super::{Resolved, Step, described_columns, numeric_column, numeric_columns, positions};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry};
 use crate::report::{InputInfo, RowFilter};
 use crate::stats::comoments::CorrResult;
 use crate::stats::{AnyPartial, PartialSet, Stat};
-use crate::store::ColumnKind;
 
 /// `tally corr`.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,9 +24,7 @@ impl CorrRequest {
     pub(super) fn validate(&self, schema: &Schema) -> Result<CorrJob> {
         let columns: Vec<usize> = if self.columns.is_empty() {
             // Like describe and pandas' `DataFrame.corr(numeric_only=True)`: every numeric column.
-            let numeric: Vec<usize> = (0..schema.fields().len())
-                .filter(|&i| ColumnKind::of(schema.field(i).data_type()).is_numeric())
-                .collect();
+            let numeric = numeric_columns(schema);
             if numeric.len() < 2 {
                 return Err(Error::input(format!(
                     "corr needs at least two numeric columns; this input has {}{}",

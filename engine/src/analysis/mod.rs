@@ -224,16 +224,16 @@ impl AnalysisResult {
     }
 }
 
+/// Source indices of the numeric columns, in file order.
+pub(crate) fn numeric_columns(schema: &Schema) -> Vec<usize> {
+    (0..schema.fields().len()).filter(|&i| ColumnKind::of(schema.field(i).data_type()).is_numeric()).collect()
+}
+
 /// Source index of column `name`, which must be numeric (the error lists the numeric columns).
 pub(crate) fn numeric_column(schema: &Schema, name: &str) -> Result<usize> {
     let index = crate::plan::find_column(schema, name)?;
     if !ColumnKind::of(schema.field(index).data_type()).is_numeric() {
-        let numeric: Vec<&str> = schema
-            .fields()
-            .iter()
-            .filter(|f| ColumnKind::of(f.data_type()).is_numeric())
-            .map(|f| f.name().as_str())
-            .collect();
+        let numeric: Vec<&str> = numeric_columns(schema).iter().map(|&i| schema.field(i).name().as_str()).collect();
         return Err(Error::input(format!(
             "column {name:?} is {}, not a number; the numeric columns are: {}",
             schema.field(index).data_type(),
