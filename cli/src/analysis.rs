@@ -66,7 +66,7 @@ fn run_on(
             options.executor,
             plural(e.workers, "worker"),
             plural(e.chunks, "chunk"),
-            plural(options.chunk_rows as usize, "row"),
+            plural(e.chunk_rows as usize, "row"),
             plural(e.passes, "pass"),
             plural(outcome.state.rows as usize, "row"),
             e.elapsed.as_secs_f64()

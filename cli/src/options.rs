@@ -69,7 +69,8 @@ fn warnings(args: &AnalysisArgs) -> Vec<String> {
 }
 
 /// The warning for an absurd chunk count, once the row count is known.
-pub(crate) fn chunk_count_warning(chunks: usize, chunk_rows: u64) -> Option<String> {
+pub(crate) fn chunk_count_warning(chunks: usize, chunk_rows: Option<u64>) -> Option<String> {
+    let chunk_rows = chunk_rows?;
     (chunks > MANY_CHUNKS).then(|| {
         format!(
             "--chunk-rows {chunk_rows} makes {chunks} chunks; per-chunk overhead will dominate the run (the default \
@@ -80,7 +81,7 @@ pub(crate) fn chunk_count_warning(chunks: usize, chunk_rows: u64) -> Option<Stri
 }
 
 /// Wraps a progress callback so the first report of an absurd chunk count prints a warning.
-pub(crate) fn warn_on_many_chunks(inner: ProgressFn, chunk_rows: u64) -> ProgressFn {
+pub(crate) fn warn_on_many_chunks(inner: ProgressFn, chunk_rows: Option<u64>) -> ProgressFn {
     let warned = std::sync::atomic::AtomicBool::new(false);
     std::sync::Arc::new(move |done, total, bytes| {
         if let Some(w) = chunk_count_warning(total, chunk_rows)
@@ -199,8 +200,9 @@ mod tests {
 
     #[test]
     fn absurd_chunk_counts_name_the_default() {
-        assert_eq!(chunk_count_warning(MANY_CHUNKS, 10), None);
-        let w = chunk_count_warning(10_000_000, 1).unwrap();
+        assert_eq!(chunk_count_warning(MANY_CHUNKS, Some(10)), None);
+        assert_eq!(chunk_count_warning(10_000_000, None), None, "defaults never make that many");
+        let w = chunk_count_warning(10_000_000, Some(1)).unwrap();
         assert!(w.contains("10000000 chunks") && w.contains("the default is 1048576 rows per chunk"), "{w}");
     }
 
@@ -213,7 +215,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (o.executor, o.workers, o.chunk_rows, o.worker_command.is_none()),
-            (ExecutorKind::Threads, 3, 7, true)
+            (ExecutorKind::Threads, 3, Some(7), true)
         );
         let (o, _) = engine_options(&run_args(&["--where", "a > 1"]), &Cancel::default()).unwrap();
         assert_eq!(o.filter.as_deref(), Some("a > 1"), "the expression goes to the engine as written");

@@ -199,7 +199,7 @@ fn item10_options_that_do_nothing_are_warned_about() {
     assert!(stderr_of(&out).contains("tally: warning: --chunk-timeout has no effect with --executor threads"));
     let help = lossy(&run(&dir, &["describe", "--help"]).stdout);
     for default in
-        ["[default: no chunk timeout]", "[default: the number of cores]", "[default: processes]", "[default: 1048576]"]
+        ["[default: no chunk timeout]", "[default: the number of cores]", "[default: processes]", "[default: 1048576;"]
     {
         assert!(help.contains(default), "help lacks {default}:\n{help}");
     }

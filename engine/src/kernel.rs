@@ -25,39 +25,45 @@ use crate::store::{ColumnChunk, Loaded, Store, validity_words};
 /// Computes the partial states of every entry of `pass` over `chunk`'s rows. Fails only when a lazily
 /// decoded store (Parquet) cannot decode the chunk's rows; the statistics themselves cannot fail.
 pub fn compute_chunk(plan: &Plan, pass: &Pass, store: &Store, chunk: &Chunk) -> Result<PartialSet> {
-    let loaded = store.load(chunk.rows.clone()).map_err(|e| e.with_chunk(chunk.id, chunk.rows.clone()))?;
     let mut set = plan.empty_partials(pass);
-    for (i, piece) in loaded.pieces().iter().enumerate() {
-        let selection = plan.filter.as_ref().map(|f| {
-            let arrays: Vec<_> = f.positions.iter().map(|&p| loaded.slice(p, i)).collect();
-            let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
-            f.filter.evaluate(&refs)
-        });
-        let selected = selection.as_deref().map_or(piece.len, popcount);
-        set.rows += selected as u64;
-        if selected == 0 {
-            continue;
-        }
-        let selection = Selection { words: selection.as_deref(), excluded: piece.len - selected };
-        for (entry, state) in pass.entries.iter().zip(&mut set.stats) {
-            if let (AnyPartial::Groups(groups), Stat::GroupBy(spec)) = (&mut *state, &entry.stat) {
-                // Group-by sees the selection apart from the key's nulls: a null key is a group, a
-                // filtered-out row is not a row.
-                let arrays: Vec<_> = entry.columns.iter().map(|&c| loaded.slice(c, i)).collect();
-                let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
-                let (keys, values) = refs.split_at(spec.keys.len());
-                groups.update(keys, values, selection.words);
-                continue;
-            }
-            if let AnyPartial::Sketch(sketch) = &mut *state {
-                sketch.update(loaded.slice(entry.columns[0], i).as_ref(), selection.words);
-                continue;
-            }
-            let columns: Vec<Column> = entry.columns.iter().map(|&c| Column::load(&loaded, c, i, &selection)).collect();
-            update(state, &entry.stat, &columns);
-        }
+    for piece in store.piece_ranges(chunk.rows.clone()) {
+        let loaded = store.load(piece).map_err(|e| e.with_chunk(chunk.id, chunk.rows.clone()))?;
+        compute_piece(plan, pass, &loaded, &mut set);
     }
     Ok(set)
+}
+
+/// Adds one loaded piece to the chunk's partial states `set`.
+fn compute_piece(plan: &Plan, pass: &Pass, loaded: &Loaded<'_>, set: &mut PartialSet) {
+    let len = loaded.piece.len;
+    let selection = plan.filter.as_ref().map(|f| {
+        let arrays: Vec<_> = f.positions.iter().map(|&p| loaded.slice(p)).collect();
+        let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+        f.filter.evaluate(&refs)
+    });
+    let selected = selection.as_deref().map_or(len, popcount);
+    set.rows += selected as u64;
+    if selected == 0 {
+        return;
+    }
+    let selection = Selection { words: selection.as_deref(), excluded: len - selected };
+    for (entry, state) in pass.entries.iter().zip(&mut set.stats) {
+        if let (AnyPartial::Groups(groups), Stat::GroupBy(spec)) = (&mut *state, &entry.stat) {
+            // Group-by sees the selection apart from the key's nulls: a null key is a group, a
+            // filtered-out row is not a row.
+            let arrays: Vec<_> = entry.columns.iter().map(|&c| loaded.slice(c)).collect();
+            let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+            let (keys, values) = refs.split_at(spec.keys.len());
+            groups.update(keys, values, selection.words);
+            continue;
+        }
+        if let AnyPartial::Sketch(sketch) = &mut *state {
+            sketch.update(loaded.slice(entry.columns[0]).as_ref(), selection.words);
+            continue;
+        }
+        let columns: Vec<Column> = entry.columns.iter().map(|&c| Column::load(loaded, c, &selection)).collect();
+        update(state, &entry.stat, &columns);
+    }
 }
 
 /// The filter's answer for one piece.
@@ -74,9 +80,9 @@ struct Column {
 }
 
 impl Column {
-    fn load(loaded: &Loaded<'_>, column: usize, piece: usize, selection: &Selection<'_>) -> Column {
+    fn load(loaded: &Loaded<'_>, column: usize, selection: &Selection<'_>) -> Column {
         // float16, booleans, temporal types and dictionaries are read as primitive values (store/widen.rs).
-        let array = crate::store::widen::widen(loaded.slice(column, piece));
+        let array = crate::store::widen::widen(loaded.slice(column));
         let validity = match (validity_words(array.as_ref()), selection.words) {
             (v, None) => v,
             (None, Some(s)) => Some(s.to_vec()),

@@ -23,7 +23,7 @@ use crate::exec::memory::MemoryUse;
 use crate::exec::processes::WorkerCommand;
 use crate::exec::{Cancel, ExecOptions, ExecReport, ExecutorKind};
 use crate::filter::Filter;
-use crate::plan::{DEFAULT_CHUNK_ROWS, Pass, Plan};
+use crate::plan::{Pass, Plan};
 use crate::report::{InputInfo, RowFilter};
 use crate::source;
 use crate::stats::PartialSet;
@@ -37,7 +37,8 @@ pub type ProgressFn = Arc<dyn Fn(usize, usize, u64) + Send + Sync>;
 pub struct RunOptions {
     pub executor: ExecutorKind,
     pub workers: usize,
-    pub chunk_rows: u64,
+    /// Rows per chunk; `None`: the analysis's default ([`Job::default_chunk_rows`](crate::analysis::Job::default_chunk_rows)).
+    pub chunk_rows: Option<u64>,
     /// Checked between chunks; set by the CLI's signal handlers.
     pub cancel: Cancel,
     /// How to start worker processes (required by [`ExecutorKind::Processes`]).
@@ -70,7 +71,7 @@ impl Default for RunOptions {
         RunOptions {
             executor: ExecutorKind::Threads,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            chunk_rows: DEFAULT_CHUNK_ROWS,
+            chunk_rows: None,
             cancel: Cancel::default(),
             worker_command: None,
             chunk_timeout: None,
@@ -115,7 +116,8 @@ pub fn run_many(paths: &[PathBuf], analysis: &Analysis, options: &RunOptions) ->
     let schema = file.columns();
     let mut job = analysis.validate(&schema).map_err(|e| e.with_file(path))?;
     let filter = parse_filter(options, &schema).map_err(|e| e.with_file(path))?;
-    let plan = Plan::try_with_filter(&schema, job.columns(), filter, file.num_rows(), options.chunk_rows)
+    let chunk_rows = options.chunk_rows.unwrap_or_else(|| job.default_chunk_rows(file.num_rows()));
+    let plan = Plan::try_with_filter(&schema, job.columns(), filter, file.num_rows(), chunk_rows)
         .map_err(|e| e.with_file(path))?;
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let input = InputInfo {
@@ -138,7 +140,8 @@ pub fn run_store(store: &Store, input: InputInfo, analysis: &Analysis, options: 
     // Store column i must be plan column i: plan every column the store holds and let the job pick.
     let all: Vec<usize> = (0..store.schema().fields().len()).collect();
     let filter = parse_filter(options, store.schema())?;
-    let plan = Plan::try_with_filter(store.schema(), &all, filter, store.num_rows(), options.chunk_rows)?;
+    let chunk_rows = options.chunk_rows.unwrap_or_else(|| job.default_chunk_rows(store.num_rows()));
+    let plan = Plan::try_with_filter(store.schema(), &all, filter, store.num_rows(), chunk_rows)?;
     drive(&mut job, &plan, store, input, options)
 }
 
@@ -209,6 +212,7 @@ fn drive(
         memory.update();
     };
     let mut exec = session.close();
+    exec.chunk_rows = plan.chunk_rows;
     exec.merge = merge;
     exec.scanned_bytes = scanned;
     exec.parent_memory = memory;

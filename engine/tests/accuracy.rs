@@ -58,7 +58,7 @@ fn write_file(path: &Path, batches: &[ArrayRef]) {
 }
 
 fn run(path: &Path, exact: bool, ddof: u64, chunk_rows: u64, executor: ExecutorKind) -> Summary {
-    let run = RunOptions { executor, workers: 2, chunk_rows, ..RunOptions::default() };
+    let run = RunOptions { executor, workers: 2, chunk_rows: Some(chunk_rows), ..RunOptions::default() };
     let options = DescribeOptions { exact, ddof, run, ..DescribeOptions::default() };
     describe(path, &options).unwrap().report.columns.remove(0).summary
 }

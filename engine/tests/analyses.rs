@@ -65,8 +65,13 @@ fn input() -> InputInfo {
 }
 
 fn run(store: &Store, analysis: &Analysis, executor: ExecutorKind, workers: usize, filter: Option<&str>) -> Outcome {
-    let options =
-        RunOptions { executor, workers, chunk_rows: 1500, filter: filter.map(str::to_string), ..RunOptions::default() };
+    let options = RunOptions {
+        executor,
+        workers,
+        chunk_rows: Some(1500),
+        filter: filter.map(str::to_string),
+        ..RunOptions::default()
+    };
     run_store(store, input(), analysis, &options).unwrap_or_else(|e| panic!("{e}"))
 }
 

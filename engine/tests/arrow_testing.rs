@@ -71,7 +71,7 @@ enum Outcome {
 }
 
 fn options(executor: ExecutorKind, workers: usize, chunk_rows: u64) -> DescribeOptions {
-    let run = tally_engine::RunOptions { executor, workers, chunk_rows, ..Default::default() };
+    let run = tally_engine::RunOptions { executor, workers, chunk_rows: Some(chunk_rows), ..Default::default() };
     DescribeOptions { run, ..DescribeOptions::default() }
 }
 

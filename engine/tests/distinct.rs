@@ -60,7 +60,7 @@ fn store(d: &Data, batch: usize) -> Store {
 }
 
 fn run(s: &Store, analysis: Analysis, executor: ExecutorKind, workers: usize) -> AnalysisResult {
-    let options = RunOptions { executor, workers, chunk_rows: 700, ..RunOptions::default() };
+    let options = RunOptions { executor, workers, chunk_rows: Some(700), ..RunOptions::default() };
     let input = InputInfo { path: "memory".into(), format: "test", bytes: 0, batches: 0, files: Vec::new() };
     run_store(s, input, &analysis, &options).unwrap_or_else(|e| panic!("{e}")).result
 }

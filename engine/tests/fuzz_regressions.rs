@@ -15,7 +15,7 @@ fn describe_bytes(bytes: &[u8], extension: &str) -> Result<tally_engine::Describ
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(format!("input.{extension}"));
     std::fs::write(&path, bytes).unwrap();
-    let run = RunOptions { executor: ExecutorKind::Serial, workers: 1, chunk_rows: 7, ..RunOptions::default() };
+    let run = RunOptions { executor: ExecutorKind::Serial, workers: 1, chunk_rows: Some(7), ..RunOptions::default() };
     // A panic fails the test by itself.
     describe(&path, &DescribeOptions { run, ..DescribeOptions::default() }).map_err(|e| {
         let text = e.to_string();

@@ -274,7 +274,7 @@ fn input() -> InputInfo {
 }
 
 fn run_with(store: &Store, r: &GroupByRequest, executor: ExecutorKind, workers: usize, chunk_rows: u64) -> Outcome {
-    let options = RunOptions { executor, workers, chunk_rows, ..RunOptions::default() };
+    let options = RunOptions { executor, workers, chunk_rows: Some(chunk_rows), ..RunOptions::default() };
     run_store(store, input(), &Analysis::GroupBy(r.clone()), &options).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -379,7 +379,7 @@ fn a_filter_equals_the_group_by_of_the_passing_rows() {
     let options = RunOptions {
         executor: ExecutorKind::Threads,
         workers: 2,
-        chunk_rows: 300,
+        chunk_rows: Some(300),
         filter: Some("y > 0 or kb".into()),
         ..RunOptions::default()
     };
@@ -455,7 +455,7 @@ fn an_exact_state_that_would_not_fit_is_refused_before_it_is_built() {
     let s = store(&data, &[]);
     let mut r = request(&["id"], "count,mean(x)");
     r.memory_limit = Some(512 << 10);
-    let options = RunOptions { executor: ExecutorKind::Serial, chunk_rows: 1000, ..RunOptions::default() };
+    let options = RunOptions { executor: ExecutorKind::Serial, chunk_rows: Some(1000), ..RunOptions::default() };
     let err = run_store(&s, input(), &Analysis::GroupBy(r.clone()), &options).unwrap_err().to_string();
     assert!(
         err.contains("groupby by id would hold about 4")

@@ -102,7 +102,8 @@ fn tally_bins(store: &Store, rule: &str) -> (usize, f64, f64) {
         bins: Bins::Rule(BinRule::parse(rule).unwrap()),
         range: None,
     });
-    let options = RunOptions { executor: ExecutorKind::Threads, workers: 3, chunk_rows: 300, ..RunOptions::default() };
+    let options =
+        RunOptions { executor: ExecutorKind::Threads, workers: 3, chunk_rows: Some(300), ..RunOptions::default() };
     match run_store(store, input(), &analysis, &options).unwrap_or_else(|e| panic!("{rule}: {e}")).result {
         AnalysisResult::Hist(h) => {
             let e = &h.histogram.edges;

@@ -36,7 +36,7 @@ fn write_parquet(path: &Path, batches: &[RecordBatch]) {
 }
 
 fn describe_all(paths: &[PathBuf], executor: ExecutorKind) -> tally_engine::Result<(Vec<String>, Vec<String>)> {
-    let options = RunOptions { executor, workers: 3, chunk_rows: 2_000, ..RunOptions::default() };
+    let options = RunOptions { executor, workers: 3, chunk_rows: Some(2_000), ..RunOptions::default() };
     let analysis = Analysis::Describe(tally_engine::analysis::describe::DescribeRequest::default());
     let outcome = run_many(paths, &analysis, &options)?;
     let tally_engine::AnalysisResult::Describe(report) = outcome.result else { panic!("not a describe result") };

@@ -86,7 +86,7 @@ fn write_parquet(dir: &std::path::Path, batch: &RecordBatch) -> std::path::PathB
 }
 
 fn options(executor: ExecutorKind, workers: usize, filter: Option<&str>) -> RunOptions {
-    RunOptions { executor, workers, chunk_rows: 150, filter: filter.map(String::from), ..RunOptions::default() }
+    RunOptions { executor, workers, chunk_rows: Some(150), filter: filter.map(String::from), ..RunOptions::default() }
 }
 
 fn describe(

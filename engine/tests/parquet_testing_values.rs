@@ -247,7 +247,7 @@ fn parquet_testing_plain_columns_equal_an_independent_row_decoding() {
     let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("parquet-testing/MANIFEST.tsv");
     let (mut files, mut compared, mut nested, mut problems) = (0, 0, 0, Vec::new());
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-    let run = RunOptions { executor: ExecutorKind::Threads, workers: 2, chunk_rows: 97, ..RunOptions::default() };
+    let run = RunOptions { executor: ExecutorKind::Threads, workers: 2, chunk_rows: Some(97), ..RunOptions::default() };
     let options = DescribeOptions { run, ..DescribeOptions::default() };
     for line in manifest.lines().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();

@@ -61,7 +61,7 @@ fn quantiles(
     let options = RunOptions {
         executor: run.executor,
         workers: run.workers,
-        chunk_rows: run.chunk_rows,
+        chunk_rows: Some(run.chunk_rows),
         filter: run.filter.map(str::to_string),
         ..RunOptions::default()
     };
@@ -420,7 +420,7 @@ fn describe_quantiles_share_the_run_and_match_the_reference() {
     let describe = |quantiles: Vec<String>| {
         let analysis = Analysis::Describe(DescribeRequest { columns: None, exact: false, ddof: 1, quantiles });
         let options =
-            RunOptions { executor: ExecutorKind::Threads, workers: 3, chunk_rows: 700, ..RunOptions::default() };
+            RunOptions { executor: ExecutorKind::Threads, workers: 3, chunk_rows: Some(700), ..RunOptions::default() };
         match run_store(&store, input(), &analysis, &options).unwrap().result {
             AnalysisResult::Describe(r) => r,
             other => panic!("{other:?}"),

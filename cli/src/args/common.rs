@@ -22,10 +22,10 @@ pub(crate) struct AnalysisArgs {
     /// `--executor serial`.
     #[arg(long, value_parser = parse_workers, help_heading = "Execution")]
     pub(crate) workers: Option<u64>,
-    /// Rows per chunk, the unit of work; results do not depend on the worker count for a fixed value.
-    #[arg(long, default_value_t = tally_engine::plan::DEFAULT_CHUNK_ROWS, value_parser = parse_at_least_one,
-          help_heading = "Execution")]
-    pub(crate) chunk_rows: u64,
+    /// Rows per chunk, the unit of work; results do not depend on the worker count for a fixed value
+    /// [default: 1048576; groupby, exact distinct and top: an eighth of the rows, 1048576 to 16777216].
+    #[arg(long, value_parser = parse_at_least_one, help_heading = "Execution")]
+    pub(crate) chunk_rows: Option<u64>,
     /// Seconds a worker process may spend on one chunk before it is killed and the chunk retried
     /// (`--executor processes` only) [default: no chunk timeout].
     #[arg(long, value_parser = parse_seconds, value_name = "SECS", help_heading = "Execution")]

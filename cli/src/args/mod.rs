@@ -361,8 +361,8 @@ mod tests {
 
     #[test]
     fn flag_chunk_rows() {
-        assert_eq!(describe(&[]).run.chunk_rows, tally_engine::plan::DEFAULT_CHUNK_ROWS);
-        assert_eq!(describe(&["--chunk-rows", "10"]).run.chunk_rows, 10);
+        assert_eq!(describe(&[]).run.chunk_rows, None, "the analysis's default");
+        assert_eq!(describe(&["--chunk-rows", "10"]).run.chunk_rows, Some(10));
         assert!(refused(&["--chunk-rows", "0"]).contains("must be at least 1"));
         assert!(refused(&["--chunk-rows", "many"]).contains("is not a whole number"));
     }
@@ -464,7 +464,7 @@ mod tests {
         for needle in [
             "[default: processes]",
             "[default: the number of cores]",
-            "[default: 1048576]",
+            "[default: 1048576; groupby, exact distinct and top: an eighth of the rows",
             "[default: no chunk timeout]",
             "[default: from the --output",
             "[default: all columns]",

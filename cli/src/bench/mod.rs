@@ -186,7 +186,7 @@ pub(crate) fn run(words: &[String], cancel: &Cancel) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(" "),
         analysis_words: split.analysis,
-        chunk_rows: base.chunk_rows,
+        chunk_rows: runs.first().map_or(0, |r| r.chunk_rows),
         runs_per_config: usize::from(a.runs),
         pin,
         ceiling,

@@ -28,6 +28,8 @@ pub(crate) struct Run {
     pub(crate) busy: Vec<f64>,
     pub(crate) spawned: usize,
     pub(crate) chunks: usize,
+    /// Rows per chunk, as the run resolved them (the analysis's default unless `--chunk-rows`).
+    pub(crate) chunk_rows: u64,
     pub(crate) passes: usize,
     /// Column bytes scanned over all passes.
     pub(crate) bytes: u64,
@@ -52,6 +54,7 @@ impl Run {
             busy: e.busy.iter().map(Duration::as_secs_f64).collect(),
             spawned: e.spawned,
             chunks: e.chunks,
+            chunk_rows: e.chunk_rows,
             passes: e.passes,
             bytes: e.scanned_bytes,
             overhead: 0.0,

@@ -42,7 +42,7 @@ pub struct CountJob {
     kinds: Vec<KeyKind>,
     /// `None`: distinct; `Some(k)`: top k.
     top: Option<usize>,
-    approx: bool,
+    pub(super) approx: bool,
     /// One guard per column (each column is its own state); unused with `approx`.
     guards: Vec<Guard>,
     done: bool,

@@ -136,6 +136,16 @@ impl Job {
         }
     }
 
+    /// Rows per chunk when the user gave none, for an input of `num_rows` rows: grouped analyses, whose chunk
+    /// states grow with the distinct keys, take larger chunks ([`crate::plan::grouped_chunk_rows`]).
+    pub fn default_chunk_rows(&self, num_rows: u64) -> u64 {
+        match self {
+            Job::GroupBy(_) => crate::plan::grouped_chunk_rows(num_rows),
+            Job::Count(j) if !j.approx => crate::plan::grouped_chunk_rows(num_rows),
+            _ => crate::plan::DEFAULT_CHUNK_ROWS,
+        }
+    }
+
     /// Notices for the user about what the analysis left out (nested columns `describe` skipped).
     pub fn notes(&self) -> &[String] {
         match self {

@@ -44,6 +44,8 @@ pub type OnPartial<'a> = &'a mut dyn FnMut(usize, PartialSet) -> Result<()>;
 pub struct ExecReport {
     /// Chunks per pass.
     pub chunks: usize,
+    /// Rows per chunk (set by `run`: the resolved `--chunk-rows`).
+    pub chunk_rows: u64,
     pub passes: usize,
     /// Workers (threads or processes) running at once.
     pub workers: usize,

@@ -22,6 +22,23 @@ pub use pass::{Pass, StatEntry};
 /// dozens of chunks each on a 50M-row file, so the tail of the run stays short.
 pub const DEFAULT_CHUNK_ROWS: u64 = 1 << 20;
 
+/// Chunks a grouped analysis (group-by, exact distinct counts, top-k) cuts a file into by default.
+const GROUPED_CHUNKS: u64 = 8;
+
+/// Default rows per chunk of a grouped analysis over `num_rows` rows: an eighth of the rows, rounded up to
+/// a multiple of 2^16, at least [`DEFAULT_CHUNK_ROWS`] and at most 2^24.
+///
+/// Why larger than [`DEFAULT_CHUNK_ROWS`]: a grouped chunk state holds every distinct key of its rows, and
+/// the Aggregator merges states group by group, so a merge costs in proportion to the groups, not the rows.
+/// Cut in 48 chunks, a 50M-row file of a million keys made 48 states of ~630,000 groups each and spent more
+/// time merging and re-sorting them than reading rows; in 8 chunks it takes about half the time
+/// (benches/README.md, "Grouped chunks"). Eight chunks keep 2, 4 and 8 workers evenly loaded; more workers
+/// than chunks idle, so `--chunk-rows` still decides where that matters. Depends on the row count alone
+/// (never on the workers), so results stay bit-identical across executors and worker counts.
+pub fn grouped_chunk_rows(num_rows: u64) -> u64 {
+    num_rows.div_ceil(GROUPED_CHUNKS).next_multiple_of(1 << 16).clamp(DEFAULT_CHUNK_ROWS, 1 << 24)
+}
+
 /// One unit of work: rows `rows` of every planned column.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chunk {
@@ -228,6 +245,18 @@ mod tests {
     use arrow_schema::{DataType, Field};
 
     use super::*;
+
+    #[test]
+    fn grouped_chunks_are_an_eighth_of_the_rows_within_bounds() {
+        let mib = 1u64 << 20;
+        assert_eq!(grouped_chunk_rows(0), mib);
+        assert_eq!(grouped_chunk_rows(5_000_000), mib);
+        // 50M rows: 6,250,000 an eighth, 6,291,456 (96 × 2^16) rounded up: 8 chunks, the last 5,959,808 rows.
+        assert_eq!(grouped_chunk_rows(50_000_000), 96 << 16);
+        assert_eq!(chunk_list(50_000_000, grouped_chunk_rows(50_000_000)).len(), 8);
+        assert_eq!(grouped_chunk_rows(8 * 16 * mib), 16 * mib);
+        assert_eq!(grouped_chunk_rows(u64::MAX / 2), 16 * mib);
+    }
 
     #[test]
     fn chunks_tile_the_rows_exactly() {

@@ -369,16 +369,19 @@ impl Store {
         self.starts.len() - 1
     }
 
-    /// The pieces of `rows` with their data: borrowed from the mapped batches, or decoded now for lazy
-    /// stores (the only way a store can fail after it was built: a Parquet page that does not decode).
-    pub fn load(&self, rows: Range<u64>) -> Result<Loaded<'_>> {
-        let pieces: Vec<Piece> = self.piece_ranges(rows).collect();
+    /// One piece (of [`piece_ranges`](Self::piece_ranges)) with its data: borrowed from the mapped batches,
+    /// or decoded now for lazy stores (the only way a store can fail after it was built: a Parquet page
+    /// that does not decode). A piece at a time, so a chunk of a lazy store holds one decoded piece (at most
+    /// a row group's rows) in memory, however many rows the chunk spans: grouped analyses take chunks of
+    /// millions of rows (`plan::grouped_chunk_rows`).
+    pub fn load(&self, piece: Piece) -> Result<Loaded<'_>> {
         let decoded = match &self.decoder {
-            None => Vec::new(),
-            Some(d) => pieces.iter().map(|p| d.decode(p.batch, p.offset, p.len)).collect::<Result<_>>()?,
+            None => None,
+            Some(d) => Some(d.decode(piece.batch, piece.offset, piece.len)?),
         };
-        Ok(Loaded { store: self, pieces, decoded })
+        Ok(Loaded { store: self, piece, decoded })
     }
+
     /// Where the bytes behind the batches live (a file, or a sealed shared-memory segment).
     pub fn origin(&self) -> &Origin {
         &self.origin
@@ -443,25 +446,21 @@ impl Store {
     }
 }
 
-/// The data of one chunk's pieces ([`Store::load`]).
+/// One piece of a chunk with its data ([`Store::load`]).
 #[derive(Debug)]
 pub struct Loaded<'a> {
     store: &'a Store,
-    pieces: Vec<Piece>,
-    /// One decoded batch per piece for lazy stores; empty otherwise.
-    decoded: Vec<RecordBatch>,
+    pub piece: Piece,
+    /// The decoded batch of a lazy store; `None` otherwise.
+    decoded: Option<RecordBatch>,
 }
 
 impl Loaded<'_> {
-    pub fn pieces(&self) -> &[Piece] {
-        &self.pieces
-    }
-
-    /// Column `column` of piece number `i`.
-    pub fn slice(&self, column: usize, i: usize) -> ArrayRef {
-        match self.decoded.get(i) {
+    /// Column `column` of the piece.
+    pub fn slice(&self, column: usize) -> ArrayRef {
+        match &self.decoded {
             Some(batch) => self.store.column_of(batch, column),
-            None => self.store.slice(column, &self.pieces[i]),
+            None => self.store.slice(column, &self.piece),
         }
     }
 }

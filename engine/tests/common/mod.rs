@@ -94,7 +94,7 @@ pub fn store_of(names: &[&str], batches: Vec<Vec<ArrayRef>>) -> Store {
 
 /// Describe options of every column, run by `executor` with `workers` over chunks of `chunk_rows`.
 pub fn options_of(executor: ExecutorKind, workers: usize, chunk_rows: u64, exact: bool, ddof: u64) -> DescribeOptions {
-    let run = RunOptions { executor, workers, chunk_rows, ..RunOptions::default() };
+    let run = RunOptions { executor, workers, chunk_rows: Some(chunk_rows), ..RunOptions::default() };
     DescribeOptions { columns: None, exact, ddof, run }
 }
 
