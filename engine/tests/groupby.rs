@@ -449,17 +449,42 @@ fn bad_requests_are_clear_errors() {
     assert!(err(r).contains("--sort mean(x): not one of the aggregations (count)"));
 }
 
+/// The guard counts one chunk's state per core beside the parent's copies: the same groups fit in chunks of
+/// 1000 rows and not in chunks of all 4000 (grouped analyses default to chunks of millions of rows).
+#[test]
+fn the_memory_guard_counts_each_workers_chunk_state() {
+    let data = rows(4000, 8, 1000);
+    let s = store(&data, &[]);
+    let mut r = request(&["id"], "count,mean(x)");
+    let run = |r: &GroupByRequest, chunk_rows: u64| {
+        let options =
+            RunOptions { executor: ExecutorKind::Serial, chunk_rows: Some(chunk_rows), ..RunOptions::default() };
+        run_store(&s, input(), &Analysis::GroupBy(r.clone()), &options)
+    };
+    r.memory_limit = Some(1);
+    let err = run(&r, 1000).unwrap_err().to_string();
+    let bpg: u64 = err.split(" bytes per group").next().unwrap().rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(err.contains("a chunk's groups per core"), "{err}");
+    let cores = std::thread::available_parallelism().unwrap().get() as u64;
+    r.memory_limit = Some((3 * 4000 + cores * 2000) * bpg);
+    let out = run(&r, 1000).unwrap();
+    check(report(&out), &data, &["id"], "chunks of 1000 rows fit");
+    let err = run(&r, 4000).unwrap_err().to_string();
+    assert!(err.contains("groupby by id would hold about 4") && err.contains("more than the memory limit"), "{err}");
+}
+
 #[test]
 fn an_exact_state_that_would_not_fit_is_refused_before_it_is_built() {
     let data = rows(4000, 8, 1000);
     let s = store(&data, &[]);
     let mut r = request(&["id"], "count,mean(x)");
-    r.memory_limit = Some(512 << 10);
-    let options = RunOptions { executor: ExecutorKind::Serial, chunk_rows: Some(1000), ..RunOptions::default() };
+    r.memory_limit = Some(600 << 10);
+    // Small chunks: the workers' chunk states (a chunk's groups per core) stay small beside the 3 copies.
+    let options = RunOptions { executor: ExecutorKind::Serial, chunk_rows: Some(50), ..RunOptions::default() };
     let err = run_store(&s, input(), &Analysis::GroupBy(r.clone()), &options).unwrap_err().to_string();
     assert!(
         err.contains("groupby by id would hold about 4")
-            && err.contains("more than the memory limit of 512 KiB")
+            && err.contains("more than the memory limit of 600 KiB")
             && err.contains("distinct --approx"),
         "{err}"
     );

@@ -9,8 +9,10 @@
 //! ```
 //!
 //! `COPIES`: while partials merge, the parent holds the pending nodes of the Aggregator's tree (the ones
-//! near the root hold nearly all groups) and each worker one chunk's table; three full states bound that in
-//! practice (measured on 1M groups, benches/README.md). The limit is `--memory-limit`, or else the memory
+//! near the root hold nearly all groups); three full states bound that in practice (measured on 1M groups,
+//! benches/README.md). Beside them each worker holds one chunk's state: at most `min(groups, chunk rows)`
+//! groups, counted once per core (the default worker count). Grouped analyses take chunks of up to 2^24 rows
+//! (`plan::grouped_chunk_rows`), so those states are not small next to the parent's. The limit is `--memory-limit`, or else the memory
 //! the kernel reports available (`MemAvailable` in /proc/meminfo); without either there is no guard.
 
 use crate::error::{Error, Result};
@@ -78,7 +80,11 @@ impl Guard {
         keys: &[usize],
         previous: Option<&PartialSet>,
     ) -> Result<Option<Vec<StatEntry>>> {
-        let need = |groups: u64| groups.saturating_mul(self.bytes_per_group).saturating_mul(COPIES);
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+        let need = |groups: u64| {
+            let chunk_states = groups.min(plan.chunk_rows).saturating_mul(workers);
+            groups.saturating_mul(COPIES).saturating_add(chunk_states).saturating_mul(self.bytes_per_group)
+        };
         match self.state {
             State::Passed => Ok(None),
             State::Unchecked => {
@@ -112,9 +118,9 @@ impl Guard {
                 let limit = self.limit.unwrap_or(u64::MAX);
                 if need(groups) > limit {
                     return Err(Error::input(format!(
-                        "{} would hold about {groups} groups ({} at {} bytes per group, {COPIES} copies while \
-                         merging), more than the memory limit of {}; {}, narrow the rows with --where, or raise \
-                         --memory-limit",
+                        "{} would hold about {groups} groups ({} at {} bytes per group: {COPIES} copies while \
+                         merging and a chunk's groups per core), more than the memory limit of {}; {}, narrow the \
+                         rows with --where, or raise --memory-limit",
                         self.what,
                         mib(need(groups)),
                         self.bytes_per_group,
