@@ -8,13 +8,15 @@
 //!                                        ──► fits: run; does not: refuse, suggesting --approx / --where / more memory
 //! ```
 //!
-//! `COPIES`: while partials merge, the parent holds the pending nodes of the Aggregator's tree (the ones
-//! near the root hold nearly all groups); three full states bound that where states are large (10M groups
-//! of 76 bytes: the parent's anonymous peak was 829 MiB, 1.1 states). At 1M groups the parent held 327 MiB,
-//! about 250 MiB more than its states: a fixed part this per-group model leaves out. Beside them each worker holds one chunk's state: at most `min(groups, chunk rows)`
-//! groups, counted once per core (the default worker count). Grouped analyses take chunks of up to 2^24 rows
-//! (`plan::grouped_chunk_rows`), so those states are not small next to the parent's. The limit is `--memory-limit`, or else the memory
-//! the kernel reports available (`MemAvailable` in /proc/meminfo); without either there is no guard.
+//! `COPIES`: while partials merge, the parent holds the pending nodes of the Aggregator's tree (the ones near the
+//! root hold nearly all groups); three full states bound that where states are large (10M groups of 76 bytes: the
+//! parent's anonymous peak was 829 MiB, 1.1 states). At 1M groups in 8 chunks the parent held 327 MiB, 4.4 states:
+//! decoded partials, pending nodes and a merge's output at once, each nearly every group, which 3 copies miss when
+//! chunk states are as large as the whole (benches/README.md, "Grouped chunks"; calibrating this is open). Beside
+//! them each worker holds one chunk's state: at most `min(groups, chunk rows)` groups, counted once per core (the
+//! default worker count). Grouped analyses take chunks of up to 2^24 rows (`plan::grouped_chunk_rows`), so those
+//! states are not small next to the parent's. The limit is `--memory-limit`, or else the memory the kernel reports
+//! available (`MemAvailable` in /proc/meminfo); without either there is no guard.
 
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry};
