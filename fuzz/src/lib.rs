@@ -21,7 +21,7 @@ pub fn describe_bytes(bytes: &[u8], extension: &str) {
     let path: PathBuf = dir().path().join(format!("input.{extension}"));
     std::fs::write(&path, bytes).expect("write the input");
     // Small chunks so several chunks and batch boundaries are exercised even by tiny inputs.
-    let run = RunOptions { executor: ExecutorKind::Serial, workers: 1, chunk_rows: 7, ..RunOptions::default() };
+    let run = RunOptions { executor: ExecutorKind::Serial, workers: 1, chunk_rows: Some(7), ..RunOptions::default() };
     let options = DescribeOptions { run, ..DescribeOptions::default() };
     if let Ok(described) = tally_engine::describe(&path, &options) {
         for format in [Format::Table, Format::Json, Format::Csv] {
