@@ -66,6 +66,13 @@ impl std::fmt::Debug for RunOptions {
     }
 }
 
+impl RunOptions {
+    /// Rows per chunk of `job` over `num_rows` rows: `--chunk-rows`, else the analysis's default.
+    fn chunk_rows_for(&self, job: &crate::analysis::Job, num_rows: u64) -> u64 {
+        self.chunk_rows.unwrap_or_else(|| job.default_chunk_rows(num_rows))
+    }
+}
+
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
@@ -116,9 +123,14 @@ pub fn run_many(paths: &[PathBuf], analysis: &Analysis, options: &RunOptions) ->
     let schema = file.columns();
     let mut job = analysis.validate(&schema).map_err(|e| e.with_file(path))?;
     let filter = parse_filter(options, &schema).map_err(|e| e.with_file(path))?;
-    let chunk_rows = options.chunk_rows.unwrap_or_else(|| job.default_chunk_rows(file.num_rows()));
-    let plan = Plan::try_with_filter(&schema, job.columns(), filter, file.num_rows(), chunk_rows)
-        .map_err(|e| e.with_file(path))?;
+    let plan = Plan::try_with_filter(
+        &schema,
+        job.columns(),
+        filter,
+        file.num_rows(),
+        options.chunk_rows_for(&job, file.num_rows()),
+    )
+    .map_err(|e| e.with_file(path))?;
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let input = InputInfo {
         path: if files.len() == 1 { shown[0].clone() } else { format!("{} files: {}", files.len(), shown.join(", ")) },
@@ -140,8 +152,13 @@ pub fn run_store(store: &Store, input: InputInfo, analysis: &Analysis, options: 
     // Store column i must be plan column i: plan every column the store holds and let the job pick.
     let all: Vec<usize> = (0..store.schema().fields().len()).collect();
     let filter = parse_filter(options, store.schema())?;
-    let chunk_rows = options.chunk_rows.unwrap_or_else(|| job.default_chunk_rows(store.num_rows()));
-    let plan = Plan::try_with_filter(store.schema(), &all, filter, store.num_rows(), chunk_rows)?;
+    let plan = Plan::try_with_filter(
+        store.schema(),
+        &all,
+        filter,
+        store.num_rows(),
+        options.chunk_rows_for(&job, store.num_rows()),
+    )?;
     drive(&mut job, &plan, store, input, options)
 }
 
