@@ -143,6 +143,79 @@ fn footer_block_with_a_short_body_is_an_error_not_a_panic() {
     assert_error(&out, &["short.arrow", "record batch 0"]);
 }
 
+/// Thrift compact protocol, as much of it as a Parquet footer needs (the encoding of the format's
+/// `parquet.thrift`), written out here so the malformed footer is built independently of the parquet crate.
+mod thrift {
+    pub(super) const I32: u8 = 5;
+    pub(super) const I64: u8 = 6;
+    pub(super) const BINARY: u8 = 8;
+    pub(super) const LIST: u8 = 9;
+    pub(super) const STRUCT: u8 = 12;
+
+    pub(super) fn varint(mut n: u64, out: &mut Vec<u8>) {
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+
+    /// A field header (the id as a delta from the previous field's) and, for integers, the zigzag value.
+    pub(super) fn int(out: &mut Vec<u8>, delta: u8, kind: u8, value: i64) {
+        out.push(delta << 4 | kind);
+        varint(((value << 1) ^ (value >> 63)) as u64, out);
+    }
+
+    pub(super) fn string(out: &mut Vec<u8>, delta: u8, text: &str) {
+        out.push(delta << 4 | BINARY);
+        varint(text.len() as u64, out);
+        out.extend(text.as_bytes());
+    }
+
+    /// A field holding a list of `len` (< 15) structs; the caller writes them, each ending with a 0 byte.
+    pub(super) fn struct_list(out: &mut Vec<u8>, delta: u8, len: u8) {
+        out.push(delta << 4 | LIST);
+        out.push(len << 4 | STRUCT);
+    }
+}
+
+/// Fuzz run 10 (fuzz/README.md): a footer whose root schema element declares hundreds of millions of
+/// children while the schema holds two elements. parquet 60.1 reserved room for every declared child
+/// before reading one (4.8 GB here), so under an address-space limit, as on a machine without
+/// overcommit or in a container, tally aborted with "memory allocation failed" (exit 134); the declared
+/// count is now checked against the elements that follow. The limit makes the old behaviour fail the test.
+#[test]
+fn parquet_footer_declaring_more_schema_children_than_it_holds_is_refused_under_a_memory_limit() {
+    use thrift::{I32, I64, int, string, struct_list};
+    let mut meta = Vec::new();
+    int(&mut meta, 1, I32, 1); // FileMetaData.version
+    struct_list(&mut meta, 1, 2); // .schema
+    string(&mut meta, 4, "schema"); // root SchemaElement: name (field 4)
+    int(&mut meta, 1, I32, 600_000_000); // num_children (field 5)
+    meta.push(0);
+    int(&mut meta, 1, I32, 2); // leaf: type INT64 (field 1)
+    int(&mut meta, 2, I32, 0); // repetition REQUIRED (field 3)
+    string(&mut meta, 1, "a"); // name (field 4)
+    meta.push(0);
+    int(&mut meta, 1, I64, 0); // .num_rows
+    struct_list(&mut meta, 1, 0); // .row_groups
+    meta.push(0);
+    let mut bytes = b"PAR1".to_vec();
+    bytes.extend(&meta);
+    bytes.extend((meta.len() as u32).to_le_bytes());
+    bytes.extend(b"PAR1");
+    let dir = Dir::new();
+    dir.write("children.parquet", &bytes);
+    let out = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .args(["-c", "ulimit -v 1000000 && exec \"$0\" \"$@\""])
+        .arg(util::bin_path())
+        .args(["describe", "children.parquet"])
+        .output()
+        .expect("run tally under sh");
+    assert_error(&out, &["children.parquet", "malformed Parquet file", "children"]);
+}
+
 /// Small inputs of each kind tally reads: a generated (uncompressed) file, an Arrow IPC stream, and an
 /// lz4-compressed file, each with nulls and several batches.
 fn fuzz_inputs(dir: &Dir) -> Vec<(&'static str, Vec<u8>)> {
