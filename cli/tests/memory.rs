@@ -119,3 +119,61 @@ fn exact_quantiles_of_32m_rows_stay_within_the_documented_memory_bound() {
     }
     assert!(file_bytes > 2 * parent_bound.max(worker_bound), "the input must dwarf the bounds");
 }
+
+/// Issue 10: "parent and worker peak RSS stay within the documented bound on a 1M-group file". Every chunk
+/// holds all 1M keys (each chunk of 2^20 rows runs through a permutation of them), the worst case for chunk
+/// states; the bound is the memory guard's model (engine/src/analysis/memory.rs): per group, `2·groups +
+/// 3·chunk groups` states in the parent and `2·chunk groups` in each worker, at the bytes per group the
+/// guard itself reports.
+#[test]
+fn groupby_of_a_million_groups_stays_within_the_memory_guards_bound() {
+    use arrow_array::Int64Array;
+    const GROUPS: u64 = 1_000_000;
+    let rows = 8usize << 20;
+    let dir = Dir::new();
+    let schema =
+        Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false), Field::new("a", DataType::Float64, false)]));
+    let mut writer = FileWriter::try_new(std::fs::File::create(dir.join("g.arrow")).unwrap(), &schema).unwrap();
+    for start in (0..rows).step_by(BATCH_ROWS) {
+        // 7919 is prime and coprime to 10^6: a permutation of the keys every 10^6 rows.
+        let keys: Vec<i64> =
+            (start..start + BATCH_ROWS).map(|i| ((i as u64 % GROUPS) * 7919 % GROUPS) as i64).collect();
+        let values: Vec<f64> = (start..start + BATCH_ROWS).map(|i| (i % 1000) as f64 * 0.5).collect();
+        let columns: Vec<arrow_array::ArrayRef> =
+            vec![Arc::new(Int64Array::from(keys)), Arc::new(Float64Array::from(values))];
+        writer.write(&RecordBatch::try_new(schema.clone(), columns).unwrap()).unwrap();
+    }
+    writer.finish().unwrap();
+    let args = ["groupby", "g.arrow", "--by", "k", "--agg", "count,mean(a)", "--workers", "2"];
+
+    // The guard's own figure of bytes per group, from its refusal.
+    let out = dir.std_tally().args(args).args(["--memory-limit", "1K"]).output().unwrap();
+    let stderr = lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let bytes_per_group: u64 =
+        stderr.split(" bytes per group").next().unwrap().rsplit(' ').next().unwrap().parse().unwrap();
+
+    let out = dir.std_tally().args(args).args(["-v", "--format", "json", "--limit", "1"]).output().unwrap();
+    let stderr = lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["group_count"].as_u64(), Some(GROUPS), "{stderr}");
+    assert_eq!(doc["groups"][0]["count"].as_u64(), Some(rows as u64 / GROUPS + 1), "key 0: rows 0, 10^6, ..., 8·10^6");
+    // 2^20-row chunks (an eighth of the rows), each holding every key.
+    let chunk_groups = GROUPS;
+    let parent_bound = BASELINE + bytes_per_group * (2 * GROUPS + 3 * chunk_groups);
+    let worker_bound = BASELINE + bytes_per_group * 2 * chunk_groups;
+    println!("bounds: parent {parent_bound}, worker {worker_bound}\n{stderr}");
+    let lines = memory_lines(&stderr);
+    let parent = lines.iter().find(|l| l.0 == "parent").unwrap_or_else(|| panic!("no parent line:\n{stderr}"));
+    let workers: Vec<_> = lines.iter().filter(|l| l.0.starts_with("worker ")).collect();
+    assert_eq!(workers.len(), 2, "{stderr}");
+    assert!(parent.2 <= parent_bound, "parent: {} bytes of heap, bound {parent_bound}:\n{stderr}", parent.2);
+    for (who, _, anon) in &workers {
+        assert!(*anon <= worker_bound, "{who}: {anon} bytes of heap, bound {worker_bound}:\n{stderr}");
+    }
+    // The states are real: each worker held at least one chunk's million groups.
+    for (who, peak, anon) in &workers {
+        assert!(*anon >= GROUPS * 16 && *peak >= *anon, "{who}: implausible figures:\n{stderr}");
+    }
+}

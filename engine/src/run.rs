@@ -183,6 +183,8 @@ fn drive(
             store.num_batches()
         ));
     }
+    // The serial executor computes every chunk on the calling thread: one chunk state at a time.
+    job.set_workers(if matches!(options.executor, ExecutorKind::Serial) { 1 } else { options.workers });
     let executor = options.executor.build(&ExecOptions {
         workers: options.workers,
         cancel: options.cancel.clone(),

@@ -449,28 +449,35 @@ fn bad_requests_are_clear_errors() {
     assert!(err(r).contains("--sort mean(x): not one of the aggregations (count)"));
 }
 
-/// The guard counts one chunk's state per core beside the parent's copies: the same groups fit in chunks of
-/// 1000 rows and not in chunks of all 4000 (grouped analyses default to chunks of millions of rows).
+/// The guard counts two copies of the whole state and chunk states beside them: three in the parent and two
+/// in each worker (engine/src/analysis/memory.rs). The same 4000 groups fit in chunks of 1000 rows and not in
+/// chunks of all 4000 (grouped analyses default to chunks of millions of rows), and a limit that fits one
+/// worker's chunk states does not fit three workers'.
 #[test]
 fn the_memory_guard_counts_each_workers_chunk_state() {
     let data = rows(4000, 8, 1000);
     let s = store(&data, &[]);
     let mut r = request(&["id"], "count,mean(x)");
-    let run = |r: &GroupByRequest, chunk_rows: u64| {
-        let options =
-            RunOptions { executor: ExecutorKind::Serial, chunk_rows: Some(chunk_rows), ..RunOptions::default() };
+    let run = |r: &GroupByRequest, executor: ExecutorKind, workers: usize, chunk_rows: u64| {
+        let options = RunOptions { executor, workers, chunk_rows: Some(chunk_rows), ..RunOptions::default() };
         run_store(&s, input(), &Analysis::GroupBy(r.clone()), &options)
     };
     r.memory_limit = Some(1);
-    let err = run(&r, 1000).unwrap_err().to_string();
+    let err = run(&r, ExecutorKind::Serial, 1, 1000).unwrap_err().to_string();
     let bpg: u64 = err.split(" bytes per group").next().unwrap().rsplit(' ').next().unwrap().parse().unwrap();
-    assert!(err.contains("a chunk's groups per core"), "{err}");
-    let cores = std::thread::available_parallelism().unwrap().get() as u64;
-    r.memory_limit = Some((3 * 4000 + cores * 2000) * bpg);
-    let out = run(&r, 1000).unwrap();
+    assert!(err.contains("states of up to 1000 groups per chunk") && err.contains("in each of 1 workers"), "{err}");
+    // Serially, one worker: 2 · 4000 + (3 + 2) · 1000 groups.
+    r.memory_limit = Some((2 * 4000 + 5 * 1000) * bpg);
+    let out = run(&r, ExecutorKind::Serial, 1, 1000).unwrap();
     check(report(&out), &data, &["id"], "chunks of 1000 rows fit");
-    let err = run(&r, 4000).unwrap_err().to_string();
+    let err = run(&r, ExecutorKind::Serial, 1, 4000).unwrap_err().to_string();
     assert!(err.contains("groupby by id would hold about 4") && err.contains("more than the memory limit"), "{err}");
+    // Three threads: (3 + 2 · 3) · 1000 chunk groups no longer fit; with room for them the run goes ahead.
+    let err = run(&r, ExecutorKind::Threads, 3, 1000).unwrap_err().to_string();
+    assert!(err.contains("in each of 3 workers"), "{err}");
+    r.memory_limit = Some((2 * 4000 + 9 * 1000) * bpg);
+    let out = run(&r, ExecutorKind::Threads, 3, 1000).unwrap();
+    check(report(&out), &data, &["id"], "room for three workers' chunk states");
 }
 
 #[test]

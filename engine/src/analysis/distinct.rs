@@ -44,7 +44,7 @@ pub struct CountJob {
     top: Option<usize>,
     pub(super) approx: bool,
     /// One guard per column (each column is its own state); unused with `approx`.
-    guards: Vec<Guard>,
+    pub(super) guards: Vec<Guard>,
     done: bool,
 }
 

@@ -129,7 +129,7 @@ pub struct GroupByJob {
     /// Source indices of the aggregated columns, in slot order.
     values: Vec<usize>,
     spec: GroupSpec,
-    guard: Guard,
+    pub(super) guard: Guard,
     aggs: Vec<Aggregation>,
     slots: Vec<Option<usize>>,
     sort: Option<usize>,

@@ -2,28 +2,41 @@
 //! with a clear message instead of being killed by the OOM killer.
 //!
 //! ```text
-//!  bound = min(rows, Π key domains)  ──► bound · bytes/group · COPIES ≤ limit ──► run
+//!  bound = min(rows, Π key domains)  ──► need(bound) ≤ limit ──► run
 //!                                    └─► otherwise one HyperLogLog pass over the key columns:
 //!                                        groups ≤ min(rows, Π upper 95% bounds + null + NaN)
 //!                                        ──► fits: run; does not: refuse, suggesting --approx / --where / more memory
 //! ```
 //!
-//! `COPIES`: while partials merge, the parent holds the pending nodes of the Aggregator's tree (the ones near the
-//! root hold nearly all groups); three full states bound that where states are large (10M groups of 76 bytes: the
-//! parent's anonymous peak was 829 MiB, 1.1 states). At 1M groups in 8 chunks the parent held 327 MiB, 4.4 states:
-//! decoded partials, pending nodes and a merge's output at once, each nearly every group, which 3 copies miss when
-//! chunk states are as large as the whole (benches/README.md, "Grouped chunks"; calibrating this is open). Beside
-//! them each worker holds one chunk's state: at most `min(groups, chunk rows)` groups, counted once per core (the
-//! default worker count). Grouped analyses take chunks of up to 2^24 rows (`plan::grouped_chunk_rows`), so those
-//! states are not small next to the parent's. The limit is `--memory-limit`, or else the memory the kernel reports
+//! The estimate, in states of `bytes/group` each (`chunk` = `min(groups, rows per chunk)`, the most groups
+//! one chunk's state can hold):
+//!
+//! ```text
+//!  parent:  PARENT_STATES · groups + PARENT_CHUNK_STATES · chunk     worker: WORKER_CHUNK_STATES · chunk
+//!  need  =  bytes/group · (2 · groups + (3 + 2 · workers) · chunk)
+//! ```
+//!
+//! Calibrated on the anonymous peaks `-v` reports (benches/README.md, "Grouped chunks"; 76 bytes per group):
+//! at 1M groups in 8 chunks of ~1M groups each the parent held 327 MiB, ~4.4 chunk states at once (decoded
+//! partials, the Aggregator's pending nodes and a merge's output), and each worker 127 MiB, ~1.7 (its chunk
+//! state and the encoded copy it sends): the model says 362 and 145 MiB. At 10M groups in 8 chunks of 1.31M
+//! rows the parent held 829 MiB (1.1 full states) and the workers 117 and 128 MiB: the model says 1.8 GiB
+//! and 190 MiB, conservative where the whole state dwarfs a chunk's. `workers` is the run's worker count
+//! ([`Guard::set_workers`]: `--workers`, one for the serial executor), since each worker holds its own chunk
+//! state; grouped analyses take chunks of up to 2^24 rows (`plan::grouped_chunk_rows`), so those states are not
+//! small beside the parent's. The limit is `--memory-limit`, or else the memory the kernel reports
 //! available (`MemAvailable` in /proc/meminfo); without either there is no guard.
 
 use crate::error::{Error, Result};
 use crate::plan::{Plan, StatEntry};
 use crate::stats::{AnyPartial, PartialSet, Stat};
 
-/// Full states the run may hold at once (see the module docs).
-pub(crate) const COPIES: u64 = 3;
+/// Whole states the parent may hold at once while partials merge (see the module docs).
+const PARENT_STATES: u64 = 2;
+/// Chunk states the parent may hold at once beside them.
+const PARENT_CHUNK_STATES: u64 = 3;
+/// Chunk states each worker may hold at once.
+const WORKER_CHUNK_STATES: u64 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -41,6 +54,8 @@ pub(crate) struct Guard {
     what: String,
     /// What to suggest instead.
     instead: &'static str,
+    /// Processes or threads computing chunks at once, each with a chunk state of its own.
+    workers: u64,
     state: State,
 }
 
@@ -72,7 +87,22 @@ fn mib(bytes: u64) -> String {
 
 impl Guard {
     pub(crate) fn new(limit: Option<u64>, bytes_per_group: u64, what: String, instead: &'static str) -> Guard {
-        Guard { limit, bytes_per_group, what, instead, state: State::Unchecked }
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+        Guard { limit, bytes_per_group, what, instead, workers, state: State::Unchecked }
+    }
+
+    /// The run's worker count (until told, one per core, the default).
+    pub(crate) fn set_workers(&mut self, workers: usize) {
+        self.workers = workers.max(1) as u64;
+    }
+
+    /// Bytes the run may hold at once for `groups` groups in chunks of `chunk_rows` rows (module docs).
+    fn need(&self, groups: u64, chunk_rows: u64) -> u64 {
+        let chunk = groups.min(chunk_rows);
+        let chunk_states = PARENT_CHUNK_STATES.saturating_add(WORKER_CHUNK_STATES.saturating_mul(self.workers));
+        (PARENT_STATES.saturating_mul(groups))
+            .saturating_add(chunk_states.saturating_mul(chunk))
+            .saturating_mul(self.bytes_per_group)
     }
 
     /// `Some(pass)` when a sketch pass must run first; `None` when the exact pass may run; an error when
@@ -83,11 +113,6 @@ impl Guard {
         keys: &[usize],
         previous: Option<&PartialSet>,
     ) -> Result<Option<Vec<StatEntry>>> {
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
-        let need = |groups: u64| {
-            let chunk_states = groups.min(plan.chunk_rows).saturating_mul(workers);
-            groups.saturating_mul(COPIES).saturating_add(chunk_states).saturating_mul(self.bytes_per_group)
-        };
         match self.state {
             State::Passed => Ok(None),
             State::Unchecked => {
@@ -98,7 +123,7 @@ impl Guard {
                 self.limit = Some(limit);
                 let mut domains = keys.iter().map(|&p| domain(&plan.columns[p].type_name));
                 let bound = domains.try_fold(1u64, |acc, d| Some(acc.saturating_mul(d?))).unwrap_or(u64::MAX);
-                if need(bound.min(plan.num_rows)) <= limit {
+                if self.need(bound.min(plan.num_rows), plan.chunk_rows) <= limit {
                     self.state = State::Passed;
                     return Ok(None);
                 }
@@ -119,14 +144,17 @@ impl Guard {
                 }
                 let groups = product.min(previous.rows);
                 let limit = self.limit.unwrap_or(u64::MAX);
-                if need(groups) > limit {
+                if self.need(groups, plan.chunk_rows) > limit {
                     return Err(Error::input(format!(
-                        "{} would hold about {groups} groups ({} at {} bytes per group: {COPIES} copies while \
-                         merging and a chunk's groups per core), more than the memory limit of {}; {}, narrow the \
-                         rows with --where, or raise --memory-limit",
+                        "{} would hold about {groups} groups ({} at {} bytes per group: {PARENT_STATES} copies \
+                         while merging, and states of up to {} groups per chunk, {PARENT_CHUNK_STATES} in the \
+                         parent and {WORKER_CHUNK_STATES} in each of {} workers), more than the memory limit of \
+                         {}; {}, narrow the rows with --where, or raise --memory-limit",
                         self.what,
-                        mib(need(groups)),
+                        mib(self.need(groups, plan.chunk_rows)),
                         self.bytes_per_group,
+                        groups.min(plan.chunk_rows),
+                        self.workers,
                         mib(limit),
                         self.instead
                     )));

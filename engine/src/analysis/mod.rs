@@ -146,6 +146,15 @@ impl Job {
         }
     }
 
+    /// Tells the memory guards of exact grouped jobs how many workers will hold a chunk state at once.
+    pub fn set_workers(&mut self, workers: usize) {
+        match self {
+            Job::GroupBy(j) => j.guard.set_workers(workers),
+            Job::Count(j) => j.guards.iter_mut().for_each(|g| g.set_workers(workers)),
+            _ => {}
+        }
+    }
+
     /// Notices for the user about what the analysis left out (nested columns `describe` skipped).
     pub fn notes(&self) -> &[String] {
         match self {
