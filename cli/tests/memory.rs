@@ -62,8 +62,11 @@ fn write_big(dir: &Dir) -> u64 {
     std::fs::metadata(&path).unwrap().len()
 }
 
-/// `(who, peak RSS, anonymous)` of every `tally: ... memory:` line `-v` printed, in bytes.
-fn memory_lines(stderr: &str) -> Vec<(String, u64, u64)> {
+/// `(who, peak RSS, anonymous)` of a `tally: ... memory:` line `-v` printed, in bytes.
+type Line = (String, u64, u64);
+
+/// Every memory line `-v` printed.
+fn memory_lines(stderr: &str) -> Vec<Line> {
     let mib = |s: &str| (s.trim().trim_end_matches("MiB").trim().parse::<f64>().unwrap() * MIB as f64) as u64;
     stderr
         .lines()
@@ -74,6 +77,24 @@ fn memory_lines(stderr: &str) -> Vec<(String, u64, u64)> {
             Some((who.to_string(), mib(peak), mib(anon)))
         })
         .collect()
+}
+
+/// The parent's and the two workers' lines of `lines`, after checking their heaps against the bounds.
+#[track_caller]
+fn within_bounds<'a>(
+    lines: &'a [Line],
+    stderr: &str,
+    parent_bound: u64,
+    worker_bound: u64,
+) -> (&'a Line, Vec<&'a Line>) {
+    let parent = lines.iter().find(|l| l.0 == "parent").unwrap_or_else(|| panic!("no parent line:\n{stderr}"));
+    let workers: Vec<_> = lines.iter().filter(|l| l.0.starts_with("worker ")).collect();
+    assert_eq!(workers.len(), 2, "{stderr}");
+    assert!(parent.2 <= parent_bound, "parent: {} bytes of heap, bound {parent_bound}:\n{stderr}", parent.2);
+    for (who, _, anon) in &workers {
+        assert!(*anon <= worker_bound, "{who}: {anon} bytes of heap, bound {worker_bound}:\n{stderr}");
+    }
+    (parent, workers)
 }
 
 #[test]
@@ -100,13 +121,7 @@ fn exact_quantiles_of_32m_rows_stay_within_the_documented_memory_bound() {
     let worker_bound = BASELINE + 2 * windows * (3 * MIB / 2 + 8 * MIB);
     let parent_bound = BASELINE + windows * ((levels + 1 + 2 * workers) * 3 * MIB / 2 + 16 * MIB);
     let lines = memory_lines(&stderr);
-    let parent = lines.iter().find(|l| l.0 == "parent").unwrap_or_else(|| panic!("no parent line:\n{stderr}"));
-    let workers: Vec<_> = lines.iter().filter(|l| l.0.starts_with("worker ")).collect();
-    assert_eq!(workers.len(), 2, "{stderr}");
-    assert!(parent.2 <= parent_bound, "parent: {} bytes of heap, bound {parent_bound}:\n{stderr}", parent.2);
-    for (who, _, anon) in &workers {
-        assert!(*anon <= worker_bound, "{who}: {anon} bytes of heap, bound {worker_bound}:\n{stderr}");
-    }
+    let (parent, workers) = within_bounds(&lines, &stderr, parent_bound, worker_bound);
     for (who, peak, anon) in std::iter::once(parent).chain(workers.iter().copied()) {
         assert!(*anon > 0 && *peak >= *anon, "{who}: implausible figures:\n{stderr}");
     }
@@ -165,13 +180,7 @@ fn groupby_of_a_million_groups_stays_within_the_memory_guards_bound() {
     let worker_bound = BASELINE + bytes_per_group * 2 * chunk_groups;
     println!("bounds: parent {parent_bound}, worker {worker_bound}\n{stderr}");
     let lines = memory_lines(&stderr);
-    let parent = lines.iter().find(|l| l.0 == "parent").unwrap_or_else(|| panic!("no parent line:\n{stderr}"));
-    let workers: Vec<_> = lines.iter().filter(|l| l.0.starts_with("worker ")).collect();
-    assert_eq!(workers.len(), 2, "{stderr}");
-    assert!(parent.2 <= parent_bound, "parent: {} bytes of heap, bound {parent_bound}:\n{stderr}", parent.2);
-    for (who, _, anon) in &workers {
-        assert!(*anon <= worker_bound, "{who}: {anon} bytes of heap, bound {worker_bound}:\n{stderr}");
-    }
+    let (_, workers) = within_bounds(&lines, &stderr, parent_bound, worker_bound);
     // The states are real: each worker held at least one chunk's million groups.
     for (who, peak, anon) in &workers {
         assert!(*anon >= GROUPS * 16 && *peak >= *anon, "{who}: implausible figures:\n{stderr}");
