@@ -25,6 +25,7 @@ mod file;
 mod ordered;
 mod parallel;
 mod plain;
+mod separators;
 mod split;
 
 pub use file::CsvFile;

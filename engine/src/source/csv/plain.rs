@@ -2,10 +2,10 @@
 //! every line holds the header's number of fields.
 //!
 //! csv-core reads a byte at a time through a state machine and copies every field of every record; it
-//! was a third of a CSV describe's time (benches/README.md, "CSV after the parallel split"). Here lines are
-//! found with `memchr` (SIMD), fields with `memchr_iter` over the line, and only the planned columns'
-//! fields are looked at again. Each of those is parsed by the parser arrow-csv itself calls
-//! (`arrow_cast::parse::Parser`, the same `T::parse(s)`), a field equal to a `--csv-null` marker is null
+//! was a third of a CSV describe's time (benches/README.md, "CSV after the parallel split"). Here lines
+//! and fields are found together, every separator of the text in one pass of 64-byte SIMD masks
+//! (`separators.rs`), and only the planned columns' fields are looked at again. Each of those is parsed by
+//! the parser arrow-csv itself calls (`arrow_cast::parse::Parser`, the same `T::parse(s)`), a field equal to a `--csv-null` marker is null
 //! (what the anchored, escaped alternation given to arrow-csv matches), and the arrays are collected the
 //! way arrow-csv collects them: the store is the one arrow-csv would have built, bit for bit.
 //!
@@ -24,6 +24,7 @@ use arrow_array::{ArrayRef, PrimitiveArray, RecordBatch, StringArray};
 use arrow_cast::parse::Parser;
 use arrow_schema::{DataType, SchemaRef};
 
+use super::separators::Separators;
 use super::split::Dialect;
 
 /// What the fast path needs to know of a CSV file.
@@ -82,14 +83,29 @@ impl Plain {
         let bytes = text.as_bytes();
         let mut batches = Vec::new();
         let mut spans: Vec<Vec<(u32, u32)>> = vec![Vec::with_capacity(head); self.types.len()];
-        let (mut at, mut in_batch, mut limit) = (0usize, 0usize, head);
-        while at < bytes.len() {
-            let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
-            let line = &bytes[at..end];
-            if line.is_empty() || !self.split(line, at, &mut spans) {
+        let (mut in_batch, mut limit) = (0usize, head);
+        // The field being read: its number in the line and where it starts; where the line starts.
+        let (mut field, mut start, mut line) = (0usize, 0usize, 0usize);
+        let keep = |field: usize, start: usize, end: usize, spans: &mut [Vec<(u32, u32)>]| {
+            if let Some(Some(k)) = self.slot.get(field) {
+                spans[*k].push((start as u32, (end - start) as u32));
+            }
+        };
+        let separators = Separators::new(bytes, self.dialect.delimiter);
+        // The last line may lack its newline: it ends at the end of the text.
+        let ends = (bytes.last() != Some(&b'\n') && !bytes.is_empty()).then_some(bytes.len());
+        for at in separators.chain(ends) {
+            keep(field, start, at, &mut spans);
+            start = at + 1;
+            if at < bytes.len() && bytes[at] == self.dialect.delimiter {
+                field += 1;
+                continue;
+            }
+            // A line ends: it must not be empty, and must have every field.
+            if at == line || field + 1 != self.fields {
                 return None;
             }
-            at = end + 1;
+            (field, line) = (0, at + 1);
             in_batch += 1;
             if in_batch == limit {
                 batches.push(self.batch(text, &mut spans)?);
@@ -100,24 +116,6 @@ impl Plain {
             batches.push(self.batch(text, &mut spans)?);
         }
         Some(batches)
-    }
-
-    /// Records the decoded fields of `line` (at `offset` in the text); false unless it has `fields` fields.
-    fn split(&self, line: &[u8], offset: usize, spans: &mut [Vec<(u32, u32)>]) -> bool {
-        let mut field = 0;
-        let mut start = 0;
-        let mut keep = |field: usize, start: usize, end: usize| {
-            if let Some(Some(k)) = self.slot.get(field) {
-                spans[*k].push(((offset + start) as u32, (end - start) as u32));
-            }
-        };
-        for d in memchr::memchr_iter(self.dialect.delimiter, line) {
-            keep(field, start, d);
-            field += 1;
-            start = d + 1;
-        }
-        keep(field, start, line.len());
-        field + 1 == self.fields
     }
 
     /// One batch of the recorded spans (cleared after); `None` when a field does not parse. Every span lies
