@@ -486,7 +486,7 @@ fn an_exact_state_that_would_not_fit_is_refused_before_it_is_built() {
     let s = store(&data, &[]);
     let mut r = request(&["id"], "count,mean(x)");
     r.memory_limit = Some(600 << 10);
-    // Small chunks: the workers' chunk states (a chunk's groups per core) stay small beside the 3 copies.
+    // Small chunks: the chunk states (three in the parent, two per worker) stay small beside the 2 whole states.
     let options = RunOptions { executor: ExecutorKind::Serial, chunk_rows: Some(50), ..RunOptions::default() };
     let err = run_store(&s, input(), &Analysis::GroupBy(r.clone()), &options).unwrap_err().to_string();
     assert!(
