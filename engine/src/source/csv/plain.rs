@@ -5,9 +5,10 @@
 //! was a third of a CSV describe's time (benches/README.md, "CSV after the parallel split"). Here lines
 //! and fields are found together, every separator of the text in one pass of 64-byte SIMD masks
 //! (`separators.rs`), and only the planned columns' fields are looked at again. Each of those is parsed by
-//! the parser arrow-csv itself calls (`arrow_cast::parse::Parser`, the same `T::parse(s)`), a field equal to a `--csv-null` marker is null
-//! (what the anchored, escaped alternation given to arrow-csv matches), and the arrays are collected the
-//! way arrow-csv collects them: the store is the one arrow-csv would have built, bit for bit.
+//! the parser arrow-csv itself calls (`arrow_cast::parse::Parser`, the same `T::parse(s)`), a field equal
+//! to a `--csv-null` marker is null (what the anchored, escaped alternation given to arrow-csv matches),
+//! and the arrays are collected the way arrow-csv collects them: the store is the one arrow-csv would have
+//! built, bit for bit.
 //!
 //! Anything else sends the range back to arrow-csv, unchanged: a quote or `\r` anywhere in it, invalid
 //! UTF-8, an empty line, a line with another number of fields, a field that does not parse (so errors keep

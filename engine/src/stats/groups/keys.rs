@@ -259,18 +259,28 @@ impl<'a> KeyColumn<'a> {
 
     /// Appends row `i`'s encoding (the row is valid: nulls are encoded by the caller).
     pub(crate) fn encode(&self, i: usize, out: &mut Vec<u8>) {
-        out.push(1);
         match self {
-            KeyColumn::Numeric(c) => out.extend_from_slice(&numeric_bits(c, i).to_le_bytes()),
-            KeyColumn::Bool(b) => out.extend_from_slice(&u64::from(b.value(i)).to_le_bytes()),
-            KeyColumn::Str32(s) => push_str(s.value(i).as_bytes(), out),
-            KeyColumn::Str64(s) => push_str(s.value(i).as_bytes(), out),
-            KeyColumn::Dict { keys, values } => {
-                out.pop();
-                values.encode(keys[i], out);
+            KeyColumn::Numeric(c) => out.extend_from_slice(&fixed_encoding(numeric_bits(c, i))),
+            KeyColumn::Bool(b) => out.extend_from_slice(&fixed_encoding(u64::from(b.value(i)))),
+            KeyColumn::Str32(s) => {
+                out.push(1);
+                push_str(s.value(i).as_bytes(), out);
             }
+            KeyColumn::Str64(s) => {
+                out.push(1);
+                push_str(s.value(i).as_bytes(), out);
+            }
+            KeyColumn::Dict { keys, values } => values.encode(keys[i], out),
         }
     }
+}
+
+/// The encoding of a valid numeric or boolean key with the fixed layout's `bits`: the valid tag, then the bits.
+#[inline]
+pub(crate) fn fixed_encoding(bits: u64) -> [u8; 9] {
+    let mut out = [1; 9];
+    out[1..].copy_from_slice(&bits.to_le_bytes());
+    out
 }
 
 fn push_str(b: &[u8], out: &mut Vec<u8>) {
