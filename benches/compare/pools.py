@@ -244,14 +244,16 @@ def quantile(state):
 
 
 def _groupby_part(args):
+    from tools import group_sums
+
     src, key = args
     data = _columns(src)
-    uniq, inv, counts = np.unique(data[key], return_inverse=True, return_counts=True)
-    return uniq, counts, np.bincount(inv, weights=data["a"])
+    return group_sums(data[key], data["a"])
 
 
 def groupby(state):
-    """count, mean(a) by the first column: per worker np.unique + bincount, merged by key in the parent."""
+    """count, mean(a) by the first column: per worker np.bincount over key - min for a small integer range
+    (tools.group_sums), else np.unique + bincount; merged by key in the parent."""
     parts = _map(state, _groupby_part, state["cols"][0])
     uniq, inv = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
     counts = np.bincount(inv, weights=np.concatenate([p[1] for p in parts]))

@@ -249,14 +249,32 @@ def duckdb_approx_distinct(state):
     return {"distinct": con.execute(f"SELECT approx_count_distinct({cols[0]}) FROM t").fetchone()[0]}
 
 
-def numpy_groupby(arrays):
+# Integer key ranges up to this many values are grouped by np.bincount over key - min (no sort), the way
+# NumPy users group small integer codes; wider ones by np.unique (a sort).
+BINCOUNT_RANGE = 1 << 20
+
+
+def group_sums(k, a):
+    """(keys, counts, sums of a) of the keys k that occur, ascending: np.bincount over k - min for a small
+    integer range, else np.unique's inverse (a sort) then np.bincount."""
     import numpy as np
 
-    key = next(iter(arrays))
-    k, a = arrays[key][0], arrays["a"][0]
+    if k.size and k.dtype.kind in "iu":
+        lo, hi = int(k.min()), int(k.max())
+        if hi - lo < BINCOUNT_RANGE:
+            codes = (k - lo) if lo else k
+            counts = np.bincount(codes, minlength=hi - lo + 1)
+            sums = np.bincount(codes, weights=a, minlength=hi - lo + 1)
+            seen = np.flatnonzero(counts)
+            return seen + lo, counts[seen], sums[seen]
     uniq, inv, counts = np.unique(k, return_inverse=True, return_counts=True)
-    means = np.bincount(inv, weights=a) / counts
-    return {"groups": uniq.size, "first": _first(uniq, counts, means)}
+    return uniq, counts, np.bincount(inv, weights=a)
+
+
+def numpy_groupby(arrays):
+    key = next(iter(arrays))
+    uniq, counts, sums = group_sums(arrays[key][0], arrays["a"][0])
+    return {"groups": uniq.size, "first": _first(uniq, counts, sums / counts)}
 
 
 def numpy_distinct(arrays):
