@@ -112,6 +112,32 @@ def tally_in_process(cmd):
     return sum(float(t) for t in found) if found else None
 
 
+TALLY_MEMORY = re.compile(r"^tally: (parent|worker \d+) memory: peak RSS ([0-9.]+) MiB", re.M)
+
+# Runs a command as its only child: the child's own peak RSS (wait4) and the largest peak of every process in
+# its tree (RUSAGE_CHILDREN: a process's waited-for descendants count towards it), in KiB.
+RSS_WRAPPER = ("import os, resource, subprocess, sys\n"
+               "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+               "_, status, own = os.wait4(p.pid, 0)\n"
+               "tree = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+               "print(status, own.ru_maxrss, tree.ru_maxrss)")
+
+
+def peak_memory(tool, cmd):
+    """Peak RSS of a whole-process run, as text: tally's own report (`-v`: the parent and each worker),
+    otherwise the process and the largest process of its tree (a Pool's workers, if larger)."""
+    if tool == "tally":
+        err = subprocess.run(cmd + ["-v"], check=True, capture_output=True, text=True).stderr
+        found = TALLY_MEMORY.findall(err)
+        return ", ".join(f"{who} {float(mib):,.0f} MiB" for who, mib in found) or "n/a"
+    out = subprocess.run([sys.executable, "-c", RSS_WRAPPER, *cmd], check=True, capture_output=True, text=True)
+    status, own, tree = (int(x) for x in out.stdout.split())
+    if status != 0:
+        return "n/a (failed)"
+    text = f"process {own / 1024:,.0f} MiB"
+    return text + (f", largest in its tree {tree / 1024:,.0f} MiB" if tree > own else "")
+
+
 def python_cmd(tool, task, path, cols):
     code = f"import sys; sys.path.insert(0, {HERE!r}); import tools; tools.main()"
     return [sys.executable, "-c", code, tool, task, path, cols]
@@ -124,12 +150,14 @@ def timed(fn):
 
 
 def measure(args, task, states):
-    """{(tool, mode): [seconds]}, results {tool: normalised result}; interleaved runs after one warm-up each."""
+    """{(tool, mode): [seconds]}, results {tool: normalised result}, peak memory {tool: text}; interleaved
+    runs after one warm-up each, then one more whole-process run per tool for its peak RSS."""
     cols = TASK_COLS[base(task)]
     path = task_path(args, task)
-    runners, results = {}, {}
+    runners, results, commands = {}, {}, {}
     if tally_has(args.tally, task):
         tcmd = tally_cmd(args.tally, task, path, cols)
+        commands["tally"] = tcmd
         runners[("tally", "in-process")] = lambda: (tally_in_process(tcmd), None)
         runners[("tally", "whole")] = lambda: timed(lambda: subprocess.run(tcmd, check=True, capture_output=True))
     else:
@@ -141,6 +169,7 @@ def measure(args, task, states):
             continue
         runners[(tool, "in-process")] = (lambda fn=fn, tool=tool: timed(lambda: fn(states[tool])))
         cmd = python_cmd(tool, base(task), path, cols)
+        commands[tool] = cmd
         runners[(tool, "whole")] = lambda c=cmd: timed(lambda: subprocess.run(c, check=True, capture_output=True))
     times = {k: [] for k in runners}
     if ("tally", "whole") not in runners:
@@ -157,7 +186,8 @@ def measure(args, task, states):
             if t is not None:
                 times[key].append(t)
         print(f"  {task}: run {i + 1}/{args.runs} done", file=sys.stderr)
-    return times, results
+    memory = {tool: peak_memory(tool, cmd) for tool, cmd in commands.items()}
+    return times, results, memory
 
 
 def membw(args):
@@ -254,14 +284,15 @@ def main():
     ctx = report.context(args, ceiling)
     rows = report.rows(args, runs, ceiling)
     accuracy = report.accuracy(runs, exact)
-    text = report.markdown(ctx, rows, accuracy)
+    memory = [{"task": t, "tool": tool, "peak_rss": m} for t in runs for tool, m in runs[t][2].items()]
+    text = report.markdown(ctx, rows, accuracy, memory)
     print(text)
     if args.results_dir:
         out = report.write_results(args, ctx, text)
         print(f"\nresults: {out}", file=sys.stderr)
     path = args.export_json or f"compare-{time.strftime('%Y-%m-%dT%H%M')}.json"
     with open(path, "w") as f:
-        json.dump({"context": ctx, "results": rows, "accuracy": accuracy, "exact": exact,
+        json.dump({"context": ctx, "results": rows, "accuracy": accuracy, "memory": memory, "exact": exact,
                    "raw": {t: {f"{k[0]}/{k[1]}": v for k, v in runs[t][0].items()} for t in runs}},
                   f, indent=1, default=tools.plain)
     print(f"JSON export: {path}", file=sys.stderr)

@@ -141,7 +141,7 @@ def rows(args, runs, ceiling):
     """One record per (task, tool, mode) with median, spread, ratio to the fastest, GB/s and agreement."""
     top = ceiling[max(ceiling)] if ceiling else None
     out = []
-    for task, (times, results) in runs.items():
+    for task, (times, results, _) in runs.items():
         base = task.split("@")[0]
         read = {"hist": "a", "groupby-k1": "k1,a", "groupby-k2": "k2,a", "distinct-k2": "k2", "approx-distinct-k2": "k2",
                 "quantile": "b", "quantile_approx": "b", "top-k2": "k2"}
@@ -171,7 +171,7 @@ def rows(args, runs, ceiling):
 def accuracy(runs, exact):
     """Per tool: relative error of each describe mean and of std(d) against the exact values."""
     out = []
-    for task, (_, results) in runs.items():
+    for task, (_, results, _) in runs.items():
         if task.split("@")[0] != "describe":
             continue
         for tool, res in results.items():
@@ -218,7 +218,7 @@ def _accuracy_lines(acc):
     return lines
 
 
-def markdown(ctx, rows, acc=()):
+def markdown(ctx, rows, acc=(), memory=()):
     v = ctx["versions"]
     bw = ", ".join(f"{k} thread(s) {g:.1f} GB/s" for k, g in sorted(ctx["membw_gbps"].items()))
     lines = [
@@ -250,6 +250,11 @@ def markdown(ctx, rows, acc=()):
         lines += ["", "Accuracy against exact values (reference.py: exact rational sums), relative error of each "
                   "tool's describe output:", ""]
         lines += _accuracy_lines(acc)
+    if memory:
+        lines += ["", "Peak RSS of one more whole-process run (tally: its own `-v` report, mapped file pages included; "
+                  "others: the process, and the largest process of its tree where larger):", "",
+                  "| task | tool | peak RSS |", "|---|---|---|"]
+        lines += [f"| {m['task']} | {m['tool']} | {m['peak_rss']} |" for m in memory]
     lines += ["", "Tools: " + "; ".join(f"**{t}** {n}" for t, n in ctx["tools"].items() if n)]
     return "\n".join(lines)
 

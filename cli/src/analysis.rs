@@ -74,6 +74,11 @@ fn run_on(
         let who = std::iter::once(("parent".to_string(), e.parent_memory))
             .chain(e.worker_memory.iter().enumerate().map(|(i, m)| (format!("worker {i}"), *m)));
         for (who, m) in who {
+            if m.peak_rss == 0 {
+                // Workers report their memory with each chunk they finish; this one finished none.
+                eprintln!("tally: {}{who}: no chunk computed, no memory sample", ranks.prefix());
+                continue;
+            }
             eprintln!(
                 "tally: {}{who} memory: peak RSS {:.1} MiB, anonymous {:.1} MiB",
                 ranks.prefix(),
