@@ -263,6 +263,8 @@ def group_sums(k, a):
         lo, hi = int(k.min()), int(k.max())
         if hi - lo < BINCOUNT_RANGE:
             codes = (k - lo) if lo else k
+            if codes.dtype.kind == "u":  # np.bincount takes no uint64 (no safe cast to intp)
+                codes = codes.astype(np.intp)
             counts = np.bincount(codes, minlength=hi - lo + 1)
             sums = np.bincount(codes, weights=a, minlength=hi - lo + 1)
             seen = np.flatnonzero(counts)
