@@ -344,6 +344,30 @@ pub struct FloatAccs {
     pub moments: Vec<Moments>,
 }
 
+/// What an ordinary value (finite, below [`HUGE`]) does to a group, moments aside: the one definition that
+/// [`FloatAccs::add`] and the tight loop of [`FloatAccs::update_ordinary_first`] share.
+struct Ordinary<'a> {
+    needs: Needs,
+    n: &'a mut [u64],
+    sum: &'a mut [CompensatedSum],
+    min: &'a mut [f64],
+    max: &'a mut [f64],
+}
+
+impl Ordinary<'_> {
+    #[inline(always)]
+    fn add(&mut self, g: usize, x: f64) {
+        self.n[g] += 1;
+        if self.needs.sum {
+            self.sum[g].add_branch_free(x);
+        }
+        if self.needs.extrema {
+            self.min[g] = self.min[g].min(x);
+            self.max[g] = self.max[g].max(x);
+        }
+    }
+}
+
 /// `x` as a one-value moments state, scaled as describe scales blocks of its magnitude.
 #[inline]
 fn one_value(x: f64) -> Moments {
@@ -393,20 +417,12 @@ impl FloatAccs {
     /// not matter (integer addition; and the values set aside are never zero, so min and max pick the same
     /// value, sign of zero included), so every quantity gets the same bits as adding row by row.
     fn update_ordinary_first<T: AsF64>(&mut self, gids: impl Items, values: &[T]) {
-        let (sums, extrema) = (self.needs.sum, self.needs.extrema);
-        let (n, sum, min, max) = (&mut self.n[..], &mut self.sum[..], &mut self.min[..], &mut self.max[..]);
+        let mut ordinary = self.ordinary();
         let mut rest = Vec::new();
         gids.each(|i, g| {
             let x = values[i].as_f64();
             if x.abs() < HUGE {
-                n[g] += 1;
-                if sums {
-                    sum[g].add_branch_free(x);
-                }
-                if extrema {
-                    min[g] = min[g].min(x);
-                    max[g] = max[g].max(x);
-                }
+                ordinary.add(g, x);
             } else {
                 rest.push((i, g));
             }
@@ -426,8 +442,20 @@ impl FloatAccs {
         }
     }
 
+    /// The quantities an ordinary value (finite, below [`HUGE`]) touches, moments aside, borrowed apart.
+    fn ordinary(&mut self) -> Ordinary<'_> {
+        Ordinary { needs: self.needs, n: &mut self.n, sum: &mut self.sum, min: &mut self.min, max: &mut self.max }
+    }
+
     #[inline(always)]
     fn add(&mut self, g: usize, x: f64) {
+        if x.abs() < HUGE {
+            self.ordinary().add(g, x);
+            if self.needs.spread {
+                self.moments[g].merge(&one_value(x));
+            }
+            return;
+        }
         if x.is_nan() {
             if self.needs.nan {
                 self.nan[g] += 1;
@@ -448,11 +476,7 @@ impl FloatAccs {
         }
         self.n[g] += 1;
         if self.needs.sum {
-            if x.abs() < HUGE {
-                self.sum[g].add_branch_free(x);
-            } else {
-                self.huge.entry(g as u32).or_default().add(moments::ldexp(x, -i64::from(HUGE_SCALE)));
-            }
+            self.huge.entry(g as u32).or_default().add(moments::ldexp(x, -i64::from(HUGE_SCALE)));
         }
         if self.needs.spread {
             self.moments[g].merge(&one_value(x));
