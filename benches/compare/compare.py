@@ -106,10 +106,11 @@ EXEC_TIME = re.compile(r"executor, .*?([0-9.]+) s\s*$", re.M)
 
 
 def tally_in_process(cmd):
-    """The executor's own time from `-v` (workers spawned, chunks computed and merged), last one if several."""
+    """The executor's own time from `-v` (workers spawned, chunks computed and merged), last one if several,
+    and the `-v` text (its memory lines give tally's peak RSS)."""
     err = subprocess.run(cmd + ["-v"], check=True, capture_output=True, text=True).stderr
     found = EXEC_TIME.findall(err)
-    return sum(float(t) for t in found) if found else None
+    return (sum(float(t) for t in found) if found else None), err
 
 
 TALLY_MEMORY = re.compile(r"^tally: (parent|worker \d+) memory: peak RSS ([0-9.]+) MiB", re.M)
@@ -123,13 +124,15 @@ RSS_WRAPPER = ("import os, resource, subprocess, sys\n"
                "print(status, own.ru_maxrss, tree.ru_maxrss)")
 
 
-def peak_memory(tool, cmd):
-    """Peak RSS of a whole-process run, as text: tally's own report (`-v`: the parent and each worker),
-    otherwise the process and the largest process of its tree (a Pool's workers, if larger)."""
-    if tool == "tally":
-        err = subprocess.run(cmd + ["-v"], check=True, capture_output=True, text=True).stderr
-        found = TALLY_MEMORY.findall(err)
-        return ", ".join(f"{who} {float(mib):,.0f} MiB" for who, mib in found) or "n/a"
+def tally_memory(err):
+    """tally's peak RSS from its own `-v` report: the parent and each worker."""
+    found = TALLY_MEMORY.findall(err or "")
+    return ", ".join(f"{who} {float(mib):,.0f} MiB" for who, mib in found) or "n/a"
+
+
+def peak_memory(cmd):
+    """Peak RSS of one more whole-process run of a Python tool, as text: the process and the largest process
+    of its tree (a Pool's workers, if larger)."""
     out = subprocess.run([sys.executable, "-c", RSS_WRAPPER, *cmd], check=True, capture_output=True, text=True)
     status, own, tree = (int(x) for x in out.stdout.split())
     if status != 0:
@@ -151,14 +154,14 @@ def timed(fn):
 
 def measure(args, task, states):
     """{(tool, mode): [seconds]}, results {tool: normalised result}, peak memory {tool: text}; interleaved
-    runs after one warm-up each, then one more whole-process run per tool for its peak RSS."""
+    runs after one warm-up each (tally's peak RSS from its last in-process `-v` run), then one more
+    whole-process run per Python tool for its peak RSS."""
     cols = TASK_COLS[base(task)]
     path = task_path(args, task)
-    runners, results, commands = {}, {}, {}
+    runners, results, commands, memory = {}, {}, {}, {}
     if tally_has(args.tally, task):
         tcmd = tally_cmd(args.tally, task, path, cols)
-        commands["tally"] = tcmd
-        runners[("tally", "in-process")] = lambda: (tally_in_process(tcmd), None)
+        runners[("tally", "in-process")] = lambda: tally_in_process(tcmd)
         runners[("tally", "whole")] = lambda: timed(lambda: subprocess.run(tcmd, check=True, capture_output=True))
     else:
         print(f"  {task}: `tally {task} --help` fails: tally n/a (not built)", file=sys.stderr)
@@ -182,11 +185,13 @@ def measure(args, task, states):
             results[key[0]] = tally_result(task, stdout) if key[0] == "tally" else json.loads(stdout.splitlines()[-1])
     for i in range(args.runs):
         for key, run in runners.items():
-            t, _ = run()
+            t, out = run()
             if t is not None:
                 times[key].append(t)
+            if key == ("tally", "in-process"):
+                memory["tally"] = tally_memory(out)
         print(f"  {task}: run {i + 1}/{args.runs} done", file=sys.stderr)
-    memory = {tool: peak_memory(tool, cmd) for tool, cmd in commands.items()}
+    memory.update({tool: peak_memory(cmd) for tool, cmd in commands.items()})
     return times, results, memory
 
 
