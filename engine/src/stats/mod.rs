@@ -55,7 +55,7 @@ use crate::store::ColumnKind;
 
 /// A mergeable statistic state.
 ///
-/// Laws, checked for every variant of [`AnyPartial`] by `engine/tests/laws.rs`:
+/// Laws, checked for every variant of [`AnyPartial`] by `engine/tests/integration/laws.rs`:
 /// * identity: `Default` is the empty state; merging it changes nothing, and merging into it copies.
 /// * split: `update(a ++ b)` matches `merge(update(a), update(b))`: bit-exact for counts, min/max, null and
 ///   NaN counts, integer and exact sums; within a few ulps (relative, see the laws test) for moments.

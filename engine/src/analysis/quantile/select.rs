@@ -22,7 +22,7 @@
 //! merge tree, `⌈log2 chunks⌉ + 1`, plus the chunks that arrive ahead of their siblings, at most two per
 //! worker), each with its own sub-bucket counts, and the collected keys twice at most (merged and being
 //! merged): `W · ((levels + 1 + 2 · workers) · 1.5 MiB + 16 MiB)`. Measured with `-v` (exec/memory.rs) and
-//! checked on 32M rows by cli/tests/memory.rs.
+//! checked on 32M rows by cli/tests/integration/memory.rs.
 
 use std::collections::BTreeMap;
 
