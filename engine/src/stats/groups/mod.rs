@@ -497,7 +497,7 @@ impl Groups {
             if sel.is_none() && nulls.is_none() {
                 // Every row has a key (the `--by k1` case): no bit tests in the loop.
                 for (x, id) in xs.iter().zip(ids.iter_mut()) {
-                    let slot = &mut direct[(x.int().unwrap_or(lo) - lo) as usize];
+                    let slot = &mut direct[x.offset_from(lo)];
                     if *slot == u32::MAX {
                         *slot = new_id(*x, &mut self.parts);
                     }
@@ -513,7 +513,7 @@ impl Groups {
                     *id = null_id(&mut self.parts);
                     continue;
                 }
-                let slot = &mut direct[(x.int().unwrap_or(lo) - lo) as usize];
+                let slot = &mut direct[x.offset_from(lo)];
                 if *slot == u32::MAX {
                     *slot = new_id(*x, &mut self.parts);
                 }
