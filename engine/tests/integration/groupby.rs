@@ -372,6 +372,24 @@ fn many_groups_in_one_large_batch_match_brute_force_and_every_layout() {
     }
 }
 
+/// A one-table state takes a large batch in slices of 65,536 rows, each with its own direct array of key
+/// ids: here the slices' key ranges are disjoint, then adjacent, then a billion away, then back, with null
+/// keys throughout. Every group matches brute force, and the bits equal those of batches of 1,000 rows.
+#[test]
+fn direct_arrays_of_the_slices_of_a_large_batch_match_brute_force() {
+    let mut data = rows(300_000, 9, 50);
+    for (i, row) in data.iter_mut().enumerate() {
+        let base = [0, -500, 1_000_000_000, 20, -450][(i / 65_536).min(4)];
+        row.ki = row.ki.map(|k| base + k.rem_euclid(97));
+    }
+    let r = request(&["ki"], "count,sum(x),min(x),std(x),sum(y),nan_count(x)");
+    let whole = run_with(&store(&data, &[]), &r, ExecutorKind::Serial, 1, 1 << 20);
+    check(report(&whole), &data, &["ki"], "one batch of 300,000 rows");
+    let cuts: Vec<usize> = (1..300).map(|i| i * 1000).collect();
+    let small = run_with(&store(&data, &cuts), &r, ExecutorKind::Serial, 1, 1 << 20);
+    assert_eq!(format!("{:?}", report(&small).groups), format!("{:?}", report(&whole).groups), "batches of 1,000");
+}
+
 #[test]
 fn a_filter_equals_the_group_by_of_the_passing_rows() {
     let data = rows(2500, 4, 20);
