@@ -23,33 +23,26 @@ use std::time::Instant;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use foldhash::fast::FixedState;
+use tally_engine::stats::float_sum::CompensatedSum;
 
-/// A group's count and Neumaier-compensated sum: the least that `count, mean(a)` needs.
+/// A group's count and compensated sum: the least that `count, mean(a)` needs, with the engine's own
+/// compensated sum (its group accumulators' branch-free step), so the arithmetic is tally's.
 #[derive(Clone, Copy, Default)]
 struct Acc {
     count: u64,
-    sum: f64,
-    comp: f64,
+    sum: CompensatedSum,
 }
 
 impl Acc {
     #[inline(always)]
     fn add(&mut self, x: f64) {
         self.count += 1;
-        self.add_to_sum(x);
-    }
-
-    #[inline(always)]
-    fn add_to_sum(&mut self, x: f64) {
-        let t = self.sum + x;
-        self.comp += if self.sum.abs() >= x.abs() { (self.sum - t) + x } else { (x - t) + self.sum };
-        self.sum = t;
+        self.sum.add_branch_free(x);
     }
 
     fn merge(&mut self, other: &Acc) {
         self.count += other.count;
-        self.add_to_sum(other.sum);
-        self.comp += other.comp;
+        self.sum.merge(&other.sum);
     }
 }
 
