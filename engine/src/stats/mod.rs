@@ -33,6 +33,7 @@ mod lanes_avx2;
 pub mod moments;
 pub mod numeric;
 pub mod order_key;
+pub(crate) mod prefetch;
 pub mod range;
 pub mod slices;
 #[cfg(target_arch = "x86_64")]

@@ -48,6 +48,28 @@ macro_rules! numeric_dispatch {
 pub(crate) use numeric_dispatch;
 
 impl NumericChunk<'_> {
+    /// Rows `range` (see [`ColumnChunk::rows`]).
+    pub fn rows(&self, range: std::ops::Range<usize>) -> Self {
+        use NumericChunk as N;
+        match self {
+            N::F64(c) => N::F64(c.rows(range)),
+            N::F32(c) => N::F32(c.rows(range)),
+            N::I8(c) => N::I8(c.rows(range)),
+            N::I16(c) => N::I16(c.rows(range)),
+            N::I32(c) => N::I32(c.rows(range)),
+            N::I64(c) => N::I64(c.rows(range)),
+            N::U8(c) => N::U8(c.rows(range)),
+            N::U16(c) => N::U16(c.rows(range)),
+            N::U32(c) => N::U32(c.rows(range)),
+            N::U64(c) => N::U64(c.rows(range)),
+        }
+    }
+
+    /// Hints that the values of rows `rows` will be read soon (see `stats::prefetch`).
+    pub fn prefetch(&self, rows: std::ops::Range<usize>) {
+        numeric_dispatch!(self, c => crate::stats::prefetch::pages(&c.values[rows]))
+    }
+
     /// Number of slots (valid or not).
     pub fn len(&self) -> usize {
         numeric_dispatch!(self, c => c.values.len())

@@ -62,6 +62,17 @@ impl<'a, T> ColumnChunk<'a, T> {
         ColumnChunk { values, validity, excluded: 0 }
     }
 
+    /// Rows `range` of a chunk without filtered rows; `range.start` is a multiple of 64, so the validity
+    /// words slice whole (and the bits past `range.end` stay zero where `range.end` is the chunk's end).
+    pub fn rows(&self, range: std::ops::Range<usize>) -> Self {
+        assert!(
+            range.start.is_multiple_of(64) && self.excluded == 0,
+            "bug in tally: a chunk sliced off a word boundary"
+        );
+        let validity = self.validity.map(|w| &w[range.start / 64..range.end.div_ceil(64)]);
+        ColumnChunk { values: &self.values[range], validity, excluded: 0 }
+    }
+
     /// Nulls among the rows in play (filtered-out rows are not counted).
     pub fn null_count(&self) -> usize {
         match self.validity {

@@ -372,9 +372,17 @@ fn many_groups_in_one_large_batch_match_brute_force_and_every_layout() {
     }
 }
 
-/// A one-table state takes a large batch in slices of 65,536 rows, each with its own direct array of key
-/// ids: here the slices' key ranges are disjoint, then adjacent, then a billion away, then back, with null
-/// keys throughout. Every group matches brute force, and the bits equal those of batches of 1,000 rows.
+/// The groups of `data` in batches of 1,000 rows, one chunk, have the bits of `whole`.
+fn assert_same_bits_in_batches_of_1000(data: &[Row], r: &GroupByRequest, whole: &Outcome) {
+    let cuts: Vec<usize> = (1..data.len().div_ceil(1000)).map(|i| i * 1000).collect();
+    let small = run_with(&store(data, &cuts), r, ExecutorKind::Serial, 1, 1 << 20);
+    assert_eq!(format!("{:?}", report(&small).groups), format!("{:?}", report(whole).groups), "batches of 1,000");
+}
+
+/// A one-table state takes a large batch in blocks that share one direct array of key ids, widened or
+/// started anew as the keys move: here the key ranges of runs of 65,536 rows are disjoint, then adjacent,
+/// then a billion away, then back, with null keys throughout. Every group matches brute force, and the
+/// bits equal those of batches of 1,000 rows.
 #[test]
 fn direct_arrays_of_the_slices_of_a_large_batch_match_brute_force() {
     let mut data = rows(300_000, 9, 50);
@@ -385,9 +393,50 @@ fn direct_arrays_of_the_slices_of_a_large_batch_match_brute_force() {
     let r = request(&["ki"], "count,sum(x),min(x),std(x),sum(y),nan_count(x)");
     let whole = run_with(&store(&data, &[]), &r, ExecutorKind::Serial, 1, 1 << 20);
     check(report(&whole), &data, &["ki"], "one batch of 300,000 rows");
-    let cuts: Vec<usize> = (1..300).map(|i| i * 1000).collect();
-    let small = run_with(&store(&data, &cuts), &r, ExecutorKind::Serial, 1, 1 << 20);
-    assert_eq!(format!("{:?}", report(&small).groups), format!("{:?}", report(&whole).groups), "batches of 1,000");
+    assert_same_bits_in_batches_of_1000(&data, &r, &whole);
+}
+
+/// The loop for one integer key without nulls (ids and row counts together, through a direct array that
+/// follows the keys): one batch whose keys stay in a small range, drift slowly up and then down over six
+/// thousand values each way (the array widens on either side), alternate between 5 and two billion in every block (too wide: hashed), sit at both
+/// ends of the i32 range, and come back negative. Brute force, and the bits of batches of 1,000 rows and
+/// of two threads.
+#[test]
+fn one_integer_key_without_nulls_matches_brute_force_however_its_range_moves() {
+    let mut data = rows(200_000, 10, 50);
+    for (i, row) in data.iter_mut().enumerate() {
+        let k = row.id as i32;
+        row.ki = Some(match i {
+            0..20_000 => k.rem_euclid(97),
+            20_000..70_000 => 1_000 + (k - 20_000) / 8,
+            70_000..120_000 => -200_000 - (k - 70_000) / 8,
+            120_000..140_000 if i % 2 == 0 => 5,
+            120_000..140_000 => 2_000_000_000 + k.rem_euclid(50),
+            140_000..160_000 if (i / 3_000) % 2 == 0 => i32::MIN + k.rem_euclid(40),
+            140_000..160_000 => i32::MAX - k.rem_euclid(40),
+            _ => k.rem_euclid(97) - 50,
+        });
+    }
+    let r = request(&["ki"], "count,sum(x),mean(x),min(x),std(x),sum(y),null_count(x),nan_count(x)");
+    let whole = run_with(&store(&data, &[]), &r, ExecutorKind::Serial, 1, 1 << 20);
+    check(report(&whole), &data, &["ki"], "one batch of 200,000 rows");
+    assert_same_bits_in_batches_of_1000(&data, &r, &whole);
+    let threads = run_with(&store(&data, &[]), &r, ExecutorKind::Threads, 2, 50_000);
+    assert_eq!(format!("{:?}", report(&threads).groups), format!("{:?}", report(&whole).groups), "two threads");
+}
+
+/// Every row its own group, one integer key without nulls, in one batch: the one-table state passes
+/// 32,768 groups in the middle of the batch, splits into partitions, and takes the rest partitioned.
+#[test]
+fn a_batch_that_splits_the_state_midway_matches_brute_force() {
+    let mut data = rows(80_000, 11, 50);
+    for row in &mut data {
+        row.ki = Some(3 * row.id as i32 - 100_000);
+    }
+    let r = request(&["ki"], "count,sum(x),max(x),mean(y)");
+    let whole = run_with(&store(&data, &[]), &r, ExecutorKind::Serial, 1, 1 << 20);
+    check(report(&whole), &data, &["ki"], "80,000 groups in one batch");
+    assert_same_bits_in_batches_of_1000(&data, &r, &whole);
 }
 
 #[test]

@@ -1,7 +1,195 @@
-//! Helpers of the per-piece group-id assignment (`Groups::update`): typed access to fixed-width keys,
-//! validity bits, and the counting sort that buckets rows by partition (rows ascending within each).
+//! Group ids of a piece's rows (`Groups::assign_ids`) and its helpers: the key columns typed once per
+//! piece, typed access to fixed-width keys, validity bits, and the counting sort that buckets rows by
+//! partition (rows ascending within each).
+//!
+//! Ids are assigned per partition in order of first appearance (rows ascending), through the partition's
+//! hash table, or for integer keys of a small range through a direct array ([`DirectIds`]) that asks the
+//! table once per distinct key.
 
-use super::keys;
+use std::ops::Range;
+
+use arrow_array::Array;
+
+use super::direct::{DirectIds, EMPTY};
+use super::keys::{self, KeyColumn, hash_bytes, hash_word};
+use super::{GroupTable, Groups, KeyStore, LOCAL_BITS, NULL_HASH, partition};
+use crate::stats::numeric::{NumericChunk, numeric_dispatch};
+use crate::store::validity_words;
+
+/// The key columns of one piece, typed once: every block of the piece reads them.
+pub(super) struct PieceKeys<'a> {
+    columns: Vec<KeyColumn<'a>>,
+    /// Validity words of each key column, aligned to the piece's first row.
+    nulls: Vec<Option<Vec<u64>>>,
+    /// A boolean key of the fixed layout, as 0/1 bytes.
+    bools: Option<Vec<u8>>,
+}
+
+impl<'a> PieceKeys<'a> {
+    pub(super) fn of(keys: &[&'a dyn Array]) -> PieceKeys<'a> {
+        let columns: Vec<KeyColumn<'a>> = keys
+            .iter()
+            .map(|k| {
+                KeyColumn::of(*k).unwrap_or_else(|| panic!("bug in tally: a key column of type {}", k.data_type()))
+            })
+            .collect();
+        let bools = match columns.as_slice() {
+            [KeyColumn::Bool(b)] => Some((0..b.len()).map(|i| u8::from(b.value(i))).collect()),
+            _ => None,
+        };
+        PieceKeys { columns, nulls: keys.iter().map(|k| validity_words(*k)).collect(), bools }
+    }
+
+    /// Asks for rows `rows` of the numeric key columns to be loaded (see `stats::prefetch`).
+    pub(super) fn prefetch(&self, rows: Range<usize>) {
+        for c in &self.columns {
+            if let KeyColumn::Numeric(c) = c {
+                c.prefetch(rows.clone());
+            }
+        }
+    }
+
+    /// The key column when the key is one integer column without nulls (the `--by k1` case).
+    pub(super) fn one_integer(&self) -> Option<&NumericChunk<'a>> {
+        match (self.columns.as_slice(), self.nulls.as_slice()) {
+            ([KeyColumn::Numeric(c)], [None]) if c.is_integer() => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// `words` from row `start` on (a multiple of 64).
+fn from_row(words: Option<&[u64]>, start: usize) -> Option<&[u64]> {
+    words.map(|w| &w[start / 64..])
+}
+
+impl Groups {
+    /// The group ids of rows `rows` of the piece: `ids[i]` for row `rows.start + i` (a multiple of 64);
+    /// rows whose `selection` bit is clear keep the id they had. `window` is the piece's direct array,
+    /// kept from block to block.
+    pub(super) fn assign_ids(
+        &mut self,
+        piece: &PieceKeys<'_>,
+        rows: Range<usize>,
+        selection: Option<&[u64]>,
+        ids: &mut [u32],
+        window: &mut Option<DirectIds>,
+    ) {
+        debug_assert!(rows.start.is_multiple_of(64) && ids.len() == rows.len());
+        if matches!(self.parts[0].keys, KeyStore::Fixed { .. }) {
+            let (nulls, sel) = (from_row(piece.nulls[0].as_deref(), rows.start), from_row(selection, rows.start));
+            match (&piece.columns[0], &piece.bools) {
+                (_, Some(xs)) => self.fixed_ids(&xs[rows], nulls, sel, ids, window),
+                (KeyColumn::Numeric(c), None) => {
+                    numeric_dispatch!(c, c => self.fixed_ids(&c.values[rows], nulls, sel, ids, window))
+                }
+                _ => panic!("bug in tally: a string key in the fixed layout"),
+            }
+            return;
+        }
+        // Encoded keys: every selected row's bytes into one buffer, then partition by partition.
+        let (mut buf, mut ends) = (Vec::new(), Vec::with_capacity(ids.len()));
+        let mut items = Vec::with_capacity(ids.len());
+        for i in rows.clone().filter(|&i| bit(selection, i)) {
+            for (c, n) in piece.columns.iter().zip(&piece.nulls) {
+                if bit(n.as_deref(), i) {
+                    c.encode(i, &mut buf);
+                } else {
+                    buf.push(0);
+                }
+            }
+            ends.push(buf.len());
+            items.push(i - rows.start);
+        }
+        let key = |k: usize| &buf[if k == 0 { 0 } else { ends[k - 1] }..ends[k]];
+        let hashes: Vec<u64> = (0..items.len()).map(|k| hash_bytes(key(k))).collect();
+        let np = self.parts.len();
+        let (pairs, starts) =
+            bucket((0..items.len()).map(|k| (partition(hashes[k], np), items[k] as u32, k as u32)), np);
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            part.ensure_table();
+            for &(row, k) in &pairs[starts[p]..starts[p + 1]] {
+                let g = part.encoded_gid(key(k as usize), hashes[k as usize]);
+                ids[row as usize] = ((p as u32) << LOCAL_BITS) | g;
+            }
+        }
+    }
+
+    /// Group ids of fixed-layout keys `xs` (`nulls` and `sel` start at `xs[0]`). Through the direct array
+    /// when the keys' integer range allows it, so `--by k1` asks the table once per distinct key; otherwise
+    /// rows are bucketed by partition first (written for any partition count).
+    fn fixed_ids<T: FixedElem>(
+        &mut self,
+        xs: &[T],
+        nulls: Option<&[u64]>,
+        sel: Option<&[u64]>,
+        ids: &mut [u32],
+        window: &mut Option<DirectIds>,
+    ) {
+        let np = self.parts.len();
+        let null_id = |parts: &mut [GroupTable]| {
+            let p = partition(NULL_HASH, parts.len());
+            ((p as u32) << LOCAL_BITS) | parts[p].null_gid()
+        };
+        if let Some((lo, hi)) = T::int_range(xs)
+            && let Some(DirectIds { lo, slots }) = DirectIds::covering(window, lo, hi)
+        {
+            let lo = *lo;
+            let new_id = |x: T, parts: &mut [GroupTable]| {
+                let (v, h) = (x.bits(), hash_word(x.bits()));
+                let p = partition(h, np);
+                parts[p].ensure_table();
+                ((p as u32) << LOCAL_BITS) | parts[p].fixed_gid(v, h)
+            };
+            if sel.is_none() && nulls.is_none() {
+                // Every row has a key (the `--by k1` case): no bit tests in the loop.
+                for (x, id) in xs.iter().zip(ids.iter_mut()) {
+                    let slot = &mut slots[x.offset_from(lo)];
+                    if *slot == EMPTY {
+                        *slot = new_id(*x, &mut self.parts);
+                    }
+                    *id = *slot;
+                }
+                return;
+            }
+            for (i, (x, id)) in xs.iter().zip(ids.iter_mut()).enumerate() {
+                if !bit(sel, i) {
+                    continue;
+                }
+                if !bit(nulls, i) {
+                    *id = null_id(&mut self.parts);
+                    continue;
+                }
+                let slot = &mut slots[x.offset_from(lo)];
+                if *slot == EMPTY {
+                    *slot = new_id(*x, &mut self.parts);
+                }
+                *id = *slot;
+            }
+            return;
+        }
+        let mut kept = Vec::with_capacity(xs.len());
+        for (i, x) in xs.iter().enumerate() {
+            if !bit(sel, i) {
+                continue;
+            }
+            if bit(nulls, i) {
+                kept.push((i as u32, x.bits()));
+            } else {
+                ids[i] = null_id(&mut self.parts);
+            }
+        }
+        let hashes: Vec<u64> = kept.iter().map(|&(_, v)| hash_word(v)).collect();
+        let items = kept.iter().zip(&hashes).map(|(&(row, v), &h)| (partition(h, np), row, (v, h)));
+        let (pairs, starts) = bucket(items, np);
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            part.ensure_table();
+            for &(row, (v, h)) in &pairs[starts[p]..starts[p + 1]] {
+                ids[row as usize] = ((p as u32) << LOCAL_BITS) | part.fixed_gid(v, h);
+            }
+        }
+    }
+}
 
 /// Per-row key access, typed once per piece.
 pub(super) trait FixedElem: Copy {

@@ -32,7 +32,9 @@
 
 pub mod accs;
 mod assign;
+mod direct;
 pub mod keys;
+mod one_table;
 mod raw;
 mod scatter;
 pub mod sketch;
@@ -46,8 +48,8 @@ pub use accs::{ColumnAccs, Dense, Items, Needs, Run};
 pub use keys::{KeyKind, KeyStore, KeyValue};
 pub use table::GroupTable;
 
-use assign::{FixedElem, bit, bucket};
-use keys::{KeyColumn, hash_bytes, hash_word};
+use assign::{FixedElem, PieceKeys, bit, bucket};
+use keys::KeyColumn;
 use scatter::Scattered;
 
 use crate::report::Cell;
@@ -132,9 +134,6 @@ pub const PARTITIONS: usize = 64;
 /// Groups beyond which a one-table state splits into partitions (below, everything is in cache anyway).
 pub const SPLIT_AT: usize = 1 << 15;
 
-/// Rows a one-table state takes at a time (a multiple of 64: selection words slice whole).
-pub const SLICE_ROWS: usize = 1 << 16;
-
 fn as_refs(arrays: &[arrow_array::ArrayRef]) -> Vec<&dyn Array> {
     arrays.iter().map(|a| a.as_ref()).collect()
 }
@@ -155,7 +154,7 @@ fn split(id: GroupId) -> (usize, u32) {
     ((id >> LOCAL_BITS) as usize, id & ((1 << LOCAL_BITS) - 1))
 }
 
-/// Integer range of a piece's key below which a direct array replaces hashing for that piece.
+/// Integer range of keys below which a direct array replaces hashing (`direct.rs`).
 const DIRECT_RANGE: i128 = 1 << 16;
 
 /// The aggregated columns' numeric views, with their validity `words`.
@@ -192,12 +191,6 @@ fn merge_sorted_into(part: &mut GroupTable, run: &GroupTable) {
     }
     let old = std::mem::replace(part, run.empty_like());
     *part = old.into_sorted().merge_sorted(run);
-}
-
-/// The integer range `(lo, hi)` of keys `xs` when it is small enough for a direct array (below
-/// [`DIRECT_RANGE`]); `None` for floats, wide ranges and empty pieces.
-fn direct_range<T: FixedElem>(xs: &[T]) -> Option<(i128, i128)> {
-    T::int_range(xs).filter(|(lo, hi)| hi - lo < DIRECT_RANGE)
 }
 
 /// A value column's items, scattered and widened ([`Run`]).
@@ -295,63 +288,38 @@ impl Groups {
     /// Adds one chunk piece: `keys` and `values` are the entry's key and aggregated columns; rows whose
     /// `selection` bit is clear (a `--where` filter) are not rows.
     ///
-    /// A one-table state takes a large piece in slices of [`SLICE_ROWS`], so that it splits into
-    /// partitions as soon as it passes [`SPLIT_AT`] groups, instead of first growing one table, out of
-    /// cache, to every group of the piece (a record batch of a million distinct keys) and then splitting.
+    /// A one-table state takes the piece block by block (`one_table.rs`). When it passes [`SPLIT_AT`]
+    /// groups, it splits into partitions at once and the rest of the piece goes in partitioned, instead
+    /// of first growing one table, out of cache, to every group of the piece (a record batch of a million
+    /// distinct keys) and then splitting.
     pub fn update(&mut self, keys: &[&dyn Array], values: &[&dyn Array], selection: Option<&[u64]>) {
         let len = keys.first().map_or(0, |k| k.len());
-        if self.parts.len() > 1 || len <= SLICE_ROWS {
-            return self.update_slice(keys, values, selection);
+        if self.parts.len() > 1 {
+            return self.update_partitioned(keys, values, selection);
         }
-        let mut start = 0;
-        while start < len {
-            // Once split, the rest of the piece goes in at once.
-            let n = if self.parts.len() == 1 { SLICE_ROWS.min(len - start) } else { len - start };
+        let start = self.update_blocks(keys, values, selection);
+        if start < len {
             let slice = |columns: &[&dyn Array]| -> Vec<arrow_array::ArrayRef> {
-                columns.iter().map(|c| c.slice(start, n)).collect()
+                columns.iter().map(|c| c.slice(start, len - start)).collect()
             };
             let (k, v) = (slice(keys), slice(values));
-            let words = selection.map(|s| &s[start / 64..(start + n).div_ceil(64)]);
-            self.update_slice(&as_refs(&k), &as_refs(&v), words);
-            start += n;
+            self.update_partitioned(&as_refs(&k), &as_refs(&v), selection.map(|s| &s[start / 64..]));
         }
     }
 
-    fn update_slice(&mut self, keys: &[&dyn Array], values: &[&dyn Array], selection: Option<&[u64]>) {
-        if self.parts.len() > 1 && self.update_scattered(keys, values, selection) {
+    fn update_partitioned(&mut self, keys: &[&dyn Array], values: &[&dyn Array], selection: Option<&[u64]>) {
+        if self.update_scattered(keys, values, selection) {
             return;
         }
         let len = keys.first().map_or(0, |k| k.len());
         let mut ids = vec![u32::MAX; len];
-        self.assign_ids(keys, selection, &mut ids);
-        if self.parts.len() == 1 && selection.is_none() {
-            // Every row is an item, in row order: the ids are the items.
-            let words: Vec<Option<Vec<u64>>> = values.iter().map(|a| validity_words(*a)).collect();
-            let part = &mut self.parts[0];
-            for &g in &ids {
-                part.rows[g as usize] += 1;
-            }
-            for (acc, chunk) in part.aggs.iter_mut().zip(value_chunks(values, &words)) {
-                acc.update(Dense(&ids), chunk);
-            }
-            if part.len() > SPLIT_AT {
-                self.split();
-            }
-            return;
-        }
+        self.assign_ids(&PieceKeys::of(keys), 0..len, selection, &mut ids, &mut None);
         // Rows by partition (ascending within each), then each partition's counts and accumulators.
         let items = ids.iter().enumerate().filter(|(_, id)| **id != u32::MAX).map(|(i, &id)| {
             let (p, g) = split(id);
             (p, i as u32, g)
         });
-        // One table: the rows in order are already its bucket.
-        let (pairs, starts) = if self.parts.len() == 1 {
-            let pairs: Vec<(u32, u32)> = items.map(|(_, row, g)| (row, g)).collect();
-            let n = pairs.len();
-            (pairs, vec![0, n])
-        } else {
-            bucket(items, self.parts.len())
-        };
+        let (pairs, starts) = bucket(items, self.parts.len());
         let words: Vec<Option<Vec<u64>>> = values.iter().map(|a| validity_words(*a)).collect();
         let chunks = value_chunks(values, &words);
         for (p, part) in self.parts.iter_mut().enumerate() {
@@ -362,9 +330,6 @@ impl Groups {
             for (acc, chunk) in part.aggs.iter_mut().zip(&chunks) {
                 acc.update(pairs, *chunk);
             }
-        }
-        if self.parts.len() == 1 && self.parts[0].len() > SPLIT_AT {
-            self.split();
         }
     }
 
@@ -424,121 +389,6 @@ impl Groups {
             let pairs: Vec<(u32, u32)> = null_rows.into_iter().map(|row| (row, g)).collect();
             for (acc, chunk) in part.aggs.iter_mut().zip(&chunks) {
                 acc.update(&pairs[..], *chunk);
-            }
-        }
-    }
-
-    fn assign_ids(&mut self, keys: &[&dyn Array], selection: Option<&[u64]>, ids: &mut [u32]) {
-        let columns: Vec<KeyColumn<'_>> = keys
-            .iter()
-            .map(|k| {
-                KeyColumn::of(*k).unwrap_or_else(|| panic!("bug in tally: a key column of type {}", k.data_type()))
-            })
-            .collect();
-        let nulls: Vec<Option<Vec<u64>>> = keys.iter().map(|k| validity_words(*k)).collect();
-        if matches!(self.parts[0].keys, KeyStore::Fixed { .. }) {
-            let nulls = nulls[0].as_deref();
-            match &columns[0] {
-                KeyColumn::Numeric(c) => numeric_dispatch!(c, c => self.fixed_ids(c.values, nulls, selection, ids)),
-                KeyColumn::Bool(b) => {
-                    let xs: Vec<u8> = (0..b.len()).map(|i| u8::from(b.value(i))).collect();
-                    self.fixed_ids(&xs, nulls, selection, ids);
-                }
-                _ => panic!("bug in tally: a string key in the fixed layout"),
-            }
-            return;
-        }
-        // Encoded keys: every selected row's bytes into one buffer, then partition by partition.
-        let (mut buf, mut ends) = (Vec::new(), Vec::with_capacity(ids.len()));
-        let mut rows = Vec::with_capacity(ids.len());
-        for i in (0..ids.len()).filter(|&i| bit(selection, i)) {
-            for (c, n) in columns.iter().zip(&nulls) {
-                if bit(n.as_deref(), i) {
-                    c.encode(i, &mut buf);
-                } else {
-                    buf.push(0);
-                }
-            }
-            ends.push(buf.len());
-            rows.push(i);
-        }
-        let key = |k: usize| &buf[if k == 0 { 0 } else { ends[k - 1] }..ends[k]];
-        let hashes: Vec<u64> = (0..rows.len()).map(|k| hash_bytes(key(k))).collect();
-        let np = self.parts.len();
-        let items = (0..rows.len()).map(|k| (partition(hashes[k], np), rows[k] as u32, k as u32));
-        let (pairs, starts) = bucket(items, np);
-        for (p, part) in self.parts.iter_mut().enumerate() {
-            part.ensure_table();
-            for &(row, k) in &pairs[starts[p]..starts[p + 1]] {
-                let g = part.encoded_gid(key(k as usize), hashes[k as usize]);
-                ids[row as usize] = ((p as u32) << LOCAL_BITS) | g;
-            }
-        }
-    }
-
-    /// Group ids of a fixed-layout piece of a one-table state (a partitioned one takes
-    /// [`update_scattered`](Self::update_scattered)). A direct array (value − min → id) when the piece's
-    /// integer range is small, so `--by k1` hashes each distinct key once per piece; otherwise rows are
-    /// bucketed by partition first (written for any partition count).
-    fn fixed_ids<T: FixedElem>(&mut self, xs: &[T], nulls: Option<&[u64]>, sel: Option<&[u64]>, ids: &mut [u32]) {
-        let np = self.parts.len();
-        let null_id = |parts: &mut [GroupTable]| {
-            let p = partition(NULL_HASH, parts.len());
-            ((p as u32) << LOCAL_BITS) | parts[p].null_gid()
-        };
-        if let Some((lo, hi)) = direct_range(xs) {
-            let mut direct = vec![u32::MAX; (hi - lo + 1) as usize];
-            let new_id = |x: T, parts: &mut [GroupTable]| {
-                let (v, h) = (x.bits(), hash_word(x.bits()));
-                let p = partition(h, np);
-                parts[p].ensure_table();
-                ((p as u32) << LOCAL_BITS) | parts[p].fixed_gid(v, h)
-            };
-            if sel.is_none() && nulls.is_none() {
-                // Every row has a key (the `--by k1` case): no bit tests in the loop.
-                for (x, id) in xs.iter().zip(ids.iter_mut()) {
-                    let slot = &mut direct[x.offset_from(lo)];
-                    if *slot == u32::MAX {
-                        *slot = new_id(*x, &mut self.parts);
-                    }
-                    *id = *slot;
-                }
-                return;
-            }
-            for (i, (x, id)) in xs.iter().zip(ids.iter_mut()).enumerate() {
-                if !bit(sel, i) {
-                    continue;
-                }
-                if !bit(nulls, i) {
-                    *id = null_id(&mut self.parts);
-                    continue;
-                }
-                let slot = &mut direct[x.offset_from(lo)];
-                if *slot == u32::MAX {
-                    *slot = new_id(*x, &mut self.parts);
-                }
-                *id = *slot;
-            }
-            return;
-        }
-        let mut kept = Vec::with_capacity(xs.len());
-        for (i, x) in xs.iter().enumerate() {
-            if !bit(sel, i) {
-                continue;
-            }
-            if bit(nulls, i) {
-                kept.push((i as u32, x.bits()));
-            } else {
-                ids[i] = null_id(&mut self.parts);
-            }
-        }
-        let hashes: Vec<u64> = kept.iter().map(|&(_, v)| hash_word(v)).collect();
-        let items = kept.iter().zip(&hashes).map(|(&(row, v), &h)| (partition(h, np), row, (v, h)));
-        let (pairs, starts) = bucket(items, np);
-        for (p, part) in self.parts.iter_mut().enumerate() {
-            part.ensure_table();
-            for &(row, (v, h)) in &pairs[starts[p]..starts[p + 1]] {
-                ids[row as usize] = ((p as u32) << LOCAL_BITS) | part.fixed_gid(v, h);
             }
         }
     }
