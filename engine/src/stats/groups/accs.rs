@@ -368,13 +368,6 @@ impl Ordinary<'_> {
     }
 }
 
-/// `x` as a one-value moments state, scaled as describe scales blocks of its magnitude.
-#[inline]
-fn one_value(x: f64) -> Moments {
-    let scale = moments::scale_for(x.abs());
-    Moments { n: 1, shift_hi: moments::ldexp(x, -i64::from(scale)), scale, ..Moments::default() }
-}
-
 impl FloatAccs {
     fn grow_to(&mut self, groups: usize) {
         let n = self.needs;
@@ -452,7 +445,7 @@ impl FloatAccs {
         if x.abs() < HUGE {
             self.ordinary().add(g, x);
             if self.needs.spread {
-                self.moments[g].merge(&one_value(x));
+                self.moments[g].add_value(x);
             }
             return;
         }
@@ -479,7 +472,7 @@ impl FloatAccs {
             self.huge.entry(g as u32).or_default().add(moments::ldexp(x, -i64::from(HUGE_SCALE)));
         }
         if self.needs.spread {
-            self.moments[g].merge(&one_value(x));
+            self.moments[g].add_value(x);
         }
     }
 
