@@ -391,8 +391,11 @@ impl FloatAccs {
     }
 
     fn update<T: AsF64>(&mut self, gids: impl Items, values: &[T], validity: Option<&[u64]>) {
-        if validity.is_none() && !self.needs.spread {
-            return self.update_ordinary_first(gids, values);
+        if !self.needs.spread {
+            return match validity {
+                None => self.update_ordinary_first(gids, values, |_| true),
+                Some(words) => self.update_ordinary_first(gids, values, |i| valid(Some(words), i)),
+            };
         }
         gids.each(|i, g| {
             if valid(validity, i) {
@@ -403,16 +406,28 @@ impl FloatAccs {
         });
     }
 
-    /// [`update`](Self::update) of a column without nulls, for accumulators without moments (`count, mean(a)`
-    /// and the like): ordinary values (finite, below [`HUGE`]) take a tight loop over the quantities they
-    /// touch, and the others (NaN, infinities, huge values) are set aside and added after, in row order. The
-    /// two kinds touch different quantities but for the count `n` and the extrema, where the order does
-    /// not matter (integer addition; and the values set aside are never zero, so min and max pick the same
-    /// value, sign of zero included), so every quantity gets the same bits as adding row by row.
-    fn update_ordinary_first<T: AsF64>(&mut self, gids: impl Items, values: &[T]) {
-        let mut ordinary = self.ordinary();
+    /// [`update`](Self::update) for accumulators without moments (`count, mean(a)`, `min(c), max(c)` and
+    /// the like): ordinary values (finite, below [`HUGE`]) take a tight loop over the quantities they
+    /// touch, nulls are counted in the same loop, and the others (NaN, infinities, huge values) are set
+    /// aside and added after, in row order. The two kinds touch different quantities but for the count
+    /// `n` and the extrema, where the order does not matter (integer addition; and the values set aside
+    /// are never zero, so min and max pick the same value, sign of zero included), and null counts are
+    /// integers, so every quantity gets the same bits as adding row by row. `is_valid(row)` is false for
+    /// a null (constant true for a column without nulls, so that loop has no bit test).
+    #[inline(always)]
+    fn update_ordinary_first<T: AsF64>(&mut self, gids: impl Items, values: &[T], is_valid: impl Fn(usize) -> bool) {
+        let count_nulls = self.needs.nulls;
+        let nulls = &mut self.nulls;
+        let mut ordinary =
+            Ordinary { needs: self.needs, n: &mut self.n, sum: &mut self.sum, min: &mut self.min, max: &mut self.max };
         let mut rest = Vec::new();
         gids.each(|i, g| {
+            if !is_valid(i) {
+                if count_nulls {
+                    nulls[g] += 1;
+                }
+                return;
+            }
             let x = values[i].as_f64();
             if x.abs() < HUGE {
                 ordinary.add(g, x);
@@ -715,23 +730,33 @@ mod tests {
             })
             .collect();
         let ids: Vec<u32> = (0..values.len()).map(|_| (next() % 37) as u32).collect();
-        for fns in [&[AggFn::Mean][..], &[AggFn::Min, AggFn::Max], &[AggFn::Sum, AggFn::Max, AggFn::NanCount]] {
+        // About one row in eight null, for the runs with validity words.
+        let words: Vec<u64> = (0..values.len().div_ceil(64)).map(|_| next() | next() | next()).collect();
+        let lists = [&[AggFn::Mean][..], &[AggFn::Min, AggFn::Max], &[AggFn::Sum, AggFn::Max, AggFn::NanCount]];
+        let runs = lists.iter().flat_map(|fns| [(*fns, None), (*fns, Some(&words[..]))]);
+        let with_nulls = [AggFn::Min, AggFn::Mean, AggFn::NullCount];
+        for (fns, validity) in runs.chain([(&with_nulls[..], Some(&words[..]))]) {
             let needs = fns.iter().fold(Needs::default(), |n, &f| n.with(f));
             let mut fast = FloatAccs { needs, ..FloatAccs::default() };
             fast.grow_to(37);
             let mut slow = fast.clone();
-            fast.update(Dense(&ids), &values, None);
-            for (&g, &x) in ids.iter().zip(&values) {
-                slow.add(g as usize, x);
+            fast.update(Dense(&ids), &values, validity);
+            for (i, (&g, &x)) in ids.iter().zip(&values).enumerate() {
+                if validity.is_none_or(|w| (w[i / 64] >> (i % 64)) & 1 == 1) {
+                    slow.add(g as usize, x);
+                } else if needs.nulls {
+                    slow.nulls[g as usize] += 1;
+                }
             }
             let bits = |a: &FloatAccs| {
                 // Debug shows both halves of each compensated sum, to the last bit.
                 let sums = format!("{:?}", a.sum);
                 let ext: Vec<(u64, u64)> = a.min.iter().zip(&a.max).map(|(x, y)| (x.to_bits(), y.to_bits())).collect();
                 let huge = format!("{:?}", a.huge);
-                (a.n.clone(), a.nan.clone(), a.inf.clone(), sums, ext, huge)
+                (a.n.clone(), a.nan.clone(), a.inf.clone(), a.nulls.clone(), sums, ext, huge)
             };
-            assert_eq!(bits(&fast), bits(&slow), "{fns:?}");
+            assert_eq!(bits(&fast), bits(&slow), "{fns:?}, validity {}", validity.is_some());
+            assert!(!needs.nulls || fast.nulls.iter().sum::<u64>() > 1_000, "nulls were counted");
             assert!(fast.inf.len() > 5 && (fast.huge.len() > 5 || !needs.sum), "the special values were met");
         }
     }
