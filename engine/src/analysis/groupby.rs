@@ -101,7 +101,8 @@ impl GroupByRequest {
         let spec = GroupSpec { keys: kinds, aggs: specs };
         let what = format!("groupby by {}", self.by.join(","));
         let guard =
-            Guard::new(self.memory_limit, spec.bytes_per_group(), what, "use `distinct --approx` to count the keys");
+            Guard::new(self.memory_limit, spec.bytes_per_group(), what, "use `distinct --approx` to count the keys")
+                .range_first();
         columns.extend(values.iter().filter(|v| !columns[..keys].contains(v)).copied().collect::<Vec<_>>());
         Ok(GroupByJob {
             columns,

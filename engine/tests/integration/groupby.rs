@@ -562,14 +562,26 @@ fn an_exact_state_that_would_not_fit_is_refused_before_it_is_built() {
             && err.contains("distinct --approx"),
         "{err}"
     );
-    // Few groups under the same limit: the sketch pass finds them, then the exact pass runs.
+    // Few groups under the same limit: a boolean's domain is known; an integer key's min/max pass, or a
+    // string key's sketch pass, finds them, then the exact pass runs.
     r.by = vec!["kb".into()];
     let out = run_store(&s, input(), &Analysis::GroupBy(r.clone()), &options).unwrap();
     assert_eq!((out.exec.passes, report(&out).group_count), (1, 3));
+    for key in ["ki", "ks"] {
+        r.by = vec![key.into()];
+        let out = run_store(&s, input(), &Analysis::GroupBy(r.clone()), &options).unwrap();
+        assert_eq!(out.exec.passes, 2, "a min/max or sketch pass, then the group-by");
+        check(report(&out), &data, &[key], "after the bounding pass");
+    }
+    // Integer keys whose range is too wide for the limit: min/max, then the sketch, then the group-by.
+    let mut wide = data.clone();
+    for (i, row) in wide.iter_mut().enumerate() {
+        row.ki = row.ki.map(|k| if i % 2 == 0 { k } else { k.saturating_mul(1_000_000) });
+    }
     r.by = vec!["ki".into()];
-    let out = run_store(&s, input(), &Analysis::GroupBy(r), &options).unwrap();
-    assert_eq!(out.exec.passes, 2, "a sketch pass, then the group-by");
-    check(report(&out), &data, &["ki"], "after the sketch pass");
+    let out = run_store(&store(&wide, &[]), input(), &Analysis::GroupBy(r), &options).unwrap();
+    assert_eq!(out.exec.passes, 3, "min/max, sketch, group-by");
+    check(report(&out), &wide, &["ki"], "after both bounding passes");
 }
 
 /// More groups than `SPLIT_AT`: chunk states start as one table and split into partitions, merges meet
