@@ -50,6 +50,8 @@ impl Groups {
         let mut window = None;
         let mut ids = vec![u32::MAX; BLOCK_ROWS.min(len)];
         let mut pairs: Vec<(u32, u32)> = Vec::new();
+        // The piece's key column when every block takes `dense_block` (one per piece, not per block).
+        let dense = piece.one_integer().filter(|_| selection.is_none());
         let mut start = 0;
         while start < len {
             let rows = start..(start + BLOCK_ROWS).min(len);
@@ -61,7 +63,6 @@ impl Groups {
             if selection.is_some() {
                 ids.fill(u32::MAX);
             }
-            let dense = piece.one_integer().filter(|_| selection.is_none());
             match dense {
                 Some(c) => numeric_dispatch!(c, c => self.dense_block(&c.values[rows.clone()], ids, &mut window)),
                 None => self.assign_ids(&piece, rows.clone(), selection, ids, &mut window),
